@@ -1,0 +1,246 @@
+//! Twins of the nine events of `move/walrus/sources/system/events.move`, field for field, and
+//! [`ContractEvent`], which decodes an event from its Move type name and BCS bytes.
+
+use serde::{Deserialize, Serialize};
+
+use super::ObjectId;
+use crate::BlobId;
+
+/// `walrus::events::BlobRegistered`: a blob was registered (`system::register_blob`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobRegistered {
+    /// The epoch of registration.
+    pub epoch: u32,
+    /// The blob id (Move `u256`).
+    pub blob_id: BlobId,
+    /// The unencoded size in bytes.
+    pub size: u64,
+    /// The encoding type (1 = RS2).
+    pub encoding_type: u8,
+    /// The end epoch (exclusive) of the blob's storage.
+    pub end_epoch: u32,
+    /// Whether the blob is deletable.
+    pub deletable: bool,
+    /// The `Blob` object's id.
+    pub object_id: ObjectId,
+}
+
+/// `walrus::events::BlobCertified`: a blob was certified, or a certified blob's lifetime was
+/// extended (`is_extension`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobCertified {
+    /// The epoch of the first certification (also for extensions).
+    pub epoch: u32,
+    /// The blob id.
+    pub blob_id: BlobId,
+    /// The end epoch (exclusive), after an extension the new one.
+    pub end_epoch: u32,
+    /// Whether the blob is deletable.
+    pub deletable: bool,
+    /// The `Blob` object's id.
+    pub object_id: ObjectId,
+    /// Whether this is an extension of an already certified blob.
+    pub is_extension: bool,
+}
+
+/// `walrus::events::BlobDeleted`: a deletable blob was deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobDeleted {
+    /// The epoch of deletion.
+    pub epoch: u32,
+    /// The blob id.
+    pub blob_id: BlobId,
+    /// The end epoch (exclusive) the blob had.
+    pub end_epoch: u32,
+    /// The deleted `Blob` object's id.
+    pub object_id: ObjectId,
+    /// Whether the blob was certified.
+    pub was_certified: bool,
+}
+
+/// `walrus::events::InvalidBlobID`: a blob id was marked invalid by an f+1 certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvalidBlobId {
+    /// The epoch of the certificate.
+    pub epoch: u32,
+    /// The invalid blob id.
+    pub blob_id: BlobId,
+}
+
+/// `walrus::events::EpochChangeStart`: the epoch change to `epoch` started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpochChangeStart {
+    /// The new epoch.
+    pub epoch: u32,
+}
+
+/// `walrus::events::EpochChangeDone`: a quorum of the committee of `epoch` received its shards.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpochChangeDone {
+    /// The epoch.
+    pub epoch: u32,
+}
+
+/// `walrus::events::ShardsReceived`: a node reported that it received `shards` in `epoch`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardsReceived {
+    /// The epoch.
+    pub epoch: u32,
+    /// The shard indices.
+    pub shards: Vec<u16>,
+}
+
+/// `walrus::events::EpochParametersSelected`: the committee and parameters of `next_epoch`
+/// were selected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpochParametersSelected {
+    /// The epoch the selection is for.
+    pub next_epoch: u32,
+}
+
+/// `walrus::events::PricesUpdated`: the storage and write prices changed in `epoch`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PricesUpdated {
+    /// The epoch.
+    pub epoch: u32,
+    /// FROST per 1 MiB encoded unit per epoch.
+    pub storage_price: u64,
+    /// FROST per 1 MiB encoded unit, once at registration.
+    pub write_price: u64,
+}
+
+/// Any event of the `walrus::events` module.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ContractEvent {
+    /// `BlobRegistered`.
+    BlobRegistered(BlobRegistered),
+    /// `BlobCertified`.
+    BlobCertified(BlobCertified),
+    /// `BlobDeleted`.
+    BlobDeleted(BlobDeleted),
+    /// `InvalidBlobID`.
+    InvalidBlobId(InvalidBlobId),
+    /// `EpochChangeStart`.
+    EpochChangeStart(EpochChangeStart),
+    /// `EpochChangeDone`.
+    EpochChangeDone(EpochChangeDone),
+    /// `ShardsReceived`.
+    ShardsReceived(ShardsReceived),
+    /// `EpochParametersSelected`.
+    EpochParametersSelected(EpochParametersSelected),
+    /// `PricesUpdated`.
+    PricesUpdated(PricesUpdated),
+}
+
+/// An event of a known walrus type whose bytes do not decode.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("event {event_type} does not decode: {reason}")]
+pub struct EventDecodeError {
+    /// The event's type name.
+    pub event_type: String,
+    /// The BCS error.
+    pub reason: String,
+}
+
+/// The Move module of all walrus events.
+pub const EVENTS_MODULE: &str = "events";
+
+impl ContractEvent {
+    /// The Move struct name (`BlobRegistered`, ..., `InvalidBlobID`).
+    pub fn struct_name(&self) -> &'static str {
+        match self {
+            Self::BlobRegistered(_) => "BlobRegistered",
+            Self::BlobCertified(_) => "BlobCertified",
+            Self::BlobDeleted(_) => "BlobDeleted",
+            Self::InvalidBlobId(_) => "InvalidBlobID",
+            Self::EpochChangeStart(_) => "EpochChangeStart",
+            Self::EpochChangeDone(_) => "EpochChangeDone",
+            Self::ShardsReceived(_) => "ShardsReceived",
+            Self::EpochParametersSelected(_) => "EpochParametersSelected",
+            Self::PricesUpdated(_) => "PricesUpdated",
+        }
+    }
+
+    /// The full Move type name for a package published at `package` (`0x…::events::Name`).
+    pub fn type_name(&self, package: &str) -> String {
+        format!("{package}::{EVENTS_MODULE}::{}", self.struct_name())
+    }
+
+    /// The BCS bytes of the event, as Move's `event::emit` records them.
+    pub fn to_bcs(&self) -> Vec<u8> {
+        let bytes = match self {
+            Self::BlobRegistered(e) => bcs::to_bytes(e),
+            Self::BlobCertified(e) => bcs::to_bytes(e),
+            Self::BlobDeleted(e) => bcs::to_bytes(e),
+            Self::InvalidBlobId(e) => bcs::to_bytes(e),
+            Self::EpochChangeStart(e) => bcs::to_bytes(e),
+            Self::EpochChangeDone(e) => bcs::to_bytes(e),
+            Self::ShardsReceived(e) => bcs::to_bytes(e),
+            Self::EpochParametersSelected(e) => bcs::to_bytes(e),
+            Self::PricesUpdated(e) => bcs::to_bytes(e),
+        };
+        // Plain structs of integers, byte arrays and vectors always serialize.
+        bytes.unwrap_or_default()
+    }
+
+    /// Decodes an event from its full Move type name (`<package>::events::<Name>`, any package
+    /// address) and BCS bytes. `Ok(None)` for types that are not walrus events; an error when
+    /// the type is a walrus event but the bytes do not decode exactly (trailing bytes included).
+    pub fn decode(event_type: &str, bcs_bytes: &[u8]) -> Result<Option<Self>, EventDecodeError> {
+        let mut parts = event_type.rsplit("::");
+        let (Some(name), Some(module)) = (parts.next(), parts.next()) else {
+            return Ok(None);
+        };
+        if module != EVENTS_MODULE {
+            return Ok(None);
+        }
+        fn de<T: serde::de::DeserializeOwned>(
+            event_type: &str,
+            bytes: &[u8],
+        ) -> Result<T, EventDecodeError> {
+            bcs::from_bytes(bytes).map_err(|e| EventDecodeError {
+                event_type: event_type.to_owned(),
+                reason: e.to_string(),
+            })
+        }
+        let event = match name {
+            "BlobRegistered" => Self::BlobRegistered(de(event_type, bcs_bytes)?),
+            "BlobCertified" => Self::BlobCertified(de(event_type, bcs_bytes)?),
+            "BlobDeleted" => Self::BlobDeleted(de(event_type, bcs_bytes)?),
+            "InvalidBlobID" => Self::InvalidBlobId(de(event_type, bcs_bytes)?),
+            "EpochChangeStart" => Self::EpochChangeStart(de(event_type, bcs_bytes)?),
+            "EpochChangeDone" => Self::EpochChangeDone(de(event_type, bcs_bytes)?),
+            "ShardsReceived" => Self::ShardsReceived(de(event_type, bcs_bytes)?),
+            "EpochParametersSelected" => Self::EpochParametersSelected(de(event_type, bcs_bytes)?),
+            "PricesUpdated" => Self::PricesUpdated(de(event_type, bcs_bytes)?),
+            _ => return Ok(None),
+        };
+        Ok(Some(event))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_matches_module_and_name_only() {
+        let event = ContractEvent::EpochChangeStart(EpochChangeStart { epoch: 10 });
+        let bytes = event.to_bcs();
+        assert_eq!(bytes, vec![10, 0, 0, 0]);
+        let t = event.type_name("0xabc");
+        assert_eq!(t, "0xabc::events::EpochChangeStart");
+        assert_eq!(ContractEvent::decode(&t, &bytes), Ok(Some(event)));
+        assert_eq!(
+            ContractEvent::decode("0x1::other::EpochChangeStart", &bytes),
+            Ok(None)
+        );
+        assert_eq!(
+            ContractEvent::decode("0x1::events::Unknown", &bytes),
+            Ok(None)
+        );
+        assert_eq!(ContractEvent::decode("garbage", &bytes), Ok(None));
+        assert!(ContractEvent::decode(&t, &[1, 2, 3]).is_err());
+        assert!(ContractEvent::decode(&t, &[1, 2, 3, 4, 5]).is_err());
+    }
+}
