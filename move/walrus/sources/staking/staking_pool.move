@@ -1,0 +1,502 @@
+/// The staking pool of one storage node: its stake, shares and per-epoch exchange rates, the
+/// stake and withdrawals waiting for an epoch, its commission and its votes.
+///
+/// Accounting (integer arithmetic, rounding down; mirrored by the Rust devnet ledger):
+/// - `wal_balance` is the pool's active stake plus the delegators' accumulated rewards;
+///   `num_shares` the shares it is split into. Principals stay inside the `StakedWal` objects;
+///   the delegators' rewards are held in `rewards_pool`.
+/// - Advancing to epoch `e` (see `advance_epoch`), with the reward `r` earned in `e - 1`:
+///   1. `commission = r * commission_rate / 10_000` goes to `commission`; `r - commission` to
+///      `rewards_pool` and `wal_balance`;
+///   2. a commission rate scheduled for an epoch <= `e` becomes current (the newest wins);
+///   3. a scheduled BLS key is rotated in;
+///   4. `rate[e] = (wal_balance, num_shares)` is recorded;
+///   5. withdrawals due at <= `e` leave: `wal_balance -= rate[e].to_wal(shares)`, where shares
+///      = the requested shares + `rate[e - 1].to_shares(pre-active principals)`;
+///   6. stake activating at <= `e` joins: `wal_balance += stake`;
+///   7. `num_shares = rate[e].to_shares(wal_balance)`.
+/// - A `StakedWal` with principal `P` activated at `A` owns `shares = rate[A].to_shares(P)`; its
+///   value at epoch `W` is `rate[W].to_wal(shares)` and its reward `max(0, value - P)`, paid
+///   from `rewards_pool` (capped by it).
+/// - `rate[e]` for an epoch that was not recorded: the latest rate for epochs after
+///   `latest_epoch`, `Flat` for epochs before the pool existed.
+/// A pool is advanced at every epoch change in which it is in the old or the new committee; any
+/// other pool is caught up (advanced epoch by epoch with zero reward) before it is touched, so
+/// every pool behaves as if it were advanced every epoch.
+module walrus::staking_pool;
+
+use std::string::String;
+use sui::balance::{Self, Balance};
+use sui::table::{Self, Table};
+use wal::wal::WAL;
+use walrus::auth::{Self, Authenticated, Authorized};
+use walrus::exchange_rate::{Self, PoolExchangeRate};
+use walrus::node_metadata::NodeMetadata;
+use walrus::pending_values::{Self, PendingValues};
+use walrus::staked_wal::{Self, StakedWal};
+use walrus::storage_node::{Self, StorageNodeInfo};
+
+// === Errors ===
+
+/// The commission rate exceeds 10_000 basis points.
+const EInvalidCommissionRate: u64 = 0;
+/// The `StakedWal` belongs to another pool.
+const EIncorrectStakedWal: u64 = 1;
+/// A withdrawal was already requested for this `StakedWal`.
+const EAlreadyWithdrawing: u64 = 2;
+/// This stake can be withdrawn directly with `withdraw_stake`; no request needed.
+const EWithdrawDirectly: u64 = 3;
+/// The withdraw epoch of this `StakedWal` has not been reached yet.
+const EWithdrawEpochNotReached: u64 = 4;
+/// This stake must first be requested for withdrawal with `request_withdraw_stake`.
+const ERequestWithdrawFirst: u64 = 5;
+/// The caller is not authorized.
+const EAuthorizationFailure: u64 = 6;
+/// The pool was already advanced to this epoch.
+const EPoolAlreadyAdvanced: u64 = 7;
+
+// === Constants ===
+
+/// Basis points in 100%.
+const N_BASIS_POINTS: u64 = 10_000;
+
+// === Object definitions ===
+
+/// The node's votes on prices and on its capacity.
+public struct VotingParams has copy, drop, store {
+    /// FROST per storage unit (1 MiB encoded) per epoch.
+    storage_price: u64,
+    /// FROST per storage unit, paid once at registration.
+    write_price: u64,
+    /// Bytes of encoded data the node offers to store.
+    node_capacity: u64,
+}
+
+/// A staking pool; its id is the node id.
+public struct StakingPool has key, store {
+    id: UID,
+    voting_params: VotingParams,
+    node_info: StorageNodeInfo,
+    /// The first epoch in which stake in the pool can count (E if registered before the
+    /// committee selection of E, E + 1 after). Informational.
+    activation_epoch: u32,
+    /// The epoch the pool was last advanced (or created) in.
+    latest_epoch: u32,
+    /// Active stake plus accumulated delegator rewards, in FROST.
+    wal_balance: u64,
+    /// Shares `wal_balance` is split into.
+    num_shares: u64,
+    /// Withdraw epoch -> shares leaving then.
+    pending_shares_withdraw: PendingValues,
+    /// Withdraw epoch -> principal of stake withdrawn one epoch after its activation (its shares
+    /// are only known at activation).
+    pre_active_withdrawals: PendingValues,
+    /// Epoch -> commission rate (bps) taking effect then.
+    pending_commission_rate: PendingValues,
+    /// Current commission in basis points.
+    commission_rate: u16,
+    /// Epoch -> exchange rate at the start of that epoch.
+    exchange_rates: Table<u32, PoolExchangeRate>,
+    /// Activation epoch -> stake becoming active then.
+    pending_stake: PendingValues,
+    /// Backing of the delegators' rewards.
+    rewards_pool: Balance<WAL>,
+    /// The operator's commission, collectable by `commission_receiver`.
+    commission: Balance<WAL>,
+    commission_receiver: Authorized,
+    governance_authorized: Authorized,
+}
+
+// === Constructors ===
+
+/// A new pool created in `epoch`; `committee_selected` says whether the committee for the next
+/// epoch was already selected. Commission receiver and governance default to the sender.
+public(package) fun new(
+    name: String,
+    network_address: String,
+    metadata: NodeMetadata,
+    public_key: vector<u8>,
+    network_public_key: vector<u8>,
+    commission_rate: u16,
+    storage_price: u64,
+    write_price: u64,
+    node_capacity: u64,
+    epoch: u32,
+    committee_selected: bool,
+    ctx: &mut TxContext,
+): StakingPool {
+    assert!((commission_rate as u64) <= N_BASIS_POINTS, EInvalidCommissionRate);
+    let id = object::new(ctx);
+    let node_id = id.to_inner();
+    let node_info = storage_node::new(
+        name,
+        node_id,
+        network_address,
+        public_key,
+        network_public_key,
+        metadata,
+    );
+    let mut exchange_rates = table::new(ctx);
+    exchange_rates.add(epoch, exchange_rate::flat());
+    StakingPool {
+        id,
+        voting_params: VotingParams { storage_price, write_price, node_capacity },
+        node_info,
+        activation_epoch: if (committee_selected) epoch + 1 else epoch,
+        latest_epoch: epoch,
+        wal_balance: 0,
+        num_shares: 0,
+        pending_shares_withdraw: pending_values::empty(),
+        pre_active_withdrawals: pending_values::empty(),
+        pending_commission_rate: pending_values::empty(),
+        commission_rate,
+        exchange_rates,
+        pending_stake: pending_values::empty(),
+        rewards_pool: balance::zero(),
+        commission: balance::zero(),
+        commission_receiver: auth::authorized_address(ctx.sender()),
+        governance_authorized: auth::authorized_address(ctx.sender()),
+    }
+}
+
+// === Epoch advance ===
+
+/// Advances the pool to `new_epoch` with `rewards`, the reward it earned in `new_epoch - 1`
+/// (catching up skipped epochs with zero reward first).
+public(package) fun advance_epoch(self: &mut StakingPool, rewards: Balance<WAL>, new_epoch: u32) {
+    assert!(new_epoch > self.latest_epoch, EPoolAlreadyAdvanced);
+    self.catch_up(new_epoch - 1);
+    self.step(rewards, new_epoch);
+}
+
+/// Advances the pool epoch by epoch with zero reward until it reaches `epoch`.
+public(package) fun catch_up(self: &mut StakingPool, epoch: u32) {
+    while (self.latest_epoch < epoch) {
+        let next = self.latest_epoch + 1;
+        self.step(balance::zero(), next);
+    }
+}
+
+/// One epoch advance; see the module documentation for the steps.
+fun step(self: &mut StakingPool, mut rewards: Balance<WAL>, epoch: u32) {
+    // 1. Commission, then the delegators' part.
+    let reward = rewards.value();
+    let commission = ((reward as u128) * (self.commission_rate as u128) / (N_BASIS_POINTS as u128))
+        as u64;
+    self.commission.join(rewards.split(commission));
+    self.wal_balance = self.wal_balance + rewards.value();
+    self.rewards_pool.join(rewards);
+
+    // 2. Scheduled commission rate.
+    let scheduled = self.pending_commission_rate.flush_latest(epoch);
+    if (scheduled.is_some()) self.commission_rate = scheduled.destroy_some() as u16;
+
+    // 3. Scheduled key.
+    self.node_info.rotate_public_key();
+
+    // 4. Exchange rate at the start of `epoch`.
+    let rate = exchange_rate::new(self.wal_balance, self.num_shares);
+    self.exchange_rates.add(epoch, rate);
+    self.latest_epoch = epoch;
+
+    // 5. Withdrawals.
+    let pre_active_principal = self.pre_active_withdrawals.flush(epoch);
+    let pre_active_shares = self
+        .exchange_rate_at_epoch(epoch - 1)
+        .convert_to_share_amount(pre_active_principal);
+    let shares_out = self.pending_shares_withdraw.flush(epoch) + pre_active_shares;
+    let wal_out = rate.convert_to_wal_amount(shares_out).min(self.wal_balance);
+    self.wal_balance = self.wal_balance - wal_out;
+
+    // 6. Activations.
+    self.wal_balance = self.wal_balance + self.pending_stake.flush(epoch);
+
+    // 7. Shares.
+    self.num_shares = rate.convert_to_share_amount(self.wal_balance);
+}
+
+// === Staking ===
+
+/// Stakes `principal` in epoch `epoch`: active from `epoch + 1`, or `epoch + 2` if the next
+/// committee is already selected. The pool must be caught up to `epoch`.
+public(package) fun stake(
+    self: &mut StakingPool,
+    principal: Balance<WAL>,
+    epoch: u32,
+    committee_selected: bool,
+    ctx: &mut TxContext,
+): StakedWal {
+    let activation_epoch = if (committee_selected) epoch + 2 else epoch + 1;
+    let amount = principal.value();
+    let staked = staked_wal::mint(self.id.to_inner(), principal, activation_epoch, ctx);
+    self.pending_stake.insert_or_add(activation_epoch, amount);
+    staked
+}
+
+/// Whether `staked_wal` can be withdrawn in one step, principal only: it is `Staked`, not yet
+/// active, and will not count for a selected committee (activation at `epoch + 2`, or at
+/// `epoch + 1` while the next committee is not selected or does not contain the node).
+public fun can_withdraw_early(
+    staked_wal: &StakedWal,
+    in_next_committee: bool,
+    epoch: u32,
+    committee_selected: bool,
+): bool {
+    let activation = staked_wal.activation_epoch();
+    staked_wal.is_staked() && (
+        activation > epoch + 1 ||
+        (activation == epoch + 1 && (!committee_selected || !in_next_committee))
+    )
+}
+
+/// Requests the withdrawal of `staked_wal` in `epoch`:
+/// - active stake of a node in the selected next committee: withdrawable at `epoch + 2`;
+/// - active stake of a node in the current committee only (or the next is not selected yet):
+///   at `epoch + 1`;
+/// - stake activating at `epoch + 1` in a node of the selected next committee: at `epoch + 2`
+///   (it earns the rewards of `epoch + 1`).
+/// Aborts if the stake can be withdrawn directly (not yet active and not counted, or a node
+/// in neither committee).
+public(package) fun request_withdraw_stake(
+    self: &mut StakingPool,
+    staked_wal: &mut StakedWal,
+    in_current_committee: bool,
+    in_next_committee: bool,
+    epoch: u32,
+    committee_selected: bool,
+) {
+    assert!(staked_wal.node_id() == self.id.to_inner(), EIncorrectStakedWal);
+    assert!(staked_wal.is_staked(), EAlreadyWithdrawing);
+    assert!(
+        !can_withdraw_early(staked_wal, in_next_committee, epoch, committee_selected),
+        EWithdrawDirectly,
+    );
+    let in_next = committee_selected && in_next_committee;
+    let activation = staked_wal.activation_epoch();
+    let principal = staked_wal.value();
+    if (activation > epoch) {
+        // Pre-active, counted for the selected next committee.
+        let withdraw_epoch = epoch + 2;
+        self.pre_active_withdrawals.insert_or_add(withdraw_epoch, principal);
+        staked_wal.set_withdrawing(withdraw_epoch);
+    } else {
+        assert!(in_current_committee || in_next, EWithdrawDirectly);
+        let withdraw_epoch = if (in_next) epoch + 2 else epoch + 1;
+        let shares = self.exchange_rate_at_epoch(activation).convert_to_share_amount(principal);
+        self.pending_shares_withdraw.insert_or_add(withdraw_epoch, shares);
+        staked_wal.set_withdrawing(withdraw_epoch);
+    }
+}
+
+/// Withdraws `staked_wal` in `epoch` (the pool must be caught up to `epoch`):
+/// - withdrawing and `epoch >= withdraw_epoch`: principal plus the reward up to the withdraw
+///   epoch (the pool already let the stake go when it advanced to that epoch);
+/// - early (see `can_withdraw_early`): principal only, the pending stake is cancelled;
+/// - active stake of a node in neither the current nor the selected next committee: leaves
+///   the pool now, with the reward up to `epoch`.
+/// Otherwise aborts: a withdrawal must be requested first.
+public(package) fun withdraw_stake(
+    self: &mut StakingPool,
+    staked_wal: StakedWal,
+    in_current_committee: bool,
+    in_next_committee: bool,
+    epoch: u32,
+    committee_selected: bool,
+): Balance<WAL> {
+    assert!(staked_wal.node_id() == self.id.to_inner(), EIncorrectStakedWal);
+    let activation = staked_wal.activation_epoch();
+    if (staked_wal.is_withdrawing()) {
+        let withdraw_epoch = staked_wal.withdraw_epoch();
+        assert!(epoch >= withdraw_epoch, EWithdrawEpochNotReached);
+        let mut principal = staked_wal.into_balance();
+        let reward = self.calculate_rewards(principal.value(), activation, withdraw_epoch);
+        let reward = reward.min(self.rewards_pool.value());
+        principal.join(self.rewards_pool.split(reward));
+        return principal
+    };
+    if (can_withdraw_early(&staked_wal, in_next_committee, epoch, committee_selected)) {
+        self.pending_stake.reduce(activation, staked_wal.value());
+        return staked_wal.into_balance()
+    };
+    let in_next = committee_selected && in_next_committee;
+    assert!(activation <= epoch && !in_current_committee && !in_next, ERequestWithdrawFirst);
+    let mut principal = staked_wal.into_balance();
+    let shares = self.exchange_rate_at_epoch(activation).convert_to_share_amount(principal.value());
+    let value = self.exchange_rate_at_epoch(epoch).convert_to_wal_amount(shares);
+    self.wal_balance = self.wal_balance - value.min(self.wal_balance);
+    self.num_shares = self.num_shares - shares.min(self.num_shares);
+    let reward = if (value > principal.value()) value - principal.value() else 0;
+    let reward = reward.min(self.rewards_pool.value());
+    principal.join(self.rewards_pool.split(reward));
+    principal
+}
+
+// === Commission and authorization ===
+
+/// Schedules `commission_rate` (bps) to take effect at `epoch + 2`.
+public(package) fun set_next_commission(self: &mut StakingPool, commission_rate: u16, epoch: u32) {
+    assert!((commission_rate as u64) <= N_BASIS_POINTS, EInvalidCommissionRate);
+    self.pending_commission_rate.insert_or_replace(epoch + 2, commission_rate as u64);
+}
+
+/// Takes the whole commission; `auth` must match the commission receiver.
+public(package) fun collect_commission(
+    self: &mut StakingPool,
+    auth: Authenticated,
+): Balance<WAL> {
+    assert!(auth.matches(&self.commission_receiver), EAuthorizationFailure);
+    self.commission.withdraw_all()
+}
+
+/// Sets the commission receiver; `auth` must match the current one.
+public(package) fun set_commission_receiver(
+    self: &mut StakingPool,
+    auth: Authenticated,
+    receiver: Authorized,
+) {
+    assert!(auth.matches(&self.commission_receiver), EAuthorizationFailure);
+    self.commission_receiver = receiver;
+}
+
+/// Sets the commission receiver at registration (no authorization: the pool was just made).
+public(package) fun init_commission_receiver(self: &mut StakingPool, receiver: Authorized) {
+    self.commission_receiver = receiver;
+}
+
+/// Sets who may act for the pool in governance; `auth` must match the current one.
+public(package) fun set_governance_authorized(
+    self: &mut StakingPool,
+    auth: Authenticated,
+    authorized: Authorized,
+) {
+    assert!(auth.matches(&self.governance_authorized), EAuthorizationFailure);
+    self.governance_authorized = authorized;
+}
+
+// === Votes and node information ===
+
+/// Sets the storage price vote.
+public(package) fun set_storage_price_vote(self: &mut StakingPool, price: u64) {
+    self.voting_params.storage_price = price;
+}
+
+/// Sets the write price vote.
+public(package) fun set_write_price_vote(self: &mut StakingPool, price: u64) {
+    self.voting_params.write_price = price;
+}
+
+/// Sets the capacity vote.
+public(package) fun set_node_capacity_vote(self: &mut StakingPool, capacity: u64) {
+    self.voting_params.node_capacity = capacity;
+}
+
+/// Mutable node information.
+public(package) fun node_info_mut(self: &mut StakingPool): &mut StorageNodeInfo {
+    &mut self.node_info
+}
+
+// === Accessors ===
+
+/// The exchange rate at the start of `epoch` (see the module documentation for epochs that
+/// were not recorded).
+public fun exchange_rate_at_epoch(self: &StakingPool, epoch: u32): PoolExchangeRate {
+    if (self.exchange_rates.contains(epoch)) {
+        *self.exchange_rates.borrow(epoch)
+    } else if (epoch > self.latest_epoch) {
+        *self.exchange_rates.borrow(self.latest_epoch)
+    } else {
+        exchange_rate::flat()
+    }
+}
+
+/// The reward of a principal activated at `activation_epoch` and withdrawn at
+/// `withdraw_epoch`: `max(0, rate[W].to_wal(rate[A].to_shares(P)) - P)`.
+public fun calculate_rewards(
+    self: &StakingPool,
+    principal: u64,
+    activation_epoch: u32,
+    withdraw_epoch: u32,
+): u64 {
+    let shares = self.exchange_rate_at_epoch(activation_epoch).convert_to_share_amount(principal);
+    let value = self.exchange_rate_at_epoch(withdraw_epoch).convert_to_wal_amount(shares);
+    if (value > principal) value - principal else 0
+}
+
+/// The stake the pool will have at `epoch` given what is scheduled now: `wal_balance` plus
+/// pending stake due by `epoch`, minus withdrawals due by `epoch` (shares at the latest rate,
+/// pre-active principals at par).
+public fun wal_balance_at_epoch(self: &StakingPool, epoch: u32): u64 {
+    let rate = self.exchange_rate_at_epoch(self.latest_epoch);
+    let plus = self.wal_balance + self.pending_stake.value_at(epoch);
+    let minus = rate.convert_to_wal_amount(self.pending_shares_withdraw.value_at(epoch)) +
+        self.pre_active_withdrawals.value_at(epoch);
+    if (plus > minus) plus - minus else 0
+}
+
+/// The node id.
+public fun node_id(self: &StakingPool): ID { self.id.to_inner() }
+
+/// The node information.
+public fun node_info(self: &StakingPool): &StorageNodeInfo { &self.node_info }
+
+/// The storage price vote.
+public fun storage_price(self: &StakingPool): u64 { self.voting_params.storage_price }
+
+/// The write price vote.
+public fun write_price(self: &StakingPool): u64 { self.voting_params.write_price }
+
+/// The capacity vote.
+public fun node_capacity(self: &StakingPool): u64 { self.voting_params.node_capacity }
+
+/// The pool's activation epoch.
+public fun activation_epoch(self: &StakingPool): u32 { self.activation_epoch }
+
+/// The epoch the pool was last advanced to.
+public fun latest_epoch(self: &StakingPool): u32 { self.latest_epoch }
+
+/// Active stake plus accumulated rewards.
+public fun wal_balance(self: &StakingPool): u64 { self.wal_balance }
+
+/// Total shares.
+public fun num_shares(self: &StakingPool): u64 { self.num_shares }
+
+/// The current commission rate (bps).
+public fun commission_rate(self: &StakingPool): u16 { self.commission_rate }
+
+/// The scheduled commission rates.
+public fun pending_commission_rate(self: &StakingPool): &PendingValues {
+    &self.pending_commission_rate
+}
+
+/// The stake waiting for activation.
+public fun pending_stake(self: &StakingPool): &PendingValues { &self.pending_stake }
+
+/// The shares waiting to leave.
+public fun pending_shares_withdraw(self: &StakingPool): &PendingValues {
+    &self.pending_shares_withdraw
+}
+
+/// The pre-active principals waiting to leave.
+public fun pre_active_withdrawals(self: &StakingPool): &PendingValues {
+    &self.pre_active_withdrawals
+}
+
+/// The collectable commission.
+public fun commission_amount(self: &StakingPool): u64 { self.commission.value() }
+
+/// The rewards backing.
+public fun rewards_amount(self: &StakingPool): u64 { self.rewards_pool.value() }
+
+/// Who may collect the commission.
+public fun commission_receiver(self: &StakingPool): &Authorized { &self.commission_receiver }
+
+/// Who may act in governance.
+public fun governance_authorized(self: &StakingPool): &Authorized { &self.governance_authorized }
+
+// === Test-only ===
+
+#[test_only]
+/// Destroys a pool in tests.
+public fun destroy_for_testing(self: StakingPool) {
+    std::unit_test::destroy(self)
+}

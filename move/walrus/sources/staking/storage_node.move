@@ -1,0 +1,196 @@
+/// A storage node's public information (stored in its staking pool) and the capability its
+/// operator holds to act for it.
+module walrus::storage_node;
+
+use std::string::String;
+use sui::bls12381::{Self, UncompressedG1};
+use sui::group_ops::Element;
+use walrus::node_metadata::NodeMetadata;
+
+// === Errors ===
+
+/// The node name is longer than `MAX_NAME_LENGTH` bytes.
+const ENameTooLong: u64 = 0;
+/// The network address is longer than `MAX_NETWORK_ADDRESS_LENGTH` bytes.
+const ENetworkAddressTooLong: u64 = 1;
+/// The network public key is not `NETWORK_PUBLIC_KEY_LENGTH` bytes.
+const EInvalidNetworkPublicKey: u64 = 2;
+/// The BLS public key is not `BLS_PUBLIC_KEY_LENGTH` bytes.
+const EInvalidPublicKeyLength: u64 = 3;
+
+// === Constants ===
+
+/// Maximal length of a node name, in bytes.
+const MAX_NAME_LENGTH: u64 = 100;
+/// Maximal length of a network address (`host:port`), in bytes.
+const MAX_NETWORK_ADDRESS_LENGTH: u64 = 259;
+/// Length of the network (TLS) public key: a compressed 33-byte key.
+const NETWORK_PUBLIC_KEY_LENGTH: u64 = 33;
+/// Length of a compressed BLS12-381 G1 public key.
+const BLS_PUBLIC_KEY_LENGTH: u64 = 48;
+
+// === Object definitions ===
+
+/// A node's public information.
+public struct StorageNodeInfo has store {
+    name: String,
+    node_id: ID,
+    network_address: String,
+    /// BLS protocol key used for the committees the node is currently in.
+    public_key: Element<UncompressedG1>,
+    /// Key rotated in at the pool's next epoch advance, if set.
+    next_epoch_public_key: Option<Element<UncompressedG1>>,
+    network_public_key: vector<u8>,
+    metadata: NodeMetadata,
+}
+
+/// The operator's capability for one node.
+public struct StorageNodeCap has key, store {
+    id: UID,
+    node_id: ID,
+    /// The last epoch for which the node reported `epoch_sync_done` (0 = never).
+    last_epoch_sync_done: u32,
+}
+
+// === Constructors ===
+
+/// Builds the node information, checking every length.
+public(package) fun new(
+    name: String,
+    node_id: ID,
+    network_address: String,
+    public_key: vector<u8>,
+    network_public_key: vector<u8>,
+    metadata: NodeMetadata,
+): StorageNodeInfo {
+    check_name(&name);
+    check_network_address(&network_address);
+    check_network_public_key(&network_public_key);
+    StorageNodeInfo {
+        name,
+        node_id,
+        network_address,
+        public_key: parse_public_key(&public_key),
+        next_epoch_public_key: option::none(),
+        network_public_key,
+        metadata,
+    }
+}
+
+/// A new capability for `node_id`.
+public(package) fun new_cap(node_id: ID, ctx: &mut TxContext): StorageNodeCap {
+    StorageNodeCap { id: object::new(ctx), node_id, last_epoch_sync_done: 0 }
+}
+
+/// Parses a 48-byte compressed BLS12-381 G1 public key (aborts if it is not a curve point).
+public(package) fun parse_public_key(public_key: &vector<u8>): Element<UncompressedG1> {
+    assert!(public_key.length() == BLS_PUBLIC_KEY_LENGTH, EInvalidPublicKeyLength);
+    bls12381::g1_to_uncompressed_g1(&bls12381::g1_from_bytes(public_key))
+}
+
+// === Mutators (package) ===
+
+/// Sets the name.
+public(package) fun set_name(self: &mut StorageNodeInfo, name: String) {
+    check_name(&name);
+    self.name = name;
+}
+
+/// Sets the network address.
+public(package) fun set_network_address(self: &mut StorageNodeInfo, network_address: String) {
+    check_network_address(&network_address);
+    self.network_address = network_address;
+}
+
+/// Sets the network public key.
+public(package) fun set_network_public_key(self: &mut StorageNodeInfo, key: vector<u8>) {
+    check_network_public_key(&key);
+    self.network_public_key = key;
+}
+
+/// Sets the metadata.
+public(package) fun set_metadata(self: &mut StorageNodeInfo, metadata: NodeMetadata) {
+    self.metadata = metadata;
+}
+
+/// Schedules `public_key` to replace the protocol key at the next epoch advance.
+public(package) fun set_next_public_key(self: &mut StorageNodeInfo, public_key: vector<u8>) {
+    self.next_epoch_public_key = option::some(parse_public_key(&public_key));
+}
+
+/// Rotates the scheduled key in, if one is set.
+public(package) fun rotate_public_key(self: &mut StorageNodeInfo) {
+    if (self.next_epoch_public_key.is_some()) {
+        self.public_key = self.next_epoch_public_key.extract();
+    }
+}
+
+/// Records that the node finished syncing for `epoch`.
+public(package) fun set_last_epoch_sync_done(self: &mut StorageNodeCap, epoch: u32) {
+    self.last_epoch_sync_done = epoch;
+}
+
+// === Accessors ===
+
+/// The node's name.
+public fun name(self: &StorageNodeInfo): String { self.name }
+
+/// The node id (= staking pool id).
+public fun id(self: &StorageNodeInfo): ID { self.node_id }
+
+/// The network address.
+public fun network_address(self: &StorageNodeInfo): String { self.network_address }
+
+/// The current BLS protocol key.
+public fun public_key(self: &StorageNodeInfo): &Element<UncompressedG1> { &self.public_key }
+
+/// The key to use for the next committee: the scheduled key if set, else the current one.
+public fun next_epoch_public_key(self: &StorageNodeInfo): &Element<UncompressedG1> {
+    if (self.next_epoch_public_key.is_some()) self.next_epoch_public_key.borrow()
+    else &self.public_key
+}
+
+/// Whether a key rotation is scheduled.
+public fun has_next_public_key(self: &StorageNodeInfo): bool {
+    self.next_epoch_public_key.is_some()
+}
+
+/// The network public key.
+public fun network_public_key(self: &StorageNodeInfo): vector<u8> { self.network_public_key }
+
+/// The metadata.
+public fun metadata(self: &StorageNodeInfo): NodeMetadata { self.metadata }
+
+/// The node the capability is for.
+public fun node_id(cap: &StorageNodeCap): ID { cap.node_id }
+
+/// The last epoch for which the node reported sync done.
+public fun last_epoch_sync_done(cap: &StorageNodeCap): u32 { cap.last_epoch_sync_done }
+
+// === Private functions ===
+
+fun check_name(name: &String) {
+    assert!(name.length() <= MAX_NAME_LENGTH, ENameTooLong);
+}
+
+fun check_network_address(address: &String) {
+    assert!(address.length() <= MAX_NETWORK_ADDRESS_LENGTH, ENetworkAddressTooLong);
+}
+
+fun check_network_public_key(key: &vector<u8>) {
+    assert!(key.length() == NETWORK_PUBLIC_KEY_LENGTH, EInvalidNetworkPublicKey);
+}
+
+// === Test-only ===
+
+#[test_only]
+/// Destroys node information in tests.
+public fun destroy_for_testing(self: StorageNodeInfo) {
+    std::unit_test::destroy(self)
+}
+
+#[test_only]
+/// A capability for `node_id` in tests.
+public fun new_cap_for_testing(node_id: ID, ctx: &mut TxContext): StorageNodeCap {
+    new_cap(node_id, ctx)
+}

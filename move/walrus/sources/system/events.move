@@ -1,0 +1,203 @@
+/// Every event of the walrus package. Field order and types are part of the wire format
+/// (indexers and the Rust twins decode them by BCS); never reorder or retype a field.
+module walrus::events;
+
+use sui::event;
+
+// === Event definitions ===
+
+/// A blob was registered (`system::register_blob`).
+public struct BlobRegistered has copy, drop {
+    epoch: u32,
+    blob_id: u256,
+    size: u64,
+    encoding_type: u8,
+    end_epoch: u32,
+    deletable: bool,
+    object_id: ID,
+}
+
+/// A blob was certified, or a certified blob's lifetime was extended (`is_extension`). `epoch`
+/// is the epoch of the first certification, also for extensions.
+public struct BlobCertified has copy, drop {
+    epoch: u32,
+    blob_id: u256,
+    end_epoch: u32,
+    deletable: bool,
+    object_id: ID,
+    is_extension: bool,
+}
+
+/// A deletable blob was deleted (`system::delete_blob`).
+public struct BlobDeleted has copy, drop {
+    epoch: u32,
+    blob_id: u256,
+    end_epoch: u32,
+    object_id: ID,
+    was_certified: bool,
+}
+
+/// A blob id was marked invalid by an f+1 certificate (`system::invalidate_blob_id`).
+public struct InvalidBlobID has copy, drop {
+    epoch: u32,
+    blob_id: u256,
+}
+
+/// The epoch change to `epoch` started.
+public struct EpochChangeStart has copy, drop {
+    epoch: u32,
+}
+
+/// A quorum of the committee of `epoch` finished receiving their shards.
+public struct EpochChangeDone has copy, drop {
+    epoch: u32,
+}
+
+/// A node reported that it received `shards` in `epoch`.
+public struct ShardsReceived has copy, drop {
+    epoch: u32,
+    shards: vector<u16>,
+}
+
+/// The committee and parameters of `next_epoch` were selected.
+public struct EpochParametersSelected has copy, drop {
+    next_epoch: u32,
+}
+
+/// The storage and write prices changed in `epoch`.
+public struct PricesUpdated has copy, drop {
+    epoch: u32,
+    storage_price: u64,
+    write_price: u64,
+}
+
+// === Public-Package functions ===
+
+public(package) fun emit_blob_registered(
+    epoch: u32,
+    blob_id: u256,
+    size: u64,
+    encoding_type: u8,
+    end_epoch: u32,
+    deletable: bool,
+    object_id: ID,
+) {
+    event::emit(BlobRegistered {
+        epoch,
+        blob_id,
+        size,
+        encoding_type,
+        end_epoch,
+        deletable,
+        object_id,
+    });
+}
+
+public(package) fun emit_blob_certified(
+    epoch: u32,
+    blob_id: u256,
+    end_epoch: u32,
+    deletable: bool,
+    object_id: ID,
+    is_extension: bool,
+) {
+    event::emit(BlobCertified { epoch, blob_id, end_epoch, deletable, object_id, is_extension });
+}
+
+public(package) fun emit_blob_deleted(
+    epoch: u32,
+    blob_id: u256,
+    end_epoch: u32,
+    object_id: ID,
+    was_certified: bool,
+) {
+    event::emit(BlobDeleted { epoch, blob_id, end_epoch, object_id, was_certified });
+}
+
+public(package) fun emit_invalid_blob_id(epoch: u32, blob_id: u256) {
+    event::emit(InvalidBlobID { epoch, blob_id });
+}
+
+public(package) fun emit_epoch_change_start(epoch: u32) {
+    event::emit(EpochChangeStart { epoch });
+}
+
+public(package) fun emit_epoch_change_done(epoch: u32) {
+    event::emit(EpochChangeDone { epoch });
+}
+
+public(package) fun emit_shards_received(epoch: u32, shards: vector<u16>) {
+    event::emit(ShardsReceived { epoch, shards });
+}
+
+public(package) fun emit_epoch_parameters_selected(next_epoch: u32) {
+    event::emit(EpochParametersSelected { next_epoch });
+}
+
+public(package) fun emit_prices_updated(epoch: u32, storage_price: u64, write_price: u64) {
+    event::emit(PricesUpdated { epoch, storage_price, write_price });
+}
+
+// === Test-only constructors ===
+
+#[test_only]
+public fun blob_registered(
+    epoch: u32,
+    blob_id: u256,
+    size: u64,
+    encoding_type: u8,
+    end_epoch: u32,
+    deletable: bool,
+    object_id: ID,
+): BlobRegistered {
+    BlobRegistered { epoch, blob_id, size, encoding_type, end_epoch, deletable, object_id }
+}
+
+#[test_only]
+public fun blob_certified(
+    epoch: u32,
+    blob_id: u256,
+    end_epoch: u32,
+    deletable: bool,
+    object_id: ID,
+    is_extension: bool,
+): BlobCertified {
+    BlobCertified { epoch, blob_id, end_epoch, deletable, object_id, is_extension }
+}
+
+#[test_only]
+public fun blob_deleted(
+    epoch: u32,
+    blob_id: u256,
+    end_epoch: u32,
+    object_id: ID,
+    was_certified: bool,
+): BlobDeleted {
+    BlobDeleted { epoch, blob_id, end_epoch, object_id, was_certified }
+}
+
+#[test_only]
+public fun invalid_blob_id(epoch: u32, blob_id: u256): InvalidBlobID {
+    InvalidBlobID { epoch, blob_id }
+}
+
+#[test_only]
+public fun epoch_change_start(epoch: u32): EpochChangeStart { EpochChangeStart { epoch } }
+
+#[test_only]
+public fun epoch_change_done(epoch: u32): EpochChangeDone { EpochChangeDone { epoch } }
+
+#[test_only]
+public fun shards_received(epoch: u32, shards: vector<u16>): ShardsReceived {
+    ShardsReceived { epoch, shards }
+}
+
+#[test_only]
+public fun epoch_parameters_selected(next_epoch: u32): EpochParametersSelected {
+    EpochParametersSelected { next_epoch }
+}
+
+#[test_only]
+public fun prices_updated(epoch: u32, storage_price: u64, write_price: u64): PricesUpdated {
+    PricesUpdated { epoch, storage_price, write_price }
+}

@@ -1,0 +1,371 @@
+/// The state of the Walrus system (version 1), stored as a dynamic field of `system::System`:
+/// the committee and epoch, capacity, prices and the future accounting. All blob-lifecycle
+/// checks and payments happen here; `system` only dispatches.
+module walrus::system_state_inner;
+
+use sui::balance::Balance;
+use sui::coin::Coin;
+use sui::vec_map::{Self, VecMap};
+use wal::wal::WAL;
+use walrus::blob::{Self, Blob};
+use walrus::bls_aggregate::{Self, BlsCommittee};
+use walrus::encoding;
+use walrus::epoch_parameters::EpochParams;
+use walrus::events;
+use walrus::storage_accounting::{Self, FutureAccountingRingBuffer};
+use walrus::storage_resource::{Self, Storage};
+
+// === Constants ===
+
+/// The largest allowed `max_epochs_ahead`.
+const MAX_MAX_EPOCHS_AHEAD: u32 = 1000;
+/// Bytes per storage unit (1 MiB of encoded size).
+const BYTES_PER_UNIT_SIZE: u64 = 1_048_576;
+/// Share of an epoch's rewards burned at the epoch change, in basis points (3%).
+const BURN_BPS: u64 = 300;
+/// Basis points in one.
+const BPS_DENOMINATOR: u64 = 10_000;
+
+// === Errors ===
+
+/// `max_epochs_ahead` is zero or above 1000.
+const EInvalidMaxEpochsAhead: u64 = 0;
+/// The reservation would exceed the total capacity in some epoch.
+const EStorageExceeded: u64 = 1;
+/// The number of epochs is zero, or the period ends more than `max_epochs_ahead` epochs after
+/// the current epoch.
+const EInvalidEpochsAhead: u64 = 2;
+/// The new committee's epoch is not the current epoch + 1.
+const EIncorrectCommittee: u64 = 3;
+/// The storage size is zero.
+const EInvalidResourceSize: u64 = 4;
+/// The coin holds less than the price.
+const EInsufficientPayment: u64 = 5;
+
+// === Object definitions ===
+
+/// The system state, version 1.
+public struct SystemStateInnerV1 has store {
+    /// The current committee; its epoch is the current epoch.
+    committee: BlsCommittee,
+    /// Maximum encoded bytes reservable per epoch.
+    total_capacity_size: u64,
+    /// Encoded bytes reserved for the current epoch.
+    used_capacity_size: u64,
+    /// FROST per 1 MiB encoded unit per epoch.
+    storage_price_per_unit_size: u64,
+    /// FROST per 1 MiB encoded unit, once at registration.
+    write_price_per_unit_size: u64,
+    /// Used capacity and rewards for the current and the next `max_epochs_ahead - 1` epochs.
+    future_accounting: FutureAccountingRingBuffer,
+}
+
+// === Public-Package functions: lifecycle ===
+
+/// An empty system in epoch 0: empty committee, zero capacity and zero prices.
+public(package) fun create_empty(max_epochs_ahead: u32): SystemStateInnerV1 {
+    assert!(
+        max_epochs_ahead > 0 && max_epochs_ahead <= MAX_MAX_EPOCHS_AHEAD,
+        EInvalidMaxEpochsAhead,
+    );
+    SystemStateInnerV1 {
+        committee: bls_aggregate::new_bls_committee(0, vector[]),
+        total_capacity_size: 0,
+        used_capacity_size: 0,
+        storage_price_per_unit_size: 0,
+        write_price_per_unit_size: 0,
+        future_accounting: storage_accounting::ring_new(max_epochs_ahead),
+    }
+}
+
+/// Starts the epoch of `new_committee` (which must be the current epoch + 1): pops the ending
+/// epoch's accounting, sets the capacity to max(voted capacity, used capacity of the new
+/// epoch) and returns the ending epoch's rewards split over the old committee, keyed by node
+/// id. Node i receives floor(rewards * weight_i / n_shards) when the ending epoch had used
+/// capacity; the remainder (all of it when nothing was stored or the committee was empty)
+/// rolls over into the new epoch's rewards.
+public(package) fun advance_epoch(
+    self: &mut SystemStateInnerV1,
+    new_committee: BlsCommittee,
+    new_epoch_params: &EpochParams,
+): VecMap<ID, Balance<WAL>> {
+    assert!(new_committee.epoch() == self.epoch() + 1, EIncorrectCommittee);
+    let old_committee = self.committee;
+    self.committee = new_committee;
+
+    let (used_capacity, mut rewards) = self.future_accounting.ring_pop_expand().delete();
+    self.used_capacity_size = self.future_accounting.ring_lookup(0).used_capacity();
+    self.total_capacity_size = new_epoch_params.capacity().max(self.used_capacity_size);
+
+    let mut node_rewards = vec_map::empty();
+    let total_rewards = rewards.value() as u128;
+    let n_shards = old_committee.n_shards() as u128;
+    old_committee.members().do_ref!(|member| {
+        let share = if (used_capacity == 0 || n_shards == 0) {
+            0
+        } else {
+            (total_rewards * (member.weight() as u128) / n_shards) as u64
+        };
+        node_rewards.insert(member.node_id(), rewards.split(share));
+    });
+    self.future_accounting.ring_lookup_mut(0).rewards_balance().join(rewards);
+    node_rewards
+}
+
+/// Splits off the burn share (3%, rounded down) of the current epoch's rewards.
+public(package) fun extract_burn_balance(self: &mut SystemStateInnerV1): Balance<WAL> {
+    let rewards = self.future_accounting.ring_lookup_mut(0).rewards_balance();
+    let amount = ((rewards.value() as u128) * (BURN_BPS as u128) / (BPS_DENOMINATOR as u128)) as u64;
+    rewards.split(amount)
+}
+
+/// Sets the storage and write prices (no event; the caller emits `PricesUpdated`).
+public(package) fun set_prices(self: &mut SystemStateInnerV1, storage_price: u64, write_price: u64) {
+    self.storage_price_per_unit_size = storage_price;
+    self.write_price_per_unit_size = write_price;
+}
+
+/// Sets the total capacity.
+public(package) fun set_total_capacity_size(self: &mut SystemStateInnerV1, capacity: u64) {
+    self.total_capacity_size = capacity;
+}
+
+// === Public-Package functions: blob lifecycle ===
+
+/// Reserves `storage_amount` encoded bytes for the current epoch and the next
+/// `epochs_ahead - 1` epochs, paying the storage price from `payment`.
+public(package) fun reserve_space(
+    self: &mut SystemStateInnerV1,
+    storage_amount: u64,
+    epochs_ahead: u32,
+    payment: &mut Coin<WAL>,
+    ctx: &mut TxContext,
+): Storage {
+    assert!(
+        epochs_ahead > 0 && epochs_ahead <= self.future_accounting.max_epochs_ahead(),
+        EInvalidEpochsAhead,
+    );
+    let start_epoch = self.epoch();
+    self.reserve_space_for_epochs(storage_amount, start_epoch, start_epoch + epochs_ahead, payment, ctx)
+}
+
+/// Reserves `storage_amount` encoded bytes for [max(start_epoch, current), end_epoch), paying
+/// the storage price per epoch from `payment`.
+public(package) fun reserve_space_for_epochs(
+    self: &mut SystemStateInnerV1,
+    storage_amount: u64,
+    start_epoch: u32,
+    end_epoch: u32,
+    payment: &mut Coin<WAL>,
+    ctx: &mut TxContext,
+): Storage {
+    let current = self.epoch();
+    let start_epoch = start_epoch.max(current);
+    assert!(end_epoch > start_epoch, EInvalidEpochsAhead);
+    assert!(end_epoch - current <= self.future_accounting.max_epochs_ahead(), EInvalidEpochsAhead);
+    assert!(storage_amount > 0, EInvalidResourceSize);
+    self.account_capacity(storage_amount, start_epoch - current, end_epoch - current);
+    self.charge_storage(storage_amount, start_epoch - current, end_epoch - current, payment);
+    storage_resource::create_storage(start_epoch, end_epoch, storage_amount, ctx)
+}
+
+/// Registers a blob with `storage`, checking it and the blob id (see `blob::new`), and charges
+/// the write price for its encoded size into the current epoch's rewards.
+public(package) fun register_blob(
+    self: &mut SystemStateInnerV1,
+    storage: Storage,
+    blob_id: u256,
+    root_hash: u256,
+    size: u64,
+    encoding_type: u8,
+    deletable: bool,
+    write_payment: &mut Coin<WAL>,
+    ctx: &mut TxContext,
+): Blob {
+    let blob = blob::new(
+        storage,
+        blob_id,
+        root_hash,
+        size,
+        encoding_type,
+        deletable,
+        self.epoch(),
+        self.n_shards(),
+        ctx,
+    );
+    let encoded_size = encoding::encoded_blob_length(size, encoding_type, self.n_shards());
+    let price = (self.write_price_per_unit_size as u128) * (storage_units_from_size(encoded_size) as u128);
+    assert!(price <= (write_payment.value() as u128), EInsufficientPayment);
+    let fee = write_payment.balance_mut().split(price as u64);
+    self.future_accounting.ring_lookup_mut(0).rewards_balance().join(fee);
+    blob
+}
+
+/// Certifies `blob` with a quorum certificate of the current committee.
+public(package) fun certify_blob(
+    self: &SystemStateInnerV1,
+    blob: &mut Blob,
+    signature: vector<u8>,
+    signers_bitmap: vector<u8>,
+    message: vector<u8>,
+) {
+    let certified = self.committee.verify_quorum_in_epoch(signature, signers_bitmap, message);
+    blob.certify_with_certified_msg(self.epoch(), certified.certify_blob_message());
+}
+
+/// Deletes a deletable blob and returns its storage.
+public(package) fun delete_blob(self: &SystemStateInnerV1, blob: Blob): Storage {
+    blob.delete(self.epoch())
+}
+
+/// Extends a certified blob by `extended_epochs`, paying the storage price for each added epoch.
+public(package) fun extend_blob(
+    self: &mut SystemStateInnerV1,
+    blob: &mut Blob,
+    extended_epochs: u32,
+    payment: &mut Coin<WAL>,
+) {
+    let current = self.epoch();
+    blob.assert_certified_not_expired(current);
+    assert!(extended_epochs > 0, EInvalidEpochsAhead);
+    let end_offset = blob.end_epoch() - current;
+    assert!(
+        (end_offset as u64) + (extended_epochs as u64)
+            <= (self.future_accounting.max_epochs_ahead() as u64),
+        EInvalidEpochsAhead,
+    );
+    let size = blob.storage().size();
+    self.account_capacity(size, end_offset, end_offset + extended_epochs);
+    self.charge_storage(size, end_offset, end_offset + extended_epochs, payment);
+    blob.extend_end_epoch(extended_epochs, current);
+}
+
+/// Extends a certified blob with a `Storage` starting at its end epoch.
+public(package) fun extend_blob_with_resource(
+    self: &SystemStateInnerV1,
+    blob: &mut Blob,
+    extension: Storage,
+) {
+    blob.extend_with_resource(extension, self.epoch());
+}
+
+/// Marks `blob_id` invalid with a certificate of at least one correct node (f+1) of the
+/// current committee, emits `InvalidBlobID` and returns the blob id.
+public(package) fun invalidate_blob_id(
+    self: &SystemStateInnerV1,
+    signature: vector<u8>,
+    members_bitmap: vector<u8>,
+    message: vector<u8>,
+): u256 {
+    let certified = self
+        .committee
+        .verify_one_correct_node_in_epoch(signature, members_bitmap, message);
+    let blob_id = certified.invalid_blob_id_message().invalid_blob_id();
+    events::emit_invalid_blob_id(self.epoch(), blob_id);
+    blob_id
+}
+
+/// Adds `subsidy` to the rewards of the current and next `epochs_ahead - 1` epochs, split
+/// evenly; the remainder of the division goes to the current epoch.
+public(package) fun add_subsidy(self: &mut SystemStateInnerV1, subsidy: Coin<WAL>, epochs_ahead: u32) {
+    assert!(
+        epochs_ahead > 0 && epochs_ahead <= self.future_accounting.max_epochs_ahead(),
+        EInvalidEpochsAhead,
+    );
+    let mut balance = subsidy.into_balance();
+    let per_epoch = balance.value() / (epochs_ahead as u64);
+    let mut i = epochs_ahead;
+    while (i > 1) {
+        i = i - 1;
+        let part = balance.split(per_epoch);
+        self.future_accounting.ring_lookup_mut(i).rewards_balance().join(part);
+    };
+    self.future_accounting.ring_lookup_mut(0).rewards_balance().join(balance);
+}
+
+// === Accessors ===
+
+public(package) fun epoch(self: &SystemStateInnerV1): u32 { self.committee.epoch() }
+
+public(package) fun committee(self: &SystemStateInnerV1): &BlsCommittee { &self.committee }
+
+public(package) fun n_shards(self: &SystemStateInnerV1): u16 { self.committee.n_shards() }
+
+public(package) fun total_capacity_size(self: &SystemStateInnerV1): u64 { self.total_capacity_size }
+
+public(package) fun used_capacity_size(self: &SystemStateInnerV1): u64 { self.used_capacity_size }
+
+public(package) fun storage_price_per_unit_size(self: &SystemStateInnerV1): u64 {
+    self.storage_price_per_unit_size
+}
+
+public(package) fun write_price_per_unit_size(self: &SystemStateInnerV1): u64 {
+    self.write_price_per_unit_size
+}
+
+public(package) fun max_epochs_ahead(self: &SystemStateInnerV1): u32 {
+    self.future_accounting.max_epochs_ahead()
+}
+
+/// Used capacity reserved for epoch current + `epochs_in_future`.
+public(package) fun used_capacity_at(self: &SystemStateInnerV1, epochs_in_future: u32): u64 {
+    self.future_accounting.ring_lookup(epochs_in_future).used_capacity()
+}
+
+/// Rewards earmarked for epoch current + `epochs_in_future`.
+public(package) fun rewards_at(self: &SystemStateInnerV1, epochs_in_future: u32): u64 {
+    self.future_accounting.ring_lookup(epochs_in_future).rewards()
+}
+
+/// Storage units (1 MiB, rounded up) of an encoded size.
+public(package) fun storage_units_from_size(size: u64): u64 {
+    size.divide_and_round_up(BYTES_PER_UNIT_SIZE)
+}
+
+// === Private functions ===
+
+/// Adds `size` to the used capacity of each epoch current + [from, to), checking the capacity.
+fun account_capacity(self: &mut SystemStateInnerV1, size: u64, from: u32, to: u32) {
+    let total = self.total_capacity_size;
+    let mut k = from;
+    while (k < to) {
+        let entry = self.future_accounting.ring_lookup_mut(k);
+        assert!((entry.used_capacity() as u128) + (size as u128) <= (total as u128), EStorageExceeded);
+        entry.increase_used_capacity(size);
+        k = k + 1;
+    };
+    if (from == 0) self.used_capacity_size = self.used_capacity_size + size;
+}
+
+/// Charges storage_price * units(size) for each epoch current + [from, to) from `payment`
+/// into that epoch's rewards. Aborts with `EInsufficientPayment` before moving anything if the
+/// coin holds less than the total.
+fun charge_storage(
+    self: &mut SystemStateInnerV1,
+    size: u64,
+    from: u32,
+    to: u32,
+    payment: &mut Coin<WAL>,
+) {
+    let per_epoch = (self.storage_price_per_unit_size as u128) * (storage_units_from_size(size) as u128);
+    let total = per_epoch * ((to - from) as u128);
+    assert!(total <= (payment.value() as u128), EInsufficientPayment);
+    let mut k = from;
+    while (k < to) {
+        let fee = payment.balance_mut().split(per_epoch as u64);
+        self.future_accounting.ring_lookup_mut(k).rewards_balance().join(fee);
+        k = k + 1;
+    };
+}
+
+// === Test-only ===
+
+#[test_only]
+public fun destroy_for_testing(self: SystemStateInnerV1) {
+    std::unit_test::destroy(self)
+}
+
+#[test_only]
+public fun set_committee_for_testing(self: &mut SystemStateInnerV1, committee: BlsCommittee) {
+    self.committee = committee;
+}

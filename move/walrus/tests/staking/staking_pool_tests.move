@@ -1,0 +1,128 @@
+#[test_only]
+/// `StakingPool` on its own: epoch steps, exchange rates, catch-up, and the aborts that the
+/// staking entry points cannot reach.
+module walrus::staking_pool_tests;
+
+use std::unit_test::{assert_eq, destroy};
+use sui::balance;
+use walrus::bls_aggregate::test_node_id;
+use walrus::node_metadata;
+use walrus::staked_wal;
+use walrus::staking_pool::{Self, StakingPool};
+use walrus::staking_test_utils::{bls_pk, frost, network_pk};
+
+fun pool(commission: u16, epoch: u32, ctx: &mut TxContext): StakingPool {
+    staking_pool::new(
+        b"pool".to_string(),
+        b"127.0.0.1:1".to_string(),
+        node_metadata::default(),
+        bls_pk(0),
+        network_pk(),
+        commission,
+        1,
+        2,
+        3,
+        epoch,
+        false,
+        ctx,
+    )
+}
+
+#[test]
+fun steps_record_rates_and_activate_stake() {
+    let ctx = &mut tx_context::dummy();
+    let mut p = pool(2_000, 0, ctx);
+    let s1 = p.stake(balance::create_for_testing(frost(100)), 0, false, ctx);
+    assert_eq!(s1.activation_epoch(), 1);
+    assert_eq!(p.wal_balance_at_epoch(1), frost(100));
+    assert_eq!(p.wal_balance_at_epoch(0), 0);
+    p.advance_epoch(balance::zero(), 1);
+    assert_eq!(p.wal_balance(), frost(100));
+    assert_eq!(p.num_shares(), frost(100));
+    assert!(p.exchange_rate_at_epoch(1).is_flat());
+    // Reward 1_000: commission 20% = 200, 800 to the delegators.
+    p.advance_epoch(balance::create_for_testing(1_000), 2);
+    assert_eq!(p.commission_amount(), 200);
+    assert_eq!(p.rewards_amount(), 800);
+    assert_eq!(p.wal_balance(), frost(100) + 800);
+    let (w, s) = p.exchange_rate_at_epoch(2).amounts();
+    assert_eq!(w, (frost(100) + 800) as u128);
+    assert_eq!(s, frost(100) as u128);
+    assert_eq!(p.calculate_rewards(frost(100), 1, 2), 800);
+    // Unrecorded epochs: after the latest -> latest rate; before the pool -> flat.
+    assert_eq!(p.calculate_rewards(frost(100), 1, 9), 800);
+    assert_eq!(p.latest_epoch(), 2);
+    destroy(s1);
+    p.destroy_for_testing();
+}
+
+#[test]
+fun catch_up_advances_epoch_by_epoch() {
+    let ctx = &mut tx_context::dummy();
+    let mut p = pool(0, 0, ctx);
+    let s1 = p.stake(balance::create_for_testing(frost(3)), 0, true, ctx);
+    assert_eq!(s1.activation_epoch(), 2);
+    p.catch_up(4);
+    assert_eq!(p.latest_epoch(), 4);
+    assert_eq!(p.wal_balance(), frost(3));
+    assert!(!p.exchange_rate_at_epoch(3).is_flat());
+    // Advancing with a reward after a gap catches up first.
+    p.advance_epoch(balance::create_for_testing(30), 7);
+    assert_eq!(p.latest_epoch(), 7);
+    assert_eq!(p.wal_balance(), frost(3) + 30);
+    assert_eq!(p.calculate_rewards(frost(3), 2, 7), 30);
+    assert_eq!(p.calculate_rewards(frost(3), 2, 6), 0);
+    destroy(s1);
+    p.destroy_for_testing();
+}
+
+#[test, expected_failure(abort_code = staking_pool::EPoolAlreadyAdvanced)]
+fun advance_to_same_epoch_aborts() {
+    let ctx = &mut tx_context::dummy();
+    let mut p = pool(0, 0, ctx);
+    p.advance_epoch(balance::zero(), 1);
+    p.advance_epoch(balance::zero(), 1);
+    p.destroy_for_testing();
+}
+
+#[test, expected_failure(abort_code = staking_pool::EIncorrectStakedWal)]
+fun withdraw_other_pools_stake_aborts() {
+    let ctx = &mut tx_context::dummy();
+    let mut p = pool(0, 0, ctx);
+    let sw = staked_wal::mint_for_testing(test_node_id(3), frost(1), 1, ctx);
+    destroy(p.withdraw_stake(sw, false, false, 0, false));
+    p.destroy_for_testing();
+}
+
+#[test, expected_failure(abort_code = staking_pool::EIncorrectStakedWal)]
+fun request_other_pools_stake_aborts() {
+    let ctx = &mut tx_context::dummy();
+    let mut p = pool(0, 0, ctx);
+    let mut sw = staked_wal::mint_for_testing(test_node_id(3), frost(1), 1, ctx);
+    p.request_withdraw_stake(&mut sw, true, false, 0, false);
+    destroy(sw);
+    p.destroy_for_testing();
+}
+
+#[test, expected_failure(abort_code = staking_pool::EInvalidCommissionRate)]
+fun new_pool_with_commission_above_100_percent_aborts() {
+    let ctx = &mut tx_context::dummy();
+    pool(10_001, 0, ctx).destroy_for_testing();
+}
+
+#[test]
+fun newest_scheduled_commission_wins() {
+    let ctx = &mut tx_context::dummy();
+    let mut p = pool(100, 0, ctx);
+    p.set_next_commission(300, 0); // for epoch 2
+    p.set_next_commission(500, 1); // for epoch 3
+    p.catch_up(2);
+    assert_eq!(p.commission_rate(), 300);
+    p.catch_up(3);
+    assert_eq!(p.commission_rate(), 500);
+    p.set_next_commission(700, 3);
+    p.set_next_commission(800, 3); // replaces 700 for epoch 5
+    p.catch_up(5);
+    assert_eq!(p.commission_rate(), 800);
+    p.destroy_for_testing();
+}
