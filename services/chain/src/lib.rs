@@ -1,0 +1,9 @@
+//! walrus-chain: the control-plane boundary.
+pub mod api;
+pub mod bls;
+pub mod devnet;
+pub mod messages;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod types;
+pub mod walrus;

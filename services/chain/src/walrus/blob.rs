@@ -1,0 +1,251 @@
+//! Mirror of `move/walrus/sources/system/blob.move` (and `metadata.move`): registration,
+//! certification, extension, deletion, burning and attributes of a `Blob`.
+//!
+//! A blob's attributes are Move's dynamic field `b"metadata" -> Metadata`, not part of the
+//! Blob's BCS; here they are [`BlobObject::metadata`] beside the Move value.
+
+use walrus_core::BlobId;
+use walrus_core::contracts::{
+    self, BlobCertified, BlobDeleted, BlobPersistenceType, BlobRegistered, ContractEvent, Metadata,
+    ObjectId, Storage,
+};
+
+use super::errors::{blob as e, vec_map};
+use super::messages::CertifiedBlobMessage;
+use super::{BlobObject, View, encoding, storage_resource, walrus_type};
+use crate::types::ExecutionFailure;
+
+/// Records a walrus event (`event::emit`).
+pub fn emit(view: &mut View<'_>, event: ContractEvent) {
+    let bcs = event.to_bcs();
+    view.emit(walrus_type("events", event.struct_name()), bcs);
+}
+
+/// `blob::derive_blob_id`.
+pub fn derive_blob_id(root_hash: &[u8; 32], encoding_type: u8, size: u64) -> BlobId {
+    contracts::derive_blob_id(root_hash, encoding_type, size)
+}
+
+/// `blob::new`: checks the storage period (`EResourceBounds`), the encoding and size
+/// (`encoding::*`, `redstuff::*`, `EResourceSize`) and the blob id (`EInvalidBlobId`), emits
+/// `BlobRegistered`. `id` is the fresh object id (`object::new` comes first in Move).
+#[allow(clippy::too_many_arguments)] // as the Move function
+pub fn new(
+    view: &mut View<'_>,
+    id: ObjectId,
+    storage: Storage,
+    blob_id: BlobId,
+    root_hash: &[u8; 32],
+    size: u64,
+    encoding_type: u8,
+    deletable: bool,
+    current_epoch: u32,
+    n_shards: u16,
+) -> Result<BlobObject, ExecutionFailure> {
+    e::EResourceBounds
+        .ensure(storage.start_epoch <= current_epoch && current_epoch < storage.end_epoch)?;
+    let encoded_size = encoding::encoded_blob_length(size, encoding_type, n_shards)?;
+    e::EResourceSize.ensure(encoded_size <= storage.storage_size)?;
+    e::EInvalidBlobId.ensure(derive_blob_id(root_hash, encoding_type, size) == blob_id)?;
+    emit(
+        view,
+        ContractEvent::BlobRegistered(BlobRegistered {
+            epoch: current_epoch,
+            blob_id,
+            size,
+            encoding_type,
+            end_epoch: storage.end_epoch,
+            deletable,
+            object_id: id,
+        }),
+    );
+    Ok(BlobObject {
+        blob: contracts::Blob {
+            id,
+            registered_epoch: current_epoch,
+            blob_id,
+            size,
+            encoding_type,
+            certified_epoch: None,
+            storage,
+            deletable,
+        },
+        metadata: None,
+    })
+}
+
+/// `blob::certify_with_certified_msg`: same blob id (`EInvalidBlobId`), not yet certified
+/// (`EAlreadyCertified`), not expired (`EResourceBounds`), persistence type
+/// (`EInvalidBlobPersistenceType`) and, for deletable blobs, object id (`EInvalidBlobObject`);
+/// emits `BlobCertified`.
+pub fn certify_with_certified_msg(
+    view: &mut View<'_>,
+    blob: &mut BlobObject,
+    current_epoch: u32,
+    message: &CertifiedBlobMessage,
+) -> Result<(), ExecutionFailure> {
+    let b = &mut blob.blob;
+    e::EInvalidBlobId.ensure(message.blob_id == b.blob_id)?;
+    e::EAlreadyCertified.ensure(!b.is_certified())?;
+    e::EResourceBounds.ensure(current_epoch < b.storage.end_epoch)?;
+    let persistence = message.blob_persistence_type;
+    let is_deletable = matches!(persistence, BlobPersistenceType::Deletable { .. });
+    e::EInvalidBlobPersistenceType.ensure(is_deletable == b.deletable)?;
+    if b.deletable {
+        let certified_id = match persistence {
+            BlobPersistenceType::Deletable { object_id } => Some(object_id),
+            BlobPersistenceType::Permanent => None,
+        };
+        e::EInvalidBlobObject.ensure(certified_id == Some(b.id))?;
+    }
+    b.certified_epoch = Some(current_epoch);
+    emit_certified(view, blob, false)
+}
+
+/// `blob::assert_certified_not_expired` (`ENotCertified`, `EResourceBounds`).
+pub fn assert_certified_not_expired(
+    blob: &contracts::Blob,
+    current_epoch: u32,
+) -> Result<(), ExecutionFailure> {
+    e::ENotCertified.ensure(blob.is_certified())?;
+    e::EResourceBounds.ensure(current_epoch < blob.storage.end_epoch)
+}
+
+/// `blob::extend_with_resource`: the extension must start at the blob's end epoch, end later
+/// and have the same size (`EInvalidExtension`); emits `BlobCertified` (extension).
+pub fn extend_with_resource(
+    view: &mut View<'_>,
+    blob: &mut BlobObject,
+    extension: Storage,
+    current_epoch: u32,
+) -> Result<(), ExecutionFailure> {
+    assert_certified_not_expired(&blob.blob, current_epoch)?;
+    let storage = &blob.blob.storage;
+    e::EInvalidExtension.ensure(
+        extension.start_epoch == storage.end_epoch
+            && extension.end_epoch > storage.end_epoch
+            && extension.storage_size == storage.storage_size,
+    )?;
+    storage_resource::fuse_periods(&mut blob.blob.storage, extension)?;
+    emit_certified(view, blob, true)
+}
+
+/// `blob::extend_end_epoch`: moves the end epoch later (payment is the caller's) and emits
+/// `BlobCertified` (extension).
+pub fn extend_end_epoch(
+    view: &mut View<'_>,
+    blob: &mut BlobObject,
+    extended_epochs: u32,
+    current_epoch: u32,
+) -> Result<(), ExecutionFailure> {
+    assert_certified_not_expired(&blob.blob, current_epoch)?;
+    storage_resource::extend_end_epoch(&mut blob.blob.storage, extended_epochs)?;
+    emit_certified(view, blob, true)
+}
+
+/// `blob::delete`: deletable (`EBlobNotDeletable`) and not expired (`EResourceBounds`); drops
+/// the attributes, emits `BlobDeleted` and returns the storage.
+pub fn delete(
+    view: &mut View<'_>,
+    blob: BlobObject,
+    current_epoch: u32,
+) -> Result<Storage, ExecutionFailure> {
+    let b = blob.blob;
+    e::EBlobNotDeletable.ensure(b.deletable)?;
+    e::EResourceBounds.ensure(current_epoch < b.storage.end_epoch)?;
+    emit(
+        view,
+        ContractEvent::BlobDeleted(BlobDeleted {
+            epoch: current_epoch,
+            blob_id: b.blob_id,
+            end_epoch: b.storage.end_epoch,
+            object_id: b.id,
+            was_certified: b.certified_epoch.is_some(),
+        }),
+    );
+    Ok(b.storage)
+}
+
+/// `blob::emit_certified`.
+fn emit_certified(
+    view: &mut View<'_>,
+    blob: &BlobObject,
+    is_extension: bool,
+) -> Result<(), ExecutionFailure> {
+    let b = &blob.blob;
+    // `option::borrow` of a certified blob; never none on the paths that call it.
+    let epoch = b
+        .certified_epoch
+        .ok_or_else(|| e::ENotCertified.fail_with("option::borrow of none"))?;
+    emit(
+        view,
+        ContractEvent::BlobCertified(BlobCertified {
+            epoch,
+            blob_id: b.blob_id,
+            end_epoch: b.storage.end_epoch,
+            deletable: b.deletable,
+            object_id: b.id,
+            is_extension,
+        }),
+    );
+    Ok(())
+}
+
+// === Attributes ===
+
+/// `metadata::new` + `metadata::insert_or_update` for each pair in order.
+pub fn metadata_from_pairs(pairs: &[(String, String)]) -> Metadata {
+    let mut metadata = Metadata::default();
+    for (key, value) in pairs {
+        metadata.insert_or_update(key.clone(), value.clone());
+    }
+    metadata
+}
+
+/// `blob::add_metadata` (`EDuplicateMetadata`).
+pub fn add_metadata(blob: &mut BlobObject, metadata: Metadata) -> Result<(), ExecutionFailure> {
+    e::EDuplicateMetadata.ensure(blob.metadata.is_none())?;
+    blob.metadata = Some(metadata);
+    Ok(())
+}
+
+/// `blob::add_or_replace_metadata`: returns the previous metadata.
+pub fn add_or_replace_metadata(blob: &mut BlobObject, metadata: Metadata) -> Option<Metadata> {
+    blob.metadata.replace(metadata)
+}
+
+/// `blob::take_metadata` (`EMissingMetadata`).
+pub fn take_metadata(blob: &mut BlobObject) -> Result<Metadata, ExecutionFailure> {
+    blob.metadata
+        .take()
+        .ok_or_else(|| e::EMissingMetadata.fail())
+}
+
+/// `blob::insert_or_update_metadata_pair`: creates the metadata if there is none.
+pub fn insert_or_update_metadata_pair(blob: &mut BlobObject, key: String, value: String) {
+    blob.metadata
+        .get_or_insert_with(Metadata::default)
+        .insert_or_update(key, value);
+}
+
+/// `blob::remove_metadata_pair` (`EMissingMetadata`, then `sui::vec_map::EKeyDoesNotExist`).
+pub fn remove_metadata_pair(
+    blob: &mut BlobObject,
+    key: &str,
+) -> Result<(String, String), ExecutionFailure> {
+    let metadata = blob
+        .metadata
+        .as_mut()
+        .ok_or_else(|| e::EMissingMetadata.fail())?;
+    metadata
+        .remove(key)
+        .ok_or_else(|| vec_map::EKeyDoesNotExist.fail())
+}
+
+/// `blob::remove_metadata_pair_if_exists`.
+pub fn remove_metadata_pair_if_exists(blob: &mut BlobObject, key: &str) -> Option<String> {
+    blob.metadata
+        .as_mut()
+        .and_then(|m| m.remove(key))
+        .map(|(_, value)| value)
+}

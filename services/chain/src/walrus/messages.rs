@@ -1,0 +1,199 @@
+//! Mirror of `move/walrus/sources/system/messages.move`: parsing of certified messages, with
+//! the same checks and aborts as Move's BCS peels (`sui::bcs::EOutOfRange` when bytes run
+//! out; trailing bytes after the body are ignored).
+
+use walrus_core::BlobId;
+use walrus_core::contracts::{BlobPersistenceType, ObjectId};
+
+use super::errors::{bcs as bcs_err, messages as e};
+use crate::types::ExecutionFailure;
+
+/// Intent type of a blob certification.
+pub const BLOB_CERT_MSG_TYPE: u8 = 1;
+/// Intent type of an invalid-blob-id attestation.
+pub const INVALID_BLOB_ID_MSG_TYPE: u8 = 2;
+/// The only supported intent version.
+pub const INTENT_VERSION: u8 = 0;
+/// App id of Walrus storage messages.
+pub const APP_ID: u8 = 3;
+
+/// `messages::CertifiedMessage`: a message whose certificate was verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertifiedMessage {
+    /// Intent type.
+    pub intent_type: u8,
+    /// Intent version (0).
+    pub intent_version: u8,
+    /// The epoch it was signed in.
+    pub cert_epoch: u32,
+    /// The signers' weight.
+    pub stake_support: u16,
+    /// The body.
+    pub message: Vec<u8>,
+}
+
+/// `messages::CertifiedBlobMessage`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertifiedBlobMessage {
+    /// The certificate's epoch.
+    pub epoch: u32,
+    /// The blob id.
+    pub blob_id: BlobId,
+    /// Permanent, or deletable with the blob object's id.
+    pub blob_persistence_type: BlobPersistenceType,
+}
+
+/// `messages::CertifiedInvalidBlobId`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertifiedInvalidBlobId {
+    /// The certificate's epoch.
+    pub epoch: u32,
+    /// The invalid blob id.
+    pub blob_id: BlobId,
+}
+
+/// `sui::bcs::BCS` peeling, enough for the messages.
+struct Peel<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Peel<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], ExecutionFailure> {
+        bcs_err::EOutOfRange.ensure(self.bytes.len() >= n)?;
+        let (head, tail) = self.bytes.split_at(n);
+        self.bytes = tail;
+        Ok(head)
+    }
+    fn u8(&mut self) -> Result<u8, ExecutionFailure> {
+        Ok(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Result<u32, ExecutionFailure> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn bytes32(&mut self) -> Result<[u8; 32], ExecutionFailure> {
+        let mut out = [0u8; 32];
+        out.copy_from_slice(self.take(32)?);
+        Ok(out)
+    }
+}
+
+/// `messages::new_certified_message`: parses the header, checks the version
+/// (`EIncorrectIntentVersion`), the app id (`EIncorrectAppId`) and that it was signed in
+/// `committee_epoch` (`EIncorrectEpoch`).
+pub fn new_certified_message(
+    message_bytes: &[u8],
+    committee_epoch: u32,
+    stake_support: u16,
+) -> Result<CertifiedMessage, ExecutionFailure> {
+    let mut p = Peel {
+        bytes: message_bytes,
+    };
+    let intent_type = p.u8()?;
+    let intent_version = p.u8()?;
+    e::EIncorrectIntentVersion.ensure(intent_version == INTENT_VERSION)?;
+    let app_id = p.u8()?;
+    e::EIncorrectAppId.ensure(app_id == APP_ID)?;
+    let cert_epoch = p.u32()?;
+    e::EIncorrectEpoch.ensure(cert_epoch == committee_epoch)?;
+    Ok(CertifiedMessage {
+        intent_type,
+        intent_version,
+        cert_epoch,
+        stake_support,
+        message: p.bytes.to_vec(),
+    })
+}
+
+/// `messages::certify_blob_message` (`EIncorrectIntentType`, `EInvalidPersistenceType`).
+pub fn certify_blob_message(
+    message: CertifiedMessage,
+) -> Result<CertifiedBlobMessage, ExecutionFailure> {
+    e::EIncorrectIntentType.ensure(message.intent_type == BLOB_CERT_MSG_TYPE)?;
+    let mut body = Peel {
+        bytes: &message.message,
+    };
+    let blob_id = BlobId(body.bytes32()?);
+    let tag = body.u8()?;
+    let blob_persistence_type = if tag == 0 {
+        BlobPersistenceType::Permanent
+    } else {
+        e::EInvalidPersistenceType.ensure(tag == 1)?;
+        BlobPersistenceType::Deletable {
+            object_id: ObjectId(body.bytes32()?),
+        }
+    };
+    Ok(CertifiedBlobMessage {
+        epoch: message.cert_epoch,
+        blob_id,
+        blob_persistence_type,
+    })
+}
+
+/// `messages::invalid_blob_id_message` (`EIncorrectIntentType`).
+pub fn invalid_blob_id_message(
+    message: CertifiedMessage,
+) -> Result<CertifiedInvalidBlobId, ExecutionFailure> {
+    e::EIncorrectIntentType.ensure(message.intent_type == INVALID_BLOB_ID_MSG_TYPE)?;
+    let mut body = Peel {
+        bytes: &message.message,
+    };
+    Ok(CertifiedInvalidBlobId {
+        epoch: message.cert_epoch,
+        blob_id: BlobId(body.bytes32()?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::messages::{BlobCertificationMessage, BlobPersistence, InvalidBlobIdMessage};
+
+    #[test]
+    fn parses_what_nodes_sign() {
+        let signed = BlobCertificationMessage {
+            epoch: 7,
+            blob_id: [9; 32],
+            persistence: BlobPersistence::Deletable { object_id: [4; 32] },
+        }
+        .to_bytes();
+        let m = new_certified_message(&signed, 7, 5).unwrap();
+        assert_eq!(m.stake_support, 5);
+        let b = certify_blob_message(m.clone()).unwrap();
+        assert_eq!(b.blob_id, BlobId([9; 32]));
+        assert_eq!(
+            b.blob_persistence_type,
+            BlobPersistenceType::Deletable {
+                object_id: ObjectId([4; 32])
+            }
+        );
+        assert!(e::EIncorrectIntentType.matches(&invalid_blob_id_message(m).unwrap_err()));
+        assert!(e::EIncorrectEpoch.matches(&new_certified_message(&signed, 8, 5).unwrap_err()));
+        let mut bad = signed.clone();
+        bad[1] = 1;
+        assert!(
+            e::EIncorrectIntentVersion.matches(&new_certified_message(&bad, 7, 5).unwrap_err())
+        );
+        let mut bad = signed.clone();
+        bad[2] = 2;
+        assert!(e::EIncorrectAppId.matches(&new_certified_message(&bad, 7, 5).unwrap_err()));
+        let mut bad = signed.clone();
+        bad[39] = 2;
+        let m = new_certified_message(&bad, 7, 5).unwrap();
+        assert!(e::EInvalidPersistenceType.matches(&certify_blob_message(m).unwrap_err()));
+        let m = new_certified_message(&signed[..50], 7, 5).unwrap();
+        assert!(bcs_err::EOutOfRange.matches(&certify_blob_message(m).unwrap_err()));
+        assert!(
+            bcs_err::EOutOfRange.matches(&new_certified_message(&signed[..5], 7, 5).unwrap_err())
+        );
+
+        let invalid = InvalidBlobIdMessage {
+            epoch: 2,
+            blob_id: [3; 32],
+        }
+        .to_bytes();
+        let m = new_certified_message(&invalid, 2, 1).unwrap();
+        assert_eq!(invalid_blob_id_message(m).unwrap().blob_id, BlobId([3; 32]));
+    }
+}

@@ -1,0 +1,232 @@
+//! The candidates for the next committee, mirroring
+//! `move/walrus/sources/staking/active_set.move`: up to `max_size` nodes with the largest
+//! projected stake, ordered by "priority" (stake descending, node id ascending).
+
+use serde::{Deserialize, Serialize};
+
+use super::errors::{active_set::EZeroMaxSize, active_set::MODULE as ACTIVE_SET, add, ensure, sub};
+use crate::types::{ExecutionFailure, ObjectId};
+
+/// One candidate (Move `ActiveSetEntry`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveSetEntry {
+    /// The node.
+    pub node_id: ObjectId,
+    /// Its projected stake.
+    pub staked_amount: u64,
+}
+
+/// The active set (Move `ActiveSet`; same field order, so the serde form has its BCS layout).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveSet {
+    /// Largest number of members.
+    pub max_size: u16,
+    /// Members with a positive stake, in the order Move's vector holds them.
+    pub nodes: Vec<ActiveSetEntry>,
+    /// Sum of the members' stakes.
+    pub total_stake: u64,
+}
+
+/// Node id order: the ids read as big-endian unsigned integers (= byte order), Move `id_lt`.
+pub fn id_lt(a: &ObjectId, b: &ObjectId) -> bool {
+    a.as_bytes() < b.as_bytes()
+}
+
+/// Whether `a` comes strictly before `b`: larger stake, or equal stake and smaller node id.
+pub fn higher_priority(a: &ActiveSetEntry, b: &ActiveSetEntry) -> bool {
+    a.staked_amount > b.staked_amount
+        || (a.staked_amount == b.staked_amount && id_lt(&a.node_id, &b.node_id))
+}
+
+impl ActiveSet {
+    /// An empty set holding at most `max_size` nodes.
+    pub fn new(max_size: u16) -> Result<Self, ExecutionFailure> {
+        ensure(max_size > 0, EZeroMaxSize)?;
+        Ok(Self {
+            max_size,
+            nodes: Vec::new(),
+            total_stake: 0,
+        })
+    }
+
+    /// Sets the stake of `node_id` (see the Move function for the rules); returns whether the
+    /// node is in the set afterwards.
+    pub fn insert_or_update(
+        &mut self,
+        node_id: ObjectId,
+        staked_amount: u64,
+    ) -> Result<bool, ExecutionFailure> {
+        if let Some(i) = self.nodes.iter().position(|e| e.node_id == node_id) {
+            let old = self.nodes[i].staked_amount;
+            self.total_stake = sub(ACTIVE_SET, self.total_stake, old)?;
+            if staked_amount == 0 {
+                self.nodes.remove(i);
+                return Ok(false);
+            }
+            self.nodes[i].staked_amount = staked_amount;
+            self.total_stake = add(ACTIVE_SET, self.total_stake, staked_amount)?;
+            return Ok(true);
+        }
+        if staked_amount == 0 {
+            return Ok(false);
+        }
+        if self.nodes.len() < usize::from(self.max_size) {
+            self.nodes.push(ActiveSetEntry {
+                node_id,
+                staked_amount,
+            });
+            self.total_stake = add(ACTIVE_SET, self.total_stake, staked_amount)?;
+            return Ok(true);
+        }
+        // Full: find the lowest-priority member (smallest stake, then largest id).
+        let mut min_idx = 0;
+        for i in 1..self.nodes.len() {
+            if higher_priority(&self.nodes[min_idx], &self.nodes[i]) {
+                min_idx = i;
+            }
+        }
+        let evicted = self.nodes[min_idx].staked_amount;
+        if staked_amount <= evicted {
+            return Ok(false);
+        }
+        self.total_stake = add(
+            ACTIVE_SET,
+            sub(ACTIVE_SET, self.total_stake, evicted)?,
+            staked_amount,
+        )?;
+        self.nodes[min_idx] = ActiveSetEntry {
+            node_id,
+            staked_amount,
+        };
+        Ok(true)
+    }
+
+    /// Removes `node_id` if present.
+    pub fn remove(&mut self, node_id: ObjectId) -> Result<(), ExecutionFailure> {
+        self.insert_or_update(node_id, 0).map(|_| ())
+    }
+
+    /// The members in priority order with their stakes.
+    pub fn sorted_nodes_and_stakes(&self) -> (Vec<ObjectId>, Vec<u64>) {
+        let mut entries = self.nodes.clone();
+        entries.sort_by(|a, b| {
+            b.staked_amount
+                .cmp(&a.staked_amount)
+                .then_with(|| a.node_id.as_bytes().cmp(b.node_id.as_bytes()))
+        });
+        (
+            entries.iter().map(|e| e.node_id).collect(),
+            entries.iter().map(|e| e.staked_amount).collect(),
+        )
+    }
+
+    /// The member ids, in storage order.
+    pub fn active_ids(&self) -> Vec<ObjectId> {
+        self.nodes.iter().map(|e| e.node_id).collect()
+    }
+
+    /// The stake of `node_id` in the set (0 if absent).
+    pub fn stake(&self, node_id: ObjectId) -> u64 {
+        self.nodes
+            .iter()
+            .find(|e| e.node_id == node_id)
+            .map_or(0, |e| e.staked_amount)
+    }
+
+    /// Whether `node_id` is a member.
+    pub fn contains(&self, node_id: ObjectId) -> bool {
+        self.nodes.iter().any(|e| e.node_id == node_id)
+    }
+
+    /// Number of members.
+    pub fn size(&self) -> usize {
+        self.nodes.len()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Move `bls_aggregate::test_node_id(i)`: the address `i + 1`.
+    pub(crate) fn test_node_id(i: u64) -> ObjectId {
+        let mut b = [0u8; 32];
+        b[24..].copy_from_slice(&(i + 1).to_be_bytes());
+        ObjectId::new(b)
+    }
+
+    // Mirrors active_set_tests.move::insert_update_remove.
+    #[test]
+    fn insert_update_remove() {
+        let mut set = ActiveSet::new(3).unwrap();
+        assert!(set.insert_or_update(test_node_id(0), 10).unwrap());
+        assert!(set.insert_or_update(test_node_id(1), 20).unwrap());
+        assert_eq!(set.total_stake, 30);
+        assert!(set.insert_or_update(test_node_id(0), 15).unwrap());
+        assert_eq!(set.stake(test_node_id(0)), 15);
+        assert_eq!(set.total_stake, 35);
+        assert!(!set.insert_or_update(test_node_id(0), 0).unwrap());
+        assert!(!set.contains(test_node_id(0)));
+        assert_eq!(set.total_stake, 20);
+        assert_eq!(set.size(), 1);
+        assert!(!set.insert_or_update(test_node_id(5), 0).unwrap());
+        set.remove(test_node_id(1)).unwrap();
+        assert_eq!(set.size(), 0);
+        assert_eq!(set.max_size, 3);
+    }
+
+    // Mirrors active_set_tests.move::full_set_evicts_the_lowest_only_for_more.
+    #[test]
+    fn full_set_evicts_the_lowest_only_for_more() {
+        let mut set = ActiveSet::new(2).unwrap();
+        set.insert_or_update(test_node_id(0), 10).unwrap();
+        set.insert_or_update(test_node_id(1), 20).unwrap();
+        assert!(!set.insert_or_update(test_node_id(2), 10).unwrap());
+        assert!(set.insert_or_update(test_node_id(2), 11).unwrap());
+        assert!(!set.contains(test_node_id(0)));
+        assert_eq!(set.total_stake, 31);
+        let mut set = ActiveSet::new(2).unwrap();
+        set.insert_or_update(test_node_id(0), 10).unwrap();
+        set.insert_or_update(test_node_id(1), 10).unwrap();
+        assert!(set.insert_or_update(test_node_id(2), 12).unwrap());
+        assert!(set.contains(test_node_id(0)));
+        assert!(!set.contains(test_node_id(1)));
+    }
+
+    // Mirrors active_set_tests.move::sorted_by_stake_then_id.
+    #[test]
+    fn sorted_by_stake_then_id() {
+        let mut set = ActiveSet::new(10).unwrap();
+        set.insert_or_update(test_node_id(3), 5).unwrap();
+        set.insert_or_update(test_node_id(1), 7).unwrap();
+        set.insert_or_update(test_node_id(0), 5).unwrap();
+        set.insert_or_update(test_node_id(2), 9).unwrap();
+        let (ids, stakes) = set.sorted_nodes_and_stakes();
+        assert_eq!(
+            ids,
+            vec![
+                test_node_id(2),
+                test_node_id(1),
+                test_node_id(0),
+                test_node_id(3)
+            ]
+        );
+        assert_eq!(stakes, vec![9, 7, 5, 5]);
+    }
+
+    // Mirrors active_set_tests.move::zero_max_size_aborts.
+    #[test]
+    fn zero_max_size_aborts() {
+        assert!(EZeroMaxSize.matches(&ActiveSet::new(0).unwrap_err()));
+    }
+
+    #[test]
+    fn id_order_is_byte_order() {
+        let mut hi = [0u8; 32];
+        hi[0] = 1;
+        assert!(id_lt(&test_node_id(u64::MAX - 1), &ObjectId::new(hi)));
+        assert!(id_lt(&test_node_id(1), &test_node_id(2)));
+        assert!(!id_lt(&test_node_id(2), &test_node_id(2)));
+    }
+}

@@ -1,0 +1,414 @@
+//! Node information, metadata, authorization and the proof of possession, mirroring
+//! `move/walrus/sources/staking/{storage_node, node_metadata, auth, proof_of_possession}.move`.
+
+use serde::{Deserialize, Serialize};
+use sui_sdk_types::Address;
+
+use super::errors::{
+    ensure, framework::EKeyAlreadyExists, node_metadata as md_errors, storage_node as sn_errors,
+};
+use crate::bls::{BlsPublicKey, BlsSignature};
+use crate::messages::ProofOfPossessionMessage;
+use crate::types::{ExecutionFailure, ObjectId};
+
+/// Maximal length of a node name, in bytes.
+pub const MAX_NAME_LENGTH: usize = 100;
+/// Maximal length of a network address, in bytes.
+pub const MAX_NETWORK_ADDRESS_LENGTH: usize = 259;
+/// Length of the network (TLS) public key.
+pub const NETWORK_PUBLIC_KEY_LENGTH: usize = 33;
+/// Length of a compressed BLS12-381 G1 public key.
+pub const BLS_PUBLIC_KEY_LENGTH: usize = 48;
+/// Maximal length of each metadata string.
+pub const MAX_FIELD_LENGTH: usize = 512;
+/// Maximal number of extra metadata fields.
+pub const MAX_EXTRA_FIELDS: usize = 16;
+
+// === node_metadata ===
+
+/// Free-form public information about a node (Move `node_metadata::NodeMetadata`; same BCS).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeMetadata {
+    /// Image URL.
+    pub image_url: String,
+    /// Project URL.
+    pub project_url: String,
+    /// Description.
+    pub description: String,
+    /// Extra key/value fields (Move `VecMap<String, String>`, in insertion order).
+    pub extra_fields: Vec<(String, String)>,
+}
+
+fn check_field(s: &str) -> Result<(), ExecutionFailure> {
+    ensure(s.len() <= MAX_FIELD_LENGTH, md_errors::EFieldTooLong)
+}
+
+impl NodeMetadata {
+    /// Checks that Move could have built this value: `node_metadata::new(image, project,
+    /// description)` then `insert_or_update_extra_field` for each pair, in order (every string
+    /// at most 512 bytes, at most 16 extra fields); a repeated key cannot be in a `VecMap`
+    /// (`sui::vec_map::EKeyAlreadyExists`).
+    pub fn validate(&self) -> Result<(), ExecutionFailure> {
+        check_field(&self.image_url)?;
+        check_field(&self.project_url)?;
+        check_field(&self.description)?;
+        for (i, (key, value)) in self.extra_fields.iter().enumerate() {
+            check_field(key)?;
+            check_field(value)?;
+            ensure(
+                !self.extra_fields[..i].iter().any(|(k, _)| k == key),
+                EKeyAlreadyExists,
+            )?;
+            ensure(i < MAX_EXTRA_FIELDS, md_errors::ETooManyExtraFields)?;
+        }
+        Ok(())
+    }
+}
+
+// === auth ===
+
+/// Proof of the caller's identity (Move `auth::Authenticated`), built during execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authenticated {
+    /// The transaction sender.
+    Sender(Address),
+    /// The holder of the object with this id.
+    Object(ObjectId),
+}
+
+/// Who is allowed (Move `auth::Authorized`; same BCS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Authorized {
+    /// This address, when it sends the transaction.
+    Address(Address),
+    /// Whoever presents the object with this id.
+    ObjectID(ObjectId),
+}
+
+impl Authenticated {
+    /// Whether this is the one `authorized` names (same variant, equal value).
+    pub fn matches(&self, authorized: &Authorized) -> bool {
+        match (self, authorized) {
+            (Self::Sender(a), Authorized::Address(b)) => a == b,
+            (Self::Object(a), Authorized::ObjectID(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+// === storage_node ===
+
+/// A node's public information (Move `storage_node::StorageNodeInfo`). The BLS keys are kept
+/// compressed (48 bytes, a validated G1 point); Move stores them as `Element<UncompressedG1>`,
+/// see [`uncompressed_g1`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorageNodeInfo {
+    /// Name (<= 100 bytes).
+    pub name: String,
+    /// The node id (= pool id).
+    pub node_id: ObjectId,
+    /// `host:port` (<= 259 bytes).
+    pub network_address: String,
+    /// BLS protocol key of the committees the node is currently in (compressed).
+    #[serde(with = "crate::types::bytes")]
+    pub public_key: Vec<u8>,
+    /// Key rotated in at the pool's next epoch advance, if set (compressed).
+    #[serde(with = "crate::types::opt_bytes")]
+    pub next_epoch_public_key: Option<Vec<u8>>,
+    /// Network public key (33 bytes).
+    #[serde(with = "crate::types::bytes")]
+    pub network_public_key: Vec<u8>,
+    /// Metadata.
+    pub metadata: NodeMetadata,
+}
+
+fn check_name(name: &str) -> Result<(), ExecutionFailure> {
+    ensure(name.len() <= MAX_NAME_LENGTH, sn_errors::ENameTooLong)
+}
+
+fn check_network_address(address: &str) -> Result<(), ExecutionFailure> {
+    ensure(
+        address.len() <= MAX_NETWORK_ADDRESS_LENGTH,
+        sn_errors::ENetworkAddressTooLong,
+    )
+}
+
+fn check_network_public_key(key: &[u8]) -> Result<(), ExecutionFailure> {
+    ensure(
+        key.len() == NETWORK_PUBLIC_KEY_LENGTH,
+        sn_errors::EInvalidNetworkPublicKey,
+    )
+}
+
+/// Move `storage_node::parse_public_key`: 48 bytes (`EInvalidPublicKeyLength`) that are a
+/// valid G1 point (`sui::group_ops::EInvalidInput` otherwise, from `bls12381::g1_from_bytes`).
+/// The key is kept compressed; Move stores it as `Element<UncompressedG1>`
+/// ([`crate::walrus::bls_aggregate::uncompressed_g1`] gives those bytes).
+pub fn parse_public_key(public_key: &[u8]) -> Result<Vec<u8>, ExecutionFailure> {
+    ensure(
+        public_key.len() == BLS_PUBLIC_KEY_LENGTH,
+        sn_errors::EInvalidPublicKeyLength,
+    )?;
+    crate::walrus::bls_aggregate::compressed_g1(public_key)?;
+    Ok(public_key.to_vec())
+}
+
+impl StorageNodeInfo {
+    /// Builds the node information, checking every length (in Move's order).
+    pub fn new(
+        name: String,
+        node_id: ObjectId,
+        network_address: String,
+        public_key: &[u8],
+        network_public_key: Vec<u8>,
+        metadata: NodeMetadata,
+    ) -> Result<Self, ExecutionFailure> {
+        check_name(&name)?;
+        check_network_address(&network_address)?;
+        check_network_public_key(&network_public_key)?;
+        let public_key = parse_public_key(public_key)?;
+        Ok(Self {
+            name,
+            node_id,
+            network_address,
+            public_key,
+            next_epoch_public_key: None,
+            network_public_key,
+            metadata,
+        })
+    }
+
+    /// Sets the name.
+    pub fn set_name(&mut self, name: String) -> Result<(), ExecutionFailure> {
+        check_name(&name)?;
+        self.name = name;
+        Ok(())
+    }
+
+    /// Sets the network address.
+    pub fn set_network_address(&mut self, address: String) -> Result<(), ExecutionFailure> {
+        check_network_address(&address)?;
+        self.network_address = address;
+        Ok(())
+    }
+
+    /// Sets the network public key.
+    pub fn set_network_public_key(&mut self, key: Vec<u8>) -> Result<(), ExecutionFailure> {
+        check_network_public_key(&key)?;
+        self.network_public_key = key;
+        Ok(())
+    }
+
+    /// Schedules `public_key` for the next epoch advance.
+    pub fn set_next_public_key(&mut self, public_key: &[u8]) -> Result<(), ExecutionFailure> {
+        self.next_epoch_public_key = Some(parse_public_key(public_key)?);
+        Ok(())
+    }
+
+    /// Rotates the scheduled key in, if one is set.
+    pub fn rotate_public_key(&mut self) {
+        if let Some(key) = self.next_epoch_public_key.take() {
+            self.public_key = key;
+        }
+    }
+
+    /// The key for the next committee: the scheduled key if set, else the current one.
+    pub fn next_epoch_public_key(&self) -> &[u8] {
+        self.next_epoch_public_key
+            .as_deref()
+            .unwrap_or(&self.public_key)
+    }
+}
+
+/// The operator's capability for one node (Move `storage_node::StorageNodeCap`; the serde form
+/// has its BCS layout: `id ‖ node_id ‖ last_epoch_sync_done`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorageNodeCap {
+    /// Object id.
+    pub id: ObjectId,
+    /// The node.
+    pub node_id: ObjectId,
+    /// The last epoch the node reported `epoch_sync_done` for (0 = never).
+    pub last_epoch_sync_done: u32,
+}
+
+// === proof_of_possession ===
+
+/// The message a node signs to prove it holds the key (Move `proof_of_possession::message`):
+/// `0 ‖ 0 ‖ 3 ‖ epoch (u32 LE) ‖ sender ‖ public_key` (the key bytes as given).
+pub fn proof_of_possession_message(epoch: u32, sender: Address, public_key: &[u8]) -> Vec<u8> {
+    match <[u8; BLS_PUBLIC_KEY_LENGTH]>::try_from(public_key) {
+        Ok(key) => ProofOfPossessionMessage {
+            epoch,
+            sender: sender.into_inner(),
+            public_key: key,
+        }
+        .to_bytes(),
+        Err(_) => {
+            let mut msg = vec![0u8, 0, 3];
+            msg.extend_from_slice(&epoch.to_le_bytes());
+            msg.extend_from_slice(sender.as_bytes());
+            msg.extend_from_slice(public_key);
+            msg
+        }
+    }
+}
+
+/// Whether `signature` is a valid proof of possession of `public_key` for `epoch` and `sender`:
+/// a BLS12-381 min_pk signature over [`proof_of_possession_message`], as Sui's
+/// `bls12381_min_pk_verify` checks it (malformed keys or signatures verify as false).
+pub fn verify_proof_of_possession(
+    epoch: u32,
+    sender: Address,
+    public_key: &[u8],
+    signature: &[u8],
+) -> bool {
+    let Ok(key) = BlsPublicKey::from_bytes(public_key) else {
+        return false;
+    };
+    let Ok(sig) = BlsSignature::from_bytes(signature) else {
+        return false;
+    };
+    key.verify(
+        &proof_of_possession_message(epoch, sender, public_key),
+        &sig,
+    )
+    .is_ok()
+}
+
+/// Signs a proof of possession (for genesis configurations, tests and node operators).
+pub fn sign_proof_of_possession(
+    key: &crate::bls::BlsPrivateKey,
+    epoch: u32,
+    sender: Address,
+) -> Vec<u8> {
+    let public_key = key.public_key();
+    key.sign(&proof_of_possession_message(
+        epoch,
+        sender,
+        public_key.as_bytes(),
+    ))
+    .as_bytes()
+    .to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::super::active_set::tests::test_node_id;
+    use super::*;
+    use crate::bls::BlsPrivateKey;
+
+    fn bls(i: u8) -> BlsPrivateKey {
+        BlsPrivateKey::from_ikm(&[i; 32]).unwrap()
+    }
+
+    fn network_pk() -> Vec<u8> {
+        let mut key = vec![2u8];
+        key.extend(0u8..32);
+        key
+    }
+
+    // Mirrors storage_node_tests.move::new_info_and_setters (and the abort tests next to it).
+    #[test]
+    fn new_info_setters_and_aborts() {
+        let pk0 = bls(0).public_key().as_bytes().to_vec();
+        let pk1 = bls(1).public_key().as_bytes().to_vec();
+        let mut info = StorageNodeInfo::new(
+            "node".into(),
+            test_node_id(0),
+            "127.0.0.1:9000".into(),
+            &pk0,
+            network_pk(),
+            NodeMetadata::default(),
+        )
+        .unwrap();
+        assert_eq!(info.next_epoch_public_key(), &pk0[..]);
+        info.set_name("a".repeat(100)).unwrap();
+        info.set_network_address("a".repeat(259)).unwrap();
+        assert!(sn_errors::ENameTooLong.matches(&info.set_name("a".repeat(101)).unwrap_err()));
+        assert!(
+            sn_errors::ENetworkAddressTooLong
+                .matches(&info.set_network_address("a".repeat(260)).unwrap_err())
+        );
+        assert!(
+            sn_errors::EInvalidNetworkPublicKey
+                .matches(&info.set_network_public_key(vec![2, 1]).unwrap_err())
+        );
+        assert!(
+            sn_errors::EInvalidPublicKeyLength
+                .matches(&info.set_next_public_key(&[1, 2, 3]).unwrap_err())
+        );
+        info.set_next_public_key(&pk1).unwrap();
+        assert_eq!(info.next_epoch_public_key(), &pk1[..]);
+        assert_eq!(info.public_key, pk0);
+        info.rotate_public_key();
+        assert!(info.next_epoch_public_key.is_none());
+        assert_eq!(info.public_key, pk1);
+    }
+
+    #[test]
+    fn metadata_validation() {
+        let mut md = NodeMetadata {
+            image_url: "i".into(),
+            project_url: "p".into(),
+            description: "d".repeat(512),
+            extra_fields: vec![],
+        };
+        md.validate().unwrap();
+        md.description.push('x');
+        assert!(md_errors::EFieldTooLong.matches(&md.validate().unwrap_err()));
+        md.description.pop();
+        md.extra_fields = (0..16).map(|i| (format!("k{i}"), "v".into())).collect();
+        md.validate().unwrap();
+        md.extra_fields.push(("k16".into(), "v".into()));
+        assert!(md_errors::ETooManyExtraFields.matches(&md.validate().unwrap_err()));
+        md.extra_fields = vec![("a".into(), "1".into()), ("a".into(), "2".into())];
+        assert!(EKeyAlreadyExists.matches(&md.validate().unwrap_err()));
+    }
+
+    #[test]
+    fn authorization_matches_same_variant_only() {
+        let a = Address::new([7; 32]);
+        assert!(Authenticated::Sender(a).matches(&Authorized::Address(a)));
+        assert!(!Authenticated::Sender(a).matches(&Authorized::ObjectID(a)));
+        assert!(Authenticated::Object(a).matches(&Authorized::ObjectID(a)));
+        assert!(!Authenticated::Object(a).matches(&Authorized::Address(a)));
+    }
+
+    // Mirrors storage_node_tests.move::proof_of_possession_message_bytes, plus what Move cannot
+    // test: real verification.
+    #[test]
+    fn proof_of_possession() {
+        let key = bls(3);
+        let pk = key.public_key().as_bytes().to_vec();
+        let mut sender_bytes = [0u8; 32];
+        sender_bytes[30..].copy_from_slice(&[0xAB, 0xCD]);
+        let sender = Address::new(sender_bytes);
+        let msg = proof_of_possession_message(7, sender, &pk);
+        let mut expected = vec![0u8, 0, 3, 7, 0, 0, 0];
+        expected.extend_from_slice(&sender_bytes);
+        expected.extend_from_slice(&pk);
+        assert_eq!(msg, expected);
+        let pop = sign_proof_of_possession(&key, 7, sender);
+        assert!(verify_proof_of_possession(7, sender, &pk, &pop));
+        assert!(!verify_proof_of_possession(8, sender, &pk, &pop));
+        assert!(!verify_proof_of_possession(7, Address::ZERO, &pk, &pop));
+        let other = bls(4).public_key().as_bytes().to_vec();
+        assert!(!verify_proof_of_possession(7, sender, &other, &pop));
+        assert!(!verify_proof_of_possession(7, sender, &pk[..47], &pop));
+        assert!(!verify_proof_of_possession(7, sender, &pk, &[1, 2, 3]));
+    }
+
+    #[test]
+    fn cap_bcs_layout() {
+        let cap = StorageNodeCap {
+            id: test_node_id(0),
+            node_id: test_node_id(1),
+            last_epoch_sync_done: 3,
+        };
+        let bytes = bcs::to_bytes(&cap).unwrap();
+        assert_eq!(bytes.len(), 68);
+        assert_eq!(&bytes[64..], &[3, 0, 0, 0]);
+    }
+}

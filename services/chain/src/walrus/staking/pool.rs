@@ -1,0 +1,584 @@
+//! The staking pool of one storage node, mirroring
+//! `move/walrus/sources/staking/staking_pool.move` step for step (the accounting rules are in
+//! that module's documentation and in move/walrus/README.md, "How rewards are computed").
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sui_sdk_types::Address;
+
+use super::errors::{
+    add, add32, ensure,
+    framework::EFieldAlreadyExists,
+    staking_pool::MODULE as STAKING_POOL,
+    staking_pool::{
+        EAlreadyWithdrawing, EAuthorizationFailure, EIncorrectStakedWal, EInvalidCommissionRate,
+        EPoolAlreadyAdvanced, ERequestWithdrawFirst, EWithdrawDirectly, EWithdrawEpochNotReached,
+    },
+    sub, to_u64,
+};
+use super::exchange_rate::PoolExchangeRate;
+use super::node::{Authenticated, Authorized, NodeMetadata, StorageNodeInfo};
+use super::pending_values::PendingValues;
+use super::staked_wal::StakedWal;
+use crate::types::{ExecutionFailure, ObjectId};
+
+/// Basis points in 100%.
+pub const N_BASIS_POINTS: u64 = 10_000;
+
+/// The node's votes (Move `VotingParams`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VotingParams {
+    /// FROST per storage unit (1 MiB encoded) per epoch.
+    pub storage_price: u64,
+    /// FROST per storage unit, paid once at registration.
+    pub write_price: u64,
+    /// Bytes of encoded data the node offers to store.
+    pub node_capacity: u64,
+}
+
+/// A staking pool; its id is the node id (Move `StakingPool`, same fields in the same order;
+/// the exchange-rate `Table` is kept inline together with the table's object id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StakingPool {
+    /// Pool id = node id.
+    pub id: ObjectId,
+    /// Votes.
+    pub voting_params: VotingParams,
+    /// Node information.
+    pub node_info: StorageNodeInfo,
+    /// First epoch in which stake in the pool can count (informational).
+    pub activation_epoch: u32,
+    /// Epoch the pool was last advanced (or created) in.
+    pub latest_epoch: u32,
+    /// Active stake plus accumulated delegator rewards, in FROST.
+    pub wal_balance: u64,
+    /// Shares `wal_balance` is split into.
+    pub num_shares: u64,
+    /// Withdraw epoch -> shares leaving then.
+    pub pending_shares_withdraw: PendingValues,
+    /// Withdraw epoch -> principal of pre-active stake leaving then.
+    pub pre_active_withdrawals: PendingValues,
+    /// Epoch -> commission rate (bps) taking effect then.
+    pub pending_commission_rate: PendingValues,
+    /// Current commission in basis points.
+    pub commission_rate: u16,
+    /// Object id of Move's `exchange_rates: Table<u32, PoolExchangeRate>`.
+    pub exchange_rates_id: ObjectId,
+    /// Epoch -> exchange rate at the start of that epoch (the table's entries).
+    pub exchange_rates: BTreeMap<u32, PoolExchangeRate>,
+    /// Activation epoch -> stake becoming active then.
+    pub pending_stake: PendingValues,
+    /// Backing of the delegators' rewards (Move `Balance<WAL>`).
+    pub rewards_pool: u64,
+    /// The operator's collectable commission (Move `Balance<WAL>`).
+    pub commission: u64,
+    /// Who may collect the commission.
+    pub commission_receiver: Authorized,
+    /// Who may act in governance.
+    pub governance_authorized: Authorized,
+}
+
+/// The arguments of `staking_pool::new` that describe the node.
+#[derive(Debug, Clone)]
+pub struct NewPool {
+    /// Name.
+    pub name: String,
+    /// Network address.
+    pub network_address: String,
+    /// Metadata.
+    pub metadata: NodeMetadata,
+    /// Compressed BLS key.
+    pub public_key: Vec<u8>,
+    /// Network key.
+    pub network_public_key: Vec<u8>,
+    /// Commission (bps).
+    pub commission_rate: u16,
+    /// Storage price vote.
+    pub storage_price: u64,
+    /// Write price vote.
+    pub write_price: u64,
+    /// Capacity vote.
+    pub node_capacity: u64,
+}
+
+/// Whether `staked_wal` can be withdrawn in one step, principal only (Move
+/// `staking_pool::can_withdraw_early`).
+pub fn can_withdraw_early(
+    staked_wal: &StakedWal,
+    in_next_committee: bool,
+    epoch: u32,
+    committee_selected: bool,
+) -> bool {
+    let activation = u64::from(staked_wal.activation_epoch);
+    let next = u64::from(epoch) + 1;
+    staked_wal.is_staked()
+        && (activation > next
+            || (activation == next && (!committee_selected || !in_next_committee)))
+}
+
+impl StakingPool {
+    /// A new pool created in `epoch` (Move `staking_pool::new`); `id` and `exchange_rates_id`
+    /// are the first two object ids the call creates. Commission receiver and governance
+    /// default to `sender`.
+    pub fn new(
+        args: NewPool,
+        epoch: u32,
+        committee_selected: bool,
+        id: ObjectId,
+        exchange_rates_id: ObjectId,
+        sender: Address,
+    ) -> Result<Self, ExecutionFailure> {
+        ensure(
+            u64::from(args.commission_rate) <= N_BASIS_POINTS,
+            EInvalidCommissionRate,
+        )?;
+        let node_info = StorageNodeInfo::new(
+            args.name,
+            id,
+            args.network_address,
+            &args.public_key,
+            args.network_public_key,
+            args.metadata,
+        )?;
+        let activation_epoch = if committee_selected {
+            add32(STAKING_POOL, epoch, 1)?
+        } else {
+            epoch
+        };
+        Ok(Self {
+            id,
+            voting_params: VotingParams {
+                storage_price: args.storage_price,
+                write_price: args.write_price,
+                node_capacity: args.node_capacity,
+            },
+            node_info,
+            activation_epoch,
+            latest_epoch: epoch,
+            wal_balance: 0,
+            num_shares: 0,
+            pending_shares_withdraw: PendingValues::empty(),
+            pre_active_withdrawals: PendingValues::empty(),
+            pending_commission_rate: PendingValues::empty(),
+            commission_rate: args.commission_rate,
+            exchange_rates_id,
+            exchange_rates: BTreeMap::from([(epoch, PoolExchangeRate::Flat)]),
+            pending_stake: PendingValues::empty(),
+            rewards_pool: 0,
+            commission: 0,
+            commission_receiver: Authorized::Address(sender),
+            governance_authorized: Authorized::Address(sender),
+        })
+    }
+
+    // === Epoch advance ===
+
+    /// Advances the pool to `new_epoch` with `rewards` earned in `new_epoch - 1`.
+    pub fn advance_epoch(&mut self, rewards: u64, new_epoch: u32) -> Result<(), ExecutionFailure> {
+        ensure(new_epoch > self.latest_epoch, EPoolAlreadyAdvanced)?;
+        self.catch_up(new_epoch - 1)?;
+        self.step(rewards, new_epoch)
+    }
+
+    /// Advances epoch by epoch with zero reward until `epoch`.
+    pub fn catch_up(&mut self, epoch: u32) -> Result<(), ExecutionFailure> {
+        while self.latest_epoch < epoch {
+            let next = self.latest_epoch + 1;
+            self.step(0, next)?;
+        }
+        Ok(())
+    }
+
+    /// One epoch advance (the seven steps of the Move module documentation).
+    fn step(&mut self, reward: u64, epoch: u32) -> Result<(), ExecutionFailure> {
+        // 1. Commission, then the delegators' part.
+        let commission = to_u64(
+            STAKING_POOL,
+            u128::from(reward) * u128::from(self.commission_rate) / u128::from(N_BASIS_POINTS),
+        )?;
+        let delegators = sub(STAKING_POOL, reward, commission)?;
+        self.commission = add(STAKING_POOL, self.commission, commission)?;
+        self.wal_balance = add(STAKING_POOL, self.wal_balance, delegators)?;
+        self.rewards_pool = add(STAKING_POOL, self.rewards_pool, delegators)?;
+
+        // 2. Scheduled commission rate (always <= 10_000, checked when scheduled).
+        if let Some(rate) = self.pending_commission_rate.flush_latest(epoch) {
+            self.commission_rate =
+                u16::try_from(rate).map_err(|_| crate::walrus::errors::arithmetic(STAKING_POOL))?;
+        }
+
+        // 3. Scheduled key.
+        self.node_info.rotate_public_key();
+
+        // 4. Exchange rate at the start of `epoch`.
+        let rate = PoolExchangeRate::new(self.wal_balance, self.num_shares);
+        ensure(
+            !self.exchange_rates.contains_key(&epoch),
+            EFieldAlreadyExists,
+        )?;
+        self.exchange_rates.insert(epoch, rate);
+        self.latest_epoch = epoch;
+
+        // 5. Withdrawals.
+        let pre_active_principal = self.pre_active_withdrawals.flush(epoch)?;
+        let pre_active_shares = self
+            .exchange_rate_at_epoch(epoch - 1)
+            .convert_to_share_amount(pre_active_principal)?;
+        let shares_out = add(
+            STAKING_POOL,
+            self.pending_shares_withdraw.flush(epoch)?,
+            pre_active_shares,
+        )?;
+        let wal_out = rate
+            .convert_to_wal_amount(shares_out)?
+            .min(self.wal_balance);
+        self.wal_balance -= wal_out;
+
+        // 6. Activations.
+        self.wal_balance = add(
+            STAKING_POOL,
+            self.wal_balance,
+            self.pending_stake.flush(epoch)?,
+        )?;
+
+        // 7. Shares.
+        self.num_shares = rate.convert_to_share_amount(self.wal_balance)?;
+        Ok(())
+    }
+
+    // === Staking ===
+
+    /// Stakes `principal` in `epoch` (the pool caught up to `epoch`): active from `epoch + 1`,
+    /// or `epoch + 2` if the next committee is selected. `id` is the new `StakedWal`'s id.
+    pub fn stake(
+        &mut self,
+        principal: u64,
+        epoch: u32,
+        committee_selected: bool,
+        id: ObjectId,
+    ) -> Result<StakedWal, ExecutionFailure> {
+        let activation_epoch = add32(STAKING_POOL, epoch, if committee_selected { 2 } else { 1 })?;
+        let staked = StakedWal::mint(id, self.id, principal, activation_epoch)?;
+        self.pending_stake
+            .insert_or_add(activation_epoch, principal)?;
+        Ok(staked)
+    }
+
+    /// Requests the withdrawal of `staked_wal` in `epoch` (Move
+    /// `staking_pool::request_withdraw_stake`).
+    pub fn request_withdraw_stake(
+        &mut self,
+        staked_wal: &mut StakedWal,
+        in_current_committee: bool,
+        in_next_committee: bool,
+        epoch: u32,
+        committee_selected: bool,
+    ) -> Result<(), ExecutionFailure> {
+        ensure(staked_wal.node_id == self.id, EIncorrectStakedWal)?;
+        ensure(staked_wal.is_staked(), EAlreadyWithdrawing)?;
+        ensure(
+            !can_withdraw_early(staked_wal, in_next_committee, epoch, committee_selected),
+            EWithdrawDirectly,
+        )?;
+        let in_next = committee_selected && in_next_committee;
+        let activation = staked_wal.activation_epoch;
+        let principal = staked_wal.value();
+        if activation > epoch {
+            let withdraw_epoch = add32(STAKING_POOL, epoch, 2)?;
+            self.pre_active_withdrawals
+                .insert_or_add(withdraw_epoch, principal)?;
+            staked_wal.set_withdrawing(withdraw_epoch);
+        } else {
+            ensure(in_current_committee || in_next, EWithdrawDirectly)?;
+            let withdraw_epoch = add32(STAKING_POOL, epoch, if in_next { 2 } else { 1 })?;
+            let shares = self
+                .exchange_rate_at_epoch(activation)
+                .convert_to_share_amount(principal)?;
+            self.pending_shares_withdraw
+                .insert_or_add(withdraw_epoch, shares)?;
+            staked_wal.set_withdrawing(withdraw_epoch);
+        }
+        Ok(())
+    }
+
+    /// Withdraws `staked_wal` in `epoch` (the pool caught up to `epoch`); returns the FROST
+    /// paid out (principal plus rewards). The caller deletes the object.
+    pub fn withdraw_stake(
+        &mut self,
+        staked_wal: &StakedWal,
+        in_current_committee: bool,
+        in_next_committee: bool,
+        epoch: u32,
+        committee_selected: bool,
+    ) -> Result<u64, ExecutionFailure> {
+        ensure(staked_wal.node_id == self.id, EIncorrectStakedWal)?;
+        let activation = staked_wal.activation_epoch;
+        let principal = staked_wal.value();
+        if staked_wal.is_withdrawing() {
+            let withdraw_epoch = staked_wal.withdraw_epoch()?;
+            ensure(epoch >= withdraw_epoch, EWithdrawEpochNotReached)?;
+            let reward = self
+                .calculate_rewards(principal, activation, withdraw_epoch)?
+                .min(self.rewards_pool);
+            self.rewards_pool -= reward;
+            return add(STAKING_POOL, principal, reward);
+        }
+        if can_withdraw_early(staked_wal, in_next_committee, epoch, committee_selected) {
+            self.pending_stake.reduce(activation, principal)?;
+            return Ok(principal);
+        }
+        let in_next = committee_selected && in_next_committee;
+        ensure(
+            activation <= epoch && !in_current_committee && !in_next,
+            ERequestWithdrawFirst,
+        )?;
+        let shares = self
+            .exchange_rate_at_epoch(activation)
+            .convert_to_share_amount(principal)?;
+        let value = self
+            .exchange_rate_at_epoch(epoch)
+            .convert_to_wal_amount(shares)?;
+        self.wal_balance -= value.min(self.wal_balance);
+        self.num_shares -= shares.min(self.num_shares);
+        let reward = value.saturating_sub(principal).min(self.rewards_pool);
+        self.rewards_pool -= reward;
+        add(STAKING_POOL, principal, reward)
+    }
+
+    // === Commission and authorization ===
+
+    /// Schedules `commission_rate` (bps) for `epoch + 2`.
+    pub fn set_next_commission(
+        &mut self,
+        commission_rate: u16,
+        epoch: u32,
+    ) -> Result<(), ExecutionFailure> {
+        ensure(
+            u64::from(commission_rate) <= N_BASIS_POINTS,
+            EInvalidCommissionRate,
+        )?;
+        self.pending_commission_rate
+            .insert_or_replace(add32(STAKING_POOL, epoch, 2)?, u64::from(commission_rate));
+        Ok(())
+    }
+
+    /// Takes the whole commission; `auth` must match the commission receiver.
+    pub fn collect_commission(&mut self, auth: &Authenticated) -> Result<u64, ExecutionFailure> {
+        ensure(
+            auth.matches(&self.commission_receiver),
+            EAuthorizationFailure,
+        )?;
+        Ok(std::mem::take(&mut self.commission))
+    }
+
+    /// Sets the commission receiver; `auth` must match the current one.
+    pub fn set_commission_receiver(
+        &mut self,
+        auth: &Authenticated,
+        receiver: Authorized,
+    ) -> Result<(), ExecutionFailure> {
+        ensure(
+            auth.matches(&self.commission_receiver),
+            EAuthorizationFailure,
+        )?;
+        self.commission_receiver = receiver;
+        Ok(())
+    }
+
+    /// Sets who may act in governance; `auth` must match the current one.
+    pub fn set_governance_authorized(
+        &mut self,
+        auth: &Authenticated,
+        authorized: Authorized,
+    ) -> Result<(), ExecutionFailure> {
+        ensure(
+            auth.matches(&self.governance_authorized),
+            EAuthorizationFailure,
+        )?;
+        self.governance_authorized = authorized;
+        Ok(())
+    }
+
+    // === Accessors ===
+
+    /// The exchange rate at the start of `epoch`: the recorded one, the latest one for epochs
+    /// after `latest_epoch`, `Flat` for epochs before the pool existed.
+    pub fn exchange_rate_at_epoch(&self, epoch: u32) -> PoolExchangeRate {
+        if let Some(rate) = self.exchange_rates.get(&epoch) {
+            *rate
+        } else if epoch > self.latest_epoch {
+            self.exchange_rates
+                .get(&self.latest_epoch)
+                .copied()
+                .unwrap_or(PoolExchangeRate::Flat)
+        } else {
+            PoolExchangeRate::Flat
+        }
+    }
+
+    /// `max(0, rate[W].to_wal(rate[A].to_shares(P)) - P)`.
+    pub fn calculate_rewards(
+        &self,
+        principal: u64,
+        activation_epoch: u32,
+        withdraw_epoch: u32,
+    ) -> Result<u64, ExecutionFailure> {
+        let shares = self
+            .exchange_rate_at_epoch(activation_epoch)
+            .convert_to_share_amount(principal)?;
+        let value = self
+            .exchange_rate_at_epoch(withdraw_epoch)
+            .convert_to_wal_amount(shares)?;
+        Ok(value.saturating_sub(principal))
+    }
+
+    /// The stake the pool will have at `epoch` given what is scheduled now.
+    pub fn wal_balance_at_epoch(&self, epoch: u32) -> Result<u64, ExecutionFailure> {
+        let rate = self.exchange_rate_at_epoch(self.latest_epoch);
+        let plus = add(
+            STAKING_POOL,
+            self.wal_balance,
+            self.pending_stake.value_at(epoch)?,
+        )?;
+        let minus = add(
+            STAKING_POOL,
+            rate.convert_to_wal_amount(self.pending_shares_withdraw.value_at(epoch)?)?,
+            self.pre_active_withdrawals.value_at(epoch)?,
+        )?;
+        Ok(plus.saturating_sub(minus))
+    }
+
+    /// The storage price vote.
+    pub fn storage_price(&self) -> u64 {
+        self.voting_params.storage_price
+    }
+
+    /// The write price vote.
+    pub fn write_price(&self) -> u64 {
+        self.voting_params.write_price
+    }
+
+    /// The capacity vote.
+    pub fn node_capacity(&self) -> u64 {
+        self.voting_params.node_capacity
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::super::active_set::tests::test_node_id;
+    use super::*;
+
+    const WAL: u64 = 1_000_000_000;
+
+    fn frost(n: u64) -> u64 {
+        n * WAL
+    }
+
+    fn pool(commission: u16, epoch: u32) -> Result<StakingPool, ExecutionFailure> {
+        let key = crate::bls::BlsPrivateKey::from_ikm(&[0; 32]).unwrap();
+        let mut network_public_key = vec![2u8];
+        network_public_key.extend(0u8..32);
+        StakingPool::new(
+            NewPool {
+                name: "pool".into(),
+                network_address: "127.0.0.1:1".into(),
+                metadata: NodeMetadata::default(),
+                public_key: key.public_key().as_bytes().to_vec(),
+                network_public_key,
+                commission_rate: commission,
+                storage_price: 1,
+                write_price: 2,
+                node_capacity: 3,
+            },
+            epoch,
+            false,
+            test_node_id(50),
+            test_node_id(51),
+            Address::ZERO,
+        )
+    }
+
+    // Mirrors staking_pool_tests.move::steps_record_rates_and_activate_stake.
+    #[test]
+    fn steps_record_rates_and_activate_stake() {
+        let mut p = pool(2_000, 0).unwrap();
+        let s1 = p.stake(frost(100), 0, false, test_node_id(60)).unwrap();
+        assert_eq!(s1.activation_epoch, 1);
+        assert_eq!(p.wal_balance_at_epoch(1).unwrap(), frost(100));
+        assert_eq!(p.wal_balance_at_epoch(0).unwrap(), 0);
+        p.advance_epoch(0, 1).unwrap();
+        assert_eq!(p.wal_balance, frost(100));
+        assert_eq!(p.num_shares, frost(100));
+        assert!(p.exchange_rate_at_epoch(1).is_flat());
+        p.advance_epoch(1_000, 2).unwrap();
+        assert_eq!(p.commission, 200);
+        assert_eq!(p.rewards_pool, 800);
+        assert_eq!(p.wal_balance, frost(100) + 800);
+        assert_eq!(
+            p.exchange_rate_at_epoch(2).amounts(),
+            (u128::from(frost(100) + 800), u128::from(frost(100)))
+        );
+        assert_eq!(p.calculate_rewards(frost(100), 1, 2).unwrap(), 800);
+        assert_eq!(p.calculate_rewards(frost(100), 1, 9).unwrap(), 800);
+        assert_eq!(p.latest_epoch, 2);
+    }
+
+    // Mirrors staking_pool_tests.move::catch_up_advances_epoch_by_epoch.
+    #[test]
+    fn catch_up_advances_epoch_by_epoch() {
+        let mut p = pool(0, 0).unwrap();
+        let s1 = p.stake(frost(3), 0, true, test_node_id(60)).unwrap();
+        assert_eq!(s1.activation_epoch, 2);
+        p.catch_up(4).unwrap();
+        assert_eq!(p.latest_epoch, 4);
+        assert_eq!(p.wal_balance, frost(3));
+        assert!(!p.exchange_rate_at_epoch(3).is_flat());
+        p.advance_epoch(30, 7).unwrap();
+        assert_eq!(p.latest_epoch, 7);
+        assert_eq!(p.wal_balance, frost(3) + 30);
+        assert_eq!(p.calculate_rewards(frost(3), 2, 7).unwrap(), 30);
+        assert_eq!(p.calculate_rewards(frost(3), 2, 6).unwrap(), 0);
+    }
+
+    // Mirrors staking_pool_tests.move::{advance_to_same_epoch_aborts,
+    // withdraw_other_pools_stake_aborts, request_other_pools_stake_aborts,
+    // new_pool_with_commission_above_100_percent_aborts}.
+    #[test]
+    fn aborts() {
+        let mut p = pool(0, 0).unwrap();
+        p.advance_epoch(0, 1).unwrap();
+        assert!(EPoolAlreadyAdvanced.matches(&p.advance_epoch(0, 1).unwrap_err()));
+        let mut sw = StakedWal::mint(test_node_id(60), test_node_id(3), frost(1), 1).unwrap();
+        assert!(
+            EIncorrectStakedWal
+                .matches(&p.withdraw_stake(&sw, false, false, 0, false).unwrap_err())
+        );
+        assert!(
+            EIncorrectStakedWal.matches(
+                &p.request_withdraw_stake(&mut sw, true, false, 0, false)
+                    .unwrap_err()
+            )
+        );
+        assert!(EInvalidCommissionRate.matches(&pool(10_001, 0).unwrap_err()));
+    }
+
+    // Mirrors staking_pool_tests.move::newest_scheduled_commission_wins.
+    #[test]
+    fn newest_scheduled_commission_wins() {
+        let mut p = pool(100, 0).unwrap();
+        p.set_next_commission(300, 0).unwrap();
+        p.set_next_commission(500, 1).unwrap();
+        p.catch_up(2).unwrap();
+        assert_eq!(p.commission_rate, 300);
+        p.catch_up(3).unwrap();
+        assert_eq!(p.commission_rate, 500);
+        p.set_next_commission(700, 3).unwrap();
+        p.set_next_commission(800, 3).unwrap();
+        p.catch_up(5).unwrap();
+        assert_eq!(p.commission_rate, 800);
+        assert!(EInvalidCommissionRate.matches(&p.set_next_commission(10_001, 5).unwrap_err()));
+    }
+}

@@ -1,0 +1,202 @@
+//! Staked WAL, mirroring `move/walrus/sources/staking/staked_wal.move`.
+
+use serde::{Deserialize, Serialize};
+
+use super::errors::{
+    add, ensure,
+    staked_wal::MODULE as STAKED_WAL,
+    staked_wal::{
+        EActivationEpochMismatch, EInvalidSplitAmount, ENodeMismatch, ENotWithdrawing,
+        EStakeBelowThreshold, EStateMismatch,
+    },
+};
+use crate::types::{ExecutionFailure, ObjectId};
+
+/// Minimal principal of a `StakedWal`: 1 WAL.
+pub const MIN_STAKING_THRESHOLD: u64 = 1_000_000_000;
+
+/// State of a `StakedWal` (Move `StakedWalState`; same BCS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StakedWalState {
+    /// Staked (pending activation or active).
+    Staked,
+    /// Withdrawal requested; withdrawable from `withdraw_epoch`.
+    Withdrawing {
+        /// The first epoch it can be withdrawn in.
+        withdraw_epoch: u32,
+    },
+}
+
+/// A delegator's stake in one pool (Move `StakedWal`; the serde form has its BCS layout:
+/// `id ‖ state ‖ node_id ‖ principal (Balance = u64) ‖ activation_epoch`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StakedWal {
+    /// Object id.
+    pub id: ObjectId,
+    /// Staked or withdrawing.
+    pub state: StakedWalState,
+    /// The node (pool) it is staked with.
+    pub node_id: ObjectId,
+    /// The principal in FROST.
+    pub principal: u64,
+    /// The first epoch in which the stake is active.
+    pub activation_epoch: u32,
+}
+
+impl StakedWal {
+    /// Wraps `principal` (at least 1 WAL) staked with `node_id` from `activation_epoch`.
+    pub fn mint(
+        id: ObjectId,
+        node_id: ObjectId,
+        principal: u64,
+        activation_epoch: u32,
+    ) -> Result<Self, ExecutionFailure> {
+        ensure(principal >= MIN_STAKING_THRESHOLD, EStakeBelowThreshold)?;
+        Ok(Self {
+            id,
+            state: StakedWalState::Staked,
+            node_id,
+            principal,
+            activation_epoch,
+        })
+    }
+
+    /// Marks the object as withdrawing at `withdraw_epoch`.
+    pub fn set_withdrawing(&mut self, withdraw_epoch: u32) {
+        self.state = StakedWalState::Withdrawing { withdraw_epoch };
+    }
+
+    /// Merges `other` into `self` (same node, activation epoch and state).
+    pub fn join(&mut self, other: &StakedWal) -> Result<(), ExecutionFailure> {
+        ensure(self.node_id == other.node_id, ENodeMismatch)?;
+        ensure(
+            self.activation_epoch == other.activation_epoch,
+            EActivationEpochMismatch,
+        )?;
+        ensure(self.state == other.state, EStateMismatch)?;
+        self.principal = add(STAKED_WAL, self.principal, other.principal)?;
+        Ok(())
+    }
+
+    /// Splits `amount` off into a new object `id`; both parts must hold at least 1 WAL.
+    pub fn split(&mut self, amount: u64, id: ObjectId) -> Result<StakedWal, ExecutionFailure> {
+        ensure(0 < amount && amount < self.principal, EInvalidSplitAmount)?;
+        ensure(amount >= MIN_STAKING_THRESHOLD, EStakeBelowThreshold)?;
+        ensure(
+            self.principal - amount >= MIN_STAKING_THRESHOLD,
+            EStakeBelowThreshold,
+        )?;
+        self.principal -= amount;
+        Ok(StakedWal {
+            id,
+            state: self.state,
+            node_id: self.node_id,
+            principal: amount,
+            activation_epoch: self.activation_epoch,
+        })
+    }
+
+    /// The principal.
+    pub fn value(&self) -> u64 {
+        self.principal
+    }
+
+    /// Whether the stake is `Staked`.
+    pub fn is_staked(&self) -> bool {
+        self.state == StakedWalState::Staked
+    }
+
+    /// Whether a withdrawal was requested.
+    pub fn is_withdrawing(&self) -> bool {
+        !self.is_staked()
+    }
+
+    /// The withdraw epoch; aborts unless withdrawing.
+    pub fn withdraw_epoch(&self) -> Result<u32, ExecutionFailure> {
+        match self.state {
+            StakedWalState::Withdrawing { withdraw_epoch } => Ok(withdraw_epoch),
+            StakedWalState::Staked => Err(ENotWithdrawing.fail()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::super::active_set::tests::test_node_id;
+    use super::*;
+
+    const WAL: u64 = 1_000_000_000;
+
+    fn mint(node: u64, amount: u64, activation: u32) -> Result<StakedWal, ExecutionFailure> {
+        StakedWal::mint(test_node_id(100), test_node_id(node), amount, activation)
+    }
+
+    // Mirrors staked_wal_tests.move::mint_and_accessors.
+    #[test]
+    fn mint_and_accessors() {
+        let sw = mint(0, 5 * WAL, 3).unwrap();
+        assert_eq!(sw.node_id, test_node_id(0));
+        assert_eq!(sw.value(), 5 * WAL);
+        assert_eq!(sw.activation_epoch, 3);
+        assert!(sw.is_staked());
+        assert!(!sw.is_withdrawing());
+        assert_eq!(MIN_STAKING_THRESHOLD, WAL);
+    }
+
+    // Mirrors staked_wal_tests.move::{split_and_join_keep_everything, split_and_join_withdrawing}.
+    #[test]
+    fn split_and_join() {
+        let mut sw = mint(0, 5 * WAL, 3).unwrap();
+        let other = sw.split(2 * WAL, test_node_id(101)).unwrap();
+        assert_eq!(sw.value(), 3 * WAL);
+        assert_eq!(other.value(), 2 * WAL);
+        assert_eq!(other.activation_epoch, 3);
+        assert_eq!(other.node_id, test_node_id(0));
+        sw.join(&other).unwrap();
+        assert_eq!(sw.value(), 5 * WAL);
+
+        let mut sw = mint(0, 4 * WAL, 1).unwrap();
+        sw.set_withdrawing(7);
+        let other = sw.split(2 * WAL, test_node_id(101)).unwrap();
+        assert_eq!(other.withdraw_epoch().unwrap(), 7);
+        assert!(other.is_withdrawing());
+        sw.join(&other).unwrap();
+        assert_eq!(sw.value(), 4 * WAL);
+    }
+
+    // Mirrors the abort tests of staked_wal_tests.move.
+    #[test]
+    fn aborts() {
+        assert!(EStakeBelowThreshold.matches(&mint(0, WAL - 1, 1).unwrap_err()));
+        let id = test_node_id(101);
+        let mut sw = mint(0, 3 * WAL, 1).unwrap();
+        assert!(EStakeBelowThreshold.matches(&sw.split(WAL - 1, id).unwrap_err()));
+        let mut sw2 = mint(0, 2 * WAL, 1).unwrap();
+        assert!(EStakeBelowThreshold.matches(&sw2.split(WAL + 1, id).unwrap_err()));
+        assert!(EInvalidSplitAmount.matches(&sw2.split(2 * WAL, id).unwrap_err()));
+        assert!(EInvalidSplitAmount.matches(&sw2.split(0, id).unwrap_err()));
+        assert!(ENodeMismatch.matches(&sw.join(&mint(1, WAL, 1).unwrap()).unwrap_err()));
+        assert!(EActivationEpochMismatch.matches(&sw.join(&mint(0, WAL, 2).unwrap()).unwrap_err()));
+        let mut b = mint(0, WAL, 1).unwrap();
+        b.set_withdrawing(3);
+        assert!(EStateMismatch.matches(&sw.join(&b).unwrap_err()));
+        sw.set_withdrawing(4);
+        assert!(EStateMismatch.matches(&sw.join(&b).unwrap_err()));
+        assert!(ENotWithdrawing.matches(&sw2.withdraw_epoch().unwrap_err()));
+        // Failed operations left the values alone.
+        assert_eq!(sw.value(), 3 * WAL);
+        assert_eq!(sw2.value(), 2 * WAL);
+    }
+
+    #[test]
+    fn bcs_layout_is_moves() {
+        let mut sw = mint(0, 5 * WAL, 3).unwrap();
+        let bytes = bcs::to_bytes(&sw).unwrap();
+        assert_eq!(bytes.len(), 32 + 1 + 32 + 8 + 4);
+        sw.set_withdrawing(9);
+        let bytes = bcs::to_bytes(&sw).unwrap();
+        assert_eq!(bytes.len(), 32 + 1 + 4 + 32 + 8 + 4);
+        assert_eq!(&bytes[32..37], &[1, 9, 0, 0, 0]);
+    }
+}

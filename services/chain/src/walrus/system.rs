@@ -1,0 +1,1160 @@
+//! Mirror of `move/walrus/sources/system.move`, `system/system_state_inner.move` and
+//! `system/storage_accounting.move`: the shared `System` object, its state, the
+//! future-accounting ring and the package-internal functions staking calls.
+
+use serde::{Deserialize, Serialize};
+use walrus_core::BlobId;
+use walrus_core::contracts::{
+    self, BlsCommittee, Coin, ContractEvent, EpochParams, FutureAccounting,
+    FutureAccountingRingBuffer, InvalidBlobId, Storage, SystemStateInnerV1,
+};
+
+use super::errors::{
+    self, storage_accounting as acc_err, system as sys_err, system_state_inner as e,
+};
+use super::{
+    BlobObject, SystemObject, View, WalrusObject, blob, bls_aggregate, coin, encoding, messages,
+    owned_blob, owned_coin, owned_storage, put_owned, registry, shared_blob, storage_resource,
+    to_move_id, to_object_id,
+};
+use crate::types::{ExecutionFailure, ObjectId, Owner};
+
+/// `system::VERSION`: the object version and the dynamic-field key of the state.
+pub const VERSION: u64 = 1;
+/// `system_state_inner::MAX_MAX_EPOCHS_AHEAD`.
+pub const MAX_MAX_EPOCHS_AHEAD: u32 = 1000;
+/// `system_state_inner::BYTES_PER_UNIT_SIZE`: 1 MiB of encoded size.
+pub const BYTES_PER_UNIT_SIZE: u64 = 1_048_576;
+/// `system_state_inner::BURN_BPS`: 3% of an epoch's rewards are burned.
+pub const BURN_BPS: u64 = 300;
+/// `system_state_inner::BPS_DENOMINATOR`.
+pub const BPS_DENOMINATOR: u64 = 10_000;
+
+/// The blob lifecycle calls (`walrus::system`, `walrus::blob`, `walrus::storage_resource`,
+/// `walrus::shared_blob`). Coins are passed by id: a `&mut Coin<WAL>` payment keeps the
+/// change, a `Coin<WAL>` argument is consumed whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SystemCall {
+    /// `system::reserve_space`: a new `Storage` for the sender.
+    ReserveSpace {
+        /// Encoded bytes.
+        storage_amount: u64,
+        /// Epochs from the current one.
+        epochs_ahead: u32,
+        /// `&mut Coin<WAL>`.
+        payment: ObjectId,
+    },
+    /// `system::reserve_space_for_epochs`: a new `Storage` for the sender.
+    ReserveSpaceForEpochs {
+        /// Encoded bytes.
+        storage_amount: u64,
+        /// First epoch (clamped to the current one).
+        start_epoch: u32,
+        /// End epoch (exclusive).
+        end_epoch: u32,
+        /// `&mut Coin<WAL>`.
+        payment: ObjectId,
+    },
+    /// `system::register_blob`: consumes the `Storage`, a new `Blob` for the sender.
+    RegisterBlob {
+        /// The `Storage` (by value).
+        storage: ObjectId,
+        /// The blob id.
+        blob_id: BlobId,
+        /// The root hash (Move `u256`, 32 little-endian bytes).
+        root_hash: [u8; 32],
+        /// Unencoded size.
+        size: u64,
+        /// Encoding type (1 = RS2).
+        encoding_type: u8,
+        /// Whether the blob may be deleted before its end epoch.
+        deletable: bool,
+        /// `&mut Coin<WAL>` for the write fee.
+        write_payment: ObjectId,
+    },
+    /// `system::certify_blob`.
+    CertifyBlob {
+        /// The `Blob` (`&mut`).
+        blob: ObjectId,
+        /// Aggregate BLS signature (96 bytes).
+        signature: Vec<u8>,
+        /// Signers bitmap, LSB first over members in node-id order.
+        signers_bitmap: Vec<u8>,
+        /// The signed message bytes.
+        message: Vec<u8>,
+    },
+    /// `system::extend_blob`.
+    ExtendBlob {
+        /// The `Blob` (`&mut`).
+        blob: ObjectId,
+        /// Epochs to add.
+        extended_epochs: u32,
+        /// `&mut Coin<WAL>`.
+        payment: ObjectId,
+    },
+    /// `system::extend_blob_with_resource`: consumes the `Storage`.
+    ExtendBlobWithResource {
+        /// The `Blob` (`&mut`).
+        blob: ObjectId,
+        /// The `Storage` (by value).
+        extension: ObjectId,
+    },
+    /// `system::delete_blob`: the blob's `Storage` goes back to the sender.
+    DeleteBlob {
+        /// The `Blob` (by value).
+        blob: ObjectId,
+    },
+    /// `blob::burn`.
+    BurnBlob {
+        /// The `Blob` (by value).
+        blob: ObjectId,
+    },
+    /// `system::invalidate_blob_id`.
+    InvalidateBlobId {
+        /// Aggregate BLS signature.
+        signature: Vec<u8>,
+        /// Signers bitmap.
+        members_bitmap: Vec<u8>,
+        /// The signed message bytes.
+        message: Vec<u8>,
+    },
+    /// `system::add_subsidy`: consumes the coin.
+    AddSubsidy {
+        /// `Coin<WAL>` (by value).
+        subsidy: ObjectId,
+        /// Epochs to spread it over.
+        epochs_ahead: u32,
+    },
+    /// `blob::add_metadata(blob, metadata)` with a `Metadata` built from `pairs` by
+    /// `metadata::new` and `insert_or_update` in order.
+    AddMetadata {
+        /// The `Blob` (`&mut`).
+        blob: ObjectId,
+        /// Key/value pairs.
+        pairs: Vec<(String, String)>,
+    },
+    /// `blob::add_or_replace_metadata` (the old metadata is dropped).
+    AddOrReplaceMetadata {
+        /// The `Blob` (`&mut`).
+        blob: ObjectId,
+        /// Key/value pairs.
+        pairs: Vec<(String, String)>,
+    },
+    /// `blob::take_metadata` (the metadata is dropped).
+    TakeMetadata {
+        /// The `Blob` (`&mut`).
+        blob: ObjectId,
+    },
+    /// `blob::insert_or_update_metadata_pair`.
+    InsertOrUpdateMetadataPair {
+        /// The `Blob` (`&mut`).
+        blob: ObjectId,
+        /// Key.
+        key: String,
+        /// Value.
+        value: String,
+    },
+    /// `blob::remove_metadata_pair`.
+    RemoveMetadataPair {
+        /// The `Blob` (`&mut`).
+        blob: ObjectId,
+        /// Key.
+        key: String,
+    },
+    /// `blob::remove_metadata_pair_if_exists`.
+    RemoveMetadataPairIfExists {
+        /// The `Blob` (`&mut`).
+        blob: ObjectId,
+        /// Key.
+        key: String,
+    },
+    /// `storage_resource::split_by_epoch`: the part from `split_epoch` on is a new `Storage`.
+    SplitStorageByEpoch {
+        /// The `Storage` (`&mut`).
+        storage: ObjectId,
+        /// Where to split.
+        split_epoch: u32,
+    },
+    /// `storage_resource::split_by_size`: the original keeps `split_size`, the rest is new.
+    SplitStorageBySize {
+        /// The `Storage` (`&mut`).
+        storage: ObjectId,
+        /// Bytes the original keeps.
+        split_size: u64,
+    },
+    /// `storage_resource::fuse_periods`.
+    FusePeriods {
+        /// The `Storage` that remains (`&mut`).
+        first: ObjectId,
+        /// The `Storage` consumed.
+        second: ObjectId,
+    },
+    /// `storage_resource::fuse_amount`.
+    FuseAmount {
+        /// The `Storage` that remains (`&mut`).
+        first: ObjectId,
+        /// The `Storage` consumed.
+        second: ObjectId,
+    },
+    /// `storage_resource::fuse`.
+    FuseStorage {
+        /// The `Storage` that remains (`&mut`).
+        first: ObjectId,
+        /// The `Storage` consumed.
+        second: ObjectId,
+    },
+    /// `storage_resource::destroy`.
+    DestroyStorage {
+        /// The `Storage` (by value).
+        storage: ObjectId,
+    },
+    /// `shared_blob::new`: shares the blob with no funds.
+    SharedBlobNew {
+        /// The `Blob` (by value).
+        blob: ObjectId,
+    },
+    /// `shared_blob::new_funded`: consumes the coin into the tip jar.
+    SharedBlobNewFunded {
+        /// The `Blob` (by value).
+        blob: ObjectId,
+        /// `Coin<WAL>` (by value).
+        funds: ObjectId,
+    },
+    /// `shared_blob::fund`: consumes the coin into the tip jar.
+    SharedBlobFund {
+        /// The `SharedBlob` (shared).
+        shared_blob: ObjectId,
+        /// `Coin<WAL>` (by value).
+        added_funds: ObjectId,
+    },
+    /// `shared_blob::extend`, paid from the tip jar.
+    SharedBlobExtend {
+        /// The `SharedBlob` (shared).
+        shared_blob: ObjectId,
+        /// Epochs to add.
+        extended_epochs: u32,
+    },
+}
+
+// === The System object ===
+
+/// The id of the shared `System` (from the [`super::Registry`]).
+pub fn system_object_id(view: &View<'_>) -> Result<ObjectId, ExecutionFailure> {
+    Ok(registry(view)?.system)
+}
+
+/// Loads the `System`, checking its version as `system::inner` does (`EWrongVersion`).
+pub fn load(view: &View<'_>) -> Result<(ObjectId, SystemObject), ExecutionFailure> {
+    let id = system_object_id(view)?;
+    let system = match view.get(&id) {
+        Some((_, WalrusObject::System(s))) => s.clone(),
+        Some(_) => return Err(errors::input::EWrongObjectType.fail_with("system")),
+        None => return Err(errors::input::EObjectNotFound.fail_with("system")),
+    };
+    sys_err::EWrongVersion.ensure(system.system.version == VERSION)?;
+    Ok((id, system))
+}
+
+/// Writes the `System` back (`&mut System`).
+pub fn save(view: &mut View<'_>, id: ObjectId, system: SystemObject) {
+    view.put(id, Owner::Shared, WalrusObject::System(system));
+}
+
+/// Runs `f` on the state of the `System` (`system::inner_mut`) and writes it back if `f`
+/// succeeds.
+pub fn with_inner_mut<R>(
+    view: &mut View<'_>,
+    f: impl FnOnce(&mut SystemStateInnerV1) -> Result<R, ExecutionFailure>,
+) -> Result<R, ExecutionFailure> {
+    let (id, mut system) = load(view)?;
+    let result = f(&mut system.inner)?;
+    save(view, id, system);
+    Ok(result)
+}
+
+/// The state of the `System` (`system::inner`).
+pub fn state(view: &View<'_>) -> Result<SystemStateInnerV1, ExecutionFailure> {
+    Ok(load(view)?.1.inner)
+}
+
+/// `system::create_empty` + `system_state_inner::create_empty`: a shared `System` in epoch 0
+/// with an empty committee, zero capacity and prices and a ring of `max_epochs_ahead`
+/// (`EInvalidMaxEpochsAhead` unless 1..=1000). Returns its id.
+pub fn create_empty(
+    view: &mut View<'_>,
+    max_epochs_ahead: u32,
+) -> Result<ObjectId, ExecutionFailure> {
+    let id = view.new_id();
+    e::EInvalidMaxEpochsAhead
+        .ensure(max_epochs_ahead > 0 && max_epochs_ahead <= MAX_MAX_EPOCHS_AHEAD)?;
+    let inner = SystemStateInnerV1 {
+        committee: bls_aggregate::new_bls_committee(0, Vec::new())?,
+        total_capacity_size: 0,
+        used_capacity_size: 0,
+        storage_price_per_unit_size: 0,
+        write_price_per_unit_size: 0,
+        future_accounting: ring_new(max_epochs_ahead)?,
+    };
+    save(
+        view,
+        id,
+        SystemObject {
+            system: contracts::System {
+                id: to_move_id(id),
+                version: VERSION,
+            },
+            inner,
+        },
+    );
+    Ok(id)
+}
+
+// === Package-internal functions used by staking ===
+
+/// `system::advance_epoch` / `system_state_inner::advance_epoch`: starts the epoch of
+/// `new_committee` (which must be the current epoch + 1, `EIncorrectCommittee`), pops the ending
+/// epoch's accounting, sets the capacity to max(voted, used) and returns the ending epoch's
+/// rewards per node id of the old committee, in member order: `floor(R * w / n)` each when the
+/// epoch had used capacity, else 0. The remainder rolls over into the new epoch.
+pub fn advance_epoch(
+    view: &mut View<'_>,
+    new_committee: BlsCommittee,
+    params: &EpochParams,
+) -> Result<Vec<(ObjectId, u64)>, ExecutionFailure> {
+    with_inner_mut(view, |inner| {
+        advance_epoch_inner(inner, new_committee, params)
+    })
+}
+
+/// [`advance_epoch`] on the state.
+pub fn advance_epoch_inner(
+    inner: &mut SystemStateInnerV1,
+    new_committee: BlsCommittee,
+    params: &EpochParams,
+) -> Result<Vec<(ObjectId, u64)>, ExecutionFailure> {
+    let next = epoch(inner)
+        .checked_add(1)
+        .ok_or_else(|| errors::arithmetic(e::MODULE))?;
+    e::EIncorrectCommittee.ensure(new_committee.epoch == next)?;
+    let old_committee = std::mem::replace(&mut inner.committee, new_committee);
+
+    let popped = ring_pop_expand(&mut inner.future_accounting)?;
+    let (used_capacity, mut rewards) = (popped.used_capacity, popped.rewards_to_distribute);
+    inner.used_capacity_size = ring_lookup(&inner.future_accounting, 0)?.used_capacity;
+    inner.total_capacity_size = params.total_capacity_size.max(inner.used_capacity_size);
+
+    let total_rewards = u128::from(rewards);
+    let n_shards = u128::from(old_committee.n_shards);
+    let mut node_rewards = Vec::with_capacity(old_committee.members.len());
+    for member in &old_committee.members {
+        let share = if used_capacity == 0 || n_shards == 0 {
+            0
+        } else {
+            u64::try_from(total_rewards * u128::from(member.weight) / n_shards)
+                .map_err(|_| errors::arithmetic(e::MODULE))?
+        };
+        // `balance::split` (the shares never add up to more than the rewards).
+        rewards = rewards
+            .checked_sub(share)
+            .ok_or_else(|| errors::balance::ENotEnough.fail())?;
+        node_rewards.push((to_object_id(member.node_id), share));
+    }
+    let current = ring_lookup_mut(&mut inner.future_accounting, 0)?;
+    current.rewards_to_distribute = current
+        .rewards_to_distribute
+        .checked_add(rewards)
+        .ok_or_else(|| errors::arithmetic(errors::balance::MODULE))?;
+    Ok(node_rewards)
+}
+
+/// `system::extract_burn_balance`: splits off 3% (rounded down) of the current epoch's
+/// rewards and returns it (to be burned with [`burn`]).
+pub fn extract_burn_balance(view: &mut View<'_>) -> Result<u64, ExecutionFailure> {
+    with_inner_mut(view, |inner| {
+        let entry = ring_lookup_mut(&mut inner.future_accounting, 0)?;
+        let amount = u128::from(entry.rewards_to_distribute) * u128::from(BURN_BPS)
+            / u128::from(BPS_DENOMINATOR);
+        let amount = u64::try_from(amount).map_err(|_| errors::arithmetic(e::MODULE))?;
+        entry.rewards_to_distribute -= amount;
+        Ok(amount)
+    })
+}
+
+/// `system::set_prices` (no event: the caller emits `PricesUpdated`).
+pub fn set_prices(
+    view: &mut View<'_>,
+    storage_price: u64,
+    write_price: u64,
+) -> Result<(), ExecutionFailure> {
+    with_inner_mut(view, |inner| {
+        inner.storage_price_per_unit_size = storage_price;
+        inner.write_price_per_unit_size = write_price;
+        Ok(())
+    })
+}
+
+/// `system::set_total_capacity_size`.
+pub fn set_total_capacity_size(view: &mut View<'_>, capacity: u64) -> Result<(), ExecutionFailure> {
+    with_inner_mut(view, |inner| {
+        inner.total_capacity_size = capacity;
+        Ok(())
+    })
+}
+
+/// The current epoch (`system::epoch`); 0 if there is no `System` yet.
+pub fn current_epoch(view: &View<'_>) -> u32 {
+    state(view).map(|s| s.committee.epoch).unwrap_or(0)
+}
+
+/// The current committee (`system::committee`); empty in epoch 0 if there is no `System` yet.
+pub fn committee(view: &View<'_>) -> BlsCommittee {
+    state(view)
+        .map(|s| s.committee)
+        .unwrap_or_else(|_| BlsCommittee {
+            members: Vec::new(),
+            n_shards: 0,
+            epoch: 0,
+            total_aggregated_key: bls_aggregate::G1_IDENTITY_COMPRESSED.to_vec(),
+        })
+}
+
+/// `wal::burn(treasury, coin)`: lowers the total supply by `amount` FROST (the balance was
+/// already taken out of circulation by the caller).
+pub fn burn(view: &mut View<'_>, amount: u64) {
+    let Ok(id) = registry(view).map(|r| r.treasury) else {
+        return;
+    };
+    if let Some((_, WalrusObject::Treasury(t))) = view.get(&id) {
+        let mut t = t.clone();
+        t.total_supply = t.total_supply.saturating_sub(amount);
+        view.put(id, Owner::Shared, WalrusObject::Treasury(t));
+    }
+}
+
+// === Accessors (system_state_inner) ===
+
+/// `system_state_inner::epoch`.
+pub fn epoch(inner: &SystemStateInnerV1) -> u32 {
+    inner.committee.epoch
+}
+
+/// `system_state_inner::n_shards`.
+pub fn n_shards(inner: &SystemStateInnerV1) -> u16 {
+    inner.committee.n_shards
+}
+
+/// `system_state_inner::max_epochs_ahead`.
+pub fn max_epochs_ahead(inner: &SystemStateInnerV1) -> u32 {
+    inner.future_accounting.length
+}
+
+/// `system_state_inner::used_capacity_at` (`ETooFarInFuture`).
+pub fn used_capacity_at(
+    inner: &SystemStateInnerV1,
+    epochs_in_future: u32,
+) -> Result<u64, ExecutionFailure> {
+    Ok(ring_lookup(&inner.future_accounting, epochs_in_future)?.used_capacity)
+}
+
+/// `system_state_inner::rewards_at` (`ETooFarInFuture`).
+pub fn rewards_at(
+    inner: &SystemStateInnerV1,
+    epochs_in_future: u32,
+) -> Result<u64, ExecutionFailure> {
+    Ok(ring_lookup(&inner.future_accounting, epochs_in_future)?.rewards_to_distribute)
+}
+
+/// `system_state_inner::storage_units_from_size`: 1 MiB units, rounded up.
+pub fn storage_units_from_size(size: u64) -> u64 {
+    size.div_ceil(BYTES_PER_UNIT_SIZE)
+}
+
+// === storage_accounting ===
+
+/// `storage_accounting::ring_new` (`EZeroLength`).
+pub fn ring_new(length: u32) -> Result<FutureAccountingRingBuffer, ExecutionFailure> {
+    acc_err::EZeroLength.ensure(length > 0)?;
+    Ok(FutureAccountingRingBuffer {
+        current_index: 0,
+        length,
+        ring_buffer: (0..length)
+            .map(|epoch| FutureAccounting {
+                epoch,
+                used_capacity: 0,
+                rewards_to_distribute: 0,
+            })
+            .collect(),
+    })
+}
+
+fn ring_index(
+    ring: &FutureAccountingRingBuffer,
+    epochs_in_future: u32,
+) -> Result<usize, ExecutionFailure> {
+    acc_err::ETooFarInFuture.ensure(epochs_in_future < ring.length)?;
+    let index =
+        (u64::from(ring.current_index) + u64::from(epochs_in_future)) % u64::from(ring.length);
+    usize::try_from(index).map_err(|_| errors::arithmetic(acc_err::MODULE))
+}
+
+/// `storage_accounting::ring_lookup` (`ETooFarInFuture`).
+pub fn ring_lookup(
+    ring: &FutureAccountingRingBuffer,
+    epochs_in_future: u32,
+) -> Result<&FutureAccounting, ExecutionFailure> {
+    let index = ring_index(ring, epochs_in_future)?;
+    ring.ring_buffer
+        .get(index)
+        .ok_or_else(|| acc_err::ETooFarInFuture.fail())
+}
+
+/// `storage_accounting::ring_lookup_mut` (`ETooFarInFuture`).
+pub fn ring_lookup_mut(
+    ring: &mut FutureAccountingRingBuffer,
+    epochs_in_future: u32,
+) -> Result<&mut FutureAccounting, ExecutionFailure> {
+    let index = ring_index(ring, epochs_in_future)?;
+    ring.ring_buffer
+        .get_mut(index)
+        .ok_or_else(|| acc_err::ETooFarInFuture.fail())
+}
+
+/// `storage_accounting::ring_pop_expand`: removes the current entry, appends an empty one for
+/// epoch current + length (pushed at the end, then swapped into the popped slot, as Move's
+/// `swap_remove`) and advances the current index.
+pub fn ring_pop_expand(
+    ring: &mut FutureAccountingRingBuffer,
+) -> Result<FutureAccounting, ExecutionFailure> {
+    let index =
+        usize::try_from(ring.current_index).map_err(|_| errors::arithmetic(acc_err::MODULE))?;
+    let current_epoch = ring
+        .ring_buffer
+        .get(index)
+        .ok_or_else(|| acc_err::ETooFarInFuture.fail())?
+        .epoch;
+    let next_epoch = current_epoch
+        .checked_add(ring.length)
+        .ok_or_else(|| errors::arithmetic(acc_err::MODULE))?;
+    ring.ring_buffer.push(FutureAccounting {
+        epoch: next_epoch,
+        used_capacity: 0,
+        rewards_to_distribute: 0,
+    });
+    let popped = ring.ring_buffer.swap_remove(index);
+    ring.current_index = (ring.current_index + 1) % ring.length;
+    Ok(popped)
+}
+
+/// `storage_accounting::increase_used_capacity` (arithmetic error on overflow).
+pub fn increase_used_capacity(
+    entry: &mut FutureAccounting,
+    amount: u64,
+) -> Result<(), ExecutionFailure> {
+    entry.used_capacity = entry
+        .used_capacity
+        .checked_add(amount)
+        .ok_or_else(|| errors::arithmetic(acc_err::MODULE))?;
+    Ok(())
+}
+
+/// `storage_accounting::decrease_used_capacity` (`ECapacityUnderflow`).
+pub fn decrease_used_capacity(
+    entry: &mut FutureAccounting,
+    amount: u64,
+) -> Result<(), ExecutionFailure> {
+    acc_err::ECapacityUnderflow.ensure(entry.used_capacity >= amount)?;
+    entry.used_capacity -= amount;
+    Ok(())
+}
+
+// === Blob lifecycle (system_state_inner) ===
+
+/// `system_state_inner::reserve_space`: `0 < epochs_ahead <= max_epochs_ahead`
+/// (`EInvalidEpochsAhead`), then [`reserve_space_for_epochs_inner`] from the current epoch.
+pub fn reserve_space_inner(
+    inner: &mut SystemStateInnerV1,
+    storage_amount: u64,
+    epochs_ahead: u32,
+    payment: &mut Coin,
+    new_id: contracts::ObjectId,
+) -> Result<Storage, ExecutionFailure> {
+    e::EInvalidEpochsAhead.ensure(epochs_ahead > 0 && epochs_ahead <= max_epochs_ahead(inner))?;
+    let start_epoch = epoch(inner);
+    let end_epoch = start_epoch
+        .checked_add(epochs_ahead)
+        .ok_or_else(|| errors::arithmetic(e::MODULE))?;
+    reserve_space_for_epochs_inner(
+        inner,
+        storage_amount,
+        start_epoch,
+        end_epoch,
+        payment,
+        new_id,
+    )
+}
+
+/// `system_state_inner::reserve_space_for_epochs`: `[max(start, current), end)` must be
+/// non-empty and end at most `max_epochs_ahead` after the current epoch
+/// (`EInvalidEpochsAhead`), the size non-zero (`EInvalidResourceSize`); accounts the capacity
+/// (`EStorageExceeded`) and charges the storage price per epoch (`EInsufficientPayment`).
+pub fn reserve_space_for_epochs_inner(
+    inner: &mut SystemStateInnerV1,
+    storage_amount: u64,
+    start_epoch: u32,
+    end_epoch: u32,
+    payment: &mut Coin,
+    new_id: contracts::ObjectId,
+) -> Result<Storage, ExecutionFailure> {
+    let current = epoch(inner);
+    let start_epoch = start_epoch.max(current);
+    e::EInvalidEpochsAhead.ensure(end_epoch > start_epoch)?;
+    e::EInvalidEpochsAhead.ensure(end_epoch - current <= max_epochs_ahead(inner))?;
+    e::EInvalidResourceSize.ensure(storage_amount > 0)?;
+    account_capacity(
+        inner,
+        storage_amount,
+        start_epoch - current,
+        end_epoch - current,
+    )?;
+    charge_storage(
+        inner,
+        storage_amount,
+        start_epoch - current,
+        end_epoch - current,
+        payment,
+    )?;
+    Ok(storage_resource::create_storage(
+        new_id,
+        start_epoch,
+        end_epoch,
+        storage_amount,
+    ))
+}
+
+/// `system_state_inner::register_blob`: `blob::new`, then the write fee
+/// `write_price * units(encoded size)` (`EInsufficientPayment`) into the current epoch's
+/// rewards.
+#[allow(clippy::too_many_arguments)] // as the Move function
+pub fn register_blob_inner(
+    view: &mut View<'_>,
+    inner: &mut SystemStateInnerV1,
+    new_id: contracts::ObjectId,
+    storage: Storage,
+    blob_id: BlobId,
+    root_hash: &[u8; 32],
+    size: u64,
+    encoding_type: u8,
+    deletable: bool,
+    write_payment: &mut Coin,
+) -> Result<BlobObject, ExecutionFailure> {
+    let blob = blob::new(
+        view,
+        new_id,
+        storage,
+        blob_id,
+        root_hash,
+        size,
+        encoding_type,
+        deletable,
+        epoch(inner),
+        n_shards(inner),
+    )?;
+    let encoded_size = encoding::encoded_blob_length(size, encoding_type, n_shards(inner))?;
+    let price = u128::from(inner.write_price_per_unit_size)
+        * u128::from(storage_units_from_size(encoded_size));
+    e::EInsufficientPayment.ensure(price <= u128::from(write_payment.balance))?;
+    let fee = coin::split(
+        write_payment,
+        u64::try_from(price).map_err(|_| errors::arithmetic(e::MODULE))?,
+    )?;
+    join_rewards(ring_lookup_mut(&mut inner.future_accounting, 0)?, fee)?;
+    Ok(blob)
+}
+
+/// `system_state_inner::certify_blob`: a quorum certificate of the current committee
+/// (`bls_aggregate::*`, `messages::*`), then `blob::certify_with_certified_msg`.
+pub fn certify_blob_inner(
+    view: &mut View<'_>,
+    inner: &SystemStateInnerV1,
+    blob: &mut BlobObject,
+    signature: &[u8],
+    signers_bitmap: &[u8],
+    message: &[u8],
+) -> Result<(), ExecutionFailure> {
+    let certified = bls_aggregate::verify_quorum_in_epoch(
+        &inner.committee,
+        signature,
+        signers_bitmap,
+        message,
+    )?;
+    let message = messages::certify_blob_message(certified)?;
+    blob::certify_with_certified_msg(view, blob, epoch(inner), &message)
+}
+
+/// `system_state_inner::extend_blob`: certified and not expired, `extended_epochs > 0` and the
+/// new end at most `max_epochs_ahead` after the current epoch (`EInvalidEpochsAhead`);
+/// accounts and charges each added epoch, then `blob::extend_end_epoch`.
+pub fn extend_blob_inner(
+    view: &mut View<'_>,
+    inner: &mut SystemStateInnerV1,
+    blob: &mut BlobObject,
+    extended_epochs: u32,
+    payment: &mut Coin,
+) -> Result<(), ExecutionFailure> {
+    let current = epoch(inner);
+    blob::assert_certified_not_expired(&blob.blob, current)?;
+    e::EInvalidEpochsAhead.ensure(extended_epochs > 0)?;
+    let end_offset = blob.blob.end_epoch() - current;
+    e::EInvalidEpochsAhead.ensure(
+        u64::from(end_offset) + u64::from(extended_epochs) <= u64::from(max_epochs_ahead(inner)),
+    )?;
+    let size = blob.blob.storage.storage_size;
+    let to = end_offset + extended_epochs;
+    account_capacity(inner, size, end_offset, to)?;
+    charge_storage(inner, size, end_offset, to, payment)?;
+    blob::extend_end_epoch(view, blob, extended_epochs, current)
+}
+
+/// `system_state_inner::invalidate_blob_id`: an f+1 certificate of the current committee,
+/// emits `InvalidBlobID` and returns the blob id.
+pub fn invalidate_blob_id_inner(
+    view: &mut View<'_>,
+    inner: &SystemStateInnerV1,
+    signature: &[u8],
+    members_bitmap: &[u8],
+    message: &[u8],
+) -> Result<BlobId, ExecutionFailure> {
+    let certified = bls_aggregate::verify_one_correct_node_in_epoch(
+        &inner.committee,
+        signature,
+        members_bitmap,
+        message,
+    )?;
+    let blob_id = messages::invalid_blob_id_message(certified)?.blob_id;
+    blob::emit(
+        view,
+        ContractEvent::InvalidBlobId(InvalidBlobId {
+            epoch: epoch(inner),
+            blob_id,
+        }),
+    );
+    Ok(blob_id)
+}
+
+/// `system_state_inner::add_subsidy`: `0 < epochs_ahead <= max` (`EInvalidEpochsAhead`);
+/// `value / epochs_ahead` to each of the epochs current+1 .. current+epochs_ahead-1 and the
+/// rest to the current epoch.
+pub fn add_subsidy_inner(
+    inner: &mut SystemStateInnerV1,
+    subsidy: u64,
+    epochs_ahead: u32,
+) -> Result<(), ExecutionFailure> {
+    e::EInvalidEpochsAhead.ensure(epochs_ahead > 0 && epochs_ahead <= max_epochs_ahead(inner))?;
+    let mut balance = subsidy;
+    let per_epoch = balance / u64::from(epochs_ahead);
+    let mut i = epochs_ahead;
+    while i > 1 {
+        i -= 1;
+        balance -= per_epoch;
+        join_rewards(ring_lookup_mut(&mut inner.future_accounting, i)?, per_epoch)?;
+    }
+    join_rewards(ring_lookup_mut(&mut inner.future_accounting, 0)?, balance)
+}
+
+/// `balance::join` into an accounting entry's rewards.
+fn join_rewards(entry: &mut FutureAccounting, amount: u64) -> Result<(), ExecutionFailure> {
+    entry.rewards_to_distribute = entry
+        .rewards_to_distribute
+        .checked_add(amount)
+        .ok_or_else(|| errors::arithmetic(errors::balance::MODULE))?;
+    Ok(())
+}
+
+/// `system_state_inner::account_capacity`: adds `size` to the used capacity of epochs
+/// current + [from, to), each at most the total capacity (`EStorageExceeded`).
+fn account_capacity(
+    inner: &mut SystemStateInnerV1,
+    size: u64,
+    from: u32,
+    to: u32,
+) -> Result<(), ExecutionFailure> {
+    let total = inner.total_capacity_size;
+    for k in from..to {
+        let entry = ring_lookup_mut(&mut inner.future_accounting, k)?;
+        e::EStorageExceeded
+            .ensure(u128::from(entry.used_capacity) + u128::from(size) <= u128::from(total))?;
+        increase_used_capacity(entry, size)?;
+    }
+    if from == 0 {
+        inner.used_capacity_size = inner
+            .used_capacity_size
+            .checked_add(size)
+            .ok_or_else(|| errors::arithmetic(e::MODULE))?;
+    }
+    Ok(())
+}
+
+/// `system_state_inner::charge_storage`: `storage_price * units(size)` per epoch current +
+/// [from, to) from `payment` into that epoch's rewards; `EInsufficientPayment` before anything
+/// moves if the coin holds less than the total.
+fn charge_storage(
+    inner: &mut SystemStateInnerV1,
+    size: u64,
+    from: u32,
+    to: u32,
+    payment: &mut Coin,
+) -> Result<(), ExecutionFailure> {
+    let per_epoch =
+        u128::from(inner.storage_price_per_unit_size) * u128::from(storage_units_from_size(size));
+    let total = per_epoch
+        .checked_mul(u128::from(to - from))
+        .ok_or_else(|| errors::arithmetic(e::MODULE))?;
+    e::EInsufficientPayment.ensure(total <= u128::from(payment.balance))?;
+    for k in from..to {
+        let fee = coin::split(
+            payment,
+            u64::try_from(per_epoch).map_err(|_| errors::arithmetic(e::MODULE))?,
+        )?;
+        join_rewards(ring_lookup_mut(&mut inner.future_accounting, k)?, fee)?;
+    }
+    Ok(())
+}
+
+// === Calls ===
+
+/// A fresh object id for a Move value.
+fn fresh_id(view: &mut View<'_>) -> contracts::ObjectId {
+    to_move_id(view.new_id())
+}
+
+/// Runs a system call.
+pub fn execute(view: &mut View<'_>, call: &SystemCall) -> Result<(), ExecutionFailure> {
+    match call {
+        SystemCall::ReserveSpace {
+            storage_amount,
+            epochs_ahead,
+            payment,
+        } => {
+            // system::reserve_space
+            let mut coin = owned_coin(view, payment)?;
+            let (system_id, mut system) = load(view)?;
+            let id = fresh_id(view);
+            let storage = reserve_space_inner(
+                &mut system.inner,
+                *storage_amount,
+                *epochs_ahead,
+                &mut coin,
+                id,
+            )?;
+            save(view, system_id, system);
+            put_owned(view, *payment, WalrusObject::WalCoin(coin));
+            put_owned(
+                view,
+                to_object_id(storage.id),
+                WalrusObject::Storage(storage),
+            );
+            Ok(())
+        }
+        SystemCall::ReserveSpaceForEpochs {
+            storage_amount,
+            start_epoch,
+            end_epoch,
+            payment,
+        } => {
+            // system::reserve_space_for_epochs
+            let mut coin = owned_coin(view, payment)?;
+            let (system_id, mut system) = load(view)?;
+            let id = fresh_id(view);
+            let storage = reserve_space_for_epochs_inner(
+                &mut system.inner,
+                *storage_amount,
+                *start_epoch,
+                *end_epoch,
+                &mut coin,
+                id,
+            )?;
+            save(view, system_id, system);
+            put_owned(view, *payment, WalrusObject::WalCoin(coin));
+            put_owned(
+                view,
+                to_object_id(storage.id),
+                WalrusObject::Storage(storage),
+            );
+            Ok(())
+        }
+        SystemCall::RegisterBlob {
+            storage,
+            blob_id,
+            root_hash,
+            size,
+            encoding_type,
+            deletable,
+            write_payment,
+        } => {
+            // system::register_blob
+            let storage_value = owned_storage(view, storage)?;
+            let mut coin = owned_coin(view, write_payment)?;
+            let (system_id, mut system) = load(view)?;
+            let id = fresh_id(view);
+            let blob = register_blob_inner(
+                view,
+                &mut system.inner,
+                id,
+                storage_value,
+                *blob_id,
+                root_hash,
+                *size,
+                *encoding_type,
+                *deletable,
+                &mut coin,
+            )?;
+            save(view, system_id, system);
+            view.delete(*storage); // wrapped into the blob
+            put_owned(view, *write_payment, WalrusObject::WalCoin(coin));
+            put_owned(view, to_object_id(id), WalrusObject::Blob(blob));
+            Ok(())
+        }
+        SystemCall::CertifyBlob {
+            blob,
+            signature,
+            signers_bitmap,
+            message,
+        } => {
+            // system::certify_blob
+            let mut b = owned_blob(view, blob)?;
+            let (_, system) = load(view)?;
+            certify_blob_inner(
+                view,
+                &system.inner,
+                &mut b,
+                signature,
+                signers_bitmap,
+                message,
+            )?;
+            put_owned(view, *blob, WalrusObject::Blob(b));
+            Ok(())
+        }
+        SystemCall::ExtendBlob {
+            blob,
+            extended_epochs,
+            payment,
+        } => {
+            // system::extend_blob
+            let mut b = owned_blob(view, blob)?;
+            let mut coin = owned_coin(view, payment)?;
+            let (system_id, mut system) = load(view)?;
+            extend_blob_inner(view, &mut system.inner, &mut b, *extended_epochs, &mut coin)?;
+            save(view, system_id, system);
+            put_owned(view, *blob, WalrusObject::Blob(b));
+            put_owned(view, *payment, WalrusObject::WalCoin(coin));
+            Ok(())
+        }
+        SystemCall::ExtendBlobWithResource { blob, extension } => {
+            // system::extend_blob_with_resource
+            let mut b = owned_blob(view, blob)?;
+            let ext = owned_storage(view, extension)?;
+            let (_, system) = load(view)?;
+            blob::extend_with_resource(view, &mut b, ext, epoch(&system.inner))?;
+            view.delete(*extension);
+            put_owned(view, *blob, WalrusObject::Blob(b));
+            Ok(())
+        }
+        SystemCall::DeleteBlob { blob } => {
+            // system::delete_blob
+            let b = owned_blob(view, blob)?;
+            let (_, system) = load(view)?;
+            let storage = blob::delete(view, b, epoch(&system.inner))?;
+            view.delete(*blob);
+            put_owned(
+                view,
+                to_object_id(storage.id),
+                WalrusObject::Storage(storage),
+            );
+            Ok(())
+        }
+        SystemCall::BurnBlob { blob } => {
+            // blob::burn: the blob, its attributes and its storage are destroyed.
+            owned_blob(view, blob)?;
+            view.delete(*blob);
+            Ok(())
+        }
+        SystemCall::InvalidateBlobId {
+            signature,
+            members_bitmap,
+            message,
+        } => {
+            // system::invalidate_blob_id
+            let (_, system) = load(view)?;
+            invalidate_blob_id_inner(view, &system.inner, signature, members_bitmap, message)?;
+            Ok(())
+        }
+        SystemCall::AddSubsidy {
+            subsidy,
+            epochs_ahead,
+        } => {
+            // system::add_subsidy
+            let value = owned_coin(view, subsidy)?.balance;
+            let (system_id, mut system) = load(view)?;
+            add_subsidy_inner(&mut system.inner, value, *epochs_ahead)?;
+            save(view, system_id, system);
+            view.delete(*subsidy);
+            Ok(())
+        }
+        SystemCall::AddMetadata { blob, pairs } => {
+            // blob::add_metadata(blob, metadata built with metadata::new + insert_or_update)
+            let mut b = owned_blob(view, blob)?;
+            blob::add_metadata(&mut b, blob::metadata_from_pairs(pairs))?;
+            put_owned(view, *blob, WalrusObject::Blob(b));
+            Ok(())
+        }
+        SystemCall::AddOrReplaceMetadata { blob, pairs } => {
+            // blob::add_or_replace_metadata
+            let mut b = owned_blob(view, blob)?;
+            blob::add_or_replace_metadata(&mut b, blob::metadata_from_pairs(pairs));
+            put_owned(view, *blob, WalrusObject::Blob(b));
+            Ok(())
+        }
+        SystemCall::TakeMetadata { blob } => {
+            // blob::take_metadata
+            let mut b = owned_blob(view, blob)?;
+            blob::take_metadata(&mut b)?;
+            put_owned(view, *blob, WalrusObject::Blob(b));
+            Ok(())
+        }
+        SystemCall::InsertOrUpdateMetadataPair { blob, key, value } => {
+            // blob::insert_or_update_metadata_pair
+            let mut b = owned_blob(view, blob)?;
+            blob::insert_or_update_metadata_pair(&mut b, key.clone(), value.clone());
+            put_owned(view, *blob, WalrusObject::Blob(b));
+            Ok(())
+        }
+        SystemCall::RemoveMetadataPair { blob, key } => {
+            // blob::remove_metadata_pair
+            let mut b = owned_blob(view, blob)?;
+            blob::remove_metadata_pair(&mut b, key)?;
+            put_owned(view, *blob, WalrusObject::Blob(b));
+            Ok(())
+        }
+        SystemCall::RemoveMetadataPairIfExists { blob, key } => {
+            // blob::remove_metadata_pair_if_exists
+            let mut b = owned_blob(view, blob)?;
+            blob::remove_metadata_pair_if_exists(&mut b, key);
+            put_owned(view, *blob, WalrusObject::Blob(b));
+            Ok(())
+        }
+        SystemCall::SplitStorageByEpoch {
+            storage,
+            split_epoch,
+        } => {
+            // storage_resource::split_by_epoch
+            let mut s = owned_storage(view, storage)?;
+            let id = fresh_id(view);
+            let new = storage_resource::split_by_epoch(&mut s, *split_epoch, id)?;
+            put_owned(view, *storage, WalrusObject::Storage(s));
+            put_owned(view, to_object_id(id), WalrusObject::Storage(new));
+            Ok(())
+        }
+        SystemCall::SplitStorageBySize {
+            storage,
+            split_size,
+        } => {
+            // storage_resource::split_by_size
+            let mut s = owned_storage(view, storage)?;
+            let id = fresh_id(view);
+            let new = storage_resource::split_by_size(&mut s, *split_size, id)?;
+            put_owned(view, *storage, WalrusObject::Storage(s));
+            put_owned(view, to_object_id(id), WalrusObject::Storage(new));
+            Ok(())
+        }
+        SystemCall::FusePeriods { first, second } => {
+            // storage_resource::fuse_periods
+            fuse_call(view, first, second, storage_resource::fuse_periods)
+        }
+        SystemCall::FuseAmount { first, second } => {
+            // storage_resource::fuse_amount
+            fuse_call(view, first, second, storage_resource::fuse_amount)
+        }
+        SystemCall::FuseStorage { first, second } => {
+            // storage_resource::fuse
+            fuse_call(view, first, second, storage_resource::fuse)
+        }
+        SystemCall::DestroyStorage { storage } => {
+            // storage_resource::destroy
+            owned_storage(view, storage)?;
+            view.delete(*storage);
+            Ok(())
+        }
+        SystemCall::SharedBlobNew { blob } => {
+            // shared_blob::new
+            let b = owned_blob(view, blob)?;
+            shared_blob::new(view, *blob, b, None)
+        }
+        SystemCall::SharedBlobNewFunded { blob, funds } => {
+            // shared_blob::new_funded
+            let b = owned_blob(view, blob)?;
+            let value = owned_coin(view, funds)?.balance;
+            view.delete(*funds);
+            shared_blob::new(view, *blob, b, Some(value))
+        }
+        SystemCall::SharedBlobFund {
+            shared_blob,
+            added_funds,
+        } => {
+            // shared_blob::fund
+            let value = owned_coin(view, added_funds)?.balance;
+            view.delete(*added_funds);
+            shared_blob::fund(view, shared_blob, value)
+        }
+        SystemCall::SharedBlobExtend {
+            shared_blob,
+            extended_epochs,
+        } => {
+            // shared_blob::extend
+            shared_blob::extend(view, shared_blob, *extended_epochs)
+        }
+    }
+}
+
+fn fuse_call(
+    view: &mut View<'_>,
+    first: &ObjectId,
+    second: &ObjectId,
+    fuse: fn(&mut Storage, Storage) -> Result<(), ExecutionFailure>,
+) -> Result<(), ExecutionFailure> {
+    let mut a = owned_storage(view, first)?;
+    if first == second {
+        // Move cannot take the same object twice.
+        return Err(errors::input::EWrongObjectType.fail_with("fusing a storage with itself"));
+    }
+    let b = owned_storage(view, second)?;
+    fuse(&mut a, b)?;
+    view.delete(*second);
+    put_owned(view, *first, WalrusObject::Storage(a));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn ring_pops_and_expands_like_move() {
+        let mut ring = ring_new(3).unwrap();
+        ring_lookup_mut(&mut ring, 1).unwrap().used_capacity = 5;
+        ring_lookup_mut(&mut ring, 2).unwrap().rewards_to_distribute = 7;
+        let popped = ring_pop_expand(&mut ring).unwrap();
+        assert_eq!(popped.epoch, 0);
+        assert_eq!(ring.current_index, 1);
+        assert_eq!(ring_lookup(&ring, 0).unwrap().epoch, 1);
+        assert_eq!(ring_lookup(&ring, 0).unwrap().used_capacity, 5);
+        assert_eq!(ring_lookup(&ring, 1).unwrap().rewards_to_distribute, 7);
+        assert_eq!(ring_lookup(&ring, 2).unwrap().epoch, 3);
+        assert_eq!(ring.ring_buffer[0].epoch, 3);
+        assert!(acc_err::ETooFarInFuture.matches(&ring_lookup(&ring, 3).unwrap_err()));
+        assert!(acc_err::EZeroLength.matches(&ring_new(0).unwrap_err()));
+        assert_eq!(storage_units_from_size(0), 0);
+        assert_eq!(storage_units_from_size(1), 1);
+        assert_eq!(storage_units_from_size(BYTES_PER_UNIT_SIZE + 1), 2);
+    }
+}
