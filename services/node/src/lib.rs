@@ -1,0 +1,25 @@
+//! `walrus-node`: the Walrus storage node.
+//!
+//! It holds the slivers of the shards its node owns in the current committee, serves them over
+//! the REST API of [`walrus_node_api`], and signs storage confirmations with its BLS key.
+//!
+//! - [`config`]: the TOML configuration and its defaults;
+//! - [`storage`]: the sliver store (files, one directory per shard, durable before acknowledged);
+//! - [`blob_info`]: per-blob-ID and per-object info from the chain's events, persisted with the
+//!   stream cursor;
+//! - [`server`]: routes, checks on every write, error envelopes, limits, `/metrics`;
+//! - [`recovery`]: background recovery of missing slivers after certification;
+//! - [`node`]: wiring it together ([`node::start`]).
+
+pub mod blob_info;
+pub mod config;
+pub mod node;
+pub mod operator;
+pub mod pending;
+pub mod recovery;
+pub mod server;
+pub mod state;
+pub mod storage;
+
+pub use config::NodeConfig;
+pub use node::{RunningNode, start};
