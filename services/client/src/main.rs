@@ -5,10 +5,15 @@
 
 mod commands;
 mod logging;
+mod signals;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use commands::Context;
+use walrus_client::daemon::Mode;
 
 /// Store, read and inspect blobs on Walrus.
 #[derive(Debug, Parser)]
@@ -18,6 +23,11 @@ struct Cli {
     #[arg(long, global = true)]
     json: bool,
 
+    /// The client configuration (default: $WALRUS_CONFIG, ./client.toml,
+    /// ~/.config/walrus/client.toml).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+
     #[command(subcommand)]
     command: Commands,
 }
@@ -25,8 +35,52 @@ struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 enum Commands {
+    /// Start a whole local network (control plane, storage nodes, publisher/aggregator) until
+    /// Ctrl-C.
+    Devnet(commands::devnet::DevnetArgs),
+    /// Store files as blobs.
+    #[command(alias = "write")]
+    Store(commands::blobs::StoreArgs),
+    /// Read a blob.
+    Read(commands::blobs::ReadArgs),
+    /// The status of a blob ID as the storage nodes report it.
+    BlobStatus(commands::blobs::BlobStatusArgs),
     /// Compute the blob ID of a file (RS2 encoding) without storing it.
     BlobId(commands::blob_id::BlobIdArgs),
+    /// The Blob objects your wallet owns.
+    ListBlobs(commands::blobs::ListBlobsArgs),
+    /// Delete deletable blobs (their storage returns to you).
+    Delete(commands::blobs::DeleteArgs),
+    /// Extend a blob's storage.
+    Extend(commands::blobs::ExtendArgs),
+    /// Wrap a blob in a shared object.
+    Share(commands::blobs::ShareArgs),
+    /// Print a blob object's attributes.
+    GetBlobAttribute(commands::blobs::GetAttributeArgs),
+    /// Set attributes on a blob object.
+    SetBlobAttribute(commands::blobs::SetAttributeArgs),
+    /// Remove attribute keys from a blob object.
+    RemoveBlobAttributeFields(commands::blobs::RemoveAttributeArgs),
+    /// The system: epoch, committee, prices, capacity, largest blob.
+    Info,
+    /// Ask the storage nodes how they are.
+    Health(commands::info::HealthArgs),
+    /// Stake WAL with storage nodes.
+    Stake(commands::staking::StakeArgs),
+    /// Start withdrawing staked WAL.
+    RequestWithdrawStake(commands::staking::RequestWithdrawArgs),
+    /// Withdraw staked WAL whose withdrawal epoch has come.
+    WithdrawStake(commands::staking::WithdrawArgs),
+    /// Your StakedWal objects and their state.
+    ListStakedWal,
+    /// WAL from the devnet faucet.
+    GetWal(commands::staking::GetWalArgs),
+    /// Run the aggregator (reads over HTTP).
+    Aggregator(commands::daemon::DaemonArgs),
+    /// Run the publisher (stores over HTTP, paid by your wallet).
+    Publisher(commands::daemon::DaemonArgs),
+    /// Run publisher and aggregator together.
+    Daemon(commands::daemon::DaemonArgs),
     /// The control plane (devnet ledger).
     #[command(subcommand)]
     Chain(commands::chain::ChainCommand),
@@ -37,13 +91,46 @@ enum Commands {
     Node(commands::node::NodeCommand),
 }
 
+/// Runs an async client command on a fresh runtime.
+fn block_on<F: Future<Output = anyhow::Result<()>>>(f: F) -> anyhow::Result<()> {
+    tokio::runtime::Runtime::new()
+        .context("starting the async runtime")?
+        .block_on(f)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Commands::BlobId(args) => commands::blob_id::run(&args, cli.json),
-        Commands::Chain(command) => commands::chain::run(&command, cli.json),
-        Commands::Indexer(args) => commands::indexer::run(&args),
-        Commands::Node(command) => commands::node::run(&command, cli.json),
+    let ctx = Context {
+        config: cli.config.clone(),
+        json: cli.json,
+    };
+    use commands::{blobs, daemon, info, staking};
+    let result = match &cli.command {
+        Commands::Devnet(args) => commands::devnet::run(&ctx, args),
+        Commands::Store(args) => block_on(blobs::store(&ctx, args)),
+        Commands::Read(args) => block_on(blobs::read(&ctx, args)),
+        Commands::BlobStatus(args) => block_on(blobs::blob_status(&ctx, args)),
+        Commands::BlobId(args) => commands::blob_id::run(args, cli.json),
+        Commands::ListBlobs(args) => block_on(blobs::list_blobs(&ctx, args)),
+        Commands::Delete(args) => block_on(blobs::delete(&ctx, args)),
+        Commands::Extend(args) => block_on(blobs::extend(&ctx, args)),
+        Commands::Share(args) => block_on(blobs::share(&ctx, args)),
+        Commands::GetBlobAttribute(args) => block_on(blobs::get_attribute(&ctx, args)),
+        Commands::SetBlobAttribute(args) => block_on(blobs::set_attribute(&ctx, args)),
+        Commands::RemoveBlobAttributeFields(args) => block_on(blobs::remove_attribute(&ctx, args)),
+        Commands::Info => block_on(info::info(&ctx)),
+        Commands::Health(args) => block_on(info::health(&ctx, args)),
+        Commands::Stake(args) => block_on(staking::stake(&ctx, args)),
+        Commands::RequestWithdrawStake(args) => block_on(staking::request_withdraw(&ctx, args)),
+        Commands::WithdrawStake(args) => block_on(staking::withdraw(&ctx, args)),
+        Commands::ListStakedWal => block_on(staking::list_staked(&ctx)),
+        Commands::GetWal(args) => block_on(staking::get_wal(&ctx, args)),
+        Commands::Aggregator(args) => daemon::run(&ctx, Mode::Aggregator, args),
+        Commands::Publisher(args) => daemon::run(&ctx, Mode::Publisher, args),
+        Commands::Daemon(args) => daemon::run(&ctx, Mode::Daemon, args),
+        Commands::Chain(command) => commands::chain::run(command, cli.json),
+        Commands::Indexer(args) => commands::indexer::run(args),
+        Commands::Node(command) => commands::node::run(command, cli.json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -71,6 +71,7 @@ impl NodeApiError {
 pub struct NodeClient {
     base: String,
     http: reqwest::Client,
+    pending_uploads: bool,
 }
 
 const OCTET_STREAM: &str = "application/octet-stream";
@@ -88,7 +89,18 @@ impl NodeClient {
         } else {
             format!("http://{address}")
         };
-        Self { base, http }
+        Self {
+            base,
+            http,
+            pending_uploads: false,
+        }
+    }
+
+    /// Uploads (metadata and slivers) ask the node to buffer them when it has not yet seen the
+    /// blob's registration (`?pending=true`), instead of refusing with `BLOB_NOT_REGISTERED`.
+    pub fn with_pending_uploads(mut self, pending: bool) -> Self {
+        self.pending_uploads = pending;
+        self
     }
 
     /// A reqwest client with the timeouts nodes use for each other.
@@ -149,7 +161,10 @@ impl NodeClient {
     }
 
     async fn put_bytes(&self, path: &str, body: Vec<u8>) -> Result<u16, NodeApiError> {
-        let url = self.url(path);
+        let mut url = self.url(path);
+        if self.pending_uploads {
+            url.push_str("?pending=true");
+        }
         let request = self
             .http
             .put(&url)

@@ -71,33 +71,10 @@ fn run_serve(args: &ServeArgs, json: bool) -> anyhow::Result<()> {
         };
         // Install the handler before announcing readiness: `ctrl_c()` registers only when first
         // polled, and a SIGINT arriving before that would kill the process without a clean stop.
-        let shutdown = interrupted()?;
+        let shutdown = crate::signals::interrupted()?;
         serve(config, ready, shutdown)
             .await
             .map_err(anyhow::Error::from)
     })?;
     Ok(())
-}
-
-/// A future that resolves on SIGINT or SIGTERM, with the handlers installed now.
-#[cfg(unix)]
-fn interrupted() -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
-    let mut terminate =
-        signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    Ok(async move {
-        tokio::select! {
-            _ = interrupt.recv() => {}
-            _ = terminate.recv() => {}
-        }
-    })
-}
-
-/// A future that resolves on Ctrl-C.
-#[cfg(not(unix))]
-fn interrupted() -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
-    Ok(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
 }

@@ -79,9 +79,10 @@ pub(crate) fn run(command: &NodeCommand, json: bool) -> anyhow::Result<()> {
             crate::logging::init();
             let config = NodeConfig::load(&args.config)?;
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            runtime.block_on(operator::run(&config, async {
-                let _ = tokio::signal::ctrl_c().await;
-            }))
+            runtime.block_on(async {
+                let shutdown = crate::signals::interrupted()?;
+                operator::run(&config, shutdown).await
+            })
         }
         NodeCommand::Register(args) => {
             let config = NodeConfig::load(&args.config)?;

@@ -1,0 +1,1090 @@
+//! [`WalrusClient`]: store and read blobs, and the blob, storage and staking operations around
+//! them. The write and read flows follow the reference (WALRUS_REFERENCE §8):
+//!
+//! - store: encode → (unless forced) is it already certified for long enough? → reserve space and
+//!   register (or reuse an owned registration or `Storage`) → metadata and slivers to every
+//!   shard owner, concurrently, with bounded in-flight bytes → confirmations until a quorum of
+//!   shards → aggregate → `certify_blob` → the rest of the uploads continue in the background
+//!   until a deadline;
+//! - read: metadata from the nodes, verified against the blob ID → primary slivers (each
+//!   verified) from enough shards, falling back to other shards and to secondary slivers →
+//!   decode → consistency check.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::StreamExt as _;
+use futures_util::stream::FuturesUnordered;
+use sui_crypto::ed25519::Ed25519PrivateKey;
+use sui_sdk_types::Address;
+use tokio::sync::Semaphore;
+use walrus_chain::api::ChainError;
+use walrus_chain::bls::{BlsPublicKey, BlsSignature};
+use walrus_chain::devnet::client::DevnetClient;
+use walrus_chain::messages::{BlobCertificationMessage, BlobPersistence};
+use walrus_chain::types::ObjectId;
+use walrus_chain::walrus::chain::{CommitteeView, WalrusChain, is_owned_by};
+use walrus_chain::walrus::system::storage_units_from_size;
+use walrus_chain::walrus::{BlobObject, Call, SystemCall, WalrusObject, to_object_id};
+use walrus_core::{
+    Axis, BlobId, ConsistencyCheck, DecodeError, EncodeError, EncodedBlob, EncodingAxis,
+    EncodingConfig, Primary, Secondary, ShardIndex, SliverData, SliverPairIndex,
+    VerifiedBlobMetadataWithId,
+};
+use walrus_node_api::{BlobStatus, NodeApiError, NodeClient, SignedMessage};
+
+use crate::config::{ClientConfig, ClientLimits};
+use crate::types::{
+    AlreadyCertified, BlobObjectView, BlobStoreResult, EventIdView, NewlyCreated, ResourceOperation,
+};
+
+/// What went wrong in a client operation.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// No node knows the blob (or fewer than a third of the shards do).
+    #[error("blob {0} was not found: it is not certified, has expired or was deleted")]
+    BlobNotFound(BlobId),
+    /// The blob ID was marked invalid (inconsistently encoded).
+    #[error("blob {0} is marked invalid (its encoding is inconsistent)")]
+    BlobInvalid(BlobId),
+    /// The blob is larger than the system can store.
+    #[error("the blob is {size} bytes, more than the largest storable blob ({max} bytes)")]
+    TooLarge {
+        /// The size.
+        size: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// Not enough nodes answered correctly in time.
+    #[error("{0}")]
+    NotEnoughNodes(String),
+    /// The request itself cannot be served (bad epochs, unsupported option, ...).
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// The control plane refused or failed.
+    #[error("control plane: {0}")]
+    Chain(#[from] ChainError),
+    /// Encoding failed.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    /// Decoding or the consistency check failed.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// A background task failed.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// How long to store a blob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Epochs {
+    /// This many epochs from the current one (the end epoch is `current + n`).
+    Ahead(u32),
+    /// As long as the system allows (`max_epochs_ahead`).
+    Max,
+}
+
+/// Options of [`WalrusClient::store`].
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Storage duration.
+    pub epochs: Epochs,
+    /// Deletable (the default, as in Walrus since v1.33) or permanent.
+    pub deletable: bool,
+    /// Store even when the blob is already certified for long enough.
+    pub force: bool,
+    /// Transfer the new Blob object to this address afterwards.
+    pub send_object_to: Option<Address>,
+    /// Wrap the new Blob in a shared object (anyone can fund its extension).
+    pub share: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            epochs: Epochs::Ahead(1),
+            deletable: true,
+            force: false,
+            send_object_to: None,
+            share: false,
+        }
+    }
+}
+
+/// What a store leaves running after it returns: uploads to the nodes that had not confirmed
+/// when the certificate was complete.
+#[derive(Debug, Default)]
+pub struct BackgroundUploads {
+    handle: Option<tokio::task::JoinHandle<usize>>,
+}
+
+impl BackgroundUploads {
+    /// Waits for the remaining uploads (each bounded by the client's tail deadline); the number
+    /// of nodes that ended up confirming after the certificate.
+    pub async fn finish(self) -> usize {
+        match self.handle {
+            Some(handle) => handle.await.unwrap_or(0),
+            None => 0,
+        }
+    }
+}
+
+/// The price and size arithmetic of one store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreCost {
+    /// Encoded size (what storage is reserved for).
+    pub encoded_length: u64,
+    /// Epochs ahead.
+    pub epochs_ahead: u32,
+    /// FROST for the storage.
+    pub storage_cost: u64,
+    /// FROST for the write.
+    pub write_cost: u64,
+}
+
+/// The client.
+#[derive(Debug, Clone)]
+pub struct WalrusClient {
+    chain: WalrusChain<DevnetClient>,
+    http: reqwest::Client,
+    limits: ClientLimits,
+}
+
+/// A node answer or failure, labelled.
+type NodeResult<T> = Result<T, NodeApiError>;
+
+impl WalrusClient {
+    /// A client of the network in `config`, acting with `key` (reads need no key).
+    pub fn new(config: &ClientConfig, key: Option<Ed25519PrivateKey>) -> Self {
+        let backend = DevnetClient::new(&config.chain_url);
+        let chain = match key {
+            Some(key) => WalrusChain::with_key(backend, key),
+            None => WalrusChain::reader(backend),
+        };
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(config.limits.request_timeout_secs))
+            .pool_max_idle_per_host(config.limits.node_concurrency)
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        Self {
+            chain,
+            http,
+            limits: config.limits.clone(),
+        }
+    }
+
+    /// The typed control-plane handle.
+    pub fn chain(&self) -> &WalrusChain<DevnetClient> {
+        &self.chain
+    }
+
+    /// The account address, when the client has a key.
+    pub fn address(&self) -> Option<Address> {
+        self.chain.address()
+    }
+
+    /// The current committee and its encoding configuration.
+    pub async fn committee(&self) -> Result<(CommitteeView, EncodingConfig), ClientError> {
+        let committee = self.chain.committee().await?;
+        if committee.members.is_empty() {
+            return Err(ClientError::NotEnoughNodes(format!(
+                "epoch {} has no committee yet (the first epoch change has not happened)",
+                committee.epoch
+            )));
+        }
+        let config = EncodingConfig::new(committee.n_shards)
+            .map_err(|e| ClientError::Internal(format!("committee shard count: {e}")))?;
+        Ok((committee, config))
+    }
+
+    fn node(&self, member: &walrus_chain::walrus::chain::CommitteeNode) -> NodeClient {
+        NodeClient::with_http(&member.network_address, self.http.clone())
+    }
+
+    /// What storing `unencoded_length` bytes for `epochs` costs now.
+    pub async fn cost(
+        &self,
+        unencoded_length: u64,
+        epochs: Epochs,
+    ) -> Result<StoreCost, ClientError> {
+        let (_, config) = self.committee().await?;
+        let system = self.chain.system().await?;
+        let max = system.future_accounting.length;
+        let epochs_ahead = match epochs {
+            Epochs::Max => max,
+            Epochs::Ahead(n) if n == 0 || n > max => {
+                return Err(ClientError::InvalidRequest(format!(
+                    "epochs must be between 1 and {max} (the system's max_epochs_ahead), not {n}"
+                )));
+            }
+            Epochs::Ahead(n) => n,
+        };
+        let encoded_length =
+            config
+                .encoded_blob_length(unencoded_length)
+                .map_err(|_| ClientError::TooLarge {
+                    size: unencoded_length,
+                    max: config.max_blob_size(),
+                })?;
+        let units = storage_units_from_size(encoded_length);
+        Ok(StoreCost {
+            encoded_length,
+            epochs_ahead,
+            storage_cost: units
+                .saturating_mul(system.storage_price_per_unit_size)
+                .saturating_mul(u64::from(epochs_ahead)),
+            write_cost: units.saturating_mul(system.write_price_per_unit_size),
+        })
+    }
+
+    /// Stores `data`. Returns the reference's result (`newlyCreated` or `alreadyCertified`) and
+    /// the uploads still running to nodes that had not confirmed yet.
+    pub async fn store(
+        &self,
+        data: Vec<u8>,
+        options: &StoreOptions,
+    ) -> Result<(BlobStoreResult, BackgroundUploads), ClientError> {
+        if options.share && options.send_object_to.is_some() {
+            return Err(ClientError::InvalidRequest(
+                "a blob is either shared or sent to an address, not both".into(),
+            ));
+        }
+        let (committee, config) = self.committee().await?;
+        let size = data.len() as u64;
+        let cost = self.cost(size, options.epochs).await?;
+        let encoded = {
+            tokio::task::spawn_blocking(move || config.encode_owned(data))
+                .await
+                .map_err(|e| ClientError::Internal(format!("encoder task: {e}")))??
+        };
+        let blob_id = *encoded.blob_id();
+        let end_epoch = committee.epoch + cost.epochs_ahead;
+        let owner = self
+            .address()
+            .ok_or_else(|| ClientError::InvalidRequest("storing needs a wallet key".into()))?;
+
+        if !options.force
+            && let Some(done) = self
+                .already_certified(&committee, &blob_id, end_epoch, owner, options.deletable)
+                .await?
+        {
+            return Ok((
+                BlobStoreResult::AlreadyCertified(done),
+                BackgroundUploads::default(),
+            ));
+        }
+
+        let (object, operation, paid) = self
+            .obtain_registration(&encoded, size, options.deletable, &cost, end_epoch, owner)
+            .await?;
+        let encoded = Arc::new(encoded);
+        let background = self
+            .upload_and_certify(&committee, &config, encoded, object, options.deletable)
+            .await?;
+
+        let mut shared = None;
+        if options.share {
+            let record = self
+                .chain
+                .execute(Call::System(SystemCall::SharedBlobNew { blob: object }))
+                .await?;
+            shared = walrus_chain::walrus::chain::created(&record, "::shared_blob::SharedBlob");
+        } else if let Some(recipient) = options.send_object_to {
+            self.chain.transfer(object, recipient).await?;
+        }
+        let blob = match shared {
+            Some(id) => match self.chain.object(id).await? {
+                Some(stored) => match stored.value {
+                    WalrusObject::SharedBlob(s) => s.blob,
+                    _ => return Err(ClientError::Internal("shared blob has another type".into())),
+                },
+                None => return Err(ClientError::Internal("shared blob vanished".into())),
+            },
+            None => self.chain.blob(object).await?.ok_or_else(|| {
+                ClientError::Internal(format!("blob object {object} vanished after certification"))
+            })?,
+        };
+        Ok((
+            BlobStoreResult::NewlyCreated(NewlyCreated {
+                blob_object: BlobObjectView::from(&blob.blob),
+                resource_operation: operation,
+                cost: paid,
+                shared_blob_object: shared.map(|id| id.to_string()),
+            }),
+            background,
+        ))
+    }
+
+    /// `Some` when the blob needs no new store: an owned certified Blob with the same ID that
+    /// lives long enough (and matches the deletable flag, or is permanent), or a permanent
+    /// certification reported by shards that include at least one correct node.
+    async fn already_certified(
+        &self,
+        committee: &CommitteeView,
+        blob_id: &BlobId,
+        end_epoch: u32,
+        owner: Address,
+        deletable: bool,
+    ) -> Result<Option<AlreadyCertified>, ClientError> {
+        for (id, stored) in self.chain.owned_objects(owner).await? {
+            if let WalrusObject::Blob(b) = &stored.value
+                && b.blob.blob_id == *blob_id
+                && b.blob.certified_epoch.is_some()
+                && b.blob.end_epoch() >= end_epoch
+                && (!b.blob.deletable || deletable)
+            {
+                return Ok(Some(AlreadyCertified {
+                    blob_id: blob_id.to_string(),
+                    end_epoch: b.blob.end_epoch(),
+                    event: None,
+                    object: Some(id.to_string()),
+                }));
+            }
+        }
+        let statuses = self.statuses(committee, blob_id).await;
+        let mut weight = 0usize;
+        let mut best: Option<(u32, EventIdView)> = None;
+        for (shards, status) in &statuses {
+            if let Ok(BlobStatus::Permanent {
+                end_epoch: e,
+                is_certified: true,
+                status_event,
+                ..
+            }) = status
+                && *e >= end_epoch
+            {
+                weight += shards;
+                if best.as_ref().is_none_or(|(b, _)| e < b) {
+                    best = Some((*e, EventIdView::from(status_event)));
+                }
+            }
+        }
+        if includes_one_correct_node(committee.n_shards, weight)
+            && let Some((end, event)) = best
+        {
+            return Ok(Some(AlreadyCertified {
+                blob_id: blob_id.to_string(),
+                end_epoch: end,
+                event: Some(event),
+                object: None,
+            }));
+        }
+        Ok(None)
+    }
+
+    /// Every member's answer to `GET /status`, with its shard count.
+    async fn statuses(
+        &self,
+        committee: &CommitteeView,
+        blob_id: &BlobId,
+    ) -> Vec<(usize, NodeResult<BlobStatus>)> {
+        let requests = committee.members.iter().map(|m| {
+            let node = self.node(m);
+            let shards = m.shards.len();
+            async move { (shards, node.blob_status(blob_id).await) }
+        });
+        futures_util::future::join_all(requests).await
+    }
+
+    /// The Blob object to certify: an owned, uncertified registration of this blob that lives
+    /// long enough; else a new registration on an owned `Storage` that fits; else new storage
+    /// and a new registration. Returns the object, the operation and the FROST paid.
+    async fn obtain_registration(
+        &self,
+        encoded: &EncodedBlob,
+        size: u64,
+        deletable: bool,
+        cost: &StoreCost,
+        end_epoch: u32,
+        owner: Address,
+    ) -> Result<(ObjectId, ResourceOperation, u64), ClientError> {
+        let blob_id = *encoded.blob_id();
+        let owned = self.chain.owned_objects(owner).await?;
+        let current = end_epoch - cost.epochs_ahead;
+        for (id, stored) in &owned {
+            if let WalrusObject::Blob(b) = &stored.value
+                && b.blob.blob_id == blob_id
+                && b.blob.certified_epoch.is_none()
+                && b.blob.deletable == deletable
+                && b.blob.end_epoch() >= end_epoch
+            {
+                return Ok((
+                    *id,
+                    ResourceOperation::ReuseRegistration {
+                        encoded_length: cost.encoded_length,
+                    },
+                    0,
+                ));
+            }
+        }
+        let root_hash = encoded.metadata.metadata().compute_root_hash().bytes();
+        let storage = owned
+            .iter()
+            .filter_map(|(id, stored)| match &stored.value {
+                WalrusObject::Storage(s)
+                    if s.storage_size >= cost.encoded_length
+                        && s.start_epoch <= current
+                        && s.end_epoch >= end_epoch =>
+                {
+                    Some((*id, s.storage_size))
+                }
+                _ => None,
+            })
+            .min_by_key(|(_, size)| *size);
+        let (storage, operation, paid) = match storage {
+            Some((id, storage_size)) => {
+                if storage_size > cost.encoded_length {
+                    // Keep exactly what the blob needs; the rest stays a separate Storage.
+                    self.chain
+                        .execute(Call::System(SystemCall::SplitStorageBySize {
+                            storage: id,
+                            split_size: cost.encoded_length,
+                        }))
+                        .await?;
+                }
+                (
+                    id,
+                    ResourceOperation::ReuseStorage {
+                        encoded_length: cost.encoded_length,
+                    },
+                    cost.write_cost,
+                )
+            }
+            None => {
+                let storage = self
+                    .chain
+                    .reserve_space(cost.encoded_length, cost.epochs_ahead, cost.storage_cost)
+                    .await?;
+                (
+                    storage,
+                    ResourceOperation::RegisterFromScratch {
+                        encoded_length: cost.encoded_length,
+                        epochs_ahead: cost.epochs_ahead,
+                    },
+                    cost.storage_cost + cost.write_cost,
+                )
+            }
+        };
+        let object = self
+            .chain
+            .register_blob(
+                storage,
+                blob_id,
+                root_hash,
+                size,
+                deletable,
+                cost.write_cost,
+            )
+            .await?;
+        Ok((object, operation, paid))
+    }
+
+    /// Sends metadata and slivers to every shard owner, gathers confirmations until a quorum of
+    /// shards, aggregates them and certifies `object`.
+    async fn upload_and_certify(
+        &self,
+        committee: &CommitteeView,
+        config: &EncodingConfig,
+        encoded: Arc<EncodedBlob>,
+        object: ObjectId,
+        deletable: bool,
+    ) -> Result<BackgroundUploads, ClientError> {
+        let blob_id = *encoded.blob_id();
+        let persistence = if deletable {
+            BlobPersistence::Deletable {
+                object_id: object.into_inner(),
+            }
+        } else {
+            BlobPersistence::Permanent
+        };
+        let expected = BlobCertificationMessage {
+            epoch: committee.epoch,
+            blob_id: blob_id.0,
+            persistence,
+        }
+        .to_bytes();
+        let kib_total = u32::try_from((self.limits.max_in_flight_bytes >> 10).max(1))
+            .unwrap_or(u32::MAX >> 4)
+            .min(Semaphore::MAX_PERMITS as u32);
+        let shared = Arc::new(UploadContext {
+            encoded,
+            config: *config,
+            budget: Semaphore::new(kib_total as usize),
+            budget_kib: kib_total,
+            node_concurrency: self.limits.node_concurrency,
+            deadline: Instant::now() + Duration::from_secs(self.limits.store_deadline_secs),
+            persistence,
+        });
+        let mut uploads = FuturesUnordered::new();
+        for (index, member) in committee.members.iter().enumerate() {
+            if member.shards.is_empty() {
+                continue;
+            }
+            let context = shared.clone();
+            let node = self.node(member).with_pending_uploads(true);
+            let shards = member.shards.clone();
+            uploads.push(tokio::spawn(async move {
+                (index, context.upload_to(&node, &shards).await)
+            }));
+        }
+
+        let mut weight = 0usize;
+        let mut signatures = Vec::new();
+        let mut bitmap = vec![0u8; committee.members.len().div_ceil(8)];
+        let mut failures = Vec::new();
+        while let Some(joined) = uploads.next().await {
+            let (index, result) =
+                joined.map_err(|e| ClientError::Internal(format!("upload task: {e}")))?;
+            let member = &committee.members[index];
+            match result.and_then(|signed| check_confirmation(member, &signed, &expected)) {
+                Ok(signature) => {
+                    signatures.push(signature);
+                    bitmap[index / 8] |= 1 << (index % 8);
+                    weight += member.shards.len();
+                }
+                Err(e) => {
+                    tracing::warn!(node = %member.name, error = %e, "node did not confirm");
+                    failures.push(format!("{}: {e}", member.name));
+                }
+            }
+            if is_quorum(committee.n_shards, weight) {
+                break;
+            }
+        }
+        if !is_quorum(committee.n_shards, weight) {
+            return Err(ClientError::NotEnoughNodes(format!(
+                "only {weight} of {} shards confirmed blob {blob_id} (a quorum needs more than \
+                 two thirds); failures: {}",
+                committee.n_shards,
+                failures.join("; ")
+            )));
+        }
+        let aggregate = BlsSignature::aggregate(signatures.iter())
+            .map_err(|e| ClientError::Internal(format!("aggregating signatures: {e}")))?;
+        self.chain
+            .certify_blob(object, aggregate.as_bytes().to_vec(), bitmap, expected)
+            .await?;
+
+        // The rest keep uploading for a while, so every node ends up with its slivers without
+        // having to recover them.
+        let tail = Duration::from_secs(self.limits.tail_upload_secs);
+        let handle = tokio::spawn(async move {
+            let mut confirmed = 0;
+            let _ = tokio::time::timeout(tail, async {
+                while let Some(joined) = uploads.next().await {
+                    if matches!(joined, Ok((_, Ok(_)))) {
+                        confirmed += 1;
+                    }
+                }
+            })
+            .await;
+            confirmed
+        });
+        Ok(BackgroundUploads {
+            handle: Some(handle),
+        })
+    }
+
+    /// Reads blob `blob_id`: verified metadata, then verified primary slivers (secondary ones
+    /// if the primary are not enough), decoded and checked.
+    pub async fn read(
+        &self,
+        blob_id: &BlobId,
+        check: ConsistencyCheck,
+    ) -> Result<Bytes, ClientError> {
+        self.read_limited(blob_id, check, u64::MAX).await
+    }
+
+    /// [`WalrusClient::read`], refusing (before fetching any sliver) a blob larger than
+    /// `max_size` bytes.
+    pub async fn read_limited(
+        &self,
+        blob_id: &BlobId,
+        check: ConsistencyCheck,
+        max_size: u64,
+    ) -> Result<Bytes, ClientError> {
+        let (committee, config) = self.committee().await?;
+        let metadata = self.verified_metadata(&committee, &config, blob_id).await?;
+        let unencoded = metadata.metadata().unencoded_length();
+        let max = config.max_blob_size().min(max_size);
+        if unencoded > max {
+            return Err(ClientError::TooLarge {
+                size: unencoded,
+                max,
+            });
+        }
+        let metadata = Arc::new(metadata);
+        match self
+            .read_axis::<Primary>(&committee, &config, &metadata, check)
+            .await
+        {
+            Ok(bytes) => Ok(bytes),
+            Err(primary_error) => {
+                tracing::warn!(%blob_id, error = %primary_error, "primary slivers failed; trying secondary");
+                self.read_axis::<Secondary>(&committee, &config, &metadata, check)
+                    .await
+                    .map_err(|secondary_error| match secondary_error {
+                        ClientError::NotEnoughNodes(s) => ClientError::NotEnoughNodes(format!(
+                            "{primary_error}; and with secondary slivers: {s}"
+                        )),
+                        other => other,
+                    })
+            }
+        }
+    }
+
+    /// Metadata from the first node whose answer verifies against `blob_id`.
+    async fn verified_metadata(
+        &self,
+        committee: &CommitteeView,
+        config: &EncodingConfig,
+        blob_id: &BlobId,
+    ) -> Result<VerifiedBlobMetadataWithId, ClientError> {
+        let mut order: Vec<usize> = (0..committee.members.len()).collect();
+        shuffle(&mut order);
+        let mut not_found_shards = 0usize;
+        let mut invalid_shards = 0usize;
+        let mut failures = Vec::new();
+        // A few nodes at a time: the first good answer wins.
+        let mut pending = FuturesUnordered::new();
+        let mut next = order.into_iter();
+        let window = 3;
+        for index in next.by_ref().take(window) {
+            pending.push(self.fetch_metadata(committee, index, blob_id));
+        }
+        while let Some((index, result)) = pending.next().await {
+            let member = &committee.members[index];
+            match result.map(|m| m.verify(config)) {
+                Ok(Ok(verified)) => return Ok(verified),
+                Ok(Err(e)) => {
+                    failures.push(format!("{}: metadata do not verify: {e}", member.name))
+                }
+                Err(e) if e.status() == Some(404) => {
+                    not_found_shards += member.shards.len();
+                    failures.push(format!("{}: not found", member.name));
+                }
+                Err(e) if e.reason() == Some("BLOB_INVALID") || e.status() == Some(451) => {
+                    invalid_shards += member.shards.len();
+                }
+                Err(e) => failures.push(format!("{}: {e}", member.name)),
+            }
+            if includes_one_correct_node(committee.n_shards, invalid_shards) {
+                return Err(ClientError::BlobInvalid(*blob_id));
+            }
+            if includes_one_correct_node(committee.n_shards, not_found_shards) {
+                return Err(ClientError::BlobNotFound(*blob_id));
+            }
+            if let Some(index) = next.next() {
+                pending.push(self.fetch_metadata(committee, index, blob_id));
+            }
+        }
+        Err(ClientError::NotEnoughNodes(format!(
+            "no node returned verifiable metadata for {blob_id}: {}",
+            failures.join("; ")
+        )))
+    }
+
+    async fn fetch_metadata(
+        &self,
+        committee: &CommitteeView,
+        index: usize,
+        blob_id: &BlobId,
+    ) -> (usize, NodeResult<walrus_core::UnverifiedBlobMetadataWithId>) {
+        (
+            index,
+            self.node(&committee.members[index]).metadata(blob_id).await,
+        )
+    }
+
+    /// Fetches slivers of axis `A`, verifying each, until enough distinct ones decode the blob.
+    async fn read_axis<A: EncodingAxis>(
+        &self,
+        committee: &CommitteeView,
+        config: &EncodingConfig,
+        metadata: &Arc<VerifiedBlobMetadataWithId>,
+        check: ConsistencyCheck,
+    ) -> Result<Bytes, ClientError>
+    where
+        SliverData<A>: walrus_core::Bcs,
+    {
+        let blob_id = *metadata.blob_id();
+        let needed = config.n_slivers_for_reconstruction::<A>();
+        let mut shards: Vec<(u16, usize)> = committee
+            .members
+            .iter()
+            .enumerate()
+            .flat_map(|(i, m)| m.shards.iter().map(move |&s| (s, i)))
+            .collect();
+        shuffle(&mut shards);
+        // Per-node request limits; a little more than needed in flight to hide slow nodes.
+        let limits: HashMap<usize, Arc<Semaphore>> = (0..committee.members.len())
+            .map(|i| (i, Arc::new(Semaphore::new(self.limits.node_concurrency))))
+            .collect();
+        let window = needed + needed / 10 + 2;
+        let mut queue = shards.into_iter();
+        let mut pending = FuturesUnordered::new();
+        let fetch = |shard: u16, member: usize| {
+            let node = self.node(&committee.members[member]);
+            let limit = limits[&member].clone();
+            let config = *config;
+            let metadata = metadata.clone();
+            async move {
+                let _permit = limit.acquire_owned().await;
+                let pair = config
+                    .pair_for_shard(ShardIndex(shard), &blob_id)
+                    .map_err(|e| e.to_string())?;
+                let sliver: SliverData<A> = node
+                    .sliver::<A>(&blob_id, pair)
+                    .await
+                    .map_err(|e| format!("shard {shard}: {e}"))?;
+                let expected_index = config
+                    .sliver_index_for_pair::<A>(pair)
+                    .map_err(|e| e.to_string())?;
+                if sliver.index() != expected_index {
+                    return Err(format!(
+                        "shard {shard}: sent sliver {} instead of {}",
+                        sliver.index().get(),
+                        expected_index.get()
+                    ));
+                }
+                tokio::task::spawn_blocking(move || {
+                    sliver
+                        .verify(&config, &metadata)
+                        .map(|()| sliver)
+                        .map_err(|e| format!("shard {shard}: {e}"))
+                })
+                .await
+                .map_err(|e| e.to_string())?
+            }
+        };
+        for (shard, member) in queue.by_ref().take(window) {
+            pending.push(fetch(shard, member));
+        }
+        let mut slivers: Vec<SliverData<A>> = Vec::with_capacity(needed);
+        let mut failures = Vec::new();
+        while let Some(result) = pending.next().await {
+            match result {
+                Ok(sliver) => slivers.push(sliver),
+                Err(e) => {
+                    failures.push(e);
+                    if let Some((shard, member)) = queue.next() {
+                        pending.push(fetch(shard, member));
+                    }
+                }
+            }
+            if slivers.len() >= needed {
+                break;
+            }
+        }
+        drop(pending);
+        if slivers.len() < needed {
+            return Err(ClientError::NotEnoughNodes(format!(
+                "{} of the {needed} {} slivers needed for {blob_id} could be fetched and \
+                 verified; failures: {}",
+                slivers.len(),
+                A::AXIS,
+                summarize(&failures)
+            )));
+        }
+        let config = *config;
+        let metadata = metadata.clone();
+        tokio::task::spawn_blocking(move || config.decode_and_verify(&metadata, &slivers, check))
+            .await
+            .map_err(|e| ClientError::Internal(format!("decoder task: {e}")))?
+            .map_err(ClientError::from)
+    }
+
+    /// The blob's status as reported by shards that include at least one correct node: the
+    /// status with the most shard weight among the answers.
+    pub async fn blob_status(&self, blob_id: &BlobId) -> Result<BlobStatus, ClientError> {
+        let (committee, _) = self.committee().await?;
+        let statuses = self.statuses(&committee, blob_id).await;
+        let mut tally: Vec<(BlobStatus, usize)> = Vec::new();
+        let mut failures = Vec::new();
+        for (shards, status) in statuses {
+            match status {
+                Ok(status) => match tally.iter_mut().find(|(s, _)| *s == status) {
+                    Some((_, w)) => *w += shards,
+                    None => tally.push((status, shards)),
+                },
+                Err(e) => failures.push(e.to_string()),
+            }
+        }
+        tally.sort_by_key(|(_, w)| std::cmp::Reverse(*w));
+        match tally.into_iter().next() {
+            Some((status, weight)) if includes_one_correct_node(committee.n_shards, weight) => {
+                Ok(status)
+            }
+            _ => Err(ClientError::NotEnoughNodes(format!(
+                "the nodes gave no status for {blob_id} backed by more than a third of the \
+                 shards; failures: {}",
+                summarize(&failures)
+            ))),
+        }
+    }
+
+    /// The Blob objects the account owns.
+    pub async fn list_blobs(&self) -> Result<Vec<(ObjectId, BlobObject)>, ClientError> {
+        let owner = self
+            .address()
+            .ok_or_else(|| ClientError::InvalidRequest("listing blobs needs a wallet".into()))?;
+        let mut blobs: Vec<_> = self
+            .chain
+            .owned_objects(owner)
+            .await?
+            .into_iter()
+            .filter(|(_, o)| is_owned_by(o, owner))
+            .filter_map(|(id, o)| match o.value {
+                WalrusObject::Blob(b) => Some((id, b)),
+                _ => None,
+            })
+            .collect();
+        blobs.sort_by_key(|(_, b)| (b.blob.registered_epoch, b.blob.blob_id.0));
+        Ok(blobs)
+    }
+
+    /// A Blob object (owned or wrapped in a SharedBlob) by its object id.
+    pub async fn blob_object(&self, id: ObjectId) -> Result<BlobObject, ClientError> {
+        match self.chain.object(id).await? {
+            Some(stored) => match stored.value {
+                WalrusObject::Blob(b) => Ok(b),
+                WalrusObject::SharedBlob(s) => Ok(s.blob),
+                _ => Err(ClientError::InvalidRequest(format!(
+                    "object {id} is not a Blob or SharedBlob"
+                ))),
+            },
+            None => Err(ClientError::InvalidRequest(format!(
+                "object {id} does not exist"
+            ))),
+        }
+    }
+
+    /// Extends an owned blob by `epochs`, paying the current storage price.
+    pub async fn extend(&self, object: ObjectId, epochs: u32) -> Result<u64, ClientError> {
+        let blob = self.blob_object(object).await?;
+        let system = self.chain.system().await?;
+        let cost = storage_units_from_size(blob.blob.storage.storage_size)
+            .saturating_mul(system.storage_price_per_unit_size)
+            .saturating_mul(u64::from(epochs));
+        self.chain.extend_blob(object, epochs, cost).await?;
+        Ok(cost)
+    }
+
+    /// Wraps an owned blob in a SharedBlob; its id.
+    pub async fn share(&self, object: ObjectId) -> Result<ObjectId, ClientError> {
+        let record = self
+            .chain
+            .execute(Call::System(SystemCall::SharedBlobNew { blob: object }))
+            .await?;
+        walrus_chain::walrus::chain::created(&record, "::shared_blob::SharedBlob")
+            .ok_or_else(|| ClientError::Internal("no SharedBlob was created".into()))
+    }
+}
+
+/// Shared state of one store's uploads.
+struct UploadContext {
+    encoded: Arc<EncodedBlob>,
+    config: EncodingConfig,
+    /// In-flight sliver bytes over all nodes, in KiB permits.
+    budget: Semaphore,
+    budget_kib: u32,
+    node_concurrency: usize,
+    deadline: Instant,
+    persistence: BlobPersistence,
+}
+
+impl UploadContext {
+    /// Metadata, then every sliver of `shards`, then the node's confirmation.
+    async fn upload_to(&self, node: &NodeClient, shards: &[u16]) -> Result<SignedMessage, String> {
+        let blob_id = *self.encoded.blob_id();
+        let metadata = self.encoded.metadata.metadata();
+        self.retry("metadata", || node.store_metadata(&blob_id, metadata))
+            .await?;
+        let mut work = Vec::new();
+        for &shard in shards {
+            let pair = self
+                .config
+                .pair_for_shard(ShardIndex(shard), &blob_id)
+                .map_err(|e| e.to_string())?;
+            work.push((pair, Axis::Primary));
+            work.push((pair, Axis::Secondary));
+        }
+        let results: Vec<Result<(), String>> = futures_util::stream::iter(work)
+            .map(|(pair, axis)| self.upload_sliver(node, pair, axis))
+            .buffer_unordered(self.node_concurrency)
+            .collect()
+            .await;
+        if let Some(Err(e)) = results.into_iter().find(Result::is_err) {
+            return Err(e);
+        }
+        self.retry("confirmation", || async {
+            match self.persistence {
+                BlobPersistence::Permanent => node.confirmation_permanent(&blob_id).await,
+                BlobPersistence::Deletable { object_id } => {
+                    node.confirmation_deletable(&blob_id, &object_id).await
+                }
+            }
+        })
+        .await
+    }
+
+    async fn upload_sliver(
+        &self,
+        node: &NodeClient,
+        pair: SliverPairIndex,
+        axis: Axis,
+    ) -> Result<(), String> {
+        let slivers = &self.encoded.sliver_pairs[pair.as_usize()];
+        let body = match axis {
+            Axis::Primary => walrus_core::Bcs::to_bcs(&slivers.primary),
+            Axis::Secondary => walrus_core::Bcs::to_bcs(&slivers.secondary),
+        }
+        .map_err(|e| e.to_string())?;
+        let kib = u32::try_from(body.len().div_ceil(1024))
+            .unwrap_or(u32::MAX)
+            .clamp(1, self.budget_kib);
+        let _permit = self
+            .budget
+            .acquire_many(kib)
+            .await
+            .map_err(|e| e.to_string())?;
+        let blob_id = *self.encoded.blob_id();
+        self.retry(&format!("{axis} sliver {}", pair.0), || {
+            node.store_sliver_bytes(&blob_id, pair, axis, body.clone())
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Retries transient failures (transport errors, 5xx, 429, the node not having seen the
+    /// registration or the slivers yet) with backoff until the deadline.
+    async fn retry<T, F, Fut>(&self, what: &str, mut attempt: F) -> Result<T, String>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = NodeResult<T>>,
+    {
+        let mut delay = Duration::from_millis(50);
+        loop {
+            match attempt().await {
+                Ok(value) => return Ok(value),
+                Err(e) => {
+                    let transient = match &e {
+                        NodeApiError::Transport { .. } => true,
+                        NodeApiError::Api { status, .. } => {
+                            *status >= 500
+                                || *status == 429
+                                || matches!(
+                                    e.reason(),
+                                    Some(
+                                        "BLOB_NOT_REGISTERED"
+                                            | "SLIVERS_MISSING"
+                                            | "METADATA_NOT_STORED"
+                                    )
+                                )
+                        }
+                        _ => false,
+                    };
+                    if !transient || Instant::now() + delay > self.deadline {
+                        return Err(format!("{what}: {e}"));
+                    }
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(2));
+                }
+            }
+        }
+    }
+}
+
+/// Checks a confirmation: the exact expected message, signed by the member's key.
+fn check_confirmation(
+    member: &walrus_chain::walrus::chain::CommitteeNode,
+    signed: &SignedMessage,
+    expected: &[u8],
+) -> Result<BlsSignature, String> {
+    if signed.serialized_message != expected {
+        let parsed = BlobCertificationMessage::from_bytes(&signed.serialized_message);
+        return Err(format!(
+            "confirmed another message than expected ({parsed:?}); is the node in another epoch?"
+        ));
+    }
+    let key = BlsPublicKey::from_bytes(&member.public_key).map_err(|e| e.to_string())?;
+    let signature = BlsSignature::from_bytes(&signed.signature).map_err(|e| e.to_string())?;
+    key.verify(&signed.serialized_message, &signature)
+        .map_err(|e| format!("bad confirmation signature: {e}"))?;
+    Ok(signature)
+}
+
+/// `3·w ≥ 2·n + 1`, as Move's `bls_aggregate::is_quorum`.
+pub fn is_quorum(n_shards: u16, weight: usize) -> bool {
+    3 * weight > 2 * usize::from(n_shards)
+}
+
+/// `3·w ≥ n + 1`, as Move's `bls_aggregate::includes_one_correct_node`.
+pub fn includes_one_correct_node(n_shards: u16, weight: usize) -> bool {
+    3 * weight > usize::from(n_shards)
+}
+
+/// Fisher–Yates with a seed from the OS, so reads spread over the nodes.
+fn shuffle<T>(items: &mut [T]) {
+    let mut seed = [0u8; 8];
+    let _ = getrandom::fill(&mut seed);
+    let mut state = u64::from_le_bytes(seed) | 1;
+    for i in (1..items.len()).rev() {
+        // xorshift64*
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        let r = state.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        let j = (r % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+}
+
+/// The first few failures and how many more there were.
+fn summarize(failures: &[String]) -> String {
+    const SHOWN: usize = 5;
+    if failures.is_empty() {
+        return "none".into();
+    }
+    let mut text = failures[..failures.len().min(SHOWN)].join("; ");
+    if failures.len() > SHOWN {
+        text.push_str(&format!("; and {} more", failures.len() - SHOWN));
+    }
+    text
+}
+
+/// Turns a Move object id into a ledger id (for callers holding a `contracts::ObjectId`).
+pub fn object_id(id: walrus_core::contracts::ObjectId) -> ObjectId {
+    to_object_id(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quorum_thresholds_match_move() {
+        // n = 10: quorum needs 7 (3·7 = 21 ≥ 21), validity needs 4 (12 ≥ 11).
+        assert!(!is_quorum(10, 6));
+        assert!(is_quorum(10, 7));
+        assert!(!includes_one_correct_node(10, 3));
+        assert!(includes_one_correct_node(10, 4));
+        // n = 100: 67 and 34.
+        assert!(!is_quorum(100, 66));
+        assert!(is_quorum(100, 67));
+        assert!(!includes_one_correct_node(100, 33));
+        assert!(includes_one_correct_node(100, 34));
+    }
+
+    #[test]
+    fn shuffle_is_a_permutation() {
+        let mut v: Vec<u32> = (0..100).collect();
+        shuffle(&mut v);
+        let mut sorted = v.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..100).collect::<Vec<_>>());
+    }
+}

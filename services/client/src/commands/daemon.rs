@@ -1,0 +1,68 @@
+//! `walrus publisher | aggregator | daemon`: the HTTP daemon (see `walrus_client::daemon`).
+
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+use clap::Args;
+use walrus_client::daemon::{self, DaemonLimits, Mode};
+
+use super::Context;
+
+/// Options of the daemon subcommands.
+#[derive(Debug, Args)]
+pub(crate) struct DaemonArgs {
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:31415")]
+    bind_address: SocketAddr,
+    /// Largest accepted PUT body in bytes (publisher).
+    #[arg(long, default_value_t = 10 << 20)]
+    max_body_size: usize,
+    /// Largest blob served in bytes (aggregator; default: no limit beyond the encoding's).
+    #[arg(long)]
+    max_blob_size: Option<u64>,
+    /// Reads served at once; more are refused with 503.
+    #[arg(long, default_value_t = 64)]
+    max_concurrent_reads: usize,
+    /// Stores served at once; more are refused with 503.
+    #[arg(long, default_value_t = 8)]
+    max_concurrent_writes: usize,
+    /// The most epochs a PUT may ask for.
+    #[arg(long)]
+    max_epochs: Option<u32>,
+}
+
+impl DaemonArgs {
+    pub(crate) fn limits(&self) -> DaemonLimits {
+        DaemonLimits {
+            max_body_bytes: self.max_body_size,
+            max_blob_size: self.max_blob_size.unwrap_or(u64::MAX),
+            max_concurrent_reads: self.max_concurrent_reads,
+            max_concurrent_writes: self.max_concurrent_writes,
+            max_epochs: self.max_epochs,
+        }
+    }
+}
+
+pub(crate) fn run(ctx: &Context, mode: Mode, args: &DaemonArgs) -> anyhow::Result<()> {
+    crate::logging::init();
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let client = ctx.client(mode != Mode::Aggregator)?;
+        let router = daemon::router(client, mode, args.limits());
+        let shutdown = crate::signals::interrupted()?;
+        let json = ctx.json;
+        daemon::serve(
+            router,
+            args.bind_address,
+            move |addr| {
+                if json {
+                    println!("{}", serde_json::json!({"url": format!("http://{addr}")}));
+                } else {
+                    println!("{mode:?} listening on http://{addr}");
+                }
+            },
+            shutdown,
+        )
+        .await
+    })
+}

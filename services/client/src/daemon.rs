@@ -1,0 +1,637 @@
+//! The publisher / aggregator HTTP daemon (WALRUS_REFERENCE §8).
+//!
+//! | route | mode | what |
+//! |---|---|---|
+//! | `GET /status` | both | `200 OK` |
+//! | `GET /v1/api` | both | the OpenAPI document |
+//! | `GET /v1/blobs/{blob_id}` | aggregator | the blob's bytes; one `Range: bytes=` range (206) |
+//! | `GET /v1/blobs/{blob_id}/byte-range?start=&length=` | aggregator | a byte range |
+//! | `GET /v1/blobs/by-object-id/{object_id}` | aggregator | the bytes of a Blob/SharedBlob object, with headers from its attributes |
+//! | `PUT /v1/blobs?epochs=&permanent=&force=&send_object_to=&share=` | publisher | store the body; the reference's JSON result |
+//!
+//! Limits: a body limit for `PUT` (default 10 MiB; an announced larger body is refused before it
+//! is read), a largest blob the aggregator serves, and separate concurrency limits for reads and
+//! writes: a request over the limit is shed at once with `503` and `Retry-After`, so overload
+//! never turns into a queue that collapses the process. Errors use the nodes' envelope
+//! `{"error": {"code", "status", "message", "details": [{"reason", ...}]}}`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use sui_sdk_types::Address;
+use tokio::sync::Semaphore;
+use walrus_core::{BlobId, ConsistencyCheck};
+use walrus_node_api::ErrorEnvelope;
+
+use crate::client::{ClientError, Epochs, StoreOptions, WalrusClient};
+
+/// Which halves of the daemon run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Reads only.
+    Aggregator,
+    /// Writes only.
+    Publisher,
+    /// Both.
+    Daemon,
+}
+
+impl Mode {
+    fn reads(self) -> bool {
+        matches!(self, Self::Aggregator | Self::Daemon)
+    }
+
+    fn writes(self) -> bool {
+        matches!(self, Self::Publisher | Self::Daemon)
+    }
+}
+
+/// Daemon limits.
+#[derive(Debug, Clone)]
+pub struct DaemonLimits {
+    /// Largest `PUT` body (default 10 MiB).
+    pub max_body_bytes: usize,
+    /// Largest blob the aggregator serves (default: the encoding's limit).
+    pub max_blob_size: u64,
+    /// Reads served at once; more are shed with 503.
+    pub max_concurrent_reads: usize,
+    /// Writes served at once; more are shed with 503.
+    pub max_concurrent_writes: usize,
+    /// The most epochs a `PUT` may ask for (default: the system's maximum).
+    pub max_epochs: Option<u32>,
+}
+
+impl Default for DaemonLimits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 10 << 20,
+            max_blob_size: u64::MAX,
+            max_concurrent_reads: 64,
+            max_concurrent_writes: 8,
+            max_epochs: None,
+        }
+    }
+}
+
+struct DaemonState {
+    client: WalrusClient,
+    limits: DaemonLimits,
+    reads: Semaphore,
+    writes: Semaphore,
+}
+
+/// The daemon's router.
+pub fn router(client: WalrusClient, mode: Mode, limits: DaemonLimits) -> Router {
+    let state = Arc::new(DaemonState {
+        client,
+        reads: Semaphore::new(limits.max_concurrent_reads.max(1)),
+        writes: Semaphore::new(limits.max_concurrent_writes.max(1)),
+        limits,
+    });
+    let mut blobs = get(unsupported_method);
+    if mode.reads() {
+        blobs = get(read_blob);
+    }
+    let mut router = Router::new()
+        .route("/status", get(|| async { "OK" }))
+        .route("/v1/api", get(openapi));
+    if mode.reads() {
+        router = router
+            .route("/v1/blobs/{blob_id}", blobs)
+            .route("/v1/blobs/{blob_id}/byte-range", get(byte_range))
+            .route("/v1/blobs/by-object-id/{object_id}", get(read_by_object));
+    }
+    if mode.writes() {
+        router = router.route("/v1/blobs", axum::routing::put(store_blob));
+    }
+    let max_body = state.limits.max_body_bytes;
+    router
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            refuse_announced_oversize,
+        ))
+        .with_state(state)
+}
+
+/// Serves the daemon on `listen` until `shutdown` resolves.
+pub async fn serve(
+    router: Router,
+    listen: SocketAddr,
+    on_ready: impl FnOnce(SocketAddr),
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("binding {listen}: {e}"))?;
+    on_ready(listener.local_addr()?);
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    Ok(())
+}
+
+/// An error response in the envelope format.
+#[derive(Debug)]
+pub struct DaemonError {
+    status: StatusCode,
+    reason: &'static str,
+    message: String,
+}
+
+impl DaemonError {
+    fn new(status: StatusCode, reason: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            reason,
+            message: message.into(),
+        }
+    }
+
+    fn bad(reason: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, reason, message)
+    }
+}
+
+impl IntoResponse for DaemonError {
+    fn into_response(self) -> Response {
+        let canonical = match self.status {
+            StatusCode::BAD_REQUEST => "INVALID_ARGUMENT",
+            StatusCode::NOT_FOUND => "NOT_FOUND",
+            StatusCode::FORBIDDEN => "PERMISSION_DENIED",
+            StatusCode::PAYLOAD_TOO_LARGE => "INVALID_ARGUMENT",
+            StatusCode::RANGE_NOT_SATISFIABLE => "OUT_OF_RANGE",
+            StatusCode::SERVICE_UNAVAILABLE => "UNAVAILABLE",
+            StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS => "FAILED_PRECONDITION",
+            _ => "INTERNAL",
+        };
+        let envelope =
+            ErrorEnvelope::new(self.status.as_u16(), canonical, self.reason, self.message);
+        let mut response = (self.status, axum::Json(envelope)).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
+}
+
+impl From<ClientError> for DaemonError {
+    fn from(e: ClientError) -> Self {
+        let message = e.to_string();
+        match e {
+            ClientError::BlobNotFound(_) => {
+                Self::new(StatusCode::NOT_FOUND, "BLOB_NOT_FOUND", message)
+            }
+            ClientError::BlobInvalid(_) => Self::new(
+                StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS,
+                "BLOB_INVALID",
+                message,
+            ),
+            ClientError::TooLarge { .. } => {
+                Self::new(StatusCode::FORBIDDEN, "BLOB_TOO_LARGE", message)
+            }
+            ClientError::InvalidRequest(_) => Self::bad("INVALID_REQUEST", message),
+            ClientError::NotEnoughNodes(_) => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "NOT_ENOUGH_NODES", message)
+            }
+            _ => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", message),
+        }
+    }
+}
+
+/// `413` from the announced `Content-Length`, before reading the body.
+async fn refuse_announced_oversize(
+    State(state): State<Arc<DaemonState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let limit = state.limits.max_body_bytes;
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match announced {
+        Some(n) if n > limit as u64 => DaemonError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "BODY_TOO_LARGE",
+            format!("request body of {n} bytes exceeds the limit of {limit} bytes"),
+        )
+        .into_response(),
+        _ => next.run(request).await,
+    }
+}
+
+async fn unsupported_method() -> DaemonError {
+    DaemonError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        "this daemon does not serve that method here",
+    )
+}
+
+fn overloaded(what: &str) -> DaemonError {
+    DaemonError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "OVERLOADED",
+        format!("too many concurrent {what}; retry shortly"),
+    )
+}
+
+fn parse_blob_id(text: &str) -> Result<BlobId, DaemonError> {
+    text.parse()
+        .map_err(|e| DaemonError::bad("INVALID_BLOB_ID", format!("invalid blob ID {text:?}: {e}")))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ReadQuery {
+    #[serde(default)]
+    strict_consistency_check: bool,
+    #[serde(default)]
+    skip_consistency_check: bool,
+}
+
+impl ReadQuery {
+    fn check(&self) -> Result<ConsistencyCheck, DaemonError> {
+        match (self.strict_consistency_check, self.skip_consistency_check) {
+            (true, true) => Err(DaemonError::bad(
+                "INVALID_REQUEST",
+                "strict_consistency_check and skip_consistency_check exclude each other",
+            )),
+            (true, false) => Ok(ConsistencyCheck::Strict),
+            // Skipping is not offered: every read is checked at least by the default check.
+            _ => Ok(ConsistencyCheck::Default),
+        }
+    }
+}
+
+async fn fetch(
+    state: &DaemonState,
+    blob_id: &BlobId,
+    check: ConsistencyCheck,
+) -> Result<Bytes, DaemonError> {
+    let _permit = state.reads.try_acquire().map_err(|_| overloaded("reads"))?;
+    Ok(state
+        .client
+        .read_limited(blob_id, check, state.limits.max_blob_size)
+        .await?)
+}
+
+/// The common headers of a blob response.
+fn blob_headers(headers: &mut HeaderMap, blob_id: &BlobId, request: &HeaderMap) {
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400, stale-while-revalidate=3600"),
+    );
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{blob_id}\"")) {
+        headers.insert(header::ETAG, etag);
+    }
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    // Content-Type mirrors an explicit Accept (no wildcard), as the reference does.
+    if let Some(accept) = request.get(header::ACCEPT)
+        && accept
+            .to_str()
+            .is_ok_and(|a| !a.contains('*') && !a.contains(','))
+    {
+        headers.insert(header::CONTENT_TYPE, accept.clone());
+    }
+}
+
+/// A parsed single `Range: bytes=` header: `(start, end_inclusive)` within `total`.
+pub fn parse_range(value: &str, total: u64) -> Result<Option<(u64, u64)>, String> {
+    let Some(spec) = value.trim().strip_prefix("bytes=") else {
+        return Err(format!("unsupported range unit in {value:?}"));
+    };
+    if spec.contains(',') {
+        return Err("only a single range is supported".into());
+    }
+    let (first, last) = spec
+        .split_once('-')
+        .ok_or_else(|| format!("malformed range {value:?}"))?;
+    let number = |s: &str| {
+        s.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("malformed range {value:?}"))
+    };
+    let (start, end) = match (first.trim().is_empty(), last.trim().is_empty()) {
+        (true, true) => return Err(format!("malformed range {value:?}")),
+        (true, false) => {
+            // The last `n` bytes.
+            let n = number(last)?;
+            if n == 0 {
+                return Err("a suffix range of 0 bytes selects nothing".into());
+            }
+            (total.saturating_sub(n), total.saturating_sub(1))
+        }
+        (false, true) => (number(first)?, total.saturating_sub(1)),
+        (false, false) => {
+            let (a, b) = (number(first)?, number(last)?);
+            if b < a {
+                return Err(format!("range end {b} is before its start {a}"));
+            }
+            (a, b.min(total.saturating_sub(1)))
+        }
+    };
+    if total == 0 || start >= total {
+        return Ok(None);
+    }
+    Ok(Some((start, end)))
+}
+
+fn slice_response(
+    blob: Bytes,
+    blob_id: &BlobId,
+    request: &HeaderMap,
+) -> Result<Response, DaemonError> {
+    let total = blob.len() as u64;
+    let range = match request.get(header::RANGE).map(|v| v.to_str()) {
+        None => None,
+        Some(Err(_)) => return Err(DaemonError::bad("INVALID_RANGE", "Range is not ASCII")),
+        Some(Ok(value)) => match parse_range(value, total) {
+            Ok(Some(range)) => Some(range),
+            Ok(None) => {
+                let mut response = DaemonError::new(
+                    StatusCode::RANGE_NOT_SATISFIABLE,
+                    "RANGE_NOT_SATISFIABLE",
+                    format!("range {value:?} is outside the blob's {total} bytes"),
+                )
+                .into_response();
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes */{total}")) {
+                    response.headers_mut().insert(header::CONTENT_RANGE, v);
+                }
+                return Ok(response);
+            }
+            Err(reason) => return Err(DaemonError::bad("INVALID_RANGE", reason)),
+        },
+    };
+    let mut response = match range {
+        Some((start, end)) => {
+            // Both bounds are below `total`, itself a usize length.
+            let part = blob.slice(start as usize..=end as usize);
+            let mut r = (StatusCode::PARTIAL_CONTENT, Body::from(part)).into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{total}")) {
+                r.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            r
+        }
+        None => (StatusCode::OK, Body::from(blob)).into_response(),
+    };
+    blob_headers(response.headers_mut(), blob_id, request);
+    Ok(response)
+}
+
+async fn read_blob(
+    State(state): State<Arc<DaemonState>>,
+    Path(blob_id): Path<String>,
+    Query(query): Query<ReadQuery>,
+    headers: HeaderMap,
+) -> Result<Response, DaemonError> {
+    let blob_id = parse_blob_id(&blob_id)?;
+    if let Some(tag) = headers.get(header::IF_NONE_MATCH)
+        && tag
+            .to_str()
+            .is_ok_and(|t| t.trim_matches('"') == blob_id.to_string())
+    {
+        // The content of a blob ID never changes.
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        blob_headers(response.headers_mut(), &blob_id, &HeaderMap::new());
+        return Ok(response);
+    }
+    let blob = fetch(&state, &blob_id, query.check()?).await?;
+    slice_response(blob, &blob_id, &headers)
+}
+
+#[derive(Debug, Deserialize)]
+struct ByteRangeQuery {
+    start: u64,
+    length: u64,
+}
+
+async fn byte_range(
+    State(state): State<Arc<DaemonState>>,
+    Path(blob_id): Path<String>,
+    Query(q): Query<ByteRangeQuery>,
+    headers: HeaderMap,
+) -> Result<Response, DaemonError> {
+    let blob_id = parse_blob_id(&blob_id)?;
+    if q.length == 0 {
+        return Err(DaemonError::bad("INVALID_RANGE", "length must be positive"));
+    }
+    let end = q
+        .start
+        .checked_add(q.length - 1)
+        .ok_or_else(|| DaemonError::bad("INVALID_RANGE", "start + length overflows"))?;
+    let blob = fetch(&state, &blob_id, ConsistencyCheck::Default).await?;
+    let mut request = headers.clone();
+    if let Ok(v) = HeaderValue::from_str(&format!("bytes={}-{end}", q.start)) {
+        request.insert(header::RANGE, v);
+    }
+    let total = blob.len() as u64;
+    if end >= total {
+        return Err(DaemonError::new(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            "RANGE_NOT_SATISFIABLE",
+            format!(
+                "bytes {}..={end} are outside the blob's {total} bytes",
+                q.start
+            ),
+        ));
+    }
+    slice_response(blob, &blob_id, &request)
+}
+
+/// Attributes the aggregator turns into response headers (the reference's default allow-list).
+const ALLOWED_HEADERS: [&str; 6] = [
+    "content-type",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "content-location",
+    "link",
+];
+
+async fn read_by_object(
+    State(state): State<Arc<DaemonState>>,
+    Path(object_id): Path<String>,
+    Query(query): Query<ReadQuery>,
+    headers: HeaderMap,
+) -> Result<Response, DaemonError> {
+    let id: Address = object_id.parse().map_err(|e| {
+        DaemonError::bad(
+            "INVALID_OBJECT_ID",
+            format!("invalid object id {object_id:?}: {e}"),
+        )
+    })?;
+    let object = state.client.blob_object(id).await.map_err(|e| match e {
+        ClientError::InvalidRequest(m) => {
+            DaemonError::new(StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND", m)
+        }
+        other => other.into(),
+    })?;
+    let blob_id = object.blob.blob_id;
+    let blob = fetch(&state, &blob_id, query.check()?).await?;
+    let mut response = slice_response(blob, &blob_id, &headers)?;
+    if let Some(metadata) = &object.metadata {
+        for entry in &metadata.metadata {
+            let key = entry.key.to_ascii_lowercase();
+            if ALLOWED_HEADERS.contains(&key.as_str())
+                && let (Ok(name), Ok(value)) = (
+                    header::HeaderName::from_bytes(key.as_bytes()),
+                    HeaderValue::from_str(&entry.value),
+                )
+            {
+                response.headers_mut().insert(name, value);
+            }
+        }
+    }
+    Ok(response)
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct StoreQuery {
+    epochs: Option<u32>,
+    #[serde(default)]
+    permanent: bool,
+    /// Deprecated no-op in the reference (blobs are deletable by default); accepted.
+    #[serde(default)]
+    #[allow(dead_code)]
+    deletable: bool,
+    #[serde(default)]
+    force: bool,
+    send_object_to: Option<String>,
+    #[serde(default)]
+    share: bool,
+}
+
+async fn store_blob(
+    State(state): State<Arc<DaemonState>>,
+    Query(q): Query<StoreQuery>,
+    body: Bytes,
+) -> Result<Response, DaemonError> {
+    let _permit = state
+        .writes
+        .try_acquire()
+        .map_err(|_| overloaded("writes"))?;
+    let epochs = q.epochs.unwrap_or(1);
+    if let Some(max) = state.limits.max_epochs
+        && epochs > max
+    {
+        return Err(DaemonError::bad(
+            "INVALID_EPOCHS",
+            format!("epochs={epochs} exceeds this publisher's limit of {max}"),
+        ));
+    }
+    let send_object_to = match q.send_object_to.as_deref() {
+        Some(text) => Some(text.parse::<Address>().map_err(|e| {
+            DaemonError::bad(
+                "INVALID_ADDRESS",
+                format!("invalid send_object_to {text:?}: {e}"),
+            )
+        })?),
+        None => None,
+    };
+    let options = StoreOptions {
+        epochs: Epochs::Ahead(epochs),
+        deletable: !q.permanent,
+        force: q.force,
+        send_object_to,
+        share: q.share,
+    };
+    let (result, background) = state.client.store(body.to_vec(), &options).await?;
+    tokio::spawn(background.finish());
+    Ok((StatusCode::OK, axum::Json(result)).into_response())
+}
+
+async fn openapi() -> Response {
+    let spec = serde_json::json!({
+        "openapi": "3.0.3",
+        "info": {"title": "Walrus publisher and aggregator", "version": env!("CARGO_PKG_VERSION")},
+        "paths": {
+            "/status": {"get": {"summary": "Liveness", "responses": {"200": {"description": "OK"}}}},
+            "/v1/blobs/{blob_id}": {"get": {
+                "summary": "Read a blob (a single Range is honoured)",
+                "parameters": [
+                    {"name": "blob_id", "in": "path", "required": true, "schema": {"type": "string"}},
+                    {"name": "strict_consistency_check", "in": "query", "schema": {"type": "boolean"}}
+                ],
+                "responses": {
+                    "200": {"description": "The blob", "content": {"application/octet-stream": {}}},
+                    "206": {"description": "Part of the blob"},
+                    "404": {"description": "BLOB_NOT_FOUND"},
+                    "416": {"description": "Range outside the blob"},
+                    "403": {"description": "BLOB_TOO_LARGE"},
+                    "503": {"description": "Overloaded or not enough nodes"}
+                }}},
+            "/v1/blobs/{blob_id}/byte-range": {"get": {
+                "summary": "Read bytes start..start+length",
+                "parameters": [
+                    {"name": "start", "in": "query", "required": true, "schema": {"type": "integer"}},
+                    {"name": "length", "in": "query", "required": true, "schema": {"type": "integer"}}
+                ],
+                "responses": {"206": {"description": "The bytes"}, "416": {"description": "Outside the blob"}}}},
+            "/v1/blobs/by-object-id/{object_id}": {"get": {
+                "summary": "Read the blob of a Blob or SharedBlob object; attributes become headers",
+                "responses": {"200": {"description": "The blob"}, "404": {"description": "No such object"}}}},
+            "/v1/blobs": {"put": {
+                "summary": "Store the request body",
+                "parameters": [
+                    {"name": "epochs", "in": "query", "schema": {"type": "integer", "default": 1}},
+                    {"name": "permanent", "in": "query", "schema": {"type": "boolean"}},
+                    {"name": "force", "in": "query", "schema": {"type": "boolean"}},
+                    {"name": "send_object_to", "in": "query", "schema": {"type": "string"}},
+                    {"name": "share", "in": "query", "schema": {"type": "boolean"}}
+                ],
+                "requestBody": {"content": {"application/octet-stream": {}}},
+                "responses": {
+                    "200": {"description": "{\"newlyCreated\": ...} or {\"alreadyCertified\": ...}"},
+                    "413": {"description": "Body over the limit"},
+                    "503": {"description": "Overloaded"}
+                }}}
+        }
+    });
+    axum::Json(spec).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-9", 100), Ok(Some((0, 9))));
+        assert_eq!(parse_range("bytes=90-", 100), Ok(Some((90, 99))));
+        assert_eq!(parse_range("bytes=-10", 100), Ok(Some((90, 99))));
+        assert_eq!(parse_range("bytes=-1000", 100), Ok(Some((0, 99))));
+        assert_eq!(parse_range("bytes=50-1000000", 100), Ok(Some((50, 99))));
+        assert_eq!(parse_range("bytes=100-", 100), Ok(None), "past the end");
+        assert_eq!(parse_range("bytes=0-0", 0), Ok(None), "empty blob");
+        assert!(parse_range("bytes=5-1", 100).is_err());
+        assert!(parse_range("bytes=0-1,5-6", 100).is_err());
+        assert!(parse_range("items=0-1", 100).is_err());
+        assert!(parse_range("bytes=x-1", 100).is_err());
+        assert!(parse_range("bytes=-", 100).is_err());
+        assert!(parse_range("bytes=-0", 100).is_err());
+        assert!(
+            parse_range("bytes=18446744073709551615-", 100)
+                .unwrap()
+                .is_none()
+        );
+    }
+}

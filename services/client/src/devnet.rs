@@ -1,0 +1,393 @@
+//! `walrus devnet`: a whole Walrus network on loopback, one OS process per component.
+//!
+//! Layout of the devnet directory:
+//!
+//! ```text
+//! devnet.json            ports, node count, shard count, epoch duration (fixed at creation)
+//! genesis.json           the ledger's genesis: the storage nodes, registered and staked
+//! chain/                 the devnet ledger's data (`walrus chain serve`)
+//! node-<i>/              keys (bls.key, network.key, wallet.key), node.toml, data/
+//! client.toml            a client configuration for this network
+//! wallet.keystore        the client's funded wallet
+//! logs/                  one log file per process
+//! ```
+//!
+//! Reusing a directory restarts the same network with its state (ledger, slivers, wallet).
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use serde::{Deserialize, Serialize};
+use sui_crypto::ed25519::Ed25519PrivateKey;
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::{Child, Command};
+use walrus_chain::devnet::tx::address_of;
+use walrus_chain::walrus::staking::{GenesisNode, GenesisVotes};
+use walrus_chain::walrus::{FROST_PER_WAL, GenesisConfig};
+use walrus_node::NodeConfig;
+use walrus_node::config::Limits;
+use walrus_node::operator;
+
+use crate::config::ClientConfig;
+
+/// How a new devnet is laid out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DevnetLayout {
+    /// Storage nodes.
+    pub nodes: usize,
+    /// Shards.
+    pub shards: u16,
+    /// Epoch duration in milliseconds.
+    pub epoch_duration_ms: u64,
+    /// The ledger's port.
+    pub chain_port: u16,
+    /// Each node's port.
+    pub node_ports: Vec<u16>,
+}
+
+/// Options of [`Devnet::start`].
+#[derive(Debug, Clone)]
+pub struct DevnetOptions {
+    /// The devnet directory (created when missing; reused when it holds a devnet).
+    pub dir: PathBuf,
+    /// Storage nodes of a new devnet.
+    pub nodes: usize,
+    /// Shards of a new devnet.
+    pub shards: u16,
+    /// Epoch duration of a new devnet.
+    pub epoch_duration: Duration,
+    /// The ledger's port for a new devnet (0: any free port).
+    pub chain_port: u16,
+    /// The `walrus` binary that runs the components.
+    pub binary: PathBuf,
+    /// How long to wait for each component to come up.
+    pub startup_timeout: Duration,
+}
+
+impl DevnetOptions {
+    /// Defaults: 7 nodes, 100 shards, 5-minute epochs, the ledger on port 9000 when free.
+    pub fn new(dir: impl Into<PathBuf>, binary: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: dir.into(),
+            nodes: 7,
+            shards: 100,
+            epoch_duration: Duration::from_secs(300),
+            chain_port: 9000,
+            binary: binary.into(),
+            startup_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A running devnet.
+#[derive(Debug)]
+pub struct Devnet {
+    /// The directory.
+    pub dir: PathBuf,
+    /// Its layout.
+    pub layout: DevnetLayout,
+    /// The ledger's URL.
+    pub chain_url: String,
+    /// The client configuration written for this network.
+    pub client_config: PathBuf,
+    binary: PathBuf,
+    timeout: Duration,
+    chain: Option<Child>,
+    nodes: Vec<Option<Child>>,
+}
+
+/// A free loopback port (`preferred` when it is free).
+fn free_port(preferred: u16) -> anyhow::Result<u16> {
+    if preferred != 0 && TcpListener::bind(("127.0.0.1", preferred)).is_ok() {
+        return Ok(preferred);
+    }
+    Ok(TcpListener::bind(("127.0.0.1", 0))
+        .context("finding a free loopback port")?
+        .local_addr()?
+        .port())
+}
+
+impl Devnet {
+    /// Creates (or reopens) the devnet in `options.dir` and starts the ledger and every node.
+    pub async fn start(options: &DevnetOptions) -> anyhow::Result<Self> {
+        let dir = &options.dir;
+        std::fs::create_dir_all(dir.join("logs"))
+            .with_context(|| format!("creating {}", dir.display()))?;
+        let layout_path = dir.join("devnet.json");
+        let layout = if layout_path.exists() {
+            serde_json::from_slice(&std::fs::read(&layout_path)?)
+                .with_context(|| format!("reading {}", layout_path.display()))?
+        } else {
+            create(options)?
+        };
+        let mut devnet = Self {
+            dir: dir.clone(),
+            chain_url: format!("http://127.0.0.1:{}", layout.chain_port),
+            client_config: dir.join("client.toml"),
+            layout,
+            binary: options.binary.clone(),
+            timeout: options.startup_timeout,
+            chain: None,
+            nodes: Vec::new(),
+        };
+        devnet.nodes = (0..devnet.layout.nodes).map(|_| None).collect();
+        devnet.start_chain().await?;
+        for i in 0..devnet.layout.nodes {
+            devnet.start_node(i).await?;
+        }
+        if !devnet.client_config.exists() {
+            ClientConfig::new(devnet.chain_url.clone()).save(&devnet.client_config)?;
+        }
+        Ok(devnet)
+    }
+
+    fn log_file(&self, name: &str) -> anyhow::Result<std::fs::File> {
+        let path = self.dir.join("logs").join(format!("{name}.log"));
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))
+    }
+
+    async fn start_chain(&mut self) -> anyhow::Result<()> {
+        let mut child = Command::new(&self.binary)
+            .args(["--json", "chain", "serve", "--dir"])
+            .arg(self.dir.join("chain"))
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.layout.chain_port))
+            .arg("--genesis")
+            .arg(self.dir.join("genesis.json"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(self.log_file("chain")?)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", self.binary.display()))?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let ready = tokio::time::timeout(self.timeout, lines.next_line()).await;
+        match ready {
+            Ok(Ok(Some(line))) if line.contains("chainUrl") => {}
+            other => {
+                let _ = child.start_kill();
+                bail!(
+                    "the devnet ledger did not start ({other:?}); see {}",
+                    self.dir.join("logs/chain.log").display()
+                );
+            }
+        }
+        self.chain = Some(child);
+        Ok(())
+    }
+
+    /// The API address of node `i`.
+    pub fn node_address(&self, i: usize) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.layout.node_ports[i]))
+    }
+
+    /// Starts node `i` (after [`Devnet::stop_node`]) and waits until its API answers.
+    pub async fn start_node(&mut self, i: usize) -> anyhow::Result<()> {
+        if self.nodes[i].is_some() {
+            return Ok(());
+        }
+        let config = self.dir.join(format!("node-{i}/node.toml"));
+        let mut child = Command::new(&self.binary)
+            .args(["node", "run", "--config"])
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(self.log_file(&format!("node-{i}"))?)
+            .stderr(self.log_file(&format!("node-{i}"))?)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting node {i}"))?;
+        let health = format!("http://{}/v1/health", self.node_address(i));
+        let http = reqwest::Client::new();
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                bail!(
+                    "node {i} exited during startup ({status}); see {}",
+                    self.dir.join(format!("logs/node-{i}.log")).display()
+                );
+            }
+            if http
+                .get(&health)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                break;
+            }
+            if tokio::time::Instant::now() > deadline {
+                let _ = child.start_kill();
+                bail!("node {i} did not answer on {health} in time");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.nodes[i] = Some(child);
+        Ok(())
+    }
+
+    /// Stops node `i` cleanly (SIGTERM, then a kill after 10 s).
+    pub async fn stop_node(&mut self, i: usize) {
+        if let Some(child) = self.nodes[i].take() {
+            stop(child).await;
+        }
+    }
+
+    /// Whether node `i` runs.
+    pub fn node_running(&mut self, i: usize) -> bool {
+        match &mut self.nodes[i] {
+            Some(child) => matches!(child.try_wait(), Ok(None)),
+            None => false,
+        }
+    }
+
+    /// The components that exited on their own, by name.
+    pub fn exited(&mut self) -> Vec<String> {
+        let mut gone = Vec::new();
+        if let Some(chain) = &mut self.chain
+            && !matches!(chain.try_wait(), Ok(None))
+        {
+            gone.push("the devnet ledger".to_owned());
+        }
+        for (i, node) in self.nodes.iter_mut().enumerate() {
+            if let Some(child) = node
+                && !matches!(child.try_wait(), Ok(None))
+            {
+                gone.push(format!("node {i}"));
+            }
+        }
+        gone
+    }
+
+    /// Stops every node, then the ledger.
+    pub async fn shutdown(mut self) {
+        let nodes: Vec<Child> = self.nodes.iter_mut().filter_map(Option::take).collect();
+        futures_util::future::join_all(nodes.into_iter().map(stop)).await;
+        if let Some(chain) = self.chain.take() {
+            stop(chain).await;
+        }
+    }
+}
+
+/// SIGTERM, wait up to 10 s, then SIGKILL.
+async fn stop(mut child: Child) {
+    if let Some(pid) = child.id() {
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await;
+        if tokio::time::timeout(Duration::from_secs(10), child.wait())
+            .await
+            .is_ok()
+        {
+            return;
+        }
+    }
+    let _ = child.kill().await;
+}
+
+/// Writes the keys, node configurations, genesis and layout of a new devnet.
+fn create(options: &DevnetOptions) -> anyhow::Result<DevnetLayout> {
+    if options.nodes == 0 {
+        bail!("a devnet needs at least one storage node");
+    }
+    if usize::from(options.shards) < options.nodes {
+        bail!(
+            "{} shards cannot be spread over {} nodes",
+            options.shards,
+            options.nodes
+        );
+    }
+    let dir = &options.dir;
+    let chain_port = free_port(options.chain_port)?;
+    let mut node_ports = Vec::new();
+    let mut genesis_nodes = Vec::new();
+    for i in 0..options.nodes {
+        let node_dir = dir.join(format!("node-{i}"));
+        let port = loop {
+            let p = free_port(0)?;
+            if p != chain_port && !node_ports.contains(&p) {
+                break p;
+            }
+        };
+        node_ports.push(port);
+        operator::keygen(&node_dir)?;
+        let mut config = NodeConfig::new(format!("http://127.0.0.1:{chain_port}"));
+        config.data_dir = PathBuf::from("data");
+        config.listen_address = SocketAddr::from(([127, 0, 0, 1], port));
+        config.limits = Limits {
+            event_wait_millis: 500,
+            committee_refresh_millis: 1000,
+            ..Limits::default()
+        };
+        std::fs::write(node_dir.join("node.toml"), toml::to_string_pretty(&config)?)?;
+        let config = NodeConfig::load(&node_dir.join("node.toml"))?;
+        let bls = operator::bls_key(&config)?;
+        let network = walrus_node::config::read_key_file(&config.network_key_file)?;
+        let wallet = walrus_node::config::read_key_file(&config.wallet_key_file)?;
+        genesis_nodes.push(GenesisNode::new(
+            format!("node-{i}"),
+            format!("127.0.0.1:{port}"),
+            &bls,
+            operator::network_public_key(&network),
+            1_000,
+            address_of(&Ed25519PrivateKey::new(wallet)),
+            // Unequal stakes, so shards are not spread perfectly evenly, as on a real network.
+            (100 + 10 * i as u64) * FROST_PER_WAL,
+            GenesisVotes {
+                storage_price: 1_000,
+                write_price: 2_000,
+                node_capacity: 1 << 40,
+            },
+        ));
+    }
+    let genesis = GenesisConfig {
+        n_shards: options.shards,
+        epoch_duration_ms: u64::try_from(options.epoch_duration.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1_000),
+        nodes: genesis_nodes,
+        ..GenesisConfig::default()
+    };
+    std::fs::write(
+        dir.join("genesis.json"),
+        serde_json::to_string_pretty(&genesis)?,
+    )?;
+    let layout = DevnetLayout {
+        nodes: options.nodes,
+        shards: options.shards,
+        epoch_duration_ms: genesis.epoch_duration_ms,
+        chain_port,
+        node_ports,
+    };
+    std::fs::write(
+        dir.join("devnet.json"),
+        serde_json::to_string_pretty(&layout)?,
+    )?;
+    Ok(layout)
+}
+
+/// The wallet of a devnet's client configuration, funded from the faucet when it holds less
+/// than `minimum` FROST. Returns the key and its balance.
+pub async fn funded_wallet(
+    config_path: &Path,
+    minimum: u64,
+) -> anyhow::Result<(Ed25519PrivateKey, u64)> {
+    let config = ClientConfig::load(config_path)?;
+    let (key, _) = crate::wallet::load_or_create(&config.wallet)?;
+    let client = crate::WalrusClient::new(&config, Some(key.clone()));
+    let address = address_of(&key);
+    let mut balance = client.chain().wal_balance(address).await?;
+    if balance < minimum {
+        client.chain().faucet(1_000 * FROST_PER_WAL).await?;
+        balance = client.chain().wal_balance(address).await?;
+    }
+    Ok((key, balance))
+}
