@@ -1,0 +1,392 @@
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+//! End to end on a real devnet: the ledger and every storage node are separate `walrus`
+//! processes. Stores and reads go through the CLI binary, the HTTP daemon and the library;
+//! nodes are stopped, replaced by liars and restarted on the way.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use walrus_chain::walrus::FROST_PER_WAL;
+use walrus_client::daemon::{self, DaemonLimits, Mode};
+use walrus_client::devnet::{Devnet, DevnetOptions, funded_wallet};
+use walrus_client::{ClientConfig, Epochs, StoreOptions, WalrusClient};
+use walrus_core::{BlobId, ConsistencyCheck, EncodingConfig, ShardIndex};
+use walrus_node_api::NodeClient;
+
+const BIN: &str = env!("CARGO_BIN_EXE_walrus");
+
+async fn devnet(dir: &Path, epoch_secs: u64) -> Devnet {
+    let options = DevnetOptions {
+        nodes: 4,
+        shards: 10,
+        epoch_duration: Duration::from_secs(epoch_secs),
+        chain_port: 0,
+        ..DevnetOptions::new(dir, BIN)
+    };
+    Devnet::start(&options).await.unwrap()
+}
+
+async fn client(net: &Devnet) -> WalrusClient {
+    let (key, _) = funded_wallet(&net.client_config, 100 * FROST_PER_WAL)
+        .await
+        .unwrap();
+    WalrusClient::new(&ClientConfig::load(&net.client_config).unwrap(), Some(key))
+}
+
+fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
+/// Runs the `walrus` binary with the devnet's configuration; (status, stdout, stderr).
+fn cli(net: &Devnet, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(&net.client_config)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The node (index) holding the fewest shards, with its shard count.
+async fn smallest_node(net: &Devnet, client: &WalrusClient) -> (usize, usize) {
+    let committee = client.chain().committee().await.unwrap();
+    let member = committee
+        .members
+        .iter()
+        .min_by_key(|m| m.shards.len())
+        .unwrap();
+    let index = (0..net.layout.nodes)
+        .find(|&i| net.node_address(i).to_string() == member.network_address)
+        .unwrap();
+    (index, member.shards.len())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn store_and_read_via_cli_http_and_library_while_nodes_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut net = devnet(dir.path(), 3600).await;
+    let client = client(&net).await;
+
+    // The CLI: files of several sizes, stored and read back byte-identical.
+    let mut stored = Vec::new();
+    for (i, size) in [1usize, 10_000, 700_000].into_iter().enumerate() {
+        let path = dir.path().join(format!("in-{size}.bin"));
+        let data = random_bytes(size, i as u64 + 1);
+        std::fs::write(&path, &data).unwrap();
+        let (ok, stdout, stderr) = cli(
+            &net,
+            &["--json", "store", path.to_str().unwrap(), "--epochs", "2"],
+        );
+        assert!(ok, "store failed: {stderr}");
+        let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let created = &json[0]["blobStoreResult"]["newlyCreated"]["blobObject"];
+        let blob_id = created["blobId"].as_str().unwrap().to_owned();
+        assert_eq!(created["size"], size);
+        assert_eq!(created["storage"]["endEpoch"], 3);
+        let out = dir.path().join(format!("out-{size}.bin"));
+        let (ok, _, stderr) = cli(&net, &["read", &blob_id, "--out", out.to_str().unwrap()]);
+        assert!(ok, "read failed: {stderr}");
+        assert_eq!(std::fs::read(&out).unwrap(), data);
+        stored.push((blob_id, data));
+    }
+
+    // Storing the same file again pays nothing when a certified permanent copy exists.
+    let permanent = dir.path().join("permanent.bin");
+    std::fs::write(&permanent, random_bytes(2_000, 99)).unwrap();
+    for expected in ["newlyCreated", "alreadyCertified"] {
+        let (ok, stdout, stderr) = cli(
+            &net,
+            &[
+                "--json",
+                "store",
+                permanent.to_str().unwrap(),
+                "--permanent",
+            ],
+        );
+        assert!(ok, "{stderr}");
+        let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert!(
+            json[0]["blobStoreResult"].get(expected).is_some(),
+            "expected {expected}: {stdout}"
+        );
+    }
+
+    // The HTTP daemon: PUT, GET, ranges and bad requests.
+    let router = daemon::router(client.clone(), Mode::Daemon, DaemonLimits::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    let http = reqwest::Client::new();
+    let data = random_bytes(123_456, 7);
+    let put: serde_json::Value = serde_json::from_slice(
+        &http
+            .put(format!("{base}/v1/blobs?epochs=1&permanent=true"))
+            .body(data.clone())
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let blob_id = put["newlyCreated"]["blobObject"]["blobId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(put["newlyCreated"]["blobObject"]["deletable"], false);
+    let get = http
+        .get(format!("{base}/v1/blobs/{blob_id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 200);
+    assert_eq!(
+        get.headers()["etag"].to_str().unwrap(),
+        format!("\"{blob_id}\"")
+    );
+    assert_eq!(get.bytes().await.unwrap().as_ref(), data.as_slice());
+    let part = http
+        .get(format!("{base}/v1/blobs/{blob_id}"))
+        .header("range", "bytes=1000-1999")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(
+        part.headers()["content-range"].to_str().unwrap(),
+        "bytes 1000-1999/123456"
+    );
+    assert_eq!(part.bytes().await.unwrap().as_ref(), &data[1000..2000]);
+    let huge = http
+        .get(format!(
+            "{base}/v1/blobs/{blob_id}/byte-range?start=100&length=1000000000000"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), 416);
+    let missing = http
+        .get(format!("{base}/v1/blobs/{}", BlobId([7; 32])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(missing.text().await.unwrap().contains("BLOB_NOT_FOUND"));
+    let garbage = http
+        .get(format!("{base}/v1/blobs/not-a-blob-id"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbage.status(), 400);
+    stored.push((blob_id, data));
+
+    // f nodes down (here one node holding at most f = 3 of the 10 shards): reads still work,
+    // and a store still certifies.
+    let (down, shards) = smallest_node(&net, &client).await;
+    assert!(shards <= 3, "the smallest node holds {shards} shards");
+    net.stop_node(down).await;
+    for (blob_id, data) in &stored {
+        let blob = client
+            .read(&blob_id.parse().unwrap(), ConsistencyCheck::Default)
+            .await
+            .unwrap();
+        assert_eq!(blob.as_ref(), data.as_slice());
+    }
+    let late = random_bytes(50_000, 42);
+    let options = StoreOptions {
+        epochs: Epochs::Ahead(3),
+        ..StoreOptions::default()
+    };
+    let (result, background) = client.store(late.clone(), &options).await.unwrap();
+    drop(background); // the stopped node will never confirm
+    let late_id: BlobId = result.blob_id().parse().unwrap();
+
+    // The node comes back and recovers the slivers it missed.
+    net.start_node(down).await.unwrap();
+    let committee = client.chain().committee().await.unwrap();
+    let member = committee
+        .members
+        .iter()
+        .find(|m| m.network_address == net.node_address(down).to_string())
+        .unwrap();
+    let node = NodeClient::new(&member.network_address);
+    let config = EncodingConfig::new(committee.n_shards).unwrap();
+    let shard = member.shards[0];
+    let pair = config.pair_for_shard(ShardIndex(shard), &late_id).unwrap();
+    let mut recovered = false;
+    for _ in 0..300 {
+        if node
+            .sliver_bytes(&late_id, pair, walrus_core::Axis::Primary)
+            .await
+            .is_ok()
+        {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "the restarted node never recovered its sliver");
+    assert_eq!(
+        client
+            .read(&late_id, ConsistencyCheck::Strict)
+            .await
+            .unwrap()
+            .as_ref(),
+        late.as_slice()
+    );
+
+    // A node that answers every request with garbage: reads verify each sliver and go on.
+    let (liar, _) = smallest_node(&net, &client).await;
+    net.stop_node(liar).await;
+    let fake = tokio::net::TcpListener::bind(net.node_address(liar))
+        .await
+        .unwrap();
+    tokio::spawn(async move {
+        let router = axum::Router::new().fallback(|| async { vec![0xAB_u8; 4096] });
+        axum::serve(fake, router).await
+    });
+    for (blob_id, data) in &stored {
+        let blob = client
+            .read(&blob_id.parse().unwrap(), ConsistencyCheck::Default)
+            .await
+            .unwrap();
+        assert_eq!(blob.as_ref(), data.as_slice());
+    }
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bad_input_gives_one_clear_line_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = devnet(dir.path(), 3600).await;
+    let client = client(&net).await;
+    let address = client.address().unwrap();
+    let balance = client.chain().wal_balance(address).await.unwrap();
+
+    // An unreadable file among readable ones: nothing is stored or paid.
+    let good = dir.path().join("good.bin");
+    std::fs::write(&good, b"fine").unwrap();
+    let (ok, _, stderr) = cli(
+        &net,
+        &["store", good.to_str().unwrap(), "/definitely/missing.bin"],
+    );
+    assert!(!ok);
+    assert!(
+        stderr.starts_with("Error: cannot read /definitely/missing.bin"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert_eq!(client.chain().wal_balance(address).await.unwrap(), balance);
+
+    // A blob ID that does not exist: an error, and no partial output file.
+    let out = dir.path().join("never.bin");
+    let (ok, _, stderr) = cli(
+        &net,
+        &[
+            "read",
+            &BlobId([3; 32]).to_string(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(!ok);
+    assert!(stderr.contains("was not found"), "{stderr}");
+    assert!(!out.exists());
+    assert_eq!(
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| e
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains("partial"))
+            .count(),
+        0
+    );
+
+    // A malformed blob ID and bad epochs are refused before any network call.
+    let (ok, _, stderr) = cli(&net, &["read", "xyz"]);
+    assert!(!ok && stderr.contains("invalid value 'xyz'"), "{stderr}");
+    let (ok, _, stderr) = cli(&net, &["store", good.to_str().unwrap(), "--epochs", "0"]);
+    assert!(
+        !ok && stderr.contains("--epochs must be at least 1"),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = cli(&net, &["store", good.to_str().unwrap(), "--epochs", "1000"]);
+    assert!(
+        !ok && stderr.contains("epochs must be between 1 and"),
+        "{stderr}"
+    );
+    assert_eq!(client.chain().wal_balance(address).await.unwrap(), balance);
+
+    // A file larger than the largest blob is refused with the limit named.
+    let max = EncodingConfig::new(10).unwrap().max_blob_size();
+    let too_big = dir.path().join("big.bin");
+    std::fs::write(&too_big, vec![0u8; max as usize + 1]).unwrap();
+    let (ok, _, stderr) = cli(&net, &["store", too_big.to_str().unwrap()]);
+    assert!(!ok && stderr.contains("largest storable blob"), "{stderr}");
+    net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reads_continue_across_an_epoch_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = devnet(dir.path(), 12).await;
+    let client = client(&net).await;
+    let data = random_bytes(200_000, 5);
+    let options = StoreOptions {
+        epochs: Epochs::Ahead(5),
+        ..StoreOptions::default()
+    };
+    let (result, background) = client.store(data.clone(), &options).await.unwrap();
+    background.finish().await;
+    let blob_id: BlobId = result.blob_id().parse().unwrap();
+    let start = client.chain().committee().await.unwrap().epoch;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut reads = 0;
+    loop {
+        let blob = client
+            .read(&blob_id, ConsistencyCheck::Default)
+            .await
+            .unwrap();
+        assert_eq!(blob.as_ref(), data.as_slice());
+        reads += 1;
+        let epoch = client.chain().committee().await.unwrap().epoch;
+        if epoch > start && reads > 3 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no epoch change within 60 s (still epoch {epoch})"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // After the change, the blob is still stored and certified by the new committee.
+    assert!(matches!(
+        client.blob_status(&blob_id).await.unwrap(),
+        walrus_node_api::BlobStatus::Deletable { .. }
+    ));
+    net.shutdown().await;
+}
