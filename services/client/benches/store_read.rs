@@ -1,0 +1,178 @@
+//! Store and read throughput on a real devnet (7 storage node processes on loopback), side by
+//! side with encode-only and decode-only time of the same blob, and the client's peak memory.
+//!
+//! ```sh
+//! cargo bench -p walrus-client --bench store_read              # 1 MiB and 64 MiB, n = 100
+//! cargo bench -p walrus-client --bench store_read -- 256       # also 256 MiB (n = 1000)
+//! ```
+//!
+//! Store and read run through the `walrus` CLI binary (one process per operation) under
+//! `/usr/bin/time`, so the peak resident memory reported is the client's alone.
+
+#![allow(clippy::unwrap_used)] // a benchmark: failures abort
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use walrus_chain::walrus::FROST_PER_WAL;
+use walrus_client::devnet::{Devnet, DevnetOptions, funded_wallet};
+use walrus_core::{ConsistencyCheck, EncodingConfig, Primary, SliverData};
+
+const BIN: &str = env!("CARGO_BIN_EXE_walrus");
+const MIB: usize = 1 << 20;
+
+fn random_bytes(len: usize) -> Vec<u8> {
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut out = Vec::with_capacity(len);
+    while out.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out.extend_from_slice(&state.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// Runs the CLI under `/usr/bin/time`; (wall time, peak RSS in bytes, stdout).
+fn timed_cli(config: &Path, args: &[&str]) -> (Duration, u64, String) {
+    let start = Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%M"])
+        .arg(BIN)
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .output()
+        .expect("GNU time at /usr/bin/time (Debian package `time`)");
+    let elapsed = start.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "walrus {args:?} failed: {stderr}");
+    let peak_kib: u64 = stderr
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0);
+    (
+        elapsed,
+        peak_kib * 1024,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn mbps(bytes: usize, d: Duration) -> f64 {
+    bytes as f64 / 1e6 / d.as_secs_f64()
+}
+
+async fn run(shards: u16, sizes: &[usize]) {
+    let dir = tempfile::tempdir().unwrap();
+    let options = DevnetOptions {
+        nodes: 7,
+        shards,
+        epoch_duration: Duration::from_secs(3600),
+        chain_port: 0,
+        ..DevnetOptions::new(dir.path(), BIN)
+    };
+    let net = Devnet::start(&options).await.unwrap();
+    funded_wallet(&net.client_config, 500 * FROST_PER_WAL)
+        .await
+        .unwrap();
+    let config = EncodingConfig::new(shards).unwrap();
+    println!(
+        "devnet: 7 node processes, n = {shards}; largest blob {} MiB",
+        config.max_blob_size() >> 20
+    );
+    println!(
+        "{:>8} {:>10} {:>10} {:>9} {:>10} {:>10} {:>9} {:>10} {:>9} {:>9}",
+        "size",
+        "encode s",
+        "store s",
+        "store MB/s",
+        "st/(enc)",
+        "decode s",
+        "read s",
+        "read MB/s",
+        "peak st×",
+        "peak rd×"
+    );
+    for &size in sizes {
+        let data = random_bytes(size);
+        let path = dir.path().join(format!("blob-{size}"));
+        std::fs::write(&path, &data).unwrap();
+
+        let start = Instant::now();
+        let encoded = config.encode_owned(data.clone()).unwrap();
+        let encode = start.elapsed();
+        let primaries: Vec<SliverData<Primary>> = encoded
+            .sliver_pairs
+            .iter()
+            .take(config.n_slivers_for_reconstruction::<Primary>())
+            .map(|p| p.primary.clone())
+            .collect();
+        let start = Instant::now();
+        let decoded = config
+            .decode_and_verify(&encoded.metadata, &primaries, ConsistencyCheck::Default)
+            .unwrap();
+        let decode = start.elapsed();
+        assert_eq!(decoded.len(), size);
+        drop((encoded, primaries, decoded));
+
+        let (store, store_peak, stdout) = timed_cli(
+            &net.client_config,
+            &["--json", "store", path.to_str().unwrap(), "--force"],
+        );
+        let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let blob_id = json[0]["blobStoreResult"]["newlyCreated"]["blobObject"]["blobId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let out = dir.path().join(format!("read-{size}"));
+        let (read, read_peak, _) = timed_cli(
+            &net.client_config,
+            &["read", &blob_id, "--out", out.to_str().unwrap()],
+        );
+        assert_eq!(std::fs::read(&out).unwrap(), data, "read back differs");
+        println!(
+            "{:>6}Mi {:>10.3} {:>10.3} {:>9.1} {:>10.2} {:>10.3} {:>9.3} {:>10.1} {:>9.2} {:>9.2}",
+            size / MIB,
+            encode.as_secs_f64(),
+            store.as_secs_f64(),
+            mbps(size, store),
+            store.as_secs_f64() / encode.as_secs_f64(),
+            decode.as_secs_f64(),
+            read.as_secs_f64(),
+            mbps(size, read),
+            store_peak as f64 / size as f64,
+            read_peak as f64 / size as f64,
+        );
+        println!(
+            "          store target: {:.3} s (2 × encode + 1 s) {}; read target: {:.3} s (2 × decode + 0.5 s) {}",
+            2.0 * encode.as_secs_f64() + 1.0,
+            if store.as_secs_f64() <= 2.0 * encode.as_secs_f64() + 1.0 {
+                "met"
+            } else {
+                "MISSED"
+            },
+            2.0 * decode.as_secs_f64() + 0.5,
+            if read.as_secs_f64() <= 2.0 * decode.as_secs_f64() + 0.5 {
+                "met"
+            } else {
+                "MISSED"
+            },
+        );
+    }
+    net.shutdown().await;
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; our only argument is an optional "256".
+    let with_256 = std::env::args().any(|a| a == "256");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(run(100, &[MIB, 64 * MIB]));
+    if with_256 {
+        // 256 MiB is above the largest RS2 blob for n = 100 (about 142 MiB): use n = 1000,
+        // as Walrus mainnet does.
+        runtime.block_on(run(1000, &[256 * MIB]));
+    }
+}
