@@ -144,12 +144,67 @@ pub struct StoreCost {
     pub write_cost: u64,
 }
 
+/// A step of a store or read, for progress displays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Encoding `bytes` bytes.
+    Encoding {
+        /// The blob size.
+        bytes: u64,
+    },
+    /// Reserving storage and registering the blob.
+    Registering,
+    /// Slivers sent so far (both axes), of `total`.
+    Uploading {
+        /// Sent.
+        done: usize,
+        /// All slivers.
+        total: usize,
+    },
+    /// Aggregating confirmations and certifying.
+    Certifying,
+    /// Fetching the blob's metadata.
+    FetchingMetadata,
+    /// Verified slivers fetched, of `needed`.
+    Fetching {
+        /// Fetched and verified.
+        done: usize,
+        /// Needed to decode.
+        needed: usize,
+    },
+    /// Decoding.
+    Decoding,
+    /// The store or read is complete.
+    Done,
+}
+
+/// A progress callback.
+pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+#[derive(Clone, Default)]
+struct ProgressSink(Option<ProgressFn>);
+
+impl ProgressSink {
+    fn report(&self, step: Progress) {
+        if let Some(f) = &self.0 {
+            f(step);
+        }
+    }
+}
+
+impl std::fmt::Debug for ProgressSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Some(..)" } else { "None" })
+    }
+}
+
 /// The client.
 #[derive(Debug, Clone)]
 pub struct WalrusClient {
     chain: WalrusChain<DevnetClient>,
     http: reqwest::Client,
     limits: ClientLimits,
+    progress: ProgressSink,
 }
 
 /// A node answer or failure, labelled.
@@ -173,7 +228,14 @@ impl WalrusClient {
             chain,
             http,
             limits: config.limits.clone(),
+            progress: ProgressSink::default(),
         }
+    }
+
+    /// Reports the steps of stores and reads to `progress`.
+    pub fn with_progress(mut self, progress: ProgressFn) -> Self {
+        self.progress = ProgressSink(Some(progress));
+        self
     }
 
     /// The typed control-plane handle.
@@ -255,6 +317,7 @@ impl WalrusClient {
         let (committee, config) = self.committee().await?;
         let size = data.len() as u64;
         let cost = self.cost(size, options.epochs).await?;
+        self.progress.report(Progress::Encoding { bytes: size });
         let encoded = {
             tokio::task::spawn_blocking(move || config.encode_owned(data))
                 .await
@@ -271,12 +334,14 @@ impl WalrusClient {
                 .already_certified(&committee, &blob_id, end_epoch, owner, options.deletable)
                 .await?
         {
+            self.progress.report(Progress::Done);
             return Ok((
                 BlobStoreResult::AlreadyCertified(done),
                 BackgroundUploads::default(),
             ));
         }
 
+        self.progress.report(Progress::Registering);
         let (object, operation, paid) = self
             .obtain_registration(&encoded, size, options.deletable, &cost, end_epoch, owner)
             .await?;
@@ -307,6 +372,7 @@ impl WalrusClient {
                 ClientError::Internal(format!("blob object {object} vanished after certification"))
             })?,
         };
+        self.progress.report(Progress::Done);
         Ok((
             BlobStoreResult::NewlyCreated(NewlyCreated {
                 blob_object: BlobObjectView::from(&blob.blob),
@@ -517,6 +583,9 @@ impl WalrusClient {
             node_concurrency: self.limits.node_concurrency,
             deadline: Instant::now() + Duration::from_secs(self.limits.store_deadline_secs),
             persistence,
+            uploaded: std::sync::atomic::AtomicUsize::new(0),
+            total: 2 * usize::from(committee.n_shards),
+            progress: self.progress.clone(),
         });
         let mut uploads = FuturesUnordered::new();
         for (index, member) in committee.members.iter().enumerate() {
@@ -562,6 +631,7 @@ impl WalrusClient {
                 failures.join("; ")
             )));
         }
+        self.progress.report(Progress::Certifying);
         let aggregate = BlsSignature::aggregate(signatures.iter())
             .map_err(|e| ClientError::Internal(format!("aggregating signatures: {e}")))?;
         self.chain
@@ -607,6 +677,7 @@ impl WalrusClient {
         max_size: u64,
     ) -> Result<Bytes, ClientError> {
         let (committee, config) = self.committee().await?;
+        self.progress.report(Progress::FetchingMetadata);
         let metadata = self.verified_metadata(&committee, &config, blob_id).await?;
         let unencoded = metadata.metadata().unencoded_length();
         let max = config.max_blob_size().min(max_size);
@@ -767,7 +838,13 @@ impl WalrusClient {
         let mut failures = Vec::new();
         while let Some(result) = pending.next().await {
             match result {
-                Ok(sliver) => slivers.push(sliver),
+                Ok(sliver) => {
+                    slivers.push(sliver);
+                    self.progress.report(Progress::Fetching {
+                        done: slivers.len(),
+                        needed,
+                    });
+                }
                 Err(e) => {
                     failures.push(e);
                     if let Some((shard, member)) = queue.next() {
@@ -789,12 +866,17 @@ impl WalrusClient {
                 summarize(&failures)
             )));
         }
+        self.progress.report(Progress::Decoding);
         let config = *config;
         let metadata = metadata.clone();
-        tokio::task::spawn_blocking(move || config.decode_and_verify(&metadata, &slivers, check))
-            .await
-            .map_err(|e| ClientError::Internal(format!("decoder task: {e}")))?
-            .map_err(ClientError::from)
+        let decoded = tokio::task::spawn_blocking(move || {
+            config.decode_and_verify(&metadata, &slivers, check)
+        })
+        .await
+        .map_err(|e| ClientError::Internal(format!("decoder task: {e}")))?
+        .map_err(ClientError::from);
+        self.progress.report(Progress::Done);
+        decoded
     }
 
     /// The blob's status as reported by shards that include at least one correct node: the
@@ -894,6 +976,9 @@ struct UploadContext {
     node_concurrency: usize,
     deadline: Instant,
     persistence: BlobPersistence,
+    uploaded: std::sync::atomic::AtomicUsize,
+    total: usize,
+    progress: ProgressSink,
 }
 
 impl UploadContext {
@@ -955,8 +1040,16 @@ impl UploadContext {
         self.retry(&format!("{axis} sliver {}", pair.0), || {
             node.store_sliver_bytes(&blob_id, pair, axis, body.clone())
         })
-        .await
-        .map(|_| ())
+        .await?;
+        let done = self
+            .uploaded
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        self.progress.report(Progress::Uploading {
+            done,
+            total: self.total,
+        });
+        Ok(())
     }
 
     /// Retries transient failures (transport errors, 5xx, 429, the node not having seen the

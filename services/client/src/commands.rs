@@ -48,3 +48,40 @@ impl Context {
         Ok(WalrusClient::new(&config, key))
     }
 }
+
+/// A progress bar on stderr for stores and reads, when stderr is a terminal and the output is
+/// not JSON; `None` otherwise (quiet).
+pub(crate) fn progress_bar(json: bool) -> Option<walrus_client::client::ProgressFn> {
+    use std::io::IsTerminal as _;
+    use std::sync::Arc;
+    use walrus_client::client::Progress;
+    if json || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let style = indicatif::ProgressStyle::with_template("{spinner} {msg} {wide_bar} {pos}/{len}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    Some(Arc::new(move |step: Progress| match step {
+        Progress::Encoding { bytes } => {
+            bar.set_length(0);
+            bar.set_message(format!("encoding {bytes} bytes"));
+        }
+        Progress::Registering => bar.set_message("registering"),
+        Progress::Uploading { done, total } => {
+            bar.set_message("uploading slivers");
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+        Progress::Certifying => bar.set_message("certifying"),
+        Progress::FetchingMetadata => bar.set_message("fetching metadata"),
+        Progress::Fetching { done, needed } => {
+            bar.set_message("fetching slivers");
+            bar.set_length(needed as u64);
+            bar.set_position(done as u64);
+        }
+        Progress::Decoding => bar.set_message("decoding"),
+        Progress::Done => bar.finish_and_clear(),
+    }))
+}

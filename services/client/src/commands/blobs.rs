@@ -105,6 +105,10 @@ pub(crate) async fn store(ctx: &Context, args: &StoreArgs) -> anyhow::Result<()>
             share: args.share,
         };
         let size = data.len();
+        let client = match super::progress_bar(ctx.json) {
+            Some(progress) => client.clone().with_progress(progress),
+            None => client.clone(),
+        };
         let (result, background) = client
             .store(data, &options)
             .await
@@ -177,7 +181,10 @@ pub(crate) struct ReadArgs {
 }
 
 pub(crate) async fn read(ctx: &Context, args: &ReadArgs) -> anyhow::Result<()> {
-    let client = ctx.client(false)?;
+    let mut client = ctx.client(false)?;
+    if let Some(progress) = super::progress_bar(ctx.json) {
+        client = client.with_progress(progress);
+    }
     let check = if args.strict_consistency_check {
         ConsistencyCheck::Strict
     } else {
