@@ -47,6 +47,9 @@ pub struct DevnetLayout {
     pub chain_port: u16,
     /// Each node's port.
     pub node_ports: Vec<u16>,
+    /// The PostgreSQL database the indexer of this devnet writes (created on first use).
+    #[serde(default)]
+    pub database: Option<String>,
 }
 
 /// Options of [`Devnet::start`].
@@ -66,6 +69,9 @@ pub struct DevnetOptions {
     pub binary: PathBuf,
     /// How long to wait for each component to come up.
     pub startup_timeout: Duration,
+    /// A PostgreSQL server URL (its maintenance database): when set, the devnet creates a
+    /// database of its own there and runs the indexer into it (and the GraphQL API over it).
+    pub database_url: Option<String>,
 }
 
 impl DevnetOptions {
@@ -79,6 +85,7 @@ impl DevnetOptions {
             chain_port: 9000,
             binary: binary.into(),
             startup_timeout: Duration::from_secs(60),
+            database_url: None,
         }
     }
 }
@@ -98,6 +105,10 @@ pub struct Devnet {
     timeout: Duration,
     chain: Option<Child>,
     nodes: Vec<Option<Child>>,
+    /// The indexer (and GraphQL) processes, by name.
+    services: Vec<(String, Child)>,
+    /// The URL of the devnet's own database, when it has one.
+    pub database_url: Option<String>,
 }
 
 /// A free loopback port (`preferred` when it is free).
@@ -124,7 +135,28 @@ impl Devnet {
         } else {
             create(options)?
         };
+        let mut layout: DevnetLayout = layout;
+        let database_url = match &options.database_url {
+            Some(server) => {
+                let name = match &layout.database {
+                    Some(name) => name.clone(),
+                    None => {
+                        let mut bytes = [0u8; 6];
+                        getrandom::fill(&mut bytes)
+                            .map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+                        let name = format!("walrus_devnet_{}", hex::encode(bytes));
+                        layout.database = Some(name.clone());
+                        std::fs::write(&layout_path, serde_json::to_string_pretty(&layout)?)?;
+                        name
+                    }
+                };
+                Some(create_database(server, &name).await?)
+            }
+            None => None,
+        };
         let mut devnet = Self {
+            services: Vec::new(),
+            database_url,
             dir: dir.clone(),
             chain_url: format!("http://127.0.0.1:{}", layout.chain_port),
             client_config: dir.join("client.toml"),
@@ -142,7 +174,28 @@ impl Devnet {
         if !devnet.client_config.exists() {
             ClientConfig::new(devnet.chain_url.clone()).save(&devnet.client_config)?;
         }
+        if let Some(url) = devnet.database_url.clone() {
+            devnet.start_indexer(&url)?;
+        }
         Ok(devnet)
+    }
+
+    /// Runs `walrus indexer` into `database_url` (it applies the migrations itself).
+    fn start_indexer(&mut self, database_url: &str) -> anyhow::Result<()> {
+        let metrics = free_port(0)?;
+        let child = Command::new(&self.binary)
+            .args(["indexer", "--database-url", database_url, "--chain-url"])
+            .arg(&self.chain_url)
+            .arg("--metrics-address")
+            .arg(format!("127.0.0.1:{metrics}"))
+            .stdin(Stdio::null())
+            .stdout(self.log_file("indexer")?)
+            .stderr(self.log_file("indexer")?)
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting the indexer")?;
+        self.services.push(("the indexer".to_owned(), child));
+        Ok(())
     }
 
     fn log_file(&self, name: &str) -> anyhow::Result<std::fs::File> {
@@ -263,11 +316,18 @@ impl Devnet {
                 gone.push(format!("node {i}"));
             }
         }
+        for (name, child) in &mut self.services {
+            if !matches!(child.try_wait(), Ok(None)) {
+                gone.push(name.clone());
+            }
+        }
         gone
     }
 
     /// Stops every node, then the ledger.
     pub async fn shutdown(mut self) {
+        let services: Vec<Child> = self.services.drain(..).map(|(_, c)| c).collect();
+        futures_util::future::join_all(services.into_iter().map(stop)).await;
         let nodes: Vec<Child> = self.nodes.iter_mut().filter_map(Option::take).collect();
         futures_util::future::join_all(nodes.into_iter().map(stop)).await;
         if let Some(chain) = self.chain.take() {
@@ -366,6 +426,7 @@ fn create(options: &DevnetOptions) -> anyhow::Result<DevnetLayout> {
         epoch_duration_ms: genesis.epoch_duration_ms,
         chain_port,
         node_ports,
+        database: None,
     };
     std::fs::write(
         dir.join("devnet.json"),
@@ -390,4 +451,40 @@ pub async fn funded_wallet(
         balance = client.chain().wal_balance(address).await?;
     }
     Ok((key, balance))
+}
+
+/// Creates database `name` on the server of `server_url` unless it exists; its URL.
+async fn create_database(server_url: &str, name: &str) -> anyhow::Result<String> {
+    use sqlx::Connection as _;
+    let mut connection = sqlx::PgConnection::connect(server_url)
+        .await
+        .with_context(|| format!("connecting to PostgreSQL at {server_url}"))?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&mut connection)
+            .await?;
+    if !exists {
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            bail!("refusing the database name {name:?}");
+        }
+        // Checked above: only [a-z0-9_], so the quoted identifier cannot be escaped.
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut connection)
+            .await
+            .with_context(|| format!("creating database {name}"))?;
+    }
+    connection.close().await.ok();
+    let (without_query, query) = match server_url.split_once('?') {
+        Some((u, q)) => (u, format!("?{q}")),
+        None => (server_url, String::new()),
+    };
+    let (base, _) = without_query
+        .rsplit_once('/')
+        .filter(|(b, _)| b.contains("://") && !b.ends_with('/'))
+        .with_context(|| format!("{server_url} is not a postgres://host/database URL"))?;
+    Ok(format!("{base}/{name}{query}"))
 }

@@ -390,3 +390,58 @@ async fn reads_continue_across_an_epoch_change() {
     ));
     net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_devnet_indexes_what_is_stored_into_its_own_database() {
+    use sqlx::Connection as _;
+    let server = std::env::var("DATABASE_URL")
+        .expect("DATABASE_URL (scripts/test.sh sets it from scripts/pg.sh)");
+    let dir = tempfile::tempdir().unwrap();
+    let options = DevnetOptions {
+        nodes: 4,
+        shards: 10,
+        epoch_duration: Duration::from_secs(3600),
+        chain_port: 0,
+        database_url: Some(server.clone()),
+        ..DevnetOptions::new(dir.path(), BIN)
+    };
+    let net = Devnet::start(&options).await.unwrap();
+    let database = net.database_url.clone().unwrap();
+    assert_ne!(database, server, "the devnet gets a database of its own");
+    let client = client(&net).await;
+    let (result, _) = client
+        .store(random_bytes(3_000, 11), &StoreOptions::default())
+        .await
+        .unwrap();
+    let blob_id: BlobId = result.blob_id().parse().unwrap();
+
+    let mut db = sqlx::PgConnection::connect(&database).await.unwrap();
+    let mut certified = None;
+    for _ in 0..200 {
+        certified = sqlx::query_scalar::<_, Option<i32>>(
+            "SELECT certified_epoch FROM blobs WHERE blob_id = $1",
+        )
+        .bind(blob_id.0.as_slice())
+        .fetch_optional(&mut db)
+        .await
+        .unwrap_or(None)
+        .flatten();
+        if certified.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(certified, Some(1), "the indexer recorded the certification");
+    db.close().await.unwrap();
+    net.shutdown().await;
+
+    // Clean up the devnet's database.
+    let name = database.rsplit('/').next().unwrap().to_owned();
+    let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+}

@@ -37,6 +37,11 @@ pub(crate) struct DevnetArgs {
     /// Where the publisher/aggregator listens.
     #[arg(long, default_value = "127.0.0.1:31415")]
     daemon_address: SocketAddr,
+    /// A PostgreSQL server (URL of its maintenance database, e.g.
+    /// postgres://postgres@127.0.0.1:5432/postgres): the devnet creates its own database there
+    /// and runs the indexer into it. `scripts/devnet.sh` finds or starts one for you.
+    #[arg(long)]
+    database_url: Option<String>,
 }
 
 pub(crate) fn run(ctx: &Context, args: &DevnetArgs) -> anyhow::Result<()> {
@@ -63,6 +68,7 @@ async fn run_async(ctx: &Context, args: &DevnetArgs) -> anyhow::Result<()> {
         shards: args.shards,
         epoch_duration: Duration::from_secs(args.epoch_duration_secs),
         chain_port: args.chain_port,
+        database_url: args.database_url.clone(),
         ..DevnetOptions::new(&dir, binary)
     };
     if !ctx.json {
@@ -117,6 +123,7 @@ async fn run_async(ctx: &Context, args: &DevnetArgs) -> anyhow::Result<()> {
             "{}",
             json!({"dir": dir, "chainUrl": devnet.chain_url, "nodes": nodes,
                    "daemonUrl": daemon_url, "clientConfig": devnet.client_config,
+                   "databaseUrl": devnet.database_url,
                    "address": wallet::address(&key).to_string(), "balance": balance,
                    "epoch": committee.epoch})
         );
@@ -137,6 +144,10 @@ async fn run_async(ctx: &Context, args: &DevnetArgs) -> anyhow::Result<()> {
             wallet::address(&key),
             balance / FROST_PER_WAL
         );
+        match &devnet.database_url {
+            Some(url) => println!("  indexer database:     {url}"),
+            None => println!("  indexer:              not started (no --database-url)"),
+        }
         println!("  logs:                 {}", dir.join("logs").display());
         println!();
         println!("Try it from another terminal:");
