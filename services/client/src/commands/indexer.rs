@@ -57,32 +57,9 @@ pub(crate) fn run(args: &IndexerArgs) -> anyhow::Result<()> {
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
-        let shutdown = interrupted()?;
+        let shutdown = crate::signals::interrupted()?;
         walrus_indexer::run(config, &args.chain_url, shutdown)
             .await
             .context("indexer")
-    })
-}
-
-/// A future that resolves on SIGINT or SIGTERM (installed before the indexer starts).
-#[cfg(unix)]
-fn interrupted() -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
-    let mut terminate =
-        signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    Ok(async move {
-        tokio::select! {
-            _ = interrupt.recv() => {}
-            _ = terminate.recv() => {}
-        }
-    })
-}
-
-/// A future that resolves on Ctrl-C.
-#[cfg(not(unix))]
-fn interrupted() -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
-    Ok(async {
-        let _ = tokio::signal::ctrl_c().await;
     })
 }
