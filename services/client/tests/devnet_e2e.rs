@@ -445,3 +445,107 @@ async fn the_devnet_indexes_what_is_stored_into_its_own_database() {
     .await
     .unwrap();
 }
+
+/// Starts `walrus --json devnet` and returns the child and its JSON line.
+fn spawn_devnet_command(dir: &Path) -> (std::process::Child, serde_json::Value) {
+    use std::io::BufRead as _;
+    let mut child = Command::new(BIN)
+        .args(["--json", "devnet", "--dir"])
+        .arg(dir)
+        .args([
+            "--nodes",
+            "4",
+            "--shards",
+            "10",
+            "--chain-port",
+            "0",
+            "--daemon-address",
+            "127.0.0.1:0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("devnet printed {line:?}: {e}"));
+    (child, json)
+}
+
+fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    child.wait().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_devnet_command_serves_stops_cleanly_and_resumes_from_its_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("net");
+    let (mut child, info) = spawn_devnet_command(&state);
+    let daemon = info["daemonUrl"].as_str().unwrap().to_owned();
+    let nodes: Vec<String> = info["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(nodes.len(), 4);
+    assert!(info["balance"].as_u64().unwrap() >= 100 * FROST_PER_WAL);
+
+    // Through the publisher, then the CLI with the written configuration.
+    let http = reqwest::Client::new();
+    let data = random_bytes(20_000, 21);
+    let body = http
+        .put(format!("{daemon}/v1/blobs?epochs=3&permanent=true"))
+        .body(data.clone())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let put: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let blob_id = put["newlyCreated"]["blobObject"]["blobId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{put}"))
+        .to_owned();
+    let config = info["clientConfig"].as_str().unwrap().to_owned();
+    let out = dir.path().join("copy.bin");
+    let status = Command::new(BIN)
+        .args(["--config", &config, "read", &blob_id, "--out"])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(std::fs::read(&out).unwrap(), data);
+
+    // SIGTERM stops everything cleanly: exit status 0 and every node port closed.
+    assert!(terminate(&mut child).success());
+    for node in &nodes {
+        assert!(
+            std::net::TcpStream::connect(node).is_err(),
+            "node {node} still listens after the devnet stopped"
+        );
+    }
+
+    // The same directory starts the same network again, with the blob still there.
+    let (mut child, again) = spawn_devnet_command(&state);
+    assert_eq!(again["nodes"], info["nodes"]);
+    assert_eq!(again["chainUrl"], info["chainUrl"]);
+    let daemon = again["daemonUrl"].as_str().unwrap();
+    let read = http
+        .get(format!("{daemon}/v1/blobs/{blob_id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    assert_eq!(read.bytes().await.unwrap().as_ref(), data.as_slice());
+    assert!(terminate(&mut child).success());
+}
