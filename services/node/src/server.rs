@@ -1018,7 +1018,7 @@ async fn limit_per_client(
             })
             .clone()
     };
-    let Ok(_permit) = semaphore.try_acquire_owned() else {
+    let Ok(_permit) = semaphore.clone().try_acquire_owned() else {
         Metrics::inc(&state.metrics.requests_throttled, 1);
         Metrics::inc(&state.metrics.request_errors, 1);
         return ApiError::new(
@@ -1036,6 +1036,17 @@ async fn limit_per_client(
     let response = next.run(request).await;
     if response.status().is_client_error() || response.status().is_server_error() {
         Metrics::inc(&state.metrics.request_errors, 1);
+    }
+    drop(_permit);
+    // Forget idle clients, so the map holds only clients with requests in flight. Clones are
+    // made under the lock, so two references (the map's and ours) mean no other request of this
+    // client is running.
+    let mut map = state
+        .in_flight
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if Arc::strong_count(&semaphore) == 2 {
+        map.remove(&peer.ip());
     }
     response
 }

@@ -126,6 +126,14 @@ pub fn derived_body_limit(encoding: &EncodingConfig) -> usize {
 }
 
 impl NodeState {
+    /// Clients (IP addresses) with requests in flight: the per-client limit tracks only those.
+    pub fn clients_in_flight(&self) -> usize {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
     /// The current epoch and owned shards.
     pub fn committee(&self) -> CommitteeState {
         read(&self.committee).clone()

@@ -638,6 +638,8 @@ async fn oversized_bodies_are_refused_before_reading_them() {
         (Some(413), Some("BODY_TOO_LARGE")),
         "{err}"
     );
+    // The per-client limit keeps no entry for a client without requests in flight.
+    assert_eq!(node.state.clients_in_flight(), 0);
     node.shutdown().await;
 }
 
