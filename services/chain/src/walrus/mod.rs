@@ -11,7 +11,10 @@
 //! BCS (dynamic fields excluded, as on Sui). The devnet publishes the packages at fixed
 //! addresses: `wal` at [`WAL_PACKAGE`] (`0x…a1`) and `walrus` at [`WALRUS_PACKAGE`] (`0x…b1`);
 //! type names and event types use them (decode events by module and name, which does not
-//! depend on the address).
+//! depend on the address). State that Move keeps in dynamic fields (the System and Staking
+//! states, blob attributes, pools' exchange-rate entries) lives inside the devnet's values and is
+//! reported in the stream as Sui reports it: `0x2::dynamic_field::Field<K, V>` object changes
+//! owned by the parent, with Sui's derived field ids (`LedgerObject::dynamic_fields`).
 //!
 //! Genesis creates, in this order: the shared `System` (Move `system::create_empty`), the
 //! shared `ProtectedTreasury`, the shared devnet [`Faucet`] holding the whole WAL supply, then
