@@ -248,7 +248,26 @@ fn main() {
         };
         let mut backfill = config.clone();
         backfill.stop_at = Some(head);
-        let indexer = Indexer::new(devnet.ledger().clone(), backfill);
+        // Where the commit time goes: the hook runs before each statement of a commit, so the
+        // time between two calls is the statement in between (see `store::commit`).
+        let stage_micros: Arc<Vec<AtomicU64>> = Arc::new((0..13).map(|_| AtomicU64::new(0)).collect());
+        let hook: walrus_indexer::CommitHook = {
+            let stage_micros = stage_micros.clone();
+            let last = Mutex::new(Instant::now());
+            Arc::new(move |p: walrus_indexer::CommitPoint| {
+                let now = Instant::now();
+                let mut last = last.lock().unwrap();
+                if p.statement > 0 {
+                    stage_micros[p.statement].fetch_add(
+                        now.duration_since(*last).as_micros() as u64,
+                        Ordering::Relaxed,
+                    );
+                }
+                *last = now;
+                walrus_indexer::FaultAction::Continue
+            })
+        };
+        let indexer = Indexer::new(devnet.ledger().clone(), backfill).with_commit_hook(hook);
         let metrics = indexer.metrics();
         let started = Instant::now();
         let reporter = {
@@ -282,6 +301,17 @@ fn main() {
             metrics.build_micros.get() as f64 / 1e6,
             metrics.commit_micros.get() as f64 / 1e6
         );
+        let stages = [
+            "", "watermark", "transactions", "events", "failures", "blobs", "blob_status",
+            "storage", "positions", "caps", "pools", "epochs", "epoch sweep",
+        ];
+        let breakdown: Vec<String> = stages
+            .iter()
+            .zip(stage_micros.iter())
+            .skip(1)
+            .map(|(name, us)| format!("{name} {:.1}", us.load(Ordering::Relaxed) as f64 / 1e6))
+            .collect();
+        println!("backfill: commit statements (s): {}", breakdown.join(", "));
         println!(
             "backfill: lag at the end {} transactions ({:.3} s)",
             metrics.lag_transactions(),

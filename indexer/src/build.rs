@@ -744,15 +744,17 @@ impl Builder {
         let mut positions_changed = Vec::new();
         // Objects first, then the System and staking states, then the other dynamic fields
         // (whose parents, and the epoch duration APY needs, may come with the same
-        // transaction), then events. The order within each group is the record's.
+        // transaction), then events. Exchange-rate entries go by epoch (a rate's APY compares
+        // it with the pool's previous rate; the stream orders fields by object id). Otherwise
+        // the order within each group is the record's.
         let rank = |ch: &DecodedChange| match &ch.value {
             ObjectValue::SystemInner(..)
             | ObjectValue::StakingInner(..)
-            | ObjectValue::Removed(ObjectKind::SystemInner | ObjectKind::StakingInner) => 1,
+            | ObjectValue::Removed(ObjectKind::SystemInner | ObjectKind::StakingInner) => (1, 0),
+            ObjectValue::ExchangeRate { epoch, .. } => (2, *epoch),
             ObjectValue::BlobAttributes(_)
-            | ObjectValue::ExchangeRate { .. }
-            | ObjectValue::Removed(ObjectKind::BlobAttributes | ObjectKind::ExchangeRate) => 2,
-            _ => 0,
+            | ObjectValue::Removed(ObjectKind::BlobAttributes | ObjectKind::ExchangeRate) => (2, 0),
+            _ => (0, 0),
         };
         let mut ordered: Vec<&DecodedChange> = tx.changes.iter().collect();
         ordered.sort_by_key(|ch| rank(ch));

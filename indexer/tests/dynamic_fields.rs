@@ -23,7 +23,6 @@ fn bytes(id: &ObjectId) -> Vec<u8> {
 }
 
 #[sqlx::test(migrator = "walrus_indexer::store::MIGRATOR")]
-#[ignore = "needs the devnet to report dynamic fields as object changes (see the indexer's README section)"]
 async fn dynamic_fields_feed_attributes_epochs_committees_rates_and_values(
     _p: PgPoolOptions,
     options: PgConnectOptions,

@@ -1106,3 +1106,68 @@ fn coins_split_merge_transfer() {
         walrus_chain::walrus::errors::faucet::EInvalidAmount,
     );
 }
+
+/// Attributes are reported as Sui reports a dynamic field: a `Field<vector<u8>, Metadata>`
+/// object owned by the blob, at the id Sui derives from the blob id and the key, created,
+/// mutated, then deleted with the blob.
+#[test]
+fn attributes_are_reported_as_a_dynamic_field() {
+    use walrus_chain::types::{ChangeKind, Owner};
+    let world = World::test_system(3);
+    let a = alice();
+    let b = world.register_blob(&a, 2, false);
+    let field_id = b.derive_dynamic_child_id(
+        &sui_sdk_types::TypeTag::Vector(Box::new(sui_sdk_types::TypeTag::U8)),
+        &bcs::to_bytes(&b"metadata".to_vec()).unwrap(),
+    );
+    let field_type = format!(
+        "0x2::dynamic_field::Field<vector<u8>, {}::metadata::Metadata>",
+        walrus_chain::walrus::WALRUS_PACKAGE
+    );
+    let set = |value: &str| {
+        world.call(
+            &a,
+            Call::System(SystemCall::InsertOrUpdateMetadataPair {
+                blob: b,
+                key: "k".into(),
+                value: value.into(),
+            }),
+        )
+    };
+    let field = |record: &walrus_chain::types::TransactionRecord| {
+        record
+            .object_changes
+            .iter()
+            .find(|c| c.object_id == field_id)
+            .cloned()
+    };
+    let expected_contents = |value: &str| {
+        let mut bytes = field_id.into_inner().to_vec();
+        bytes.extend(bcs::to_bytes(&b"metadata".to_vec()).unwrap());
+        bytes.extend(
+            bcs::to_bytes(&walrus_core::contracts::Metadata {
+                metadata: vec![MetadataEntry {
+                    key: "k".into(),
+                    value: value.into(),
+                }],
+            })
+            .unwrap(),
+        );
+        bytes
+    };
+
+    let created = field(&set("v1")).unwrap();
+    assert_eq!(created.kind, ChangeKind::Created);
+    assert_eq!(created.object_type, field_type);
+    assert_eq!(created.owner, Some(Owner::Object(b)));
+    assert_eq!(created.contents, Some(expected_contents("v1")));
+    let mutated = field(&set("v2")).unwrap();
+    assert_eq!(mutated.kind, ChangeKind::Mutated);
+    assert_eq!(mutated.contents, Some(expected_contents("v2")));
+    // Written back unchanged: not reported.
+    assert_eq!(field(&set("v2")), None);
+    let burned = world.call(&a, Call::System(SystemCall::BurnBlob { blob: b }));
+    let deleted = field(&burned).unwrap();
+    assert_eq!(deleted.kind, ChangeKind::Deleted);
+    assert_eq!(deleted.contents, None);
+}

@@ -21,6 +21,50 @@ pub trait LedgerObject:
     fn type_name(&self) -> String;
     /// The bytes Move's `bcs::to_bytes` gives for this object.
     fn move_bcs(&self) -> Vec<u8>;
+    /// The dynamic fields the Move object would have (state Move keeps in dynamic fields and
+    /// the devnet keeps inside the value). None by default.
+    fn dynamic_fields(&self) -> Vec<DynamicField> {
+        Vec::new()
+    }
+}
+
+/// A dynamic field as Sui reports it in a transaction's effects: an object of type
+/// `0x2::dynamic_field::Field<K, V>` owned by its parent object, whose id is derived from the
+/// parent's id and the key (Sui's `derive_dynamic_field_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DynamicField {
+    /// The field object's id.
+    pub id: ObjectId,
+    /// The object (UID) the field hangs off: the owner of the field object.
+    pub parent: ObjectId,
+    /// `0x2::dynamic_field::Field<K, V>` with the key and value types.
+    pub object_type: String,
+    /// BCS of `Field<K, V> { id, name, value }`.
+    pub contents: Vec<u8>,
+}
+
+impl DynamicField {
+    /// The field `parent -> (key, value)`: `key_type` is the key's Move type (for the id and
+    /// the type name), `key_bcs` and `value_bcs` their BCS, `value_type` the value's Move type.
+    pub fn new(
+        parent: ObjectId,
+        key_type: &sui_sdk_types::TypeTag,
+        key_bcs: &[u8],
+        value_type: &str,
+        value_bcs: &[u8],
+    ) -> Self {
+        let id = parent.derive_dynamic_child_id(key_type, key_bcs);
+        let mut contents = Vec::with_capacity(32 + key_bcs.len() + value_bcs.len());
+        contents.extend_from_slice(id.as_bytes());
+        contents.extend_from_slice(key_bcs);
+        contents.extend_from_slice(value_bcs);
+        Self {
+            id,
+            parent,
+            object_type: format!("0x2::dynamic_field::Field<{key_type}, {value_type}>"),
+            contents,
+        }
+    }
 }
 
 /// An object as stored.
@@ -87,11 +131,22 @@ impl<V: LedgerObject> ObjectStore<V> {
         self.objects.is_empty()
     }
 
-    /// Applies a successful call's writes and returns the object changes, in id order.
+    /// Applies a successful call's writes and returns the object changes: the written objects
+    /// in id order, then their dynamic fields that were created, changed or removed (compared
+    /// over the whole transaction, so a field whose parent moves into a wrapper unchanged is not
+    /// reported), in field id order, owned by their parent (`Owner::Object`). A field's version
+    /// is the version its holder has after the transaction.
     pub fn apply(&mut self, writes: BTreeMap<ObjectId, Write<V>>) -> Vec<ObjectChange> {
         let mut changes = Vec::with_capacity(writes.len());
+        let mut fields_before: BTreeMap<ObjectId, (DynamicField, u64)> = BTreeMap::new();
+        let mut fields_after: BTreeMap<ObjectId, (DynamicField, u64)> = BTreeMap::new();
         for (id, write) in writes {
             let previous = self.objects.remove(&id);
+            if let Some(prev) = &previous {
+                for f in prev.value.dynamic_fields() {
+                    fields_before.insert(f.id, (f, prev.version + 1));
+                }
+            }
             if let Some(prev) = &previous
                 && let Owner::Address(a) = prev.owner
             {
@@ -117,6 +172,9 @@ impl<V: LedgerObject> ObjectStore<V> {
                     if let Owner::Address(a) = owner {
                         self.by_owner.insert((a, id));
                     }
+                    for f in value.dynamic_fields() {
+                        fields_after.insert(f.id, (f, version));
+                    }
                     self.objects.insert(
                         id,
                         StoredObject {
@@ -140,6 +198,41 @@ impl<V: LedgerObject> ObjectStore<V> {
                 }
             }
         }
+        let mut field_changes = BTreeMap::new();
+        for (id, (before, version)) in &fields_before {
+            if !fields_after.contains_key(id) {
+                field_changes.insert(
+                    *id,
+                    ObjectChange {
+                        kind: ChangeKind::Deleted,
+                        object_id: *id,
+                        object_type: before.object_type.clone(),
+                        version: *version,
+                        owner: None,
+                        contents: None,
+                    },
+                );
+            }
+        }
+        for (id, (after, version)) in fields_after {
+            let kind = match fields_before.get(&id) {
+                Some((before, _)) if before.contents == after.contents => continue,
+                Some(_) => ChangeKind::Mutated,
+                None => ChangeKind::Created,
+            };
+            field_changes.insert(
+                id,
+                ObjectChange {
+                    kind,
+                    object_id: id,
+                    object_type: after.object_type,
+                    version,
+                    owner: Some(Owner::Object(after.parent)),
+                    contents: Some(after.contents),
+                },
+            );
+        }
+        changes.extend(field_changes.into_values());
         changes
     }
 }

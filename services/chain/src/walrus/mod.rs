@@ -11,7 +11,10 @@
 //! BCS (dynamic fields excluded, as on Sui). The devnet publishes the packages at fixed
 //! addresses: `wal` at [`WAL_PACKAGE`] (`0x…a1`) and `walrus` at [`WALRUS_PACKAGE`] (`0x…b1`);
 //! type names and event types use them (decode events by module and name, which does not
-//! depend on the address).
+//! depend on the address). State that Move keeps in dynamic fields (the System and Staking
+//! states, blob attributes, pools' exchange-rate entries) lives inside the devnet's values and is
+//! reported in the stream as Sui reports it: `0x2::dynamic_field::Field<K, V>` object changes
+//! owned by the parent, with Sui's derived field ids (`LedgerObject::dynamic_fields`).
 //!
 //! Genesis creates, in this order: the shared `System` (Move `system::create_empty`), the
 //! shared `ProtectedTreasury`, the shared devnet [`Faucet`] holding the whole WAL supply, then
@@ -49,7 +52,7 @@ use sui_sdk_types::Address;
 use walrus_core::contracts;
 
 use crate::devnet::ledger::Machine;
-use crate::devnet::objects::{LedgerObject, ObjectStore, TxView};
+use crate::devnet::objects::{DynamicField, LedgerObject, ObjectStore, TxView};
 use crate::types::{ExecutionFailure, ObjectId, Owner};
 
 pub use coin::CoinCall;
@@ -267,7 +270,62 @@ impl LedgerObject for WalrusObject {
             Self::Staking(s) => s.move_bcs(),
         }
     }
+
+    /// The Move dynamic fields: the System's and Staking's state (`version -> *InnerV1`), a
+    /// blob's attributes (`b"metadata" -> Metadata`, also while wrapped in a SharedBlob) and a
+    /// pool's exchange rates (entries `epoch -> PoolExchangeRate` of its `Table`).
+    fn dynamic_fields(&self) -> Vec<DynamicField> {
+        use sui_sdk_types::TypeTag;
+        let blob_attributes = |b: &BlobObject| {
+            b.metadata.as_ref().map(|m| {
+                DynamicField::new(
+                    to_object_id(b.blob.id),
+                    &TypeTag::Vector(Box::new(TypeTag::U8)),
+                    &bcs_of(&METADATA_FIELD_KEY.to_vec()),
+                    &walrus_type("metadata", "Metadata"),
+                    &bcs_of(m),
+                )
+            })
+        };
+        match self {
+            Self::System(s) => vec![DynamicField::new(
+                to_object_id(s.system.id),
+                &TypeTag::U64,
+                &bcs_of(&s.system.version),
+                &walrus_type("system_state_inner", "SystemStateInnerV1"),
+                &bcs_of(&s.inner),
+            )],
+            Self::Blob(b) => blob_attributes(b).into_iter().collect(),
+            Self::SharedBlob(s) => blob_attributes(&s.blob).into_iter().collect(),
+            Self::Staking(staking::StakingObject::Staking(s)) => vec![DynamicField::new(
+                s.id,
+                &TypeTag::U64,
+                &bcs_of(&s.version),
+                &walrus_type("staking_inner", "StakingInnerV1"),
+                &s.inner_move_bcs(),
+            )],
+            Self::Staking(staking::StakingObject::Pool(p)) => {
+                let value_type = walrus_type("exchange_rate", "PoolExchangeRate");
+                staking::rates_to_move(p)
+                    .iter()
+                    .map(|(epoch, rate)| {
+                        DynamicField::new(
+                            p.exchange_rates_id,
+                            &TypeTag::U32,
+                            &bcs_of(epoch),
+                            &value_type,
+                            &bcs_of(rate),
+                        )
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
+        }
+    }
 }
+
+/// The key of a blob's attributes field (Move `blob::METADATA_DF`).
+pub const METADATA_FIELD_KEY: &[u8] = b"metadata";
 
 /// One operation of a transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
