@@ -1023,11 +1023,14 @@ impl UploadContext {
         axis: Axis,
     ) -> Result<(), String> {
         let slivers = &self.encoded.sliver_pairs[pair.as_usize()];
-        let body = match axis {
-            Axis::Primary => walrus_core::Bcs::to_bcs(&slivers.primary),
-            Axis::Secondary => walrus_core::Bcs::to_bcs(&slivers.secondary),
-        }
-        .map_err(|e| e.to_string())?;
+        // One BCS copy per sliver in flight; retries share it (`Bytes` clones are references).
+        let body = Bytes::from(
+            match axis {
+                Axis::Primary => walrus_core::Bcs::to_bcs(&slivers.primary),
+                Axis::Secondary => walrus_core::Bcs::to_bcs(&slivers.secondary),
+            }
+            .map_err(|e| e.to_string())?,
+        );
         let kib = u32::try_from(body.len().div_ceil(1024))
             .unwrap_or(u32::MAX)
             .clamp(1, self.budget_kib);

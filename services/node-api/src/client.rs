@@ -160,7 +160,11 @@ impl NodeClient {
         Ok(self.send(self.http.get(&url), &url).await?.1)
     }
 
-    async fn put_bytes(&self, path: &str, body: Vec<u8>) -> Result<u16, NodeApiError> {
+    async fn put_bytes(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Result<u16, NodeApiError> {
         let mut url = self.url(path);
         if self.pending_uploads {
             url.push_str("?pending=true");
@@ -209,7 +213,7 @@ impl NodeClient {
         blob_id: &BlobId,
         pair: SliverPairIndex,
         axis: Axis,
-        bcs_body: Vec<u8>,
+        bcs_body: impl Into<reqwest::Body>,
     ) -> Result<u16, NodeApiError> {
         self.put_bytes(&routes::sliver(blob_id, pair, axis), bcs_body)
             .await
