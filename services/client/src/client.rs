@@ -1023,6 +1023,20 @@ impl UploadContext {
         axis: Axis,
     ) -> Result<(), String> {
         let slivers = &self.encoded.sliver_pairs[pair.as_usize()];
+        let data_len = match axis {
+            Axis::Primary => slivers.primary.data().len(),
+            Axis::Secondary => slivers.secondary.data().len(),
+        };
+        // Take the budget before building the body, so at most the budget's worth of bodies
+        // exists at any time (the BCS framing adds a few bytes to the data).
+        let kib = u32::try_from((data_len + 64).div_ceil(1024))
+            .unwrap_or(u32::MAX)
+            .clamp(1, self.budget_kib);
+        let _permit = self
+            .budget
+            .acquire_many(kib)
+            .await
+            .map_err(|e| e.to_string())?;
         // One BCS copy per sliver in flight; retries share it (`Bytes` clones are references).
         let body = Bytes::from(
             match axis {
@@ -1031,14 +1045,6 @@ impl UploadContext {
             }
             .map_err(|e| e.to_string())?,
         );
-        let kib = u32::try_from(body.len().div_ceil(1024))
-            .unwrap_or(u32::MAX)
-            .clamp(1, self.budget_kib);
-        let _permit = self
-            .budget
-            .acquire_many(kib)
-            .await
-            .map_err(|e| e.to_string())?;
         let blob_id = *self.encoded.blob_id();
         self.retry(&format!("{axis} sliver {}", pair.0), || {
             node.store_sliver_bytes(&blob_id, pair, axis, body.clone())

@@ -96,22 +96,22 @@ pub fn router(client: WalrusClient, mode: Mode, limits: DaemonLimits) -> Router 
         writes: Semaphore::new(limits.max_concurrent_writes.max(1)),
         limits,
     });
-    let mut blobs = get(unsupported_method);
-    if mode.reads() {
-        blobs = get(read_blob);
-    }
     let mut router = Router::new()
         .route("/status", get(|| async { "OK" }))
         .route("/v1/api", get(openapi));
-    if mode.reads() {
-        router = router
-            .route("/v1/blobs/{blob_id}", blobs)
+    router = if mode.reads() {
+        router
+            .route("/v1/blobs/{blob_id}", get(read_blob))
             .route("/v1/blobs/{blob_id}/byte-range", get(byte_range))
-            .route("/v1/blobs/by-object-id/{object_id}", get(read_by_object));
-    }
-    if mode.writes() {
-        router = router.route("/v1/blobs", axum::routing::put(store_blob));
-    }
+            .route("/v1/blobs/by-object-id/{object_id}", get(read_by_object))
+    } else {
+        router.route("/v1/blobs/{*rest}", get(reads_disabled))
+    };
+    router = if mode.writes() {
+        router.route("/v1/blobs", axum::routing::put(store_blob))
+    } else {
+        router.route("/v1/blobs", axum::routing::put(writes_disabled))
+    };
     let max_body = state.limits.max_body_bytes;
     router
         .layer(DefaultBodyLimit::max(max_body))
@@ -173,6 +173,7 @@ impl IntoResponse for DaemonError {
             StatusCode::PAYLOAD_TOO_LARGE => "INVALID_ARGUMENT",
             StatusCode::RANGE_NOT_SATISFIABLE => "OUT_OF_RANGE",
             StatusCode::SERVICE_UNAVAILABLE => "UNAVAILABLE",
+            StatusCode::METHOD_NOT_ALLOWED => "UNIMPLEMENTED",
             StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS => "FAILED_PRECONDITION",
             _ => "INTERNAL",
         };
@@ -235,11 +236,19 @@ async fn refuse_announced_oversize(
     }
 }
 
-async fn unsupported_method() -> DaemonError {
+async fn reads_disabled() -> DaemonError {
     DaemonError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "METHOD_NOT_ALLOWED",
-        "this daemon does not serve that method here",
+        "READS_DISABLED",
+        "this daemon runs as a publisher only; read blobs from an aggregator",
+    )
+}
+
+async fn writes_disabled() -> DaemonError {
+    DaemonError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "WRITES_DISABLED",
+        "this daemon runs as an aggregator only; store blobs through a publisher",
     )
 }
 

@@ -17,11 +17,17 @@ use walrus_node_api::NodeClient;
 const BIN: &str = env!("CARGO_BIN_EXE_walrus");
 
 async fn devnet(dir: &Path, epoch_secs: u64) -> Devnet {
+    devnet_with_database(dir, epoch_secs, None).await
+}
+
+/// Four nodes, ten shards, the ledger on a free port; the indexer when given a server URL.
+async fn devnet_with_database(dir: &Path, epoch_secs: u64, database: Option<String>) -> Devnet {
     let options = DevnetOptions {
         nodes: 4,
         shards: 10,
         epoch_duration: Duration::from_secs(epoch_secs),
         chain_port: 0,
+        database_url: database,
         ..DevnetOptions::new(dir, BIN)
     };
     Devnet::start(&options).await.unwrap()
@@ -397,15 +403,7 @@ async fn the_devnet_indexes_what_is_stored_into_its_own_database() {
     let server = std::env::var("DATABASE_URL")
         .expect("DATABASE_URL (scripts/test.sh sets it from scripts/pg.sh)");
     let dir = tempfile::tempdir().unwrap();
-    let options = DevnetOptions {
-        nodes: 4,
-        shards: 10,
-        epoch_duration: Duration::from_secs(3600),
-        chain_port: 0,
-        database_url: Some(server.clone()),
-        ..DevnetOptions::new(dir.path(), BIN)
-    };
-    let net = Devnet::start(&options).await.unwrap();
+    let net = devnet_with_database(dir.path(), 3600, Some(server.clone())).await;
     let database = net.database_url.clone().unwrap();
     assert_ne!(database, server, "the devnet gets a database of its own");
     let client = client(&net).await;
@@ -548,4 +546,135 @@ async fn the_devnet_command_serves_stops_cleanly_and_resumes_from_its_directory(
     assert_eq!(read.status(), 200);
     assert_eq!(read.bytes().await.unwrap().as_ref(), data.as_slice());
     assert!(terminate(&mut child).success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn blob_and_staking_commands_work_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = devnet(dir.path(), 3600).await;
+    let client = client(&net).await;
+    let run = |args: &[&str]| {
+        let (ok, stdout, stderr) = cli(&net, args);
+        assert!(ok, "walrus {args:?} failed: {stderr}");
+        stdout
+    };
+    let json = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = run(&all);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{out}: {e}"))
+    };
+
+    let file = dir.path().join("page.html");
+    std::fs::write(&file, b"<h1>hello</h1>").unwrap();
+    let stored = json(&["store", file.to_str().unwrap(), "--epochs", "2"]);
+    let object = stored[0]["blobStoreResult"]["newlyCreated"]["blobObject"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Attributes, and the aggregator turning them into headers.
+    run(&[
+        "set-blob-attribute",
+        &object,
+        "--attr",
+        "content-type",
+        "text/html",
+        "--attr",
+        "x-note",
+        "kept",
+    ]);
+    let attrs = json(&["get-blob-attribute", &object]);
+    assert_eq!(attrs["content-type"], "text/html");
+    assert_eq!(attrs["x-note"], "kept");
+    let router = daemon::router(client.clone(), Mode::Aggregator, DaemonLimits::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    let response = reqwest::get(format!("{base}/v1/blobs/by-object-id/{object}"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/html");
+    assert!(
+        response.headers().get("x-note").is_none(),
+        "only allow-listed attributes become headers"
+    );
+    assert_eq!(response.bytes().await.unwrap().as_ref(), b"<h1>hello</h1>");
+    // The aggregator alone refuses writes.
+    let put = reqwest::Client::new()
+        .put(format!("{base}/v1/blobs"))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 405);
+    run(&["remove-blob-attribute-fields", &object, "--keys", "x-note"]);
+    assert!(
+        json(&["get-blob-attribute", &object])
+            .get("x-note")
+            .is_none()
+    );
+
+    // Extend, list, delete.
+    let extended = json(&["extend", "--blob-obj-id", &object, "--epochs-extended", "2"]);
+    assert_eq!(extended["endEpoch"], 5);
+    let listed = json(&["list-blobs"]);
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["id"] == object.as_str())
+    );
+    json(&["delete", "--object-ids", &object]);
+    let listed = json(&["list-blobs"]);
+    assert!(
+        !listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["id"] == object.as_str())
+    );
+
+    // Share on store.
+    let shared = json(&["store", file.to_str().unwrap(), "--share", "--force"]);
+    assert!(
+        shared[0]["blobStoreResult"]["newlyCreated"]["sharedBlobObject"].is_string(),
+        "{shared}"
+    );
+
+    // System information and node health.
+    let info = json(&["info"]);
+    assert_eq!(info["nShards"], 10);
+    assert_eq!(info["committee"].as_array().unwrap().len(), 4);
+    let health = json(&["health"]);
+    assert_eq!(health.as_array().unwrap().len(), 4);
+
+    // Staking: stake with a committee node and see the position pending activation.
+    let node = info["committee"][0]["nodeId"].as_str().unwrap().to_owned();
+    let staked = json(&["stake", "--node-ids", &node, "--amounts", "2000000000"]);
+    let staked_wal = staked[0]["stakedWal"].as_str().unwrap().to_owned();
+    let positions = json(&["list-staked-wal"]);
+    let position = positions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["stakedWal"] == staked_wal.as_str())
+        .unwrap();
+    assert_eq!(position["principal"], 2_000_000_000u64);
+    assert!(
+        position["state"]
+            .as_str()
+            .unwrap()
+            .starts_with("pending activation"),
+        "{position}"
+    );
+    net.shutdown().await;
 }
