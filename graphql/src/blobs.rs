@@ -701,13 +701,16 @@ fn clamp(v: Option<BigInt>) -> Option<i64> {
     v.map(|v| i64::try_from(v.0).unwrap_or(if v.0 < 0 { i64::MIN } else { i64::MAX }))
 }
 
-/// The SQL of one `blobs` page: filter, keyset bounds, order, limit (+1 to see if more exist).
+/// The SQL of one `blobs` page: filter, keyset bounds, order, limit (+1 to see if more exist),
+/// after `prefix` (empty, or `EXPLAIN ...` in the plan tests).
 pub fn blobs_query(
+    prefix: &str,
     filter: &BlobFilter,
     order: BlobOrder,
     page: &crate::cursor::Page,
 ) -> async_graphql::Result<QueryBuilder<Postgres>> {
-    let mut b = QueryBuilder::<Postgres>::new("SELECT ");
+    let mut b = QueryBuilder::<Postgres>::new(prefix);
+    b.push("SELECT ");
     b.push(BLOB_COLUMNS)
         .push(" FROM blobs WHERE created_cursor <= ");
     b.push_bind(page.watermark);
@@ -836,7 +839,7 @@ impl BlobQuery {
     ) -> async_graphql::Result<Connection<Cursor, Blob>> {
         let page = paging::page(ctx, "blobs", after, before, first, last).await?;
         let order = order_by.unwrap_or_default();
-        let mut b = blobs_query(&filter.unwrap_or_default(), order, &page)?;
+        let mut b = blobs_query("", &filter.unwrap_or_default(), order, &page)?;
         let rows = paging::snapshot(ctx)?.fetch_all(b.build()).await?;
         let mut rows = rows
             .iter()

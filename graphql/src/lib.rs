@@ -24,6 +24,7 @@ pub mod network;
 pub mod paging;
 pub mod server;
 pub mod staking;
+pub mod synthetic;
 pub mod types;
 
 pub use db::{Snapshot, Watermark};
