@@ -140,7 +140,9 @@ impl Client {
 
     /// POSTs `body` (raw) to `/graphql`; the status and the JSON response.
     pub async fn post_raw(&self, body: Vec<u8>, usage: bool) -> (StatusCode, Value) {
-        let mut request = Request::post("/graphql").header("content-type", "application/json");
+        let mut request = Request::post("/graphql")
+            .header("content-type", "application/json")
+            .header("content-length", body.len());
         if usage {
             request = request.header(walrus_graphql::server::SHOW_USAGE_HEADER, "true");
         }
