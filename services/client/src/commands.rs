@@ -2,5 +2,6 @@
 
 pub(crate) mod blob_id;
 pub(crate) mod chain;
+pub(crate) mod graphql;
 pub(crate) mod indexer;
 pub(crate) mod node;

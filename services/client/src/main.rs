@@ -30,6 +30,8 @@ enum Commands {
     /// The control plane (devnet ledger).
     #[command(subcommand)]
     Chain(commands::chain::ChainCommand),
+    /// Serve the GraphQL API and the staking dashboard over the index (until Ctrl-C).
+    Graphql(commands::graphql::GraphqlArgs),
     /// Index the control plane's transactions into PostgreSQL (until Ctrl-C).
     Indexer(commands::indexer::IndexerArgs),
     /// Operate a storage node: keys, registration, running it.
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Commands::BlobId(args) => commands::blob_id::run(&args, cli.json),
         Commands::Chain(command) => commands::chain::run(&command, cli.json),
+        Commands::Graphql(args) => commands::graphql::run(&args),
         Commands::Indexer(args) => commands::indexer::run(&args),
         Commands::Node(command) => commands::node::run(&command, cli.json),
     };
