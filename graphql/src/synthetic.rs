@@ -47,7 +47,7 @@ pub async fn populate(pool: &PgPool, s: Sizes) -> Result<i64, sqlx::Error> {
                commission_total, epoch_state, last_cursor) \
              SELECT e, 1700000000000 + (e - 1) * 3600000, 1700000000000 + (e - 1) * 3600000 + 60000, \
                CASE WHEN e < $1 THEN 1700000000000 + (e - 1) * 3600000 + 1800000 END, 1000, 2000, \
-               1099511627776 * 30, 1000000000 * e, 1000, 3600000, 30 * 100000000000, \
+               1099511627776 * 30, 1000000000::bigint * e, 1000, 3600000, 30 * 100000000000, \
                CASE WHEN e < $1 THEN 1000000000 END, CASE WHEN e < $1 THEN 100000000 END, 'done', e \
              FROM generate_series(1, $1::int) AS e",
             vec![i64::from(last)],
