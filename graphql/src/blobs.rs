@@ -827,6 +827,7 @@ impl BlobQuery {
     /// Blob objects matching `filter`, in `orderBy` order (default: registration order).
     /// Pages after the first exclude objects registered after the first page's watermark.
     #[graphql(complexity = "crate::limits::connection_cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)] // GraphQL field arguments: filter, order, Relay paging
     async fn blobs(
         &self,
         ctx: &Context<'_>,

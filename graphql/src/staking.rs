@@ -509,6 +509,7 @@ impl StakingQuery {
     /// Staking pools in `orderBy` order. Pools are few (one per storage node); they are read
     /// in full and paged in memory, at the listing's watermark.
     #[graphql(complexity = "crate::limits::connection_cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)] // GraphQL field arguments: filter, order, Relay paging
     async fn staking_pools(
         &self,
         ctx: &Context<'_>,
