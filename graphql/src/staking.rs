@@ -484,7 +484,8 @@ impl PoolOrder {
     fn key(self, p: &PoolRow) -> SortValue {
         match self {
             Self::Stake => SortValue::Int(p.wal_balance),
-            Self::Apy => SortValue::Float(p.apy.unwrap_or(f64::NEG_INFINITY)),
+            // Finite (JSON has no infinity), below any APY (APY > -1).
+            Self::Apy => SortValue::Float(p.apy.unwrap_or(f64::MIN)),
             Self::Commission => SortValue::Int(i64::from(p.commission_rate)),
         }
     }
