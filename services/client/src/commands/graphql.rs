@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use clap::Args;
-use walrus_graphql::ServerConfig;
+use walrus_graphql::{Limits, ServerConfig};
 
 /// `walrus graphql` options.
 #[derive(Debug, Args)]
@@ -22,6 +22,24 @@ pub(crate) struct GraphqlArgs {
     /// Database connections.
     #[arg(long, default_value_t = 16)]
     max_connections: u32,
+    /// Deepest nesting of selections.
+    #[arg(long, default_value_t = Limits::default().max_query_depth)]
+    max_query_depth: usize,
+    /// Largest query complexity (page size times child cost).
+    #[arg(long, default_value_t = Limits::default().max_query_complexity)]
+    max_query_complexity: usize,
+    /// Page size when a query gives neither `first` nor `last`.
+    #[arg(long, default_value_t = Limits::default().default_page_size)]
+    default_page_size: usize,
+    /// Largest `first`/`last`.
+    #[arg(long, default_value_t = Limits::default().max_page_size)]
+    max_page_size: usize,
+    /// Largest request body, bytes.
+    #[arg(long, default_value_t = Limits::default().max_request_bytes)]
+    max_request_bytes: usize,
+    /// Longest a request may run, milliseconds.
+    #[arg(long, default_value_t = 5_000)]
+    request_timeout_ms: u64,
 }
 
 pub(crate) fn run(args: &GraphqlArgs) -> anyhow::Result<()> {
@@ -34,8 +52,22 @@ pub(crate) fn run(args: &GraphqlArgs) -> anyhow::Result<()> {
     let config = ServerConfig {
         pipeline: args.pipeline.clone(),
         max_connections: args.max_connections,
+        limits: Limits {
+            max_query_depth: args.max_query_depth,
+            max_query_complexity: args.max_query_complexity,
+            default_page_size: args.default_page_size,
+            max_page_size: args.max_page_size,
+            max_request_bytes: args.max_request_bytes,
+            request_timeout: std::time::Duration::from_millis(args.request_timeout_ms),
+        },
         ..ServerConfig::new(database_url)
     };
+    anyhow::ensure!(
+        args.default_page_size <= args.max_page_size,
+        "--default-page-size {} is above --max-page-size {}",
+        args.default_page_size,
+        args.max_page_size
+    );
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let shutdown = async {
