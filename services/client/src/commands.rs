@@ -9,6 +9,7 @@ pub(crate) mod blobs;
 pub(crate) mod chain;
 pub(crate) mod daemon;
 pub(crate) mod devnet;
+pub(crate) mod graphql;
 pub(crate) mod indexer;
 pub(crate) mod info;
 pub(crate) mod node;

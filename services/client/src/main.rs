@@ -84,6 +84,8 @@ enum Commands {
     /// The control plane (devnet ledger).
     #[command(subcommand)]
     Chain(commands::chain::ChainCommand),
+    /// Serve the GraphQL API and the staking dashboard over the index (until Ctrl-C).
+    Graphql(commands::graphql::GraphqlArgs),
     /// Index the control plane's transactions into PostgreSQL (until Ctrl-C).
     Indexer(commands::indexer::IndexerArgs),
     /// Operate a storage node: keys, registration, running it.
@@ -129,6 +131,7 @@ fn main() -> ExitCode {
         Commands::Publisher(args) => daemon::run(&ctx, Mode::Publisher, args),
         Commands::Daemon(args) => daemon::run(&ctx, Mode::Daemon, args),
         Commands::Chain(command) => commands::chain::run(command, cli.json),
+        Commands::Graphql(args) => commands::graphql::run(args),
         Commands::Indexer(args) => commands::indexer::run(args),
         Commands::Node(command) => commands::node::run(command, cli.json),
     };
