@@ -183,7 +183,7 @@ impl ExchangeRate {
     }
     /// APY from the previous recorded rate.
     async fn apy(&self) -> Option<f64> {
-        self.0.apy
+        self.0.apy.filter(|a| a.is_finite())
     }
 }
 
@@ -346,7 +346,7 @@ impl StakingPool {
     }
     /// APY from the last two recorded exchange rates.
     async fn apy(&self) -> Option<f64> {
-        self.0.apy
+        self.0.apy.filter(|a| a.is_finite())
     }
     /// APY over the last `epochs` recorded epochs: (rate now / rate `epochs` earlier)^(epochs
     /// per year / gap) − 1. Null with fewer than two rates or no epoch duration.
@@ -485,7 +485,7 @@ impl PoolOrder {
         match self {
             Self::Stake => SortValue::Int(p.wal_balance),
             // Finite (JSON has no infinity), below any APY (APY > -1).
-            Self::Apy => SortValue::Float(p.apy.unwrap_or(f64::MIN)),
+            Self::Apy => SortValue::Float(p.apy.filter(|a| a.is_finite()).unwrap_or(f64::MIN)),
             Self::Commission => SortValue::Int(i64::from(p.commission_rate)),
         }
     }

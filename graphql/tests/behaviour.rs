@@ -105,7 +105,7 @@ async fn pages_are_stable_while_the_indexer_inserts(_p: PgPoolOptions, options: 
     // rates: they sort last and their cursors still work), forwards and backwards.
     let pools_q = "query($o: PoolOrder, $first: Int, $after: String, $last: Int, $before: String) { \
         stakingPools(orderBy: $o, first: $first, after: $after, last: $last, before: $before) { \
-        nodes { id } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }";
+        nodes { id apy } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }";
     for order in ["STAKE", "APY", "COMMISSION"] {
         let all = c.data(pools_q, json!({"o": order, "first": 100})).await;
         let all: Vec<Value> = all["stakingPools"]["nodes"].as_array().unwrap().clone();

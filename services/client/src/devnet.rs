@@ -72,6 +72,8 @@ pub struct DevnetOptions {
     /// A PostgreSQL server URL (its maintenance database): when set, the devnet creates a
     /// database of its own there and runs the indexer into it (and the GraphQL API over it).
     pub database_url: Option<String>,
+    /// The GraphQL server's port when it runs (0: any free port).
+    pub graphql_port: u16,
 }
 
 impl DevnetOptions {
@@ -86,6 +88,7 @@ impl DevnetOptions {
             binary: binary.into(),
             startup_timeout: Duration::from_secs(60),
             database_url: None,
+            graphql_port: 9186,
         }
     }
 }
@@ -109,6 +112,8 @@ pub struct Devnet {
     services: Vec<(String, Child)>,
     /// The URL of the devnet's own database, when it has one.
     pub database_url: Option<String>,
+    /// The GraphQL API over the index (`/graphql`, dashboard at `/dashboard`), when it has one.
+    pub graphql_url: Option<String>,
 }
 
 /// A free loopback port (`preferred` when it is free).
@@ -156,6 +161,7 @@ impl Devnet {
         };
         let mut devnet = Self {
             services: Vec::new(),
+            graphql_url: None,
             database_url,
             dir: dir.clone(),
             chain_url: format!("http://127.0.0.1:{}", layout.chain_port),
@@ -176,8 +182,51 @@ impl Devnet {
         }
         if let Some(url) = devnet.database_url.clone() {
             devnet.start_indexer(&url)?;
+            devnet.start_graphql(&url, options.graphql_port).await?;
         }
         Ok(devnet)
+    }
+
+    /// Runs `walrus graphql` over `database_url` and waits until it answers. It waits for the
+    /// indexer's migrations itself by retrying its health check.
+    async fn start_graphql(&mut self, database_url: &str, port: u16) -> anyhow::Result<()> {
+        let port = free_port(port)?;
+        let mut child = Command::new(&self.binary)
+            .args(["graphql", "--database-url", database_url, "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(self.log_file("graphql")?)
+            .stderr(self.log_file("graphql")?)
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting the GraphQL server")?;
+        let url = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                bail!(
+                    "the GraphQL server exited during startup ({status}); see {}",
+                    self.dir.join("logs/graphql.log").display()
+                );
+            }
+            if http
+                .get(format!("{url}/health"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                break;
+            }
+            if tokio::time::Instant::now() > deadline {
+                let _ = child.start_kill();
+                bail!("the GraphQL server did not answer on {url}/health in time");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.services.push(("the GraphQL server".to_owned(), child));
+        self.graphql_url = Some(url);
+        Ok(())
     }
 
     /// Runs `walrus indexer` into `database_url` (it applies the migrations itself).

@@ -28,6 +28,7 @@ async fn devnet_with_database(dir: &Path, epoch_secs: u64, database: Option<Stri
         epoch_duration: Duration::from_secs(epoch_secs),
         chain_port: 0,
         database_url: database,
+        graphql_port: 0,
         ..DevnetOptions::new(dir, BIN)
     };
     Devnet::start(&options).await.unwrap()
@@ -430,6 +431,31 @@ async fn the_devnet_indexes_what_is_stored_into_its_own_database() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(certified, Some(1), "the indexer recorded the certification");
+
+    // The GraphQL API over the same database answers for the blob.
+    let graphql = net
+        .graphql_url
+        .clone()
+        .expect("GraphQL runs with the indexer");
+    let query = serde_json::json!({
+        "query": format!("{{ blob(blobId: \"{blob_id}\") {{ status }} }}")
+    });
+    let answer: serde_json::Value = serde_json::from_slice(
+        &reqwest::Client::new()
+            .post(format!("{graphql}/graphql"))
+            .header("content-type", "application/json")
+            .body(query.to_string())
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(answer["data"]["blob"]["status"], "CERTIFIED", "{answer}");
+    let dashboard = reqwest::get(format!("{graphql}/dashboard")).await.unwrap();
+    assert_eq!(dashboard.status(), 200);
     db.close().await.unwrap();
     net.shutdown().await;
 

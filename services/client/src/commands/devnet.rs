@@ -123,7 +123,7 @@ async fn run_async(ctx: &Context, args: &DevnetArgs) -> anyhow::Result<()> {
             "{}",
             json!({"dir": dir, "chainUrl": devnet.chain_url, "nodes": nodes,
                    "daemonUrl": daemon_url, "clientConfig": devnet.client_config,
-                   "databaseUrl": devnet.database_url,
+                   "databaseUrl": devnet.database_url, "graphqlUrl": devnet.graphql_url,
                    "address": wallet::address(&key).to_string(), "balance": balance,
                    "epoch": committee.epoch})
         );
@@ -146,7 +146,11 @@ async fn run_async(ctx: &Context, args: &DevnetArgs) -> anyhow::Result<()> {
         );
         match &devnet.database_url {
             Some(url) => println!("  indexer database:     {url}"),
-            None => println!("  indexer:              not started (no --database-url)"),
+            None => println!("  indexer, GraphQL:     not started (no --database-url)"),
+        }
+        if let Some(url) = &devnet.graphql_url {
+            println!("  GraphQL:              {url}/graphql");
+            println!("  staking dashboard:    {url}/dashboard");
         }
         println!("  logs:                 {}", dir.join("logs").display());
         println!();
