@@ -5,7 +5,7 @@
 //! wallet = "wallet.keystore"             # Ed25519 keystore; relative paths are relative to this file
 //!
 //! [limits]                               # every field optional
-//! max_in_flight_bytes = 33554432         # sliver bytes being uploaded at once, over all nodes
+//! max_in_flight_bytes = 16777216         # sliver bytes being uploaded at once, over all nodes
 //! node_concurrency = 16                  # requests in flight to one node
 //! request_timeout_secs = 60              # one node request
 //! store_deadline_secs = 300              # how long a store keeps trying for a certificate
@@ -57,7 +57,7 @@ pub struct ClientLimits {
 impl Default for ClientLimits {
     fn default() -> Self {
         Self {
-            max_in_flight_bytes: 32 << 20,
+            max_in_flight_bytes: 16 << 20,
             node_concurrency: 16,
             request_timeout_secs: 60,
             store_deadline_secs: 300,
