@@ -7,7 +7,9 @@
 //! ```
 //!
 //! Store and read run through the `walrus` CLI binary (one process per operation) under
-//! `/usr/bin/time`, so the peak resident memory reported is the client's alone.
+//! `/usr/bin/time`, so the peak resident memory reported is the client's alone (including the
+//! process's own ~30 MB). `decode*` is decoding from non-systematic primary slivers; the
+//! best case (systematic slivers, a copy) is printed below each row.
 
 #![allow(clippy::unwrap_used)] // a benchmark: failures abort
 
@@ -90,7 +92,7 @@ async fn run(shards: u16, sizes: &[usize]) {
         "store s",
         "store MB/s",
         "st/(enc)",
-        "decode s",
+        "decode* s",
         "read s",
         "read MB/s",
         "peak st×",
@@ -104,19 +106,37 @@ async fn run(shards: u16, sizes: &[usize]) {
         let start = Instant::now();
         let encoded = config.encode_owned(data.clone()).unwrap();
         let encode = start.elapsed();
-        let primaries: Vec<SliverData<Primary>> = encoded
-            .sliver_pairs
-            .iter()
-            .take(config.n_slivers_for_reconstruction::<Primary>())
-            .map(|p| p.primary.clone())
-            .collect();
-        let start = Instant::now();
-        let decoded = config
-            .decode_and_verify(&encoded.metadata, &primaries, ConsistencyCheck::Default)
-            .unwrap();
-        let decode = start.elapsed();
-        assert_eq!(decoded.len(), size);
-        drop((encoded, primaries, decoded));
+        // Decode-only, two ways: from the systematic primary slivers (the best case: the data
+        // is copied out) and from the last R primary slivers, none systematic (the worst case,
+        // and what a reader fetching from random shards mostly gets). The read target is
+        // checked against the worst case; both are printed.
+        let needed = config.n_slivers_for_reconstruction::<Primary>();
+        let decode_from = |slivers: Vec<SliverData<Primary>>| {
+            let start = Instant::now();
+            let decoded = config
+                .decode_and_verify(&encoded.metadata, &slivers, ConsistencyCheck::Default)
+                .unwrap();
+            assert_eq!(decoded.len(), size);
+            start.elapsed()
+        };
+        let decode_best = decode_from(
+            encoded
+                .sliver_pairs
+                .iter()
+                .take(needed)
+                .map(|p| p.primary.clone())
+                .collect(),
+        );
+        let decode = decode_from(
+            encoded
+                .sliver_pairs
+                .iter()
+                .rev()
+                .take(needed)
+                .map(|p| p.primary.clone())
+                .collect(),
+        );
+        drop(encoded);
 
         let (store, store_peak, stdout) = timed_cli(
             &net.client_config,
@@ -147,7 +167,11 @@ async fn run(shards: u16, sizes: &[usize]) {
             read_peak as f64 / size as f64,
         );
         println!(
-            "          store target: {:.3} s (2 × encode + 1 s) {}; read target: {:.3} s (2 × decode + 0.5 s) {}",
+            "          decode-only from systematic slivers (best case): {:.3} s",
+            decode_best.as_secs_f64()
+        );
+        println!(
+            "          store target: {:.3} s (2 × encode + 1 s) {}; read target: {:.3} s (2 × worst-case decode + 0.5 s) {}",
             2.0 * encode.as_secs_f64() + 1.0,
             if store.as_secs_f64() <= 2.0 * encode.as_secs_f64() + 1.0 {
                 "met"
