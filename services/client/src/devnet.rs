@@ -201,29 +201,13 @@ impl Devnet {
             .spawn()
             .context("starting the GraphQL server")?;
         let url = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::new();
-        let deadline = tokio::time::Instant::now() + self.timeout;
-        loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                bail!(
-                    "the GraphQL server exited during startup ({status}); see {}",
-                    self.dir.join("logs/graphql.log").display()
-                );
-            }
-            if http
-                .get(format!("{url}/health"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                break;
-            }
-            if tokio::time::Instant::now() > deadline {
-                let _ = child.start_kill();
-                bail!("the GraphQL server did not answer on {url}/health in time");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.await_healthy(
+            &mut child,
+            "the GraphQL server",
+            "graphql",
+            &format!("{url}/health"),
+        )
+        .await?;
         self.services.push(("the GraphQL server".to_owned(), child));
         self.graphql_url = Some(url);
         Ok(())
@@ -287,6 +271,40 @@ impl Devnet {
         Ok(())
     }
 
+    /// Waits until `health_url` answers 200, failing (and killing `child`) when the process
+    /// exits or the startup timeout passes; `log` names its file under `logs/`.
+    async fn await_healthy(
+        &self,
+        child: &mut Child,
+        what: &str,
+        log: &str,
+        health_url: &str,
+    ) -> anyhow::Result<()> {
+        let http = reqwest::Client::new();
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                bail!(
+                    "{what} exited during startup ({status}); see {}",
+                    self.dir.join(format!("logs/{log}.log")).display()
+                );
+            }
+            if http
+                .get(health_url)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() > deadline {
+                let _ = child.start_kill();
+                bail!("{what} did not answer on {health_url} in time");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The API address of node `i`.
     pub fn node_address(&self, i: usize) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], self.layout.node_ports[i]))
@@ -308,29 +326,13 @@ impl Devnet {
             .spawn()
             .with_context(|| format!("starting node {i}"))?;
         let health = format!("http://{}/v1/health", self.node_address(i));
-        let http = reqwest::Client::new();
-        let deadline = tokio::time::Instant::now() + self.timeout;
-        loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                bail!(
-                    "node {i} exited during startup ({status}); see {}",
-                    self.dir.join(format!("logs/node-{i}.log")).display()
-                );
-            }
-            if http
-                .get(&health)
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                break;
-            }
-            if tokio::time::Instant::now() > deadline {
-                let _ = child.start_kill();
-                bail!("node {i} did not answer on {health} in time");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.await_healthy(
+            &mut child,
+            &format!("node {i}"),
+            &format!("node-{i}"),
+            &health,
+        )
+        .await?;
         self.nodes[i] = Some(child);
         Ok(())
     }

@@ -53,6 +53,21 @@ fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
+/// Serves the HTTP daemon for `client` in this process; its base URL.
+async fn serve_daemon(client: &WalrusClient, mode: Mode) -> String {
+    let router = daemon::router(client.clone(), mode, DaemonLimits::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    base
+}
+
 /// Runs the `walrus` binary with the devnet's configuration; (status, stdout, stderr).
 fn cli(net: &Devnet, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(BIN)
@@ -133,16 +148,7 @@ async fn store_and_read_via_cli_http_and_library_while_nodes_fail() {
     }
 
     // The HTTP daemon: PUT, GET, ranges and bad requests.
-    let router = daemon::router(client.clone(), Mode::Daemon, DaemonLimits::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
+    let base = serve_daemon(&client, Mode::Daemon).await;
     let http = reqwest::Client::new();
     let data = random_bytes(123_456, 7);
     let put: serde_json::Value = serde_json::from_slice(
@@ -613,16 +619,7 @@ async fn blob_and_staking_commands_work_through_the_cli() {
     let attrs = json(&["get-blob-attribute", &object]);
     assert_eq!(attrs["content-type"], "text/html");
     assert_eq!(attrs["x-note"], "kept");
-    let router = daemon::router(client.clone(), Mode::Aggregator, DaemonLimits::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
+    let base = serve_daemon(&client, Mode::Aggregator).await;
     let response = reqwest::get(format!("{base}/v1/blobs/by-object-id/{object}"))
         .await
         .unwrap();
