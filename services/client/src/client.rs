@@ -27,7 +27,7 @@ use walrus_chain::messages::{BlobCertificationMessage, BlobPersistence};
 use walrus_chain::types::ObjectId;
 use walrus_chain::walrus::chain::{CommitteeView, WalrusChain, is_owned_by};
 use walrus_chain::walrus::system::storage_units_from_size;
-use walrus_chain::walrus::{BlobObject, Call, SystemCall, WalrusObject, to_object_id};
+use walrus_chain::walrus::{BlobObject, Call, SystemCall, WalrusObject};
 use walrus_core::{
     Axis, BlobId, ConsistencyCheck, DecodeError, EncodeError, EncodedBlob, EncodingAxis,
     EncodingConfig, Primary, Secondary, ShardIndex, SliverData, SliverPairIndex,
@@ -273,6 +273,16 @@ impl WalrusClient {
         epochs: Epochs,
     ) -> Result<StoreCost, ClientError> {
         let (_, config) = self.committee().await?;
+        self.cost_with(&config, unencoded_length, epochs).await
+    }
+
+    /// [`WalrusClient::cost`] for an encoding configuration the caller already has.
+    async fn cost_with(
+        &self,
+        config: &EncodingConfig,
+        unencoded_length: u64,
+        epochs: Epochs,
+    ) -> Result<StoreCost, ClientError> {
         let system = self.chain.system().await?;
         let max = system.future_accounting.length;
         let epochs_ahead = match epochs {
@@ -316,7 +326,7 @@ impl WalrusClient {
         }
         let (committee, config) = self.committee().await?;
         let size = data.len() as u64;
-        let cost = self.cost(size, options.epochs).await?;
+        let cost = self.cost_with(&config, size, options.epochs).await?;
         self.progress.report(Progress::Encoding { bytes: size });
         let encoded = {
             tokio::task::spawn_blocking(move || config.encode_owned(data))
@@ -352,11 +362,7 @@ impl WalrusClient {
 
         let mut shared = None;
         if options.share {
-            let record = self
-                .chain
-                .execute(Call::System(SystemCall::SharedBlobNew { blob: object }))
-                .await?;
-            shared = walrus_chain::walrus::chain::created(&record, "::shared_blob::SharedBlob");
+            shared = Some(self.share(object).await?);
         } else if let Some(recipient) = options.send_object_to {
             self.chain.transfer(object, recipient).await?;
         }
@@ -1156,11 +1162,6 @@ fn summarize(failures: &[String]) -> String {
         text.push_str(&format!("; and {} more", failures.len() - SHOWN));
     }
     text
-}
-
-/// Turns a Move object id into a ledger id (for callers holding a `contracts::ObjectId`).
-pub fn object_id(id: walrus_core::contracts::ObjectId) -> ObjectId {
-    to_object_id(id)
 }
 
 #[cfg(test)]

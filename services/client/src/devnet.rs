@@ -492,9 +492,17 @@ pub async fn funded_wallet(
     config_path: &Path,
     minimum: u64,
 ) -> anyhow::Result<(Ed25519PrivateKey, u64)> {
-    let config = ClientConfig::load(config_path)?;
+    fund_wallet(&ClientConfig::load(config_path)?, minimum).await
+}
+
+/// The wallet of `config` (created on first use), funded from the faucet when it holds less
+/// than `minimum` FROST. Returns the key and its balance.
+pub async fn fund_wallet(
+    config: &ClientConfig,
+    minimum: u64,
+) -> anyhow::Result<(Ed25519PrivateKey, u64)> {
     let (key, _) = crate::wallet::load_or_create(&config.wallet)?;
-    let client = crate::WalrusClient::new(&config, Some(key.clone()));
+    let client = crate::WalrusClient::new(config, Some(key.clone()));
     let address = address_of(&key);
     let mut balance = client.chain().wal_balance(address).await?;
     if balance < minimum {

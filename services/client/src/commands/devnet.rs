@@ -10,7 +10,7 @@ use clap::Args;
 use serde_json::json;
 use walrus_chain::walrus::FROST_PER_WAL;
 use walrus_client::daemon::{self, DaemonLimits, Mode};
-use walrus_client::devnet::{Devnet, DevnetOptions, funded_wallet};
+use walrus_client::devnet::{Devnet, DevnetOptions, fund_wallet, funded_wallet};
 use walrus_client::{ClientConfig, WalrusClient, wallet};
 
 use super::Context;
@@ -78,21 +78,10 @@ async fn run_async(ctx: &Context, args: &DevnetArgs) -> anyhow::Result<()> {
     let (key, balance) = funded_wallet(&devnet.client_config, 100 * FROST_PER_WAL).await?;
 
     // The publisher pays from its own wallet, so it never races the user's CLI for nonces.
-    let publisher_wallet = dir.join("publisher.keystore");
     let mut publisher_config = ClientConfig::load(&devnet.client_config)?;
-    publisher_config.wallet = publisher_wallet.clone();
-    let (publisher_key, _) = wallet::load_or_create(&publisher_wallet)?;
+    publisher_config.wallet = dir.join("publisher.keystore");
+    let (publisher_key, _) = fund_wallet(&publisher_config, 100 * FROST_PER_WAL).await?;
     let publisher = WalrusClient::new(&publisher_config, Some(publisher_key));
-    if publisher
-        .chain()
-        .wal_balance(wallet::address(
-            &wallet::load(&publisher_wallet).context("reading the publisher wallet")?,
-        ))
-        .await?
-        < 100 * FROST_PER_WAL
-    {
-        publisher.chain().faucet(1_000 * FROST_PER_WAL).await?;
-    }
     let router = daemon::router(publisher, Mode::Daemon, DaemonLimits::default());
     let listener = tokio::net::TcpListener::bind(args.daemon_address)
         .await
