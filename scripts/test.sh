@@ -85,6 +85,18 @@ if want rust; then
       echo "warning: no PostgreSQL available; tests that need a database will fail" >&2
     fi
   fi
+  # The dashboard test drives a headless Chromium. CI installs it (Debian package, as root);
+  # elsewhere a missing browser is named here and in the summary, since the test then skips.
+  if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+    if [ "${CI:-}" = true ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "installing chromium for the dashboard test (apt-get)"
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >"$logdir/chromium.log" 2>&1 \
+        || { tail -n 20 "$logdir/chromium.log"; echo "warning: chromium install failed" >&2; }
+    fi
+    if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+      say "== note: no chromium installed (apt-get install -y chromium): the dashboard browser test SKIPPED"
+    fi
+  fi
   rust_ok=1
   if has_cargo_sub nextest; then
     runner="nextest"
