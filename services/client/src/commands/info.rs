@@ -2,6 +2,7 @@
 
 use clap::Args;
 use serde_json::json;
+use walrus_chain::walrus::staking::inner::EpochState;
 use walrus_chain::walrus::system::BYTES_PER_UNIT_SIZE;
 use walrus_core::EncodingConfig;
 
@@ -17,6 +18,12 @@ pub(crate) async fn info(ctx: &Context) -> anyhow::Result<()> {
     let config = EncodingConfig::new(committee.n_shards)?;
     let inner = &staking.inner;
     let epoch_duration = inner.epoch_duration;
+    let clock = EpochClock::new(
+        &inner.epoch_state,
+        committee.epoch,
+        epoch_duration,
+        inner.first_epoch_start,
+    );
     let members: Vec<_> = committee
         .members
         .iter()
@@ -27,7 +34,9 @@ pub(crate) async fn info(ctx: &Context) -> anyhow::Result<()> {
         .collect();
     let value = json!({
         "epoch": committee.epoch,
-        "epochState": format!("{:?}", inner.epoch_state),
+        "epochState": clock.state_json(committee.n_shards),
+        "committeeSelectionDueMs": clock.selection_due_ms,
+        "nextEpochDueMs": clock.next_epoch_due_ms,
         "epochDurationMs": epoch_duration,
         "firstEpochStartMs": inner.first_epoch_start,
         "nShards": committee.n_shards,
@@ -45,8 +54,19 @@ pub(crate) async fn info(ctx: &Context) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
-    println!("Epoch {} ({:?})", committee.epoch, inner.epoch_state);
-    println!("  epoch duration: {} s", epoch_duration / 1000);
+    let now = now_ms();
+    println!(
+        "Epoch {}: {}",
+        committee.epoch,
+        clock.describe(committee.n_shards)
+    );
+    println!("  epoch duration: {}", duration(epoch_duration));
+    if let Some(due) = clock.selection_due_ms {
+        println!("  next committee selection: {}", relative(due, now));
+    }
+    if let Some(due) = clock.next_epoch_due_ms {
+        println!("  next epoch change: {}", relative(due, now));
+    }
     println!(
         "  shards: {}, storage nodes in the committee: {}",
         committee.n_shards,
@@ -74,6 +94,87 @@ pub(crate) async fn info(ctx: &Context) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Where the epoch stands and when its next steps are due, from the staking object's state by
+/// the Move rules: the next committee can be selected half an epoch after the last epoch change
+/// was done, the next epoch can start one epoch after it (epoch 0: at the first epoch's start).
+struct EpochClock {
+    state: EpochState,
+    selection_due_ms: Option<u64>,
+    next_epoch_due_ms: Option<u64>,
+}
+
+impl EpochClock {
+    fn new(state: &EpochState, epoch: u32, duration_ms: u64, first_epoch_start_ms: u64) -> Self {
+        let (selection_due_ms, next_epoch_due_ms) = match (*state, epoch) {
+            (EpochState::EpochChangeSync(_), _) => (None, None),
+            (EpochState::EpochChangeDone(_), 0) => {
+                (Some(first_epoch_start_ms), Some(first_epoch_start_ms))
+            }
+            (EpochState::NextParamsSelected(_), 0) => (None, Some(first_epoch_start_ms)),
+            (EpochState::EpochChangeDone(done), _) => (
+                Some(done.saturating_add(duration_ms / 2)),
+                Some(done.saturating_add(duration_ms)),
+            ),
+            (EpochState::NextParamsSelected(done), _) => {
+                (None, Some(done.saturating_add(duration_ms)))
+            }
+        };
+        Self {
+            state: *state,
+            selection_due_ms,
+            next_epoch_due_ms,
+        }
+    }
+
+    fn describe(&self, n_shards: u16) -> String {
+        match self.state {
+            EpochState::EpochChangeSync(weight) => {
+                format!("epoch change in progress, {weight} of {n_shards} shards synced")
+            }
+            EpochState::EpochChangeDone(_) => "running, next committee not selected yet".into(),
+            EpochState::NextParamsSelected(_) => "running, next committee selected".into(),
+        }
+    }
+
+    fn state_json(&self, n_shards: u16) -> serde_json::Value {
+        match self.state {
+            EpochState::EpochChangeSync(weight) => {
+                json!({"state": "epochChangeSync", "syncedShards": weight, "nShards": n_shards})
+            }
+            EpochState::EpochChangeDone(at) => json!({"state": "epochChangeDone", "atMs": at}),
+            EpochState::NextParamsSelected(at) => {
+                json!({"state": "nextParamsSelected", "epochChangeDoneAtMs": at})
+            }
+        }
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// `1h 2m 3s`-style duration, at most two units.
+fn duration(ms: u64) -> String {
+    let s = ms / 1000;
+    let (d, h, m, sec) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{sec}s"),
+        (0, 0, _) => format!("{m}m {sec}s"),
+        (0, _, _) => format!("{h}h {m}m"),
+        _ => format!("{d}d {h}h"),
+    }
+}
+
+fn relative(due_ms: u64, now_ms: u64) -> String {
+    if due_ms > now_ms {
+        format!("in {}", duration(due_ms - now_ms))
+    } else {
+        format!("due now (since {} ago)", duration(now_ms - due_ms))
+    }
 }
 
 /// `walrus health`.
@@ -138,4 +239,42 @@ pub(crate) async fn health(ctx: &Context, args: &HealthArgs) -> anyhow::Result<(
         anyhow::bail!("{unhealthy} of {} node(s) did not answer", targets.len());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clock_follows_the_move_timing_rules() {
+        let c = EpochClock::new(&EpochState::EpochChangeDone(1_000), 3, 600_000, 0);
+        assert_eq!(c.selection_due_ms, Some(301_000));
+        assert_eq!(c.next_epoch_due_ms, Some(601_000));
+        let c = EpochClock::new(&EpochState::NextParamsSelected(1_000), 3, 600_000, 0);
+        assert_eq!(
+            (c.selection_due_ms, c.next_epoch_due_ms),
+            (None, Some(601_000))
+        );
+        let c = EpochClock::new(&EpochState::EpochChangeSync(7), 3, 600_000, 0);
+        assert_eq!((c.selection_due_ms, c.next_epoch_due_ms), (None, None));
+        assert_eq!(
+            c.describe(10),
+            "epoch change in progress, 7 of 10 shards synced"
+        );
+        let c = EpochClock::new(&EpochState::EpochChangeDone(0), 0, 600_000, 5_000);
+        assert_eq!(
+            (c.selection_due_ms, c.next_epoch_due_ms),
+            (Some(5_000), Some(5_000))
+        );
+    }
+
+    #[test]
+    fn durations_read_like_a_clock() {
+        assert_eq!(duration(59_999), "59s");
+        assert_eq!(duration(61_000), "1m 1s");
+        assert_eq!(duration(3_723_000), "1h 2m");
+        assert_eq!(duration(90_000_000), "1d 1h");
+        assert_eq!(relative(10_000, 4_000), "in 6s");
+        assert_eq!(relative(4_000, 10_000), "due now (since 6s ago)");
+    }
 }
