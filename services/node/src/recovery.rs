@@ -405,22 +405,32 @@ async fn recover_blob(state: &Arc<NodeState>, blob_id: &BlobId) -> anyhow::Resul
         Some(m) => m,
         None => fetch_metadata(state, &peers, blob_id).await?,
     };
+    // The missing slivers are recovered concurrently, at most `RECOVERY_PARALLELISM` at a time
+    // (each asks every peer at once and decodes on the blocking pool). The futures run inside
+    // this task, so stopping the task stops them all.
+    use futures_util::stream::{self, StreamExt as _};
     let mut done = !waiting;
-    for (shard, axis) in missing {
-        let ok = match axis {
-            Axis::Primary => recover_one::<Primary>(state, &peers, &metadata, shard).await,
-            Axis::Secondary => recover_one::<Secondary>(state, &peers, &metadata, shard).await,
-        };
-        match ok {
-            Ok(()) => {}
-            Err(e) => {
-                tracing::debug!(%blob_id, shard = shard.get(), %axis, error = %e, "sliver not recovered yet");
-                done = false;
-            }
+    let (peers, metadata) = (&peers, &metadata);
+    let mut results = stream::iter(missing)
+        .map(|(shard, axis)| async move {
+            let ok = match axis {
+                Axis::Primary => recover_one::<Primary>(state, peers, metadata, shard).await,
+                Axis::Secondary => recover_one::<Secondary>(state, peers, metadata, shard).await,
+            };
+            (shard, axis, ok)
+        })
+        .buffer_unordered(RECOVERY_PARALLELISM);
+    while let Some((shard, axis, ok)) = results.next().await {
+        if let Err(e) = ok {
+            tracing::debug!(%blob_id, shard = shard.get(), %axis, error = %e, "sliver not recovered yet");
+            done = false;
         }
     }
     Ok(done)
 }
+
+/// Slivers of one blob recovered at the same time.
+pub const RECOVERY_PARALLELISM: usize = 8;
 
 pub(crate) async fn fetch_metadata(
     state: &NodeState,
@@ -469,18 +479,22 @@ where
     })
     .await
     .unwrap_or_default();
+    // Every peer is asked at once; answers are used as they arrive, and the requests still
+    // running are dropped once enough symbols are verified.
+    use futures_util::stream::StreamExt as _;
+    let mut requests: futures_util::stream::FuturesUnordered<_> = peers
+        .iter()
+        .map(|peer| peer.recovery_symbols(&blob_id, target.get(), A::AXIS))
+        .collect();
     let mut local = Some(local);
-    let mut peers = peers.iter();
     loop {
         let general = match local.take() {
             Some(local) => local,
-            None => {
-                let Some(peer) = peers.next() else { break };
-                match peer.recovery_symbols(&blob_id, target.get(), A::AXIS).await {
-                    Ok(general) => general,
-                    Err(_) => continue,
-                }
-            }
+            None => match requests.next().await {
+                None => break,
+                Some(Ok(general)) => general,
+                Some(Err(_)) => continue,
+            },
         };
         for symbol in general {
             if symbol.target_index() != target || symbol.target_axis() != A::AXIS {
