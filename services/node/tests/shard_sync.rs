@@ -542,6 +542,20 @@ async fn gained_shards_move_by_sync_without_recovery_and_old_owners_delete_after
     let gained: Vec<u16> = moved.gained.iter().map(|&(s, _)| s).collect();
     assert!(cluster.await_slivers(gainer, &gained, &stored).await);
     cluster.assert_exact_slivers(gainer, &gained, &stored).await;
+    // The transfers end with an empty page after the last sliver.
+    let client = cluster.client(gainer);
+    let ended = poll(200, 50, || async {
+        client
+            .health()
+            .await
+            .unwrap()
+            .shard_summary
+            .owned_shard_status
+            .in_transfer
+            == 0
+    })
+    .await;
+    assert!(ended, "the gainer's transfers ended");
 
     // Everything came from the previous owners: both axes of every gained shard synced, one
     // sliver per blob each, nothing recovered, nothing refused.
