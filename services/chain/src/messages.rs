@@ -8,6 +8,7 @@
 //! | 0 proof of possession | sender address (32 B) ‖ BLS public key (48 B) |
 //! | 1 blob certification | blob id (32 B) ‖ persistence: 0 permanent, or 1 ‖ object id (32 B) for deletable |
 //! | 2 invalid blob id | blob id (32 B) |
+//! | 3 shard sync | version tag 0 (V1) ‖ shard u16 LE ‖ sliver type (0 primary, 1 secondary) ‖ starting blob id (32 B) ‖ sliver count u64 LE ‖ epoch u32 LE |
 //!
 //! Parsing tolerates trailing bytes after the body, as the Move parser does (forward
 //! compatibility); everything else that is off is a typed error.
@@ -61,6 +62,12 @@ pub enum MessageError {
     /// The persistence tag is neither 0 nor 1.
     #[error("invalid blob persistence tag {0}")]
     InvalidPersistence(u8),
+    /// The shard sync request's version tag is not 0 (V1).
+    #[error("unknown shard sync request version {0}")]
+    UnknownSyncShardVersion(u8),
+    /// The shard sync request's sliver type is neither 0 (primary) nor 1 (secondary).
+    #[error("invalid sliver type {0}, expected 0 (primary) or 1 (secondary)")]
+    InvalidSliverType(u8),
 }
 
 /// The parsed header.
@@ -228,6 +235,68 @@ impl ProofOfPossessionMessage {
     }
 }
 
+/// "Send me the slivers of this shard" (intent 3): the new owner of a shard asks its previous
+/// owner for a page of the shard's slivers of one type, in blob-ID order from
+/// `starting_blob_id` (inclusive), at most `sliver_count` of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncShardMessage {
+    /// The signer's current epoch (the header's).
+    pub epoch: u32,
+    /// The shard.
+    pub shard_index: u16,
+    /// `false`: primary slivers, `true`: secondary slivers.
+    pub secondary: bool,
+    /// The first blob ID of the page.
+    pub starting_blob_id: [u8; 32],
+    /// The most slivers wanted.
+    pub sliver_count: u64,
+    /// The epoch in which the requester owns the shard (the body's).
+    pub request_epoch: u32,
+}
+
+/// Length of the shard sync body.
+const SYNC_SHARD_BODY_LENGTH: usize = 1 + 2 + 1 + 32 + 8 + 4;
+
+impl SyncShardMessage {
+    /// The exact signed bytes (7 + 48).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = header_bytes(IntentType::SyncShard, self.epoch);
+        out.push(0); // V1
+        out.extend_from_slice(&self.shard_index.to_le_bytes());
+        out.push(u8::from(self.secondary));
+        out.extend_from_slice(&self.starting_blob_id);
+        out.extend_from_slice(&self.sliver_count.to_le_bytes());
+        out.extend_from_slice(&self.request_epoch.to_le_bytes());
+        out
+    }
+
+    /// Parses the signed bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, MessageError> {
+        let (epoch, body) = parse_header(bytes, IntentType::SyncShard, SYNC_SHARD_BODY_LENGTH)?;
+        if body[0] != 0 {
+            return Err(MessageError::UnknownSyncShardVersion(body[0]));
+        }
+        let shard_index = u16::from_le_bytes([body[1], body[2]]);
+        let secondary = match body[3] {
+            0 => false,
+            1 => true,
+            other => return Err(MessageError::InvalidSliverType(other)),
+        };
+        let starting_blob_id = array32(&body[4..]);
+        let mut count = [0u8; 8];
+        count.copy_from_slice(&body[36..44]);
+        let request_epoch = u32::from_le_bytes([body[44], body[45], body[46], body[47]]);
+        Ok(Self {
+            epoch,
+            shard_index,
+            secondary,
+            starting_blob_id,
+            sliver_count: u64::from_le_bytes(count),
+            request_epoch,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,5 +392,40 @@ mod tests {
         let bytes = pop.to_bytes();
         assert_eq!(bytes.len(), 7 + 32 + 48);
         assert_eq!(&bytes[..7], &[0, 0, 3, 1, 0, 0, 0]);
+    }
+
+    #[test]
+    fn sync_shard_message_layout() {
+        let message = SyncShardMessage {
+            epoch: 2,
+            shard_index: 0x0102,
+            secondary: true,
+            starting_blob_id: [5; 32],
+            sliver_count: 10,
+            request_epoch: 2,
+        };
+        let bytes = message.to_bytes();
+        assert_eq!(bytes.len(), 7 + 48);
+        assert_eq!(&bytes[..11], &[3, 0, 3, 2, 0, 0, 0, 0, 2, 1, 1]);
+        assert_eq!(&bytes[43..55], &[10, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0]);
+        assert_eq!(SyncShardMessage::from_bytes(&bytes).unwrap(), message);
+        let with = |i: usize, v: u8| {
+            let mut b = bytes.clone();
+            b[i] = v;
+            SyncShardMessage::from_bytes(&b)
+        };
+        assert_eq!(with(7, 1), Err(MessageError::UnknownSyncShardVersion(1)));
+        assert_eq!(with(10, 2), Err(MessageError::InvalidSliverType(2)));
+        assert!(matches!(
+            with(0, 1),
+            Err(MessageError::WrongIntent {
+                got: 1,
+                expected: 3
+            })
+        ));
+        assert_eq!(
+            SyncShardMessage::from_bytes(&bytes[..54]),
+            Err(MessageError::TooShort { got: 54, need: 55 })
+        );
     }
 }

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use walrus_core::{
-    Axis, Bcs, BcsError, BlobId, BlobMetadata, EncodingAxis, GeneralRecoverySymbol, SliverData,
-    SliverPairIndex, UnverifiedBlobMetadataWithId,
+    Axis, Bcs, BcsError, BlobId, BlobMetadata, EncodingAxis, GeneralRecoverySymbol, Sliver,
+    SliverData, SliverPairIndex, UnverifiedBlobMetadataWithId,
 };
 
 use crate::routes;
@@ -333,6 +333,34 @@ impl NodeClient {
             .body(bcs_proof);
         let (status, body) = self.send(request, &url).await?;
         json_data(&url, status, &body)
+    }
+
+    /// `POST /v1/migrate/sync_shard`: one page of a shard's slivers from its previous owner.
+    /// `public_key` is the requester's compressed BLS key (sent base64 in `Authorization`),
+    /// `signed` its signature over an intent-3 shard sync message. The slivers are not verified.
+    pub async fn sync_shard(
+        &self,
+        public_key: &[u8],
+        signed: &SignedMessage,
+    ) -> Result<Vec<(BlobId, Sliver)>, NodeApiError> {
+        use base64::Engine as _;
+        let url = self.url(routes::SYNC_SHARD);
+        let request = self
+            .http
+            .post(&url)
+            .header("content-type", OCTET_STREAM)
+            .header(
+                "authorization",
+                base64::engine::general_purpose::STANDARD.encode(public_key),
+            )
+            .body(signed.to_bcs());
+        let (_, body) = self.send(request, &url).await?;
+        bcs::from_bytes(&body).map_err(|e| {
+            NodeApiError::Bcs(BcsError::Deserialize {
+                type_name: "Vec<(BlobId, Sliver)>",
+                reason: e.to_string(),
+            })
+        })
     }
 }
 

@@ -6,6 +6,9 @@ use walrus_core::{Axis, BlobId, SliverPairIndex};
 pub const HEALTH: &str = "/v1/health";
 /// `GET /metrics` (Prometheus text).
 pub const METRICS: &str = "/metrics";
+/// `POST /v1/migrate/sync_shard`: a shard's new owner pages through its previous owner's
+/// slivers (header `Authorization: <base64 BLS public key>`, BCS signed intent-3 request).
+pub const SYNC_SHARD: &str = "/v1/migrate/sync_shard";
 
 /// The path segment of an axis: `primary` or `secondary`.
 pub fn axis_segment(axis: Axis) -> &'static str {

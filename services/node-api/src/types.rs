@@ -115,6 +115,28 @@ pub struct SignedMessage {
     pub signature: Vec<u8>,
 }
 
+impl SignedMessage {
+    /// The BCS form (`vector<u8>` message ‖ `vector<u8>` signature), the body of
+    /// `POST /v1/migrate/sync_shard`.
+    pub fn to_bcs(&self) -> Vec<u8> {
+        // Two byte vectors: BCS encoding cannot fail.
+        bcs::to_bytes(&(&self.serialized_message, &self.signature)).unwrap_or_default()
+    }
+
+    /// Decodes the BCS form; the whole input must be consumed.
+    pub fn from_bcs(bytes: &[u8]) -> Result<Self, walrus_core::BcsError> {
+        let (serialized_message, signature): (Vec<u8>, Vec<u8>) =
+            bcs::from_bytes(bytes).map_err(|e| walrus_core::BcsError::Deserialize {
+                type_name: "SignedMessage",
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            serialized_message,
+            signature,
+        })
+    }
+}
+
 /// A storage confirmation: `{"signed": {"serializedMessage", "signature"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

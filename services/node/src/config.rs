@@ -16,6 +16,8 @@
 //! event_page_size = 100
 //! event_wait_millis = 1000
 //! committee_refresh_millis = 2000
+//! sync_shard_max_slivers = 64             # slivers per shard sync page: asked for, and the most answered
+//! sync_shard_page_interval_millis = 0     # pause between two pages a new shard owner fetches
 //! ```
 
 use std::net::SocketAddr;
@@ -67,6 +69,12 @@ pub struct Limits {
     pub event_wait_millis: u64,
     /// How often the committee is re-read, in milliseconds.
     pub committee_refresh_millis: u64,
+    /// Slivers per `sync_shard` page: the page size this node asks its shards' previous owners
+    /// for, and the most it answers (requests for more are refused).
+    pub sync_shard_max_slivers: u64,
+    /// Pause between two `sync_shard` pages this node fetches, in milliseconds (spares the
+    /// previous owner; 0: none).
+    pub sync_shard_page_interval_millis: u64,
 }
 
 impl Default for Limits {
@@ -79,6 +87,8 @@ impl Default for Limits {
             event_page_size: 100,
             event_wait_millis: 1000,
             committee_refresh_millis: 2000,
+            sync_shard_max_slivers: 64,
+            sync_shard_page_interval_millis: 0,
         }
     }
 }

@@ -9,6 +9,7 @@
 //!   stream cursor;
 //! - [`server`]: routes, checks on every write, error envelopes, limits, `/metrics`;
 //! - [`recovery`]: background recovery of missing slivers after certification;
+//! - [`sync`]: shard sync at epoch change (`POST /v1/migrate/sync_shard`, both sides);
 //! - [`node`]: wiring it together ([`node::start`]).
 
 pub mod blob_info;
@@ -20,6 +21,7 @@ pub mod recovery;
 pub mod server;
 pub mod state;
 pub mod storage;
+pub mod sync;
 
 pub use config::NodeConfig;
 pub use node::{RunningNode, start};

@@ -81,6 +81,9 @@ pub async fn start<B: LedgerBackend>(
     let event_state_path = config.data_dir.join("events.json");
     let events = EventState::load(&event_state_path)
         .with_context(|| format!("loading {}", event_state_path.display()))?;
+    let shard_sync_path = config.data_dir.join("shard_sync.json");
+    let shard_sync = crate::sync::SyncState::load(&shard_sync_path)
+        .with_context(|| format!("loading {}", shard_sync_path.display()))?;
     let public_key = bls.public_key().as_bytes().to_vec();
     let committee = committee_state(&chain, &public_key).await?;
     let n_shards = committee.view.as_ref().map_or(0, |v| v.n_shards);
@@ -105,6 +108,7 @@ pub async fn start<B: LedgerBackend>(
         shards_lost: Default::default(),
         pending: Default::default(),
         expansions: Default::default(),
+        shard_sync,
         started: Instant::now(),
     });
 
@@ -125,12 +129,13 @@ pub async fn start<B: LedgerBackend>(
     });
     let events = tokio::spawn(follow_events(state.clone(), chain.clone()));
     let committee = tokio::spawn(follow_committee(state.clone(), chain.clone(), public_key));
+    let sync = tokio::spawn(crate::sync::run(state.clone(), chain.clone()));
     let recovery = tokio::spawn(recovery::run(state.clone(), chain));
     tracing::info!(%address, n_shards, "storage node started");
     Ok(RunningNode {
         address,
         state,
-        tasks: vec![serve, events, committee, recovery],
+        tasks: vec![serve, events, committee, sync, recovery],
     })
 }
 
@@ -153,6 +158,17 @@ async fn follow_events<B: LedgerBackend>(state: Arc<NodeState>, chain: WalrusCha
             state.metrics.chain_head.store(head, Ordering::Relaxed);
         }
         if records.is_empty() {
+            continue;
+        }
+        // Handovers (`ShardsReceived`) are persisted before the cursor moves past them.
+        let sync_state = state.clone();
+        let observed = {
+            let records = records.clone();
+            tokio::task::spawn_blocking(move || sync_state.shard_sync.observe(&records)).await
+        };
+        if !matches!(observed, Ok(Ok(()))) {
+            tracing::error!("persisting observed shard handovers failed; retrying the page");
+            tokio::time::sleep(Duration::from_millis(500)).await;
             continue;
         }
         let snapshot = {

@@ -139,8 +139,14 @@ fn collect_garbage(state: &NodeState) {
             lost.remove(&shard.get());
             continue;
         }
+        // Kept for the new owner until it reported the shard received in an epoch since this
+        // node lost it (`ShardsReceived`), or, failing that, for one full epoch more.
         let since = *lost.entry(shard.get()).or_insert(committee.epoch);
-        if committee.epoch > since {
+        let handed_over = state
+            .shard_sync
+            .handed_over(shard.get())
+            .is_some_and(|epoch| epoch >= since);
+        if handed_over || committee.epoch > since.saturating_add(1) {
             match state.store.delete_shard(shard) {
                 Ok(()) => {
                     lost.remove(&shard.get());
@@ -167,6 +173,9 @@ async fn report_sync_done<B: LedgerBackend>(state: &NodeState, chain: &WalrusCha
     let committee = state.committee();
     if !idle || committee.epoch < epoch || chain.address().is_none() {
         return;
+    }
+    if committee.epoch == epoch && !state.shard_sync.idle(epoch) {
+        return; // shards are still being transferred
     }
     let clear = |state: &NodeState| {
         let mut events = write(&state.events);
@@ -349,7 +358,7 @@ pub async fn run<B: LedgerBackend>(state: Arc<NodeState>, chain: WalrusChain<B>)
     }
 }
 
-fn peers(state: &NodeState) -> Vec<NodeClient> {
+pub(crate) fn peers(state: &NodeState) -> Vec<NodeClient> {
     let committee = state.committee();
     let me = state.bls.public_key().as_bytes().to_vec();
     committee
@@ -378,33 +387,52 @@ async fn recover_blob(state: &Arc<NodeState>, blob_id: &BlobId) -> anyhow::Resul
             _ => return Ok(true),
         }
     }
-    let missing = state.missing_slivers(blob_id, &committee.owned);
+    if !state.shard_sync.planned(committee.epoch) {
+        return Ok(false); // the epoch's shard transfers are not known yet
+    }
+    // Shards still being transferred from their previous owners are left to the transfer;
+    // whatever it does not deliver is recovered once it ended.
+    let in_transfer = state.shard_sync.in_transfer();
+    let mut missing = state.missing_slivers(blob_id, &committee.owned);
+    let waiting = missing.len();
+    missing.retain(|(shard, _)| !in_transfer.contains(&shard.get()));
+    let waiting = waiting > missing.len();
     if missing.is_empty() && state.store.has_metadata(blob_id) {
-        return Ok(true);
+        return Ok(!waiting);
     }
     let peers = peers(state);
     let metadata = match state.verified_metadata(blob_id) {
         Some(m) => m,
         None => fetch_metadata(state, &peers, blob_id).await?,
     };
-    let mut done = true;
-    for (shard, axis) in missing {
-        let ok = match axis {
-            Axis::Primary => recover_one::<Primary>(state, &peers, &metadata, shard).await,
-            Axis::Secondary => recover_one::<Secondary>(state, &peers, &metadata, shard).await,
-        };
-        match ok {
-            Ok(()) => {}
-            Err(e) => {
-                tracing::debug!(%blob_id, shard = shard.get(), %axis, error = %e, "sliver not recovered yet");
-                done = false;
-            }
+    // The missing slivers are recovered concurrently, at most `RECOVERY_PARALLELISM` at a time
+    // (each asks every peer at once and decodes on the blocking pool). The futures run inside
+    // this task, so stopping the task stops them all.
+    use futures_util::stream::{self, StreamExt as _};
+    let mut done = !waiting;
+    let (peers, metadata) = (&peers, &metadata);
+    let mut results = stream::iter(missing)
+        .map(|(shard, axis)| async move {
+            let ok = match axis {
+                Axis::Primary => recover_one::<Primary>(state, peers, metadata, shard).await,
+                Axis::Secondary => recover_one::<Secondary>(state, peers, metadata, shard).await,
+            };
+            (shard, axis, ok)
+        })
+        .buffer_unordered(RECOVERY_PARALLELISM);
+    while let Some((shard, axis, ok)) = results.next().await {
+        if let Err(e) = ok {
+            tracing::debug!(%blob_id, shard = shard.get(), %axis, error = %e, "sliver not recovered yet");
+            done = false;
         }
     }
     Ok(done)
 }
 
-async fn fetch_metadata(
+/// Slivers of one blob recovered at the same time.
+pub const RECOVERY_PARALLELISM: usize = 8;
+
+pub(crate) async fn fetch_metadata(
     state: &NodeState,
     peers: &[NodeClient],
     blob_id: &BlobId,
@@ -425,7 +453,7 @@ async fn fetch_metadata(
     anyhow::bail!("no peer served valid metadata for {blob_id}")
 }
 
-async fn recover_one<A: EncodingAxis>(
+async fn recover_one<A: crate::state::CachedAxis>(
     state: &Arc<NodeState>,
     peers: &[NodeClient],
     metadata: &VerifiedBlobMetadataWithId,
@@ -433,6 +461,8 @@ async fn recover_one<A: EncodingAxis>(
 ) -> anyhow::Result<()>
 where
     SliverData<A>: Bcs,
+    SliverData<A::OrthogonalAxis>: Bcs,
+    A::OrthogonalAxis: EncodingAxis<OrthogonalAxis = A>,
     InconsistencyProof<A>: Bcs,
 {
     let blob_id = *metadata.blob_id();
@@ -440,9 +470,31 @@ where
     let target = state.encoding.sliver_index_for_pair::<A>(pair)?;
     let needed = state.encoding.n_symbols_for_recovery::<A>();
     let mut symbols = Vec::new();
-    for peer in peers {
-        let Ok(general) = peer.recovery_symbols(&blob_id, target.get(), A::AXIS).await else {
-            continue;
+    let mut seen = std::collections::BTreeSet::new();
+    // This node's own slivers (of other shards, owned or kept after a handover) are sources
+    // too: with a peer down, the others alone may not hold enough.
+    let worker = state.clone();
+    let local = tokio::task::spawn_blocking(move || {
+        crate::server::recovery_symbols_for::<A>(&worker, &blob_id, target).unwrap_or_default()
+    })
+    .await
+    .unwrap_or_default();
+    // Every peer is asked at once; answers are used as they arrive, and the requests still
+    // running are dropped once enough symbols are verified.
+    use futures_util::stream::StreamExt as _;
+    let mut requests: futures_util::stream::FuturesUnordered<_> = peers
+        .iter()
+        .map(|peer| peer.recovery_symbols(&blob_id, target.get(), A::AXIS))
+        .collect();
+    let mut local = Some(local);
+    loop {
+        let general = match local.take() {
+            Some(local) => local,
+            None => match requests.next().await {
+                None => break,
+                Some(Ok(general)) => general,
+                Some(Err(_)) => continue,
+            },
         };
         for symbol in general {
             if symbol.target_index() != target || symbol.target_axis() != A::AXIS {
@@ -455,8 +507,12 @@ where
             // Re-type through BCS: the two recovery symbol types share one layout.
             if let Some(bytes) = typed
                 && let Ok(s) = bcs::from_bytes::<walrus_core::RecoverySymbol<A>>(&bytes)
+                && !seen.contains(&s.source_index())
                 && s.verify(&state.encoding, metadata, target).is_ok()
             {
+                // A shard held by two nodes (its old owner keeps it until the handover) gives
+                // the same symbol twice; count it once.
+                seen.insert(s.source_index());
                 symbols.push(s);
             }
         }

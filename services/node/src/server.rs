@@ -813,6 +813,173 @@ async fn inconsistency_proof(
     ))
 }
 
+// === Shard sync ===
+
+/// The requester's BLS public key from `Authorization` (base64 of the 48 compressed bytes).
+fn requester_key(headers: &HeaderMap) -> ApiResult<walrus_chain::bls::BlsPublicKey> {
+    let unauthenticated = |message: String| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "INVALID_PUBLIC_KEY",
+            message,
+        )
+    };
+    let text = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            unauthenticated(
+                "the Authorization header must hold the requester's BLS public key".into(),
+            )
+        })?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|e| unauthenticated(format!("the Authorization header is not base64: {e}")))?;
+    walrus_chain::bls::BlsPublicKey::from_bytes(&bytes).map_err(|e| {
+        unauthenticated(format!(
+            "the Authorization header is not a BLS public key: {e}"
+        ))
+    })
+}
+
+/// `POST /v1/migrate/sync_shard`: a page of a shard's slivers for the shard's new owner.
+/// Everything is checked before anything is read: the signature is by the key in the header,
+/// that key is the current owner of the shard, the request is for the current epoch, this node
+/// owned the shard in the previous epoch, and the page size is within the limit.
+async fn sync_shard(
+    State(state): State<Arc<NodeState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    use walrus_chain::messages::SyncShardMessage;
+    let limit = crate::sync::MAX_REQUEST_BYTES;
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "INVALID_ARGUMENT",
+            "BODY_TOO_LARGE",
+            format!("a sync_shard request body is at most {limit} bytes"),
+        )
+    };
+    if headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(too_large());
+    }
+    let key = requester_key(&headers)?;
+    let body = to_bytes(body, limit).await.map_err(|_| too_large())?;
+    Metrics::inc(&state.metrics.bytes_received, body.len() as u64);
+    let invalid = |message: String| ApiError::bad("INVALID_SYNC_SHARD_REQUEST", message);
+    let signed = SignedMessage::from_bcs(&body).map_err(|e| invalid(e.to_string()))?;
+    let bad_signature = |message: String| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "INVALID_SIGNATURE",
+            message,
+        )
+    };
+    let signature = walrus_chain::bls::BlsSignature::from_bytes(&signed.signature)
+        .map_err(|e| bad_signature(format!("the signature does not decode: {e}")))?;
+    key.verify(&signed.serialized_message, &signature)
+        .map_err(|_| {
+            bad_signature(
+                "the signature is not valid for the key in the Authorization header".into(),
+            )
+        })?;
+    let request = SyncShardMessage::from_bytes(&signed.serialized_message)
+        .map_err(|e| invalid(e.to_string()))?;
+    let committee = state.committee();
+    if request.epoch != committee.epoch || request.request_epoch != committee.epoch {
+        return Err(ApiError::precondition(
+            "INVALID_EPOCH",
+            format!(
+                "the request is for epoch {} (signed in epoch {}); this node is in epoch {}",
+                request.request_epoch, request.epoch, committee.epoch
+            ),
+        ));
+    }
+    let max = state.limits.sync_shard_max_slivers;
+    if request.sliver_count == 0 || request.sliver_count > max {
+        return Err(ApiError::bad(
+            "INVALID_SLIVER_COUNT",
+            format!(
+                "sliver count {} is not between 1 and this node's limit {max}",
+                request.sliver_count
+            ),
+        ));
+    }
+    let shard = request.shard_index;
+    if shard >= state.encoding.n_shards() {
+        return Err(ApiError::bad(
+            "INVALID_SHARD_INDEX",
+            format!(
+                "shard {shard} is not below the shard count {}",
+                state.encoding.n_shards()
+            ),
+        ));
+    }
+    let owner = committee
+        .view
+        .as_ref()
+        .and_then(|v| v.owner_of(shard))
+        .map(|(_, m)| m.public_key.clone());
+    if owner.as_deref() != Some(key.as_bytes().as_slice()) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "PERMISSION_DENIED",
+            "REQUESTER_NOT_SHARD_OWNER",
+            format!(
+                "the requester does not own shard {shard} in epoch {}",
+                committee.epoch
+            ),
+        ));
+    }
+    let me = state.bls.public_key().as_bytes().to_vec();
+    match state.shard_sync.owned_before(&me, shard, committee.epoch) {
+        Some(true) => {}
+        Some(false) => {
+            return Err(ApiError::precondition(
+                "SHARD_NOT_OWNED_BEFORE",
+                format!(
+                    "this node did not own shard {shard} in epoch {}",
+                    committee.epoch.saturating_sub(1)
+                ),
+            ));
+        }
+        None => {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "UNAVAILABLE",
+                "SYNC_NOT_READY",
+                "this node has not read the previous committee yet; retry",
+            ));
+        }
+    }
+    let axis = if request.secondary {
+        Axis::Secondary
+    } else {
+        Axis::Primary
+    };
+    let worker = state.clone();
+    let (bytes, _) = blocking(move || {
+        crate::sync::page_for(
+            &worker,
+            shard,
+            axis,
+            BlobId(request.starting_blob_id),
+            request.sliver_count,
+        )
+        .map_err(|e| ApiError::internal(format!("reading shard {shard}: {e}")))
+    })
+    .await?;
+    Ok(octets(&state, bytes))
+}
+
 // === Health and metrics ===
 
 async fn health(
@@ -837,6 +1004,15 @@ async fn health(
         .filter(|s| !committee.owned.contains(s))
         .collect();
     let detailed = query.get("detailed").is_some_and(|v| v == "true");
+    let in_transfer = if state.shard_sync.planned(committee.epoch) {
+        state.shard_sync.in_transfer()
+    } else {
+        Default::default()
+    };
+    let in_transfer: std::collections::BTreeSet<u16> = in_transfer
+        .intersection(&committee.owned)
+        .copied()
+        .collect();
     let info = ServiceHealthInfo {
         uptime: state.started.elapsed().as_secs(),
         epoch: committee.epoch,
@@ -856,7 +1032,8 @@ async fn health(
         shard_summary: ShardSummary {
             owned: committee.owned.len(),
             owned_shard_status: OwnedShardStatus {
-                ready: committee.owned.len(),
+                ready: committee.owned.len() - in_transfer.len(),
+                in_transfer: in_transfer.len(),
                 ..OwnedShardStatus::default()
             },
             read_only: other.len(),
@@ -867,7 +1044,12 @@ async fn health(
                 .iter()
                 .map(|&shard| ShardStatusDetail {
                     shard,
-                    status: "ready".to_owned(),
+                    status: if in_transfer.contains(&shard) {
+                        "inTransfer"
+                    } else {
+                        "ready"
+                    }
+                    .to_owned(),
                 })
                 .collect(),
             other: other
@@ -890,7 +1072,8 @@ async fn metrics(State(state): State<Arc<NodeState>>) -> Response {
     };
     let head = m.chain_head.load(Ordering::Relaxed).max(cursor);
     let committee = state.committee();
-    let counters: [(&str, &str, &str, u64); 14] = [
+    let sync = &state.shard_sync.metrics;
+    let counters: [(&str, &str, &str, u64); 19] = [
         (
             "walrus_node_requests_total",
             "counter",
@@ -938,6 +1121,36 @@ async fn metrics(State(state): State<Arc<NodeState>>) -> Response {
             "counter",
             "slivers recovered from other nodes",
             m.slivers_recovered.load(Ordering::Relaxed),
+        ),
+        (
+            "walrus_node_slivers_synced_total",
+            "counter",
+            "slivers fetched from shards' previous owners at epoch change, verified and stored",
+            sync.slivers_synced.load(Ordering::Relaxed),
+        ),
+        (
+            "walrus_node_synced_slivers_rejected_total",
+            "counter",
+            "slivers from shards' previous owners refused (failed checks or unknown blob)",
+            sync.slivers_rejected.load(Ordering::Relaxed),
+        ),
+        (
+            "walrus_node_slivers_served_for_sync_total",
+            "counter",
+            "slivers served to shards' new owners",
+            sync.slivers_served.load(Ordering::Relaxed),
+        ),
+        (
+            "walrus_node_shard_axes_synced_total",
+            "counter",
+            "shard axes (primary or secondary slivers of a shard) fully synced",
+            sync.axes_synced.load(Ordering::Relaxed),
+        ),
+        (
+            "walrus_node_shard_axes_fell_back_total",
+            "counter",
+            "shard axes left to recovery because the previous owner was unreachable",
+            sync.axes_fell_back.load(Ordering::Relaxed),
         ),
         (
             "walrus_node_confirmations_signed_total",
@@ -1087,6 +1300,7 @@ pub fn router(state: Arc<NodeState>) -> Router {
             "/v1/blobs/{blob_id}/inconsistencyProof/{axis}",
             post(inconsistency_proof),
         )
+        .route(walrus_node_api::routes::SYNC_SHARD, post(sync_shard))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(middleware::from_fn_with_state(

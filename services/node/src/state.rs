@@ -102,6 +102,8 @@ pub struct NodeState {
     pub pending: Mutex<crate::pending::PendingBuffer>,
     /// Recently computed sliver expansions, to answer recovery-symbol requests.
     pub expansions: Mutex<ExpansionCache>,
+    /// Shard transfers at epoch change (persisted progress, counters).
+    pub shard_sync: crate::sync::SyncState,
     /// When the node started.
     pub started: Instant,
 }

@@ -303,6 +303,18 @@ impl<B: LedgerBackend> WalrusChain<B> {
         .await
     }
 
+    /// The committee of the previous epoch (empty members in epoch 0 and 1 of a fresh
+    /// system): who held each shard before the last epoch change.
+    pub async fn previous_committee(&self) -> Result<CommitteeView, ChainError> {
+        let staking = self.staking().await?;
+        self.committee_view(
+            staking.inner.epoch.saturating_sub(1),
+            &staking.inner.previous_committee,
+            staking.inner.n_shards,
+        )
+        .await
+    }
+
     /// The committee selected for the next epoch, once `voting_end` ran.
     pub async fn next_committee(&self) -> Result<Option<CommitteeView>, ChainError> {
         let staking = self.staking().await?;
