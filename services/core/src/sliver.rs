@@ -19,7 +19,7 @@ use crate::{
     ids::{SliverIndex, SliverPairIndex},
     merkle::{Node, root_from_leaf_hashes},
     metadata::VerifiedBlobMetadataWithId,
-    reed_solomon::{ReedSolomonError, encode_symbols},
+    reed_solomon::{ReedSolomonError, encode_symbols, with_encoder},
 };
 
 /// The bytes of one sliver, on axis `A`, with its symbol size and its index on that axis.
@@ -287,8 +287,30 @@ impl<A: EncodingAxis> SliverData<A> {
 
     /// The Merkle root over the `n` symbols of the expanded sliver: the sliver hash the metadata
     /// should hold for it (§4).
+    ///
+    /// Same leaves as [`expanded_leaf_hashes`](Self::expanded_leaf_hashes), but the parity
+    /// symbols are hashed straight from the encoder's buffer instead of being copied out first:
+    /// verification of every uploaded sliver runs this.
     pub fn merkle_root(&self, config: &EncodingConfig) -> Result<Node, SliverVerificationError> {
-        let (leaves, _) = self.expanded_leaf_hashes(config)?;
+        self.check_shape(config)?;
+        let size = self.symbol_bytes();
+        let recovery_count = config.n() - self.n_symbols();
+        let mut leaves = vec![[0u8; 32]; config.n()];
+        with_encoder(self.n_symbols(), recovery_count, size, |encoder| {
+            for symbol in self.data.chunks_exact(size) {
+                encoder.add_original_shard(symbol)?;
+            }
+            let result = encoder.encode()?;
+            let mut hasher = BatchHasher::for_leaves(size);
+            for (leaf, symbol) in leaves
+                .iter_mut()
+                .zip(self.data.chunks_exact(size).chain(result.recovery_iter()))
+            {
+                hasher.push_leaf(leaf, symbol);
+            }
+            hasher.finish();
+            Ok(())
+        })?;
         Ok(root_from_leaf_hashes(&leaves))
     }
 
