@@ -13,13 +13,13 @@ use thiserror::Error;
 
 use crate::{
     axis::{Axis, ByAxis, EncodingAxis, Primary, Secondary},
-    bcs_codec::impl_bcs,
+    bcs_codec::{Bcs, BcsError, impl_bcs},
     config::{EncodingConfig, IndexOutOfRangeError},
     hash::{BatchHasher, Digest},
     ids::{SliverIndex, SliverPairIndex},
     merkle::{Node, root_from_leaf_hashes},
     metadata::VerifiedBlobMetadataWithId,
-    reed_solomon::{ReedSolomonError, encode_symbols},
+    reed_solomon::{ReedSolomonError, encode_symbols, with_encoder},
 };
 
 /// The bytes of one sliver, on axis `A`, with its symbol size and its index on that axis.
@@ -287,8 +287,30 @@ impl<A: EncodingAxis> SliverData<A> {
 
     /// The Merkle root over the `n` symbols of the expanded sliver: the sliver hash the metadata
     /// should hold for it (§4).
+    ///
+    /// Same leaves as [`expanded_leaf_hashes`](Self::expanded_leaf_hashes), but the parity
+    /// symbols are hashed straight from the encoder's buffer instead of being copied out first:
+    /// verification of every uploaded sliver runs this.
     pub fn merkle_root(&self, config: &EncodingConfig) -> Result<Node, SliverVerificationError> {
-        let (leaves, _) = self.expanded_leaf_hashes(config)?;
+        self.check_shape(config)?;
+        let size = self.symbol_bytes();
+        let recovery_count = config.n() - self.n_symbols();
+        let mut leaves = vec![[0u8; 32]; config.n()];
+        with_encoder(self.n_symbols(), recovery_count, size, |encoder| {
+            for symbol in self.data.chunks_exact(size) {
+                encoder.add_original_shard(symbol)?;
+            }
+            let result = encoder.encode()?;
+            let mut hasher = BatchHasher::for_leaves(size);
+            for (leaf, symbol) in leaves
+                .iter_mut()
+                .zip(self.data.chunks_exact(size).chain(result.recovery_iter()))
+            {
+                hasher.push_leaf(leaf, symbol);
+            }
+            hasher.finish();
+            Ok(())
+        })?;
         Ok(root_from_leaf_hashes(&leaves))
     }
 
@@ -395,6 +417,58 @@ impl_bcs!(
     SecondarySliver => "SliverData<Secondary>",
     Sliver => "Sliver",
 );
+
+impl<A: EncodingAxis> SliverData<A>
+where
+    Self: Bcs,
+{
+    /// Decodes the BCS bytes of a sliver (§6.1) held in `bytes` without copying its data: the
+    /// sliver's data is a slice of `bytes` (sharing its allocation). Accepts and rejects exactly
+    /// what [`Bcs::from_bcs`] does (canonical ULEB128 length of at most 2³¹ − 1, no trailing
+    /// bytes, a non-zero symbol size dividing the data length).
+    pub fn from_bcs_bytes(bytes: Bytes) -> Result<Self, BcsError> {
+        let error = |reason: String| BcsError::Deserialize {
+            type_name: Self::TYPE_NAME,
+            reason,
+        };
+        let (length, prefix) = read_uleb128_length(&bytes).map_err(|e| error(e.to_owned()))?;
+        let end = prefix
+            .checked_add(length)
+            .filter(|end| *end <= bytes.len())
+            .ok_or_else(|| error("unexpected end of input".to_owned()))?;
+        let tail = &bytes[end..];
+        if tail.len() < 4 {
+            return Err(error("unexpected end of input".to_owned()));
+        }
+        if tail.len() > 4 {
+            return Err(error("remaining input".to_owned()));
+        }
+        let symbol_size = u16::from_le_bytes([tail[0], tail[1]]);
+        let index = SliverIndex(u16::from_le_bytes([tail[2], tail[3]]));
+        Self::new(bytes.slice(prefix..end), symbol_size, index).map_err(|e| error(e.to_string()))
+    }
+}
+
+/// Reads a BCS sequence length: canonical ULEB128 of at most 2³¹ − 1. Returns the length and
+/// the number of bytes it took.
+fn read_uleb128_length(bytes: &[u8]) -> Result<(usize, usize), &'static str> {
+    let mut value: u64 = 0;
+    for (position, shift) in (0..32).step_by(7).enumerate() {
+        let byte = *bytes.get(position).ok_or("unexpected end of input")?;
+        let digit = byte & 0x7f;
+        value |= u64::from(digit) << shift;
+        if digit == byte {
+            if shift > 0 && digit == 0 {
+                return Err("non-canonical ULEB128 length");
+            }
+            if value > bcs::MAX_SEQUENCE_LENGTH as u64 {
+                return Err("length exceeds the BCS maximum of 2^31 - 1");
+            }
+            return Ok((value as usize, position + 1));
+        }
+    }
+    Err("ULEB128 length overflows a u32")
+}
 
 /// The two slivers of one pair: primary sliver `p` and secondary sliver `n − 1 − p` (§3).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,14 +1,16 @@
 //! Property tests: decoding from any valid subset returns the blob; any flipped byte in a sliver
 //! is detected; recovery from random subsets of symbols reproduces the sliver; the BCS decoders
-//! never panic on arbitrary bytes and what they accept re-encodes to the same bytes.
+//! never panic on arbitrary bytes and what they accept re-encodes to the same bytes; the
+//! zero-copy sliver decoder accepts exactly what the serde decoder accepts.
 
 #![allow(clippy::unwrap_used)] // Test helpers: a failed unwrap is a failed test.
 
+use bytes::Bytes;
 use proptest::prelude::*;
 use walrus_core::{
     Bcs, BlobMetadata, ConsistencyCheck, EncodingConfig, GeneralRecoverySymbol, InconsistencyProof,
     MerkleProof, Node, Primary, PrimaryRecoverySymbol, PrimarySliver, RecoveryOutcome, Secondary,
-    SecondaryRecoverySymbol, SecondarySliver, Sliver, SliverIndex, SliverPairMetadata,
+    SecondaryRecoverySymbol, SecondarySliver, Sliver, SliverData, SliverIndex, SliverPairMetadata,
     UnverifiedBlobMetadataWithId, recover_sliver,
 };
 
@@ -180,7 +182,32 @@ fn check_canonical<T: Bcs + std::fmt::Debug>(bytes: &[u8]) -> Result<(), TestCas
     Ok(())
 }
 
+/// `from_bcs_bytes` (zero-copy) and `from_bcs` (serde) accept the same inputs and agree.
+fn zero_copy_matches_serde<A: walrus_core::EncodingAxis>(bytes: &[u8]) -> Result<(), TestCaseError>
+where
+    SliverData<A>: Bcs,
+{
+    let serde = SliverData::<A>::from_bcs(bytes);
+    let direct = SliverData::<A>::from_bcs_bytes(Bytes::copy_from_slice(bytes));
+    match (serde, direct) {
+        (Ok(serde), Ok(direct)) => prop_assert_eq!(serde, direct),
+        (Err(_), Err(error)) => {
+            prop_assert!(
+                error
+                    .to_string()
+                    .contains(<SliverData<A> as Bcs>::TYPE_NAME),
+                "{}",
+                error
+            );
+        }
+        (serde, direct) => prop_assert!(false, "serde {:?} but zero-copy {:?}", serde, direct),
+    }
+    Ok(())
+}
+
 fn all_decoders(bytes: &[u8]) -> Result<(), TestCaseError> {
+    zero_copy_matches_serde::<Primary>(bytes)?;
+    zero_copy_matches_serde::<Secondary>(bytes)?;
     check_canonical::<UnverifiedBlobMetadataWithId>(bytes)?;
     check_canonical::<BlobMetadata>(bytes)?;
     check_canonical::<PrimarySliver>(bytes)?;
@@ -251,4 +278,60 @@ proptest! {
             all_decoders(&bytes[..cut.index(bytes.len() + 1)])?;
         }
     }
+}
+
+/// ULEB128 of `value`, optionally padded with `extra` non-canonical continuation bytes.
+fn uleb(mut value: u64, extra: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 && extra == 0 {
+            out.push(byte);
+            return out;
+        }
+        out.push(byte | 0x80);
+        if value == 0 {
+            out.extend(std::iter::repeat_n(0x80, extra - 1));
+            out.push(0);
+            return out;
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Slivers with multi-byte length prefixes: exact, short, long, non-canonical, huge.
+    #[test]
+    fn zero_copy_sliver_decoding_matches_serde(
+        mut body in prop::collection::vec(any::<u8>(), 0..700),
+        delta in -6i64..=6,
+        symbol_size in prop::option::of(1u8..=4),
+        extra in 0usize..=2,
+        huge in prop::option::weighted(0.1, (1u64 << 31) - 2..(1u64 << 36)),
+    ) {
+        // Where `body` ends with the symbol size and index, make some symbol sizes small so that
+        // whole-symbol data (and so acceptance) is common.
+        let tail = body.len().saturating_sub(4);
+        if let (Some(size), true) = (symbol_size, body.len() >= 4) {
+            body[tail] = size;
+            body[tail + 1] = 0;
+        }
+        let length = huge.unwrap_or_else(|| (body.len() as i64 - 4 + delta).max(0) as u64);
+        let mut bytes = uleb(length, extra);
+        bytes.extend(&body);
+        zero_copy_matches_serde::<Primary>(&bytes)?;
+        zero_copy_matches_serde::<Secondary>(&bytes)?;
+    }
+}
+
+#[test]
+fn zero_copy_sliver_shares_the_input_allocation() {
+    let sliver = PrimarySliver::new(vec![7u8; 300], 30, SliverIndex(4)).unwrap();
+    let bytes = Bytes::from(sliver.to_bcs().unwrap());
+    let decoded = PrimarySliver::from_bcs_bytes(bytes.clone()).unwrap();
+    assert_eq!(decoded, sliver);
+    // The data is a view into the input: bytes 2..302 (after the 2-byte ULEB128 of 300).
+    assert_eq!(decoded.data().as_ptr(), bytes[2..].as_ptr());
 }

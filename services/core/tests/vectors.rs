@@ -7,7 +7,8 @@
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 use walrus_core::{
-    Bcs, BlobId, EncodedBlob, EncodingConfig, Primary, Secondary, UnverifiedBlobMetadataWithId,
+    Bcs, BlobId, EncodedBlob, EncodingConfig, Primary, PrimarySliver, Secondary, SecondarySliver,
+    UnverifiedBlobMetadataWithId,
 };
 
 /// One line of the vector file.
@@ -124,6 +125,26 @@ fn check_vector(vector: &Vector) {
         vector.metadata_with_id_bcs_sha256,
         "{name}: BCS(BlobMetadataWithId)"
     );
+
+    // The verifier's Merkle root of each sliver's expansion (hashed straight from the
+    // Reed–Solomon encoder) is the official hash, and the official BCS bytes decode zero-copy.
+    for (pair, hashes) in sliver_pairs.iter().zip(hashes) {
+        assert_eq!(
+            pair.primary.merkle_root(&config).unwrap(),
+            hashes.primary_hash,
+            "{name}"
+        );
+        assert_eq!(
+            pair.secondary.merkle_root(&config).unwrap(),
+            hashes.secondary_hash,
+            "{name}"
+        );
+        let primary = PrimarySliver::from_bcs_bytes(pair.primary.to_bcs().unwrap().into()).unwrap();
+        primary.verify(&config, &metadata).unwrap();
+        let secondary =
+            SecondarySliver::from_bcs_bytes(pair.secondary.to_bcs().unwrap().into()).unwrap();
+        secondary.verify(&config, &metadata).unwrap();
+    }
 
     let mut primary_buffers = Vec::new();
     let mut secondary_buffers = Vec::new();

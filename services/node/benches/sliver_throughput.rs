@@ -4,6 +4,11 @@
 //! n = 100 and n = 1000, default `35 64`). One node owns every shard of an in-process devnet
 //! ledger; blobs are registered on chain, then every sliver is PUT once (each is verified
 //! against the metadata and fsynced before the answer) and read back with GETs.
+//!
+//! Before the concurrent runs it times the stages of one PUT on one thread, sliver by sliver:
+//! decoding the body, verifying it (Reed–Solomon expansion + hashing + Merkle root), and the
+//! durable write (temp file, `fdatasync`, rename, directory `fsync`), so the report says where
+//! the time goes. The 64 clients run in the node's process and share its cores.
 
 #![allow(clippy::unwrap_used)] // benchmark code: a failed unwrap is a failed run
 
@@ -11,6 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
 use sui_crypto::ed25519::Ed25519PrivateKey;
 use walrus_chain::bls::BlsPrivateKey;
 use walrus_chain::devnet::ledger::{Ledger, LedgerOptions, ManualClock};
@@ -18,7 +24,10 @@ use walrus_chain::devnet::tx::address_of;
 use walrus_chain::walrus::chain::WalrusChain;
 use walrus_chain::walrus::staking::{GenesisNode, GenesisVotes};
 use walrus_chain::walrus::{FROST_PER_WAL, GenesisConfig, WalrusMachine};
-use walrus_core::{Axis, Bcs, EncodingConfig, SliverPairIndex};
+use walrus_core::{
+    Axis, Bcs, EncodingConfig, Primary, Secondary, ShardIndex, SliverData, SliverPairIndex,
+    VerifiedBlobMetadataWithId,
+};
 use walrus_node::NodeConfig;
 use walrus_node::config::Limits;
 use walrus_node_api::NodeClient;
@@ -29,7 +38,60 @@ struct Upload {
     blob_id: walrus_core::BlobId,
     pair: SliverPairIndex,
     axis: Axis,
-    body: Vec<u8>,
+    body: Bytes,
+}
+
+/// Milliseconds per sliver of each stage of a PUT, run on one thread.
+fn stage_costs(
+    encoding: &EncodingConfig,
+    metadata: &[(walrus_core::BlobId, VerifiedBlobMetadataWithId)],
+    uploads: &[Upload],
+    dir: &std::path::Path,
+) {
+    fn verify<A: walrus_core::EncodingAxis>(
+        encoding: &EncodingConfig,
+        metadata: &VerifiedBlobMetadataWithId,
+        body: &Bytes,
+    ) -> (Duration, Duration)
+    where
+        SliverData<A>: Bcs,
+    {
+        let start = Instant::now();
+        let sliver = SliverData::<A>::from_bcs_bytes(body.clone()).unwrap();
+        let decoded = start.elapsed();
+        sliver.verify(encoding, metadata).unwrap();
+        (decoded, start.elapsed() - decoded)
+    }
+    let store = walrus_node::storage::SliverStore::open(dir).unwrap();
+    // A sample of each axis: enough slivers for stable numbers, few enough to stay quick.
+    let sample = 40;
+    for axis in [Axis::Primary, Axis::Secondary] {
+        let (mut decode, mut check, mut write, mut count) = (0.0, 0.0, 0.0, 0);
+        for u in uploads.iter().filter(|u| u.axis == axis).take(sample) {
+            let metadata = &metadata.iter().find(|(id, _)| *id == u.blob_id).unwrap().1;
+            let (d, v) = match axis {
+                Axis::Primary => verify::<Primary>(encoding, metadata, &u.body),
+                Axis::Secondary => verify::<Secondary>(encoding, metadata, &u.body),
+            };
+            let start = Instant::now();
+            assert!(
+                store
+                    .put_sliver(ShardIndex(u.pair.get()), &u.blob_id, axis, &u.body)
+                    .unwrap()
+            );
+            write += start.elapsed().as_secs_f64();
+            decode += d.as_secs_f64();
+            check += v.as_secs_f64();
+            count += 1;
+        }
+        let ms = |total: f64| total * 1e3 / f64::from(count);
+        println!(
+            "  one thread, {axis} sliver: decode {:.3} ms, verify {:.2} ms, durable write {:.2} ms",
+            ms(decode),
+            ms(check),
+            ms(write)
+        );
+    }
 }
 
 async fn run(n_shards: u16, blob_mib: usize) {
@@ -84,6 +146,7 @@ async fn run(n_shards: u16, blob_mib: usize) {
     // Two blobs' worth of slivers for n = 100, one for n = 1000.
     let blobs = if n_shards <= 100 { 2 } else { 1 };
     let mut uploads = Vec::new();
+    let mut metadata = Vec::new();
     for seed in 0..blobs {
         let data: Vec<u8> = (0..blob_mib << 20)
             .map(|i| (i as u8) ^ (seed as u8 * 77))
@@ -117,22 +180,25 @@ async fn run(n_shards: u16, blob_mib: usize) {
             .store_metadata(&blob_id, encoded.metadata.metadata())
             .await
             .unwrap();
+        metadata.push((blob_id, encoded.metadata.clone()));
         for pair in encoded.sliver_pairs {
             let index = pair.index();
             uploads.push(Upload {
                 blob_id,
                 pair: index,
                 axis: Axis::Primary,
-                body: pair.primary.to_bcs().unwrap(),
+                body: pair.primary.to_bcs().unwrap().into(),
             });
             uploads.push(Upload {
                 blob_id,
                 pair: index,
                 axis: Axis::Secondary,
-                body: pair.secondary.to_bcs().unwrap(),
+                body: pair.secondary.to_bcs().unwrap().into(),
             });
         }
     }
+    println!("n={n_shards}:");
+    stage_costs(&encoding, &metadata, &uploads, &dir.path().join("stages"));
     let uploads = Arc::new(uploads);
     let bytes: usize = uploads.iter().map(|u| u.body.len()).sum();
     let primary_size = uploads
@@ -195,7 +261,7 @@ async fn run(n_shards: u16, blob_mib: usize) {
     let get = start.elapsed().as_secs_f64();
     let count = uploads.len();
     println!(
-        "n={n_shards}: {count} slivers (primary {primary_size} B, secondary {secondary_size} B, {:.1} MB total), {CLIENTS} clients",
+        "  {count} slivers (primary {primary_size} B, secondary {secondary_size} B, {:.1} MB total), {CLIENTS} clients",
         bytes as f64 / 1e6
     );
     println!(

@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -140,7 +140,7 @@ fn parse_pair(state: &NodeState, text: &str) -> ApiResult<SliverPairIndex> {
 }
 
 /// Reads the body, refusing more than the node's limit with a 413 envelope.
-async fn read_body(state: &NodeState, headers: &HeaderMap, body: Body) -> ApiResult<Vec<u8>> {
+async fn read_body(state: &NodeState, headers: &HeaderMap, body: Body) -> ApiResult<Bytes> {
     let limit = state.max_body_bytes;
     let too_large = |got: String| {
         ApiError::new(
@@ -162,7 +162,7 @@ async fn read_body(state: &NodeState, headers: &HeaderMap, body: Body) -> ApiRes
         .await
         .map_err(|_| too_large("more than that".to_owned()))?;
     Metrics::inc(&state.metrics.bytes_received, bytes.len() as u64);
-    Ok(bytes.to_vec())
+    Ok(bytes)
 }
 
 async fn blocking<T: Send + 'static>(
@@ -358,17 +358,18 @@ async fn metadata_status(
 
 // === Slivers ===
 
-/// Decodes and verifies a sliver body for `pair` on axis `A`; its BCS bytes to store.
+/// Decodes and verifies a sliver body for `pair` on axis `A`. The decoded sliver's data is a
+/// view into `body` (no copy).
 fn verify_sliver<A: EncodingAxis>(
     state: &NodeState,
     metadata: &VerifiedBlobMetadataWithId,
     pair: SliverPairIndex,
-    body: &[u8],
+    body: Bytes,
 ) -> ApiResult<()>
 where
     SliverData<A>: Bcs,
 {
-    let sliver = SliverData::<A>::from_bcs(body)
+    let sliver = SliverData::<A>::from_bcs_bytes(body)
         .map_err(|e| ApiError::bad("INVALID_SLIVER", e.to_string()))?;
     let expected = state
         .encoding
@@ -389,6 +390,78 @@ where
     sliver
         .verify(&state.encoding, metadata)
         .map_err(|e| ApiError::bad("SLIVER_VERIFICATION_FAILED", e.to_string()))
+}
+
+/// Permits to verify slivers: one per core. Verification is CPU-bound (Reed–Solomon expansion
+/// and hashing of every symbol); running more at once than there are cores only makes them
+/// evict each other's multi-megabyte working sets from the caches and starves the async workers
+/// that receive the bodies. Process-wide, like the cores it stands for.
+static VERIFICATION_PERMITS: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| {
+        tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+        )
+    });
+
+/// How many blobs' verified metadata [`stored_metadata`] keeps.
+const METADATA_CACHE_ENTRIES: usize = 32;
+
+/// Verified metadata of the blobs most recently uploaded to, keyed by shard count and blob ID,
+/// oldest first. Metadata verified against a blob ID under one shard count are the same for every
+/// node of the process, so the cache is process-wide.
+type MetadataCache = std::collections::VecDeque<((u16, BlobId), Arc<VerifiedBlobMetadataWithId>)>;
+static METADATA_CACHE: std::sync::Mutex<MetadataCache> =
+    std::sync::Mutex::new(std::collections::VecDeque::new());
+
+/// The verified metadata stored for `blob_id`. Every sliver PUT needs them; reading, decoding and
+/// verifying them each time cost as much as verifying a small sliver (n = 1000: 64 KiB of
+/// hashes), so they are kept for the blobs being uploaded. A cached entry is used only while the
+/// metadata file is still stored.
+fn stored_metadata(state: &NodeState, blob_id: &BlobId) -> Option<Arc<VerifiedBlobMetadataWithId>> {
+    if !state.store.has_metadata(blob_id) {
+        return None;
+    }
+    let key = (state.encoding.n_shards(), *blob_id);
+    let cached = METADATA_CACHE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, metadata)| metadata.clone());
+    if cached.is_some() {
+        return cached;
+    }
+    let verified = Arc::new(state.verified_metadata(blob_id)?);
+    let mut cache = METADATA_CACHE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if !cache.iter().any(|(k, _)| *k == key) {
+        if cache.len() == METADATA_CACHE_ENTRIES {
+            cache.pop_front();
+        }
+        cache.push_back((key, verified.clone()));
+    }
+    Some(verified)
+}
+
+/// Verifies a sliver body on a blocking thread, at most one per core at a time.
+async fn verify_on_pool(
+    state: &Arc<NodeState>,
+    metadata: Arc<VerifiedBlobMetadataWithId>,
+    pair: SliverPairIndex,
+    axis: Axis,
+    body: Bytes,
+) -> ApiResult<()> {
+    let _permit = VERIFICATION_PERMITS
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(format!("verification pool closed: {e}")))?;
+    let worker = state.clone();
+    blocking(move || match axis {
+        Axis::Primary => verify_sliver::<Primary>(&worker, &metadata, pair, body),
+        Axis::Secondary => verify_sliver::<Secondary>(&worker, &metadata, pair, body),
+    })
+    .await
 }
 
 async fn put_sliver(
@@ -417,14 +490,14 @@ async fn put_sliver(
     if state.store.has_sliver(shard, &blob_id, axis) {
         return Ok(json(StatusCode::OK, "sliver already stored"));
     }
-    let metadata = state
-        .verified_metadata(&blob_id)
+    let metadata = stored_metadata(&state, &blob_id)
         .or_else(|| {
             let bytes = buffered(&state, &blob_id, crate::pending::PendingKey::Metadata)?;
             UnverifiedBlobMetadataWithId::from_bcs(&bytes)
                 .ok()?
                 .verify(&state.encoding)
                 .ok()
+                .map(Arc::new)
         })
         .ok_or_else(|| {
             ApiError::precondition(
@@ -432,25 +505,15 @@ async fn put_sliver(
                 format!("store the metadata of blob {blob_id} before its slivers"),
             )
         })?;
+    verify_on_pool(&state, metadata, pair, axis, body.clone()).await?;
     if !registered {
-        let worker = state.clone();
-        let body = blocking(move || {
-            match axis {
-                Axis::Primary => verify_sliver::<Primary>(&worker, &metadata, pair, &body)?,
-                Axis::Secondary => verify_sliver::<Secondary>(&worker, &metadata, pair, &body)?,
-            }
-            Ok(body)
-        })
-        .await?;
         let key = crate::pending::PendingKey::sliver(shard, axis);
-        return buffer(&state, blob_id, key, body, "sliver");
+        return buffer(&state, blob_id, key, body.to_vec(), "sliver");
     }
+    // Durable before the answer. The write runs on its own blocking thread, outside the
+    // verification pool, so one upload's fsyncs overlap the verification of others.
     let worker = state.clone();
     let stored = blocking(move || {
-        match axis {
-            Axis::Primary => verify_sliver::<Primary>(&worker, &metadata, pair, &body)?,
-            Axis::Secondary => verify_sliver::<Secondary>(&worker, &metadata, pair, &body)?,
-        }
         worker
             .store
             .put_sliver(shard, &blob_id, axis, &body)
