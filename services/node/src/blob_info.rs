@@ -1,14 +1,13 @@
-//! Per-blob-ID and per-object information derived from the chain's events, and its persisted
-//! form together with the stream cursor.
+//! Per-blob-ID and per-object information derived from the chain's events, with the stream
+//! cursor it reflects.
 //!
-//! The state and the cursor of the last applied transaction are written together, atomically
-//! (temporary file, `fsync`, rename, directory `fsync`), after each page of transactions. After
-//! a restart the node resumes after the persisted cursor: a transaction is applied exactly once.
+//! [`EventState`] records which blob IDs changed since the last [`EventState::take_changes`], so
+//! the node persists each page of transactions as the entries it changed together with the
+//! cursor (see [`crate::event_store`]), not the whole state. After a restart the node resumes
+//! after the persisted cursor: a transaction is applied exactly once.
 
-use std::collections::BTreeMap;
-use std::fs::{self, File};
-use std::io::{self, Write as _};
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Deref;
 
 use serde::{Deserialize, Serialize};
 use walrus_chain::types::TransactionRecord;
@@ -143,8 +142,166 @@ impl BlobInfo {
     }
 }
 
+/// The blob infos by blob ID (base64url), remembering which IDs changed since the last
+/// [`EventState::take_changes`]. Reads go through `Deref` to the map; the only ways to change an
+/// entry ([`BlobMap::get_mut`], [`BlobMap::entry_or_default`]) record the change, so nothing
+/// changed in memory can be missed by the journal.
+#[derive(Debug, Clone, Default)]
+pub struct BlobMap {
+    map: BTreeMap<String, BlobInfo>,
+    changed: BTreeSet<String>,
+}
+
+impl Deref for BlobMap {
+    type Target = BTreeMap<String, BlobInfo>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.map
+    }
+}
+
+impl PartialEq for BlobMap {
+    fn eq(&self, other: &Self) -> bool {
+        self.map == other.map
+    }
+}
+
+impl Eq for BlobMap {}
+
+impl BlobMap {
+    /// The info of `key` for changing it (recorded as changed).
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut BlobInfo> {
+        let info = self.map.get_mut(key)?;
+        if !self.changed.contains(key) {
+            self.changed.insert(key.to_owned());
+        }
+        Some(info)
+    }
+
+    /// The info of `key`, created empty if absent (recorded as changed).
+    pub fn entry_or_default(&mut self, key: String) -> &mut BlobInfo {
+        if !self.changed.contains(&key) {
+            self.changed.insert(key.clone());
+        }
+        self.map.entry(key).or_default()
+    }
+}
+
+/// Blob IDs (base64url) certified since the node last finished recovery for them, remembering
+/// which IDs were added or removed since the last [`EventState::take_changes`].
+#[derive(Debug, Clone, Default)]
+pub struct RecoverSet {
+    set: BTreeSet<String>,
+    changed: BTreeSet<String>,
+}
+
+impl PartialEq for RecoverSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.set == other.set
+    }
+}
+
+impl Eq for RecoverSet {}
+
+impl RecoverSet {
+    /// Whether `key` is waiting for recovery.
+    pub fn contains(&self, key: &str) -> bool {
+        self.set.contains(key)
+    }
+
+    /// Nothing waits for recovery.
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty()
+    }
+
+    /// How many blob IDs wait for recovery.
+    pub fn len(&self) -> usize {
+        self.set.len()
+    }
+
+    /// The waiting blob IDs, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = &String> {
+        self.set.iter()
+    }
+
+    /// The waiting blob IDs, copied (to work on them without holding a lock).
+    pub fn to_vec(&self) -> Vec<String> {
+        self.set.iter().cloned().collect()
+    }
+
+    /// Adds `key`; `false` if it was already there.
+    pub fn insert(&mut self, key: String) -> bool {
+        if self.set.contains(&key) {
+            return false;
+        }
+        self.changed.insert(key.clone());
+        self.set.insert(key)
+    }
+
+    /// Removes `key`; `false` if it was not there.
+    pub fn remove(&mut self, key: &str) -> bool {
+        let removed = self.set.remove(key);
+        if removed {
+            self.changed.insert(key.to_owned());
+        }
+        removed
+    }
+
+    /// Keeps only the keys for which `keep` holds (a scan of the whole set; prefer
+    /// [`RecoverSet::remove`]).
+    pub fn retain(&mut self, mut keep: impl FnMut(&String) -> bool) {
+        let changed = &mut self.changed;
+        self.set.retain(|key| {
+            let kept = keep(key);
+            if !kept {
+                changed.insert(key.clone());
+            }
+            kept
+        });
+    }
+}
+
+/// The scalar part of [`EventState`]: everything but the per-blob entries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Head {
+    /// The cursor of the last applied transaction (0: none).
+    pub cursor: u64,
+    /// Transactions applied.
+    pub transactions_applied: u64,
+    /// Events applied.
+    pub events_applied: u64,
+    /// The latest epoch seen in an event.
+    pub epoch: u32,
+    /// The epoch whose change started and for which `epoch_sync_done` is not reported yet.
+    pub sync_pending_epoch: Option<u32>,
+}
+
+/// The current value of one blob ID's entries: its info (`None`: no info) and whether it waits
+/// for recovery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The blob ID (base64url).
+    pub key: String,
+    /// Its info, if any.
+    pub info: Option<BlobInfo>,
+    /// Whether it is in [`EventState::to_recover`].
+    pub to_recover: bool,
+}
+
+/// What changed since the last [`EventState::take_changes`]: the head and the current value of
+/// every blob ID whose entries changed. Applying it to the state it was taken after yields the
+/// state it was taken from; applying it twice changes nothing more (entries are values, not
+/// deltas).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// The head after the changes.
+    pub head: Head,
+    /// The changed blob IDs' entries, in key order.
+    pub entries: Vec<Entry>,
+}
+
 /// Everything derived from the stream, with the cursor it reflects.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct EventState {
     /// The cursor of the last applied transaction (0: none).
     pub cursor: u64,
@@ -155,14 +312,27 @@ pub struct EventState {
     /// The latest epoch seen in an event.
     pub epoch: u32,
     /// Per blob ID (base64url).
-    pub blobs: BTreeMap<String, BlobInfo>,
+    pub blobs: BlobMap,
     /// Blob IDs certified since the node last finished recovery for them.
-    pub to_recover: Vec<String>,
+    pub to_recover: RecoverSet,
     /// The epoch whose change started and for which this node has not reported
     /// `epoch_sync_done` yet.
-    #[serde(default)]
     pub sync_pending_epoch: Option<u32>,
+    /// The head as of the last [`EventState::take_changes`] (or load).
+    taken_head: Head,
 }
+
+/// States are equal when their contents are: what changed since the last persist is not
+/// compared.
+impl PartialEq for EventState {
+    fn eq(&self, other: &Self) -> bool {
+        self.head() == other.head()
+            && self.blobs == other.blobs
+            && self.to_recover == other.to_recover
+    }
+}
+
+impl Eq for EventState {}
 
 /// An object id as the map key: lowercase hex of its 32 bytes.
 pub fn object_key(object_id: &[u8; 32]) -> String {
@@ -173,6 +343,91 @@ impl EventState {
     /// The info of `blob_id`, if any.
     pub fn blob(&self, blob_id: &BlobId) -> Option<&BlobInfo> {
         self.blobs.get(&blob_id.to_string())
+    }
+
+    /// The scalar part of the state.
+    pub fn head(&self) -> Head {
+        Head {
+            cursor: self.cursor,
+            transactions_applied: self.transactions_applied,
+            events_applied: self.events_applied,
+            epoch: self.epoch,
+            sync_pending_epoch: self.sync_pending_epoch,
+        }
+    }
+
+    fn set_head(&mut self, head: Head) {
+        self.cursor = head.cursor;
+        self.transactions_applied = head.transactions_applied;
+        self.events_applied = head.events_applied;
+        self.epoch = head.epoch;
+        self.sync_pending_epoch = head.sync_pending_epoch;
+    }
+
+    /// Whether anything changed since the last [`EventState::take_changes`].
+    pub fn has_changes(&self) -> bool {
+        !self.blobs.changed.is_empty()
+            || !self.to_recover.changed.is_empty()
+            || self.head() != self.taken_head
+    }
+
+    /// The changes since the last call (the head and the current entries of every changed blob
+    /// ID), forgetting them: cost proportional to what changed.
+    pub fn take_changes(&mut self) -> Changes {
+        let mut keys = std::mem::take(&mut self.blobs.changed);
+        keys.append(&mut std::mem::take(&mut self.to_recover.changed));
+        let entries = keys
+            .into_iter()
+            .map(|key| Entry {
+                info: self.blobs.map.get(&key).cloned(),
+                to_recover: self.to_recover.set.contains(&key),
+                key,
+            })
+            .collect();
+        self.taken_head = self.head();
+        Changes {
+            head: self.taken_head,
+            entries,
+        }
+    }
+
+    /// Applies persisted changes (replay); they are not recorded as new changes.
+    pub fn apply_changes(&mut self, changes: Changes) {
+        self.set_head(changes.head);
+        self.taken_head = changes.head;
+        for entry in changes.entries {
+            self.blobs.changed.remove(&entry.key);
+            self.to_recover.changed.remove(&entry.key);
+            if entry.to_recover {
+                self.to_recover.set.insert(entry.key.clone());
+            } else {
+                self.to_recover.set.remove(&entry.key);
+            }
+            match entry.info {
+                Some(info) => {
+                    self.blobs.map.insert(entry.key, info);
+                }
+                None => {
+                    self.blobs.map.remove(&entry.key);
+                }
+            }
+        }
+    }
+
+    /// Every blob ID's entries, in key order (what a snapshot holds): `(key, info, to_recover)`.
+    pub fn entries(&self) -> impl Iterator<Item = (&String, Option<&BlobInfo>, bool)> {
+        let with_info = self
+            .blobs
+            .map
+            .iter()
+            .map(|(key, info)| (key, Some(info), self.to_recover.set.contains(key)));
+        let without_info = self
+            .to_recover
+            .set
+            .iter()
+            .filter(|key| !self.blobs.map.contains_key(*key))
+            .map(|key| (key, None, true));
+        with_info.chain(without_info)
     }
 
     /// Applies one transaction; transactions at or before the cursor are ignored (so a page that
@@ -201,7 +456,7 @@ impl EventState {
         match event {
             ContractEvent::BlobRegistered(e) => {
                 self.epoch = self.epoch.max(e.epoch);
-                let info = self.blobs.entry(e.blob_id.to_string()).or_default();
+                let info = self.blobs.entry_or_default(e.blob_id.to_string());
                 info.data_collected = false;
                 info.objects.insert(
                     object_key(&e.object_id.0),
@@ -217,7 +472,7 @@ impl EventState {
             ContractEvent::BlobCertified(e) => {
                 self.epoch = self.epoch.max(e.epoch);
                 let key = e.blob_id.to_string();
-                let info = self.blobs.entry(key.clone()).or_default();
+                let info = self.blobs.entry_or_default(key.clone());
                 let object = info
                     .objects
                     .entry(object_key(&e.object_id.0))
@@ -237,9 +492,7 @@ impl EventState {
                 if info.initial_certified_epoch.is_none_or(|c| c > e.epoch) {
                     info.initial_certified_epoch = Some(e.epoch);
                 }
-                if !self.to_recover.contains(&key) {
-                    self.to_recover.push(key);
-                }
+                self.to_recover.insert(key);
             }
             ContractEvent::BlobDeleted(e) => {
                 self.epoch = self.epoch.max(e.epoch);
@@ -249,16 +502,16 @@ impl EventState {
             }
             ContractEvent::InvalidBlobId(e) => {
                 self.epoch = self.epoch.max(e.epoch);
-                let info = self.blobs.entry(e.blob_id.to_string()).or_default();
+                let info = self.blobs.entry_or_default(e.blob_id.to_string());
                 info.invalid.get_or_insert(id);
             }
             ContractEvent::EpochChangeStart(e) => {
                 self.epoch = self.epoch.max(e.epoch);
                 // Shards may have moved: every certified blob is checked for slivers missing on
                 // the shards owned in the new epoch; then the node reports sync done.
-                for (key, info) in &self.blobs {
+                for (key, info) in self.blobs.map.iter() {
                     if info.is_certified(e.epoch) && !self.to_recover.contains(key) {
-                        self.to_recover.push(key.clone());
+                        self.to_recover.insert(key.clone());
                     }
                 }
                 self.sync_pending_epoch = Some(e.epoch);
@@ -266,30 +519,5 @@ impl EventState {
             ContractEvent::EpochChangeDone(e) => self.epoch = self.epoch.max(e.epoch),
             _ => {}
         }
-    }
-
-    /// Loads the persisted state, or the empty state if none was persisted.
-    pub fn load(path: &Path) -> io::Result<Self> {
-        match fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Persists the state atomically and durably.
-    pub fn save(&self, path: &Path) -> io::Result<()> {
-        let bytes = serde_json::to_vec(self).map_err(io::Error::other)?;
-        let tmp = path.with_extension("tmp");
-        let mut file = File::create(&tmp)?;
-        file.write_all(&bytes)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, path)?;
-        if let Some(dir) = path.parent() {
-            File::open(dir)?.sync_all()?;
-        }
-        Ok(())
     }
 }

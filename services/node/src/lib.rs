@@ -5,8 +5,9 @@
 //!
 //! - [`config`]: the TOML configuration and its defaults;
 //! - [`storage`]: the sliver store (files, one directory per shard, durable before acknowledged);
-//! - [`blob_info`]: per-blob-ID and per-object info from the chain's events, persisted with the
-//!   stream cursor;
+//! - [`blob_info`]: per-blob-ID and per-object info from the chain's events, with the stream
+//!   cursor and what changed since it was last persisted;
+//! - [`event_store`]: its persisted form (snapshot + journal of the entries each page changed);
 //! - [`server`]: routes, checks on every write, error envelopes, limits, `/metrics`;
 //! - [`recovery`]: background recovery of missing slivers after certification;
 //! - [`sync`]: shard sync at epoch change (`POST /v1/migrate/sync_shard`, both sides);
@@ -14,6 +15,7 @@
 
 pub mod blob_info;
 pub mod config;
+pub mod event_store;
 pub mod node;
 pub mod operator;
 pub mod pending;

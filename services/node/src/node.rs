@@ -13,8 +13,8 @@ use walrus_chain::bls::BlsPrivateKey;
 use walrus_chain::walrus::chain::{LedgerBackend, WalrusChain};
 use walrus_core::EncodingConfig;
 
-use crate::blob_info::EventState;
 use crate::config::NodeConfig;
+use crate::event_store::{EventStore, EventStoreError, StoreOptions};
 use crate::recovery;
 use crate::server;
 use crate::state::{CommitteeState, NodeState, derived_body_limit, read, write};
@@ -78,9 +78,16 @@ pub async fn start<B: LedgerBackend>(
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     let store = SliverStore::open(&config.data_dir.join("store"))
         .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
-    let event_state_path = config.data_dir.join("events.json");
-    let events = EventState::load(&event_state_path)
-        .with_context(|| format!("loading {}", event_state_path.display()))?;
+    let (event_store, events, opened) = EventStore::open(&config.data_dir, StoreOptions::default())
+        .with_context(|| format!("opening the event state in {}", config.data_dir.display()))?;
+    tracing::info!(
+        cursor = events.cursor,
+        blobs = events.blobs.len(),
+        replayed = opened.replayed,
+        truncated_bytes = opened.truncated_bytes,
+        migrated_v0 = opened.migrated_v0,
+        "event state loaded"
+    );
     let shard_sync_path = config.data_dir.join("shard_sync.json");
     let shard_sync = crate::sync::SyncState::load(&shard_sync_path)
         .with_context(|| format!("loading {}", shard_sync_path.display()))?;
@@ -96,7 +103,7 @@ pub async fn start<B: LedgerBackend>(
     let state = Arc::new(NodeState {
         encoding,
         store,
-        event_state_path,
+        event_store: std::sync::Mutex::new(event_store),
         events: std::sync::RwLock::new(events),
         committee: std::sync::RwLock::new(committee),
         bls,
@@ -139,8 +146,8 @@ pub async fn start<B: LedgerBackend>(
     })
 }
 
-/// Applies the transaction stream to the event state, persisting it with the cursor after each
-/// page.
+/// Applies the transaction stream to the event state, persisting what each page changed with the
+/// cursor (and what recovery changed meanwhile) before reading the next page.
 async fn follow_events<B: LedgerBackend>(state: Arc<NodeState>, chain: WalrusChain<B>) {
     let page = state.limits.event_page_size.max(1);
     let wait = Duration::from_millis(state.limits.event_wait_millis);
@@ -157,7 +164,7 @@ async fn follow_events<B: LedgerBackend>(state: Arc<NodeState>, chain: WalrusCha
         if let Ok(head) = chain.backend().head().await {
             state.metrics.chain_head.store(head, Ordering::Relaxed);
         }
-        if records.is_empty() {
+        if records.is_empty() && !read(&state.events).has_changes() {
             continue;
         }
         // Handovers (`ShardsReceived`) are persisted before the cursor moves past them.
@@ -171,21 +178,40 @@ async fn follow_events<B: LedgerBackend>(state: Arc<NodeState>, chain: WalrusCha
             tokio::time::sleep(Duration::from_millis(500)).await;
             continue;
         }
-        let snapshot = {
+        let changes = {
             let mut events = write(&state.events);
             for record in &records {
                 events.apply(record);
             }
-            events.clone()
+            events.take_changes()
         };
-        let path = state.event_state_path.clone();
-        let saved = tokio::task::spawn_blocking(move || snapshot.save(&path)).await;
+        let worker = state.clone();
+        let saved = tokio::task::spawn_blocking(move || persist(&worker, &changes)).await;
         match saved {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::error!(error = %e, "persisting the event state failed"),
             Err(e) => tracing::error!(error = %e, "persisting the event state panicked"),
         }
     }
+}
+
+/// Appends `changes` to the journal; writes a snapshot instead when the journal outgrew its
+/// bound or the append failed (the snapshot then holds the changes the journal lost).
+fn persist(state: &NodeState, changes: &crate::blob_info::Changes) -> Result<(), EventStoreError> {
+    let mut store = state
+        .event_store
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !store.must_compact()
+        && let Err(e) = store.append(changes)
+    {
+        tracing::error!(error = %e, "appending to the event journal failed; writing a snapshot");
+    }
+    if store.must_compact() {
+        let events = read(&state.events);
+        store.compact(&events)?;
+    }
+    Ok(())
 }
 
 /// Re-reads the committee periodically.

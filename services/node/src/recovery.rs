@@ -120,7 +120,7 @@ fn collect_garbage(state: &NodeState) {
                     && info.is_dead(committee.epoch)
                 {
                     info.data_collected = true;
-                    events.to_recover.retain(|k| k != &blob_id.to_string());
+                    events.to_recover.remove(&blob_id.to_string());
                 }
                 tracing::debug!(%blob_id, "deleted the data of a dead blob");
             }
@@ -342,14 +342,14 @@ pub async fn run<B: LedgerBackend>(state: Arc<NodeState>, chain: WalrusChain<B>)
         if let Err(e) = tokio::task::spawn_blocking(move || collect_garbage(&worker)).await {
             tracing::warn!(error = %e, "garbage collection panicked");
         }
-        let pending: Vec<String> = read(&state.events).to_recover.clone();
+        let pending: Vec<String> = read(&state.events).to_recover.to_vec();
         for key in pending {
             let Ok(blob_id) = key.parse::<BlobId>() else {
                 continue;
             };
             match recover_blob(&state, &blob_id).await {
                 Ok(true) => {
-                    write(&state.events).to_recover.retain(|k| k != &key);
+                    write(&state.events).to_recover.remove(&key);
                 }
                 Ok(false) => {}
                 Err(e) => tracing::debug!(%blob_id, error = %e, "recovery round incomplete"),

@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Instant;
@@ -17,6 +16,7 @@ use walrus_core::{
 
 use crate::blob_info::EventState;
 use crate::config::Limits;
+use crate::event_store::EventStore;
 use crate::storage::SliverStore;
 
 /// Locks ignoring poisoning: every critical section leaves the data consistent.
@@ -77,8 +77,8 @@ pub struct NodeState {
     pub encoding: EncodingConfig,
     /// Metadata and slivers.
     pub store: SliverStore,
-    /// Where [`EventState`] is persisted.
-    pub event_state_path: PathBuf,
+    /// Where [`EventState`] is persisted (used by the event follower only).
+    pub event_store: Mutex<EventStore>,
     /// Blob info and the stream cursor.
     pub events: RwLock<EventState>,
     /// The committee.
