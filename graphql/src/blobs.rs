@@ -786,10 +786,16 @@ impl BlobQuery {
     /// object was ever registered with it).
     async fn blob(&self, ctx: &Context<'_>, blob_id: String) -> async_graphql::Result<BlobId> {
         let id = parse_blob_id(&blob_id)?;
-        let row = paging::loaders(ctx)?
-            .blob_status
-            .load_one(id.clone())
-            .await?;
+        // A root field resolves once: read the row directly (a DataLoader would wait for a
+        // batch that cannot come).
+        let mut b = QueryBuilder::<Postgres>::new(BLOB_STATUS_ROWS.select);
+        b.push(" WHERE blob_id = ");
+        b.push_bind(id.clone());
+        let row = paging::snapshot(ctx)?
+            .fetch_optional(b.build())
+            .await?
+            .map(|r| <BlobStatusRow as sqlx::FromRow<_>>::from_row(&r))
+            .transpose()?;
         Ok(BlobId { blob_id: id, row })
     }
 
