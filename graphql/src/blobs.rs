@@ -867,7 +867,8 @@ impl BlobQuery {
         );
         b.push_bind(owner).push(" AND created_cursor <= ");
         b.push_bind(page.watermark);
-        let (rows, more) = paging::fetch_page::<StorageRow, _>(ctx, b, &page, &paging::BY_OBJECT_ID).await?;
+        let (rows, more) =
+            paging::fetch_page::<StorageRow, _>(ctx, b, &page, &paging::BY_OBJECT_ID).await?;
         Ok(connection(
             &page,
             rows,

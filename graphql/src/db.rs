@@ -40,9 +40,7 @@ pub enum DbError {
     Corrupt(String),
     /// The indexer committed between the request's first statement and its transaction: the
     /// request must run again (the server does so by itself).
-    #[error(
-        "the index moved from watermark {first} to {now} during the request; retry it"
-    )]
+    #[error("the index moved from watermark {first} to {now} during the request; retry it")]
     Moved {
         /// The watermark of the first statement.
         first: i64,
@@ -237,10 +235,7 @@ impl Snapshot {
             .unwrap_or_default();
         sqlx::Arguments::add(&mut arguments, self.pipeline.as_str())
             .map_err(sqlx::Error::Encode)?;
-        let sql = with_watermark(
-            query.sql().as_str(),
-            sqlx::Arguments::len(&arguments),
-        );
+        let sql = with_watermark(query.sql().as_str(), sqlx::Arguments::len(&arguments));
         self.queries.fetch_add(1, Ordering::Relaxed);
         let rows = sqlx::query_with(sqlx::AssertSqlSafe(sql), arguments)
             .fetch_all(&self.pool)

@@ -122,7 +122,11 @@ where
             b.push(column).push(direction);
         }
         b.push(" LIMIT ");
-        b.push_bind(i64::try_from(page.limit).unwrap_or(i64::MAX).saturating_add(1));
+        b.push_bind(
+            i64::try_from(page.limit)
+                .unwrap_or(i64::MAX)
+                .saturating_add(1),
+        );
         Ok(())
     }
 }

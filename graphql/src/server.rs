@@ -237,10 +237,9 @@ impl AppState {
                 async_graphql::Name::new("timestampMs"),
                 async_graphql::Value::String(w.timestamp_ms.to_string()),
             );
-            response.extensions.insert(
-                "watermark".into(),
-                async_graphql::Value::Object(watermark),
-            );
+            response
+                .extensions
+                .insert("watermark".into(), async_graphql::Value::Object(watermark));
         }
         if show_usage {
             let statements = snapshot.query_count() + retried.unwrap_or(0);

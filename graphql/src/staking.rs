@@ -788,8 +788,7 @@ impl Delegator {
             b.push(" AND NOT deleted");
         }
         let (rows, more) =
-            paging::fetch_page::<PositionRow, _>(ctx, b, &page, &paging::BY_OBJECT_ID)
-                .await?;
+            paging::fetch_page::<PositionRow, _>(ctx, b, &page, &paging::BY_OBJECT_ID).await?;
         Ok(connection(
             &page,
             rows,

@@ -351,7 +351,11 @@ async fn requests_read_one_snapshot_in_as_few_statements_as_they_need(
         .unwrap();
     assert_eq!(rows.len(), 1);
     assert!(!snapshot.moved());
-    assert_eq!(snapshot.query_count(), 1 + 2 + 1, "first, begin + watermark, second");
+    assert_eq!(
+        snapshot.query_count(),
+        1 + 2 + 1,
+        "first, begin + watermark, second"
+    );
     snapshot.close().await;
 
     // The indexer commits between the first statement and the second: the snapshot refuses

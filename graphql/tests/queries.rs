@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use support::{Client, addr, devnet, index, oid, scenario, url};
 use walrus_chain::walrus::staking::StakedWalState;
-use walrus_chain::walrus::staking::exchange_rate::PoolExchangeRate;
 use walrus_chain::walrus::staking::StakingObject;
+use walrus_chain::walrus::staking::exchange_rate::PoolExchangeRate;
 use walrus_chain::walrus::{FROST_PER_WAL, WalrusObject};
 use walrus_graphql::Limits;
 
@@ -35,7 +35,10 @@ async fn queries_match_the_ledger(_p: PgPoolOptions, options: PgConnectOptions) 
         .iter()
         .flat_map(|r| &r.object_changes)
         .any(|c| c.object_type.starts_with("0x2::dynamic_field::Field<"));
-    assert!(reports_fields, "the devnet ledger reports no dynamic fields");
+    assert!(
+        reports_fields,
+        "the devnet ledger reports no dynamic fields"
+    );
 
     // Watermark and service config.
     let data = c
