@@ -63,6 +63,9 @@ pub async fn page(
     )
 }
 
+/// How a cursor converts to the sort columns' values (a plain function).
+pub type CursorBound = fn(&Cursor) -> async_graphql::Result<Vec<Bound>>;
+
 /// The order of a root listing: its sort columns (the last one unique, the tie breaker), the
 /// listing's direction, and how a cursor of the listing converts to values of those columns.
 pub struct KeysetOrder<'a, F> {
@@ -132,12 +135,11 @@ where
 }
 
 /// Listings by object id, ascending.
-pub const BY_OBJECT_ID: KeysetOrder<'static, fn(&Cursor) -> async_graphql::Result<Vec<Bound>>> =
-    KeysetOrder {
-        columns: &["object_id"],
-        descending: false,
-        bound: object_id_bound,
-    };
+pub const BY_OBJECT_ID: KeysetOrder<'static, CursorBound> = KeysetOrder {
+    columns: &["object_id"],
+    descending: false,
+    bound: object_id_bound,
+};
 
 fn object_id_bound(c: &Cursor) -> async_graphql::Result<Vec<Bound>> {
     Ok(vec![Bound::Bytes(id_bytes(c)?)])
