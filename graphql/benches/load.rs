@@ -1,13 +1,15 @@
 //! Load benchmark of the GraphQL API over a large synthetic index.
 //!
 //! Run: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p walrus-graphql
-//! --bench load -- [--blobs N] [--pools N] [--clients N] [--seconds S]`
+//! --bench load -- [--blobs N] [--pools N] [--clients N] [--seconds S] [--connections N]
+//! [--only <query label prefix>]`
 //!
 //! 1. A database `walrus_graphql_bench_<blobs>` on the server of `DATABASE_URL`, migrated by the
 //!    indexer's migrator and filled by `walrus_graphql::synthetic::populate` (default 1,000,000
 //!    blob objects with one event each, 100 pools with 30 epochs of rates, 100,000 positions
 //!    over 10,000 owners). It is kept and reused by later runs with the same sizes.
-//! 2. The server (the real router, in this process) on a loopback port.
+//! 2. The server (the real router, in this process) on a loopback port, with a pool of
+//!    `--connections` (default 16, as `walrus graphql`) database connections.
 //! 3. For each query, `--clients` (default 32) concurrent HTTP clients send requests
 //!    back to back for `--seconds` (default 10); reported: requests/s, p50, p99, max.
 //!    Queries: a blob by blob id (random ids), a filtered page of 50 (an owner's certified
@@ -48,6 +50,10 @@ async fn main() {
     let pools = arg("--pools", 100) as i64;
     let clients = arg("--clients", 32) as usize;
     let seconds = arg("--seconds", 10);
+    let connections = arg("--connections", 16) as u32;
+    let only = std::env::args()
+        .position(|a| a == "--only")
+        .and_then(|i| std::env::args().nth(i + 1));
     let url = std::env::var("DATABASE_URL").expect("set DATABASE_URL to a PostgreSQL server");
     let admin: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
     let name = format!("walrus_graphql_bench_{blobs}_{pools}");
@@ -128,7 +134,7 @@ async fn main() {
 
     // 2. The server.
     let server_pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(16)
+        .max_connections(connections)
         .connect(&db_url)
         .await
         .unwrap();
@@ -161,11 +167,15 @@ async fn main() {
         }),
     ];
     println!(
-        "{clients} concurrent clients, {seconds} s per query, server and PostgreSQL on this machine"
+        "{clients} concurrent clients, {seconds} s per query, {connections} database connections, \
+         server and PostgreSQL on this machine"
     );
     println!("| query | requests/s | p50 ms | p99 ms | max ms | errors |");
     println!("|---|---|---|---|---|---|");
     for (label, make) in scenarios {
+        if only.as_deref().is_some_and(|o| !label.starts_with(o)) {
+            continue;
+        }
         let http = reqwest::Client::new();
         let stop = Arc::new(AtomicBool::new(false));
         let mut tasks = Vec::new();

@@ -7,8 +7,8 @@ use async_graphql::{ComplexObject, Context, Enum, InputObject, Json, Object, Sim
 use sqlx::{Postgres, QueryBuilder};
 
 use crate::cursor::{Cursor, SortValue};
-use crate::loaders::{Bound, NestedKey, NestedSpec, RowSpec, push_keyset};
-use crate::paging::{self, child_connection, connection, id_bytes, int_key};
+use crate::loaders::{Bound, NestedKey, NestedSpec, RowSpec};
+use crate::paging::{self, KeysetOrder, child_connection, connection, id_bytes, int_key};
 use crate::types::{BigInt, blob_id_text, hex_id, parse_blob_id, parse_id};
 
 /// Columns of `blobs` the API reads.
@@ -765,28 +765,14 @@ pub fn blobs_query(
             }
         }
     }
-    let cols = [order.field.column(), "object_id"];
-    let desc = order.direction == Direction::Desc;
-    let bound = |c: &Cursor| -> async_graphql::Result<Vec<Bound>> {
-        Ok(vec![Bound::Int(int_key(c)?), Bound::Bytes(id_bytes(c)?)])
+    let keyset = KeysetOrder {
+        columns: &[order.field.column(), "object_id"],
+        descending: order.direction == Direction::Desc,
+        bound: |c: &Cursor| -> async_graphql::Result<Vec<Bound>> {
+            Ok(vec![Bound::Int(int_key(c)?), Bound::Bytes(id_bytes(c)?)])
+        },
     };
-    if let Some(after) = &page.after {
-        b.push(" AND ");
-        push_keyset(&mut b, &cols, if desc { "<" } else { ">" }, &bound(after)?);
-    }
-    if let Some(before) = &page.before {
-        b.push(" AND ");
-        push_keyset(&mut b, &cols, if desc { ">" } else { "<" }, &bound(before)?);
-    }
-    let sql_desc = desc != page.backward;
-    let dir = if sql_desc { " DESC" } else { " ASC" };
-    b.push(" ORDER BY ")
-        .push(cols[0])
-        .push(dir)
-        .push(", object_id")
-        .push(dir)
-        .push(" LIMIT ");
-    b.push_bind(i64::try_from(page.limit).unwrap_or(i64::MAX) + 1);
+    keyset.push_page(&mut b, page)?;
     Ok(b)
 }
 
@@ -800,10 +786,16 @@ impl BlobQuery {
     /// object was ever registered with it).
     async fn blob(&self, ctx: &Context<'_>, blob_id: String) -> async_graphql::Result<BlobId> {
         let id = parse_blob_id(&blob_id)?;
-        let row = paging::loaders(ctx)?
-            .blob_status
-            .load_one(id.clone())
-            .await?;
+        // A root field resolves once: read the row directly (a DataLoader would wait for a
+        // batch that cannot come).
+        let mut b = QueryBuilder::<Postgres>::new(BLOB_STATUS_ROWS.select);
+        b.push(" WHERE blob_id = ");
+        b.push_bind(id.clone());
+        let row = paging::snapshot(ctx)?
+            .fetch_optional(b.build())
+            .await?
+            .map(|r| <BlobStatusRow as sqlx::FromRow<_>>::from_row(&r))
+            .transpose()?;
         Ok(BlobId { blob_id: id, row })
     }
 
@@ -840,17 +832,8 @@ impl BlobQuery {
     ) -> async_graphql::Result<Connection<Cursor, Blob>> {
         let page = paging::page(ctx, "blobs", after, before, first, last).await?;
         let order = order_by.unwrap_or_default();
-        let mut b = blobs_query("", &filter.unwrap_or_default(), order, &page)?;
-        let rows = paging::snapshot(ctx)?.fetch_all(b.build()).await?;
-        let mut rows = rows
-            .iter()
-            .map(<BlobRow as sqlx::FromRow<_>>::from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        let more = rows.len() > page.limit;
-        rows.truncate(page.limit);
-        if page.backward {
-            rows.reverse();
-        }
+        let query = blobs_query("", &filter.unwrap_or_default(), order, &page)?;
+        let (rows, more) = paging::read_page::<BlobRow>(ctx, query, &page).await?;
         Ok(connection(
             &page,
             rows,
@@ -884,33 +867,8 @@ impl BlobQuery {
         );
         b.push_bind(owner).push(" AND created_cursor <= ");
         b.push_bind(page.watermark);
-        let bound = |c: &Cursor| -> async_graphql::Result<Vec<Bound>> {
-            Ok(vec![Bound::Bytes(id_bytes(c)?)])
-        };
-        if let Some(after) = &page.after {
-            b.push(" AND ");
-            push_keyset(&mut b, &["object_id"], ">", &bound(after)?);
-        }
-        if let Some(before) = &page.before {
-            b.push(" AND ");
-            push_keyset(&mut b, &["object_id"], "<", &bound(before)?);
-        }
-        b.push(if page.backward {
-            " ORDER BY object_id DESC LIMIT "
-        } else {
-            " ORDER BY object_id ASC LIMIT "
-        });
-        b.push_bind(i64::try_from(page.limit).unwrap_or(i64::MAX) + 1);
-        let rows = paging::snapshot(ctx)?.fetch_all(b.build()).await?;
-        let mut rows = rows
-            .iter()
-            .map(<StorageRow as sqlx::FromRow<_>>::from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        let more = rows.len() > page.limit;
-        rows.truncate(page.limit);
-        if page.backward {
-            rows.reverse();
-        }
+        let (rows, more) =
+            paging::fetch_page::<StorageRow, _>(ctx, b, &page, &paging::BY_OBJECT_ID).await?;
         Ok(connection(
             &page,
             rows,

@@ -6,8 +6,8 @@ use async_graphql::{Context, Object};
 use sqlx::{Postgres, QueryBuilder};
 
 use crate::cursor::{Cursor, SortValue};
-use crate::loaders::{NestedKey, NestedSpec, RowSpec};
-use crate::paging::{self, connection, int_key};
+use crate::loaders::{Bound, NestedKey, NestedSpec, RowSpec};
+use crate::paging::{self, KeysetOrder, connection, int_key};
 use crate::staking::StakingPool;
 use crate::types::{BigInt, hex_id};
 
@@ -276,30 +276,14 @@ impl EpochQuery {
         let current = paging::snapshot(ctx)?.watermark().await?.epoch;
         let mut b = QueryBuilder::<Postgres>::new(EPOCH_SELECT);
         b.push(" WHERE TRUE");
-        if let Some(after) = &page.after {
-            b.push(" AND epoch > ");
-            b.push_bind(int_key(after)?);
-        }
-        if let Some(before) = &page.before {
-            b.push(" AND epoch < ");
-            b.push_bind(int_key(before)?);
-        }
-        b.push(if page.backward {
-            " ORDER BY epoch DESC LIMIT "
-        } else {
-            " ORDER BY epoch ASC LIMIT "
-        });
-        b.push_bind(i64::try_from(page.limit).unwrap_or(i64::MAX) + 1);
-        let rows = paging::snapshot(ctx)?.fetch_all(b.build()).await?;
-        let mut rows = rows
-            .iter()
-            .map(<EpochRow as sqlx::FromRow<_>>::from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        let more = rows.len() > page.limit;
-        rows.truncate(page.limit);
-        if page.backward {
-            rows.reverse();
-        }
+        let order = KeysetOrder {
+            columns: &["epoch"],
+            descending: false,
+            bound: |c: &Cursor| -> async_graphql::Result<Vec<Bound>> {
+                Ok(vec![Bound::Int(int_key(c)?)])
+            },
+        };
+        let (rows, more) = paging::fetch_page::<EpochRow, _>(ctx, b, &page, &order).await?;
         Ok(connection(
             &page,
             rows,

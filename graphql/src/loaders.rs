@@ -272,11 +272,7 @@ where
             let limit = usize::try_from(shape.limit).unwrap_or(0);
             for parent in parents {
                 let mut rows = grouped.remove(&parent).unwrap_or_default();
-                let more = rows.len() > limit;
-                rows.truncate(limit);
-                if shape.backward {
-                    rows.reverse();
-                }
+                let more = crate::paging::trim(&mut rows, limit, shape.backward);
                 out.insert(
                     NestedKey {
                         parent,

@@ -176,6 +176,12 @@ impl AppState {
             .database_url
             .parse()
             .map_err(ServerError::DatabaseUrl)?;
+        // A request's first statement runs outside a transaction (see `Snapshot`): the
+        // connection's own statement timeout limits it.
+        let options = options.options([(
+            "statement_timeout",
+            config.limits.request_timeout.as_millis().max(1),
+        )]);
         let pool = PgPoolOptions::new()
             .max_connections(config.max_connections)
             .acquire_timeout(config.limits.request_timeout)
@@ -190,53 +196,112 @@ impl AppState {
 
     /// Executes one request in its own snapshot, under the timeout; the response carries
     /// `extensions.watermark` (when the database was read) and, with `show_usage`,
-    /// `extensions.usage.dbStatements`.
+    /// `extensions.usage` (`dbStatements`, and `retried` when the index moved under the
+    /// request's first statement and the request ran again in a transaction: see [`Snapshot`]).
     pub async fn execute(
         &self,
         request: async_graphql::Request,
         show_usage: bool,
     ) -> async_graphql::Response {
-        let snapshot = Arc::new(Snapshot::new(
-            self.pool.clone(),
-            self.pipeline.as_ref(),
-            self.limits.request_timeout,
-        ));
-        let loaders = Loaders::new(&snapshot);
-        let request = request.data(snapshot.clone()).data(loaders);
         let timeout = self.limits.request_timeout;
-        let result = tokio::time::timeout(timeout, self.schema.execute(request)).await;
-        snapshot.close().await;
-        let mut response = match result {
-            Ok(response) => response,
-            Err(_) => async_graphql::Response::from_errors(vec![async_graphql::ServerError::new(
+        let retry = RetryParts::of(&request);
+        let result = tokio::time::timeout(timeout, async {
+            let (response, snapshot) = self.execute_in(request, self.snapshot()).await;
+            if !snapshot.moved() {
+                return (response, snapshot, None);
+            }
+            let first = snapshot.query_count();
+            let (response, snapshot) = self
+                .execute_in(retry.request(), self.snapshot().transaction_first())
+                .await;
+            (response, snapshot, Some(first))
+        })
+        .await;
+        let Ok((mut response, snapshot, retried)) = result else {
+            return async_graphql::Response::from_errors(vec![async_graphql::ServerError::new(
                 format!(
                     "request timeout: the request ran longer than the limit of {} ms",
                     timeout.as_millis()
                 ),
                 None,
-            )]),
+            )]);
         };
         if let Some(w) = snapshot.opened_at() {
-            response.extensions.insert(
-                "watermark".into(),
-                async_graphql::Value::from_json(serde_json::json!({
-                    "cursor": w.cursor.to_string(),
-                    "epoch": w.epoch,
-                    "timestampMs": w.timestamp_ms.to_string(),
-                }))
-                .unwrap_or_default(),
+            let mut watermark = async_graphql::indexmap::IndexMap::with_capacity(3);
+            watermark.insert(
+                async_graphql::Name::new("cursor"),
+                async_graphql::Value::String(w.cursor.to_string()),
             );
+            watermark.insert(async_graphql::Name::new("epoch"), w.epoch.into());
+            watermark.insert(
+                async_graphql::Name::new("timestampMs"),
+                async_graphql::Value::String(w.timestamp_ms.to_string()),
+            );
+            response
+                .extensions
+                .insert("watermark".into(), async_graphql::Value::Object(watermark));
         }
         if show_usage {
+            let statements = snapshot.query_count() + retried.unwrap_or(0);
             response.extensions.insert(
                 "usage".into(),
                 async_graphql::Value::from_json(serde_json::json!({
-                    "dbStatements": snapshot.query_count(),
+                    "dbStatements": statements,
+                    "retried": retried.is_some(),
                 }))
                 .unwrap_or_default(),
             );
         }
         response
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        Snapshot::new(
+            self.pool.clone(),
+            self.pipeline.as_ref(),
+            self.limits.request_timeout,
+        )
+    }
+
+    /// Runs `request` in `snapshot` (closed afterwards, also when the future is dropped:
+    /// sqlx rolls back a dropped transaction).
+    async fn execute_in(
+        &self,
+        request: async_graphql::Request,
+        snapshot: Snapshot,
+    ) -> (async_graphql::Response, Arc<Snapshot>) {
+        let snapshot = Arc::new(snapshot);
+        let loaders = Loaders::new(&snapshot);
+        let request = request.data(snapshot.clone()).data(loaders);
+        let response = self.schema.execute(request).await;
+        snapshot.close().await;
+        (response, snapshot)
+    }
+}
+
+/// What it takes to run a request again (its data is added per run).
+struct RetryParts {
+    query: String,
+    operation_name: Option<String>,
+    variables: async_graphql::Variables,
+    extensions: async_graphql::Extensions,
+}
+
+impl RetryParts {
+    fn of(request: &async_graphql::Request) -> Self {
+        Self {
+            query: request.query.clone(),
+            operation_name: request.operation_name.clone(),
+            variables: request.variables.clone(),
+            extensions: request.extensions.clone(),
+        }
+    }
+
+    fn request(self) -> async_graphql::Request {
+        let mut request = async_graphql::Request::new(self.query).variables(self.variables);
+        request.operation_name = self.operation_name;
+        request.extensions = self.extensions;
+        request
     }
 }
 

@@ -8,7 +8,7 @@ use async_graphql::{Context, Enum, InputObject, Json, Object, SimpleObject};
 use sqlx::{Postgres, QueryBuilder};
 
 use crate::cursor::{Cursor, SortValue};
-use crate::loaders::{Bound, NestedKey, NestedSpec, PageShape, RowSpec, push_keyset};
+use crate::loaders::{Bound, NestedKey, NestedSpec, PageShape, RowSpec};
 use crate::paging::{self, child_connection, connection, id_bytes, int_key};
 use crate::types::{BigInt, hex_id, parse_id};
 
@@ -787,33 +787,8 @@ impl Delegator {
         if !include_withdrawn {
             b.push(" AND NOT deleted");
         }
-        let bound = |c: &Cursor| -> async_graphql::Result<Vec<Bound>> {
-            Ok(vec![Bound::Bytes(id_bytes(c)?)])
-        };
-        if let Some(after) = &page.after {
-            b.push(" AND ");
-            push_keyset(&mut b, &["object_id"], ">", &bound(after)?);
-        }
-        if let Some(before) = &page.before {
-            b.push(" AND ");
-            push_keyset(&mut b, &["object_id"], "<", &bound(before)?);
-        }
-        b.push(if page.backward {
-            " ORDER BY object_id DESC LIMIT "
-        } else {
-            " ORDER BY object_id ASC LIMIT "
-        });
-        b.push_bind(i64::try_from(page.limit).unwrap_or(i64::MAX) + 1);
-        let rows = paging::snapshot(ctx)?.fetch_all(b.build()).await?;
-        let mut rows = rows
-            .iter()
-            .map(<PositionRow as sqlx::FromRow<_>>::from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        let more = rows.len() > page.limit;
-        rows.truncate(page.limit);
-        if page.backward {
-            rows.reverse();
-        }
+        let (rows, more) =
+            paging::fetch_page::<PositionRow, _>(ctx, b, &page, &paging::BY_OBJECT_ID).await?;
         Ok(connection(
             &page,
             rows,

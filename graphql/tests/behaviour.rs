@@ -10,7 +10,8 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use support::{Client, addr, devnet, index, scenario, url};
-use walrus_graphql::Limits;
+use walrus_graphql::db::DbError;
+use walrus_graphql::{Limits, Snapshot};
 
 const PAGE_Q: &str = "query($f: BlobFilter, $first: Int, $after: String, $last: Int, $before: String) { \
     blobs(filter: $f, first: $first, after: $after, last: $last, before: $before) { \
@@ -286,4 +287,136 @@ async fn lists_load_children_in_batches(_p: PgPoolOptions, options: PgConnectOpt
     // bound for 1, 3 and 10 parents. (A batch can split in two when parents resolve in two
     // waves, so the count may differ by one or two between runs, never with the page size.)
     assert!(counts.iter().all(|&n| n <= 16), "{counts:?}");
+}
+
+fn cursor_of(v: &Value) -> i64 {
+    v.as_str().unwrap().parse().unwrap()
+}
+
+#[sqlx::test(migrator = "walrus_indexer::store::MIGRATOR")]
+async fn requests_read_one_snapshot_in_as_few_statements_as_they_need(
+    _p: PgPoolOptions,
+    options: PgConnectOptions,
+) {
+    let d = devnet();
+    let s = scenario(&d);
+    let url = url(&options);
+    let head = i64::try_from(index(&d, &url).await).unwrap();
+    let c = Client::new(&url, Limits::default()).await;
+    let run = |query: &str, variables: Value| {
+        let body = serde_json::to_vec(&json!({"query": query, "variables": variables})).unwrap();
+        let c = c.clone();
+        async move { c.post_raw(body, true).await.1 }
+    };
+
+    // A blob by id is one statement, the watermark read in it; also when the blob id is
+    // unknown (no row, still the watermark).
+    let blob_q = "query($id: String!) { blob(blobId: $id) { status objectsTotal } }";
+    let r = run(blob_q, json!({"id": s.permanent.blob_id.to_string()})).await;
+    assert_eq!(r["data"]["blob"]["status"], "CERTIFIED", "{r}");
+    assert_eq!(r["data"]["blob"]["objectsTotal"], 2);
+    assert_eq!(r["extensions"]["usage"]["dbStatements"], 1, "{r}");
+    assert_eq!(cursor_of(&r["extensions"]["watermark"]["cursor"]), head);
+    let nobody = walrus_chain::testing::blob_id_for(4_242, 4_242);
+    let r = run(blob_q, json!({"id": nobody.to_string()})).await;
+    assert_eq!(r["data"]["blob"]["status"], "NONEXISTENT", "{r}");
+    assert_eq!(r["extensions"]["usage"]["dbStatements"], 1);
+    assert_eq!(cursor_of(&r["extensions"]["watermark"]["cursor"]), head);
+
+    // The first statement keeps its own order (here descending) and its rows.
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let direct: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT object_id FROM blobs ORDER BY size DESC, object_id DESC")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert!(direct.len() > 10);
+    let snapshot = Snapshot::new(pool.clone(), "walrus", Duration::from_secs(5));
+    let rows = snapshot
+        .fetch_all(sqlx::query(
+            "SELECT object_id FROM blobs ORDER BY size DESC, object_id DESC",
+        ))
+        .await
+        .unwrap();
+    let wrapped: Vec<Vec<u8>> = rows
+        .iter()
+        .map(|r| sqlx::Row::get::<Vec<u8>, _>(r, "object_id"))
+        .collect();
+    assert_eq!(wrapped, direct);
+    assert_eq!(snapshot.opened_at().map(|w| w.cursor), Some(head));
+    // A second statement at the same watermark continues in a transaction.
+    let rows = snapshot
+        .fetch_all(sqlx::query("SELECT 1 AS one"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(!snapshot.moved());
+    assert_eq!(
+        snapshot.query_count(),
+        1 + 2 + 1,
+        "first, begin + watermark, second"
+    );
+    snapshot.close().await;
+
+    // The indexer commits between the first statement and the second: the snapshot refuses
+    // to mix the two.
+    let snapshot = Snapshot::new(pool.clone(), "walrus", Duration::from_secs(5));
+    snapshot
+        .fetch_all(sqlx::query("SELECT 1 AS one"))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE watermarks SET cursor_hi = cursor_hi + 1 WHERE pipeline = 'walrus'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let moved = snapshot.fetch_all(sqlx::query("SELECT 1 AS one")).await;
+    assert!(
+        matches!(moved, Err(DbError::Moved { first, now }) if first == head && now == head + 1),
+        "{moved:?}"
+    );
+    assert!(snapshot.moved());
+    assert!(snapshot.watermark().await.is_ok_and(|w| w.cursor == head));
+    snapshot.close().await;
+
+    // Through the server: a request of several statements while the watermark keeps moving
+    // is run again in a transaction when it moved, so the data and the extension always
+    // agree on one watermark. (The writer only advances the watermark row; the rows stay.)
+    let writer = {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            loop {
+                sqlx::query(
+                    "UPDATE watermarks SET cursor_hi = cursor_hi + 1 WHERE pipeline = 'walrus'",
+                )
+                .execute(&pool)
+                .await
+                .unwrap();
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+    };
+    // (Root fields resolve concurrently, in order: the blob is the first statement, then the
+    // totals open the transaction.)
+    let multi_q = "query($id: String!, $a: String!) { blob(blobId: $id) { status } \
+                   delegator(address: $a) { totals { positions } } watermark { cursor } }";
+    let mut retried = 0;
+    for _ in 0..100 {
+        let r = run(
+            multi_q,
+            json!({"id": s.permanent.blob_id.to_string(), "a": addr(&d, 0)}),
+        )
+        .await;
+        assert!(r.get("errors").is_none(), "{r}");
+        assert_eq!(r["data"]["blob"]["status"], "CERTIFIED");
+        assert_eq!(r["data"]["delegator"]["totals"]["positions"], 1);
+        assert_eq!(
+            r["data"]["watermark"]["cursor"],
+            r["extensions"]["watermark"]["cursor"]
+        );
+        if r["extensions"]["usage"]["retried"] == true {
+            retried += 1;
+        }
+    }
+    writer.abort();
+    assert!(retried > 0, "the watermark moved under no request");
 }

@@ -11,6 +11,7 @@ use walrus_graphql::blobs::{
     EpochRange, SizeRange, blobs_query,
 };
 use walrus_graphql::cursor::{Cursor, Page, SortValue};
+use walrus_graphql::db::with_watermark;
 use walrus_graphql::synthetic::{Sizes, populate};
 use walrus_graphql::types::BigInt;
 
@@ -240,6 +241,35 @@ async fn list_queries_use_indexes(_p: PgPoolOptions, options: PgConnectOptions) 
         };
         let mut out = Vec::new();
         scans(&plan[0][0]["Plan"], &mut out);
+        assert_indexed(name, &out);
+    }
+
+    // A request's first statement reads the watermark in the same statement
+    // (`db::with_watermark`): the wrapped statement uses the same indexes (the one-row
+    // `watermarks` table aside).
+    for (name, inner, arg) in [
+        (
+            "blob status, as a first statement",
+            "SELECT status FROM blob_status WHERE blob_id = $1",
+            id.clone(),
+        ),
+        (
+            "positions of a delegator, as a first statement",
+            "SELECT object_id FROM staked_wal WHERE owner = $1 AND created_cursor <= 1000000000 \
+             AND NOT deleted ORDER BY object_id LIMIT 51",
+            owner.clone(),
+        ),
+    ] {
+        let sql = format!("EXPLAIN (FORMAT JSON) {}", with_watermark(inner, 2));
+        let plan: Vec<Value> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(arg)
+            .bind("walrus")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        scans(&plan[0][0]["Plan"], &mut out);
+        out.retain(|n| n != "Seq Scan watermarks");
         assert_indexed(name, &out);
     }
 

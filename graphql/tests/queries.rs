@@ -11,110 +11,12 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use support::{Client, addr, devnet, index, oid, scenario, url};
 use walrus_chain::walrus::staking::StakedWalState;
 use walrus_chain::walrus::staking::StakingObject;
+use walrus_chain::walrus::staking::exchange_rate::PoolExchangeRate;
 use walrus_chain::walrus::{FROST_PER_WAL, WalrusObject};
 use walrus_graphql::Limits;
 
 fn big(v: &Value) -> i128 {
     v.as_str().unwrap().parse().unwrap()
-}
-
-/// The devnet does not report dynamic fields as object changes (see the indexer's ignored
-/// `dynamic_fields` test), so from it the indexer cannot see blob attributes, the System and
-/// staking states (an epoch's shards, duration, capacity, committee) or exchange-rate entries. When that
-/// is the case, this writes those rows as the indexer would (from the ledger's own objects),
-/// so the API's side of them is still tested against the ledger.
-/// Returns whether it seeded.
-async fn seed_dynamic_fields(
-    d: &walrus_chain::testing::TestDevnet,
-    s: &support::Scenario,
-    url: &str,
-) -> bool {
-    let reports_fields = d
-        .ledger()
-        .read_records(0, 1_000_000)
-        .unwrap()
-        .iter()
-        .flat_map(|r| &r.object_changes)
-        .any(|c| c.object_type.starts_with("0x2::dynamic_field::Field<"));
-    if reports_fields {
-        return false;
-    }
-    let pool = sqlx::PgPool::connect(url).await.unwrap();
-    sqlx::query(
-        "UPDATE blobs SET attributes = '{\"content-type\": \"text/plain\"}' WHERE object_id = $1",
-    )
-    .bind(s.permanent.object_id.into_inner().to_vec())
-    .execute(&pool)
-    .await
-    .unwrap();
-    let system = d.system().unwrap();
-    let staking = d.staking().unwrap();
-    sqlx::query(
-        "UPDATE epochs SET n_shards = $2, epoch_duration_ms = $3, total_capacity = $4::text::numeric, \
-         used_capacity = $5::text::numeric WHERE epoch = $1",
-    )
-    .bind(system.committee.epoch as i32)
-    .bind(i32::from(system.committee.n_shards))
-    .bind(staking.epoch_duration as i64)
-    .bind(system.total_capacity_size.to_string())
-    .bind(system.used_capacity_size.to_string())
-    .execute(&pool)
-    .await
-    .unwrap();
-    for m in &system.committee.members {
-        let shards: Vec<i32> = staking
-            .committee
-            .shards(&walrus_chain::types::ObjectId::new(m.node_id.0))
-            .unwrap()
-            .iter()
-            .map(|x| i32::from(*x))
-            .collect();
-        sqlx::query(
-            "INSERT INTO committee_members (epoch, node_id, shards, weight, last_cursor) \
-             VALUES ($1, $2, $3, $4, 0) ON CONFLICT DO NOTHING",
-        )
-        .bind(system.committee.epoch as i32)
-        .bind(m.node_id.0.to_vec())
-        .bind(shards)
-        .bind(i32::from(m.weight))
-        .execute(&pool)
-        .await
-        .unwrap();
-    }
-    for node in d.nodes() {
-        let ledger = d.pool(node.node_id).unwrap();
-        for (epoch, rate) in &ledger.exchange_rates {
-            let (flat, wal, share) = match *rate {
-                walrus_chain::walrus::staking::exchange_rate::PoolExchangeRate::Flat => {
-                    (true, 0, 0)
-                }
-                walrus_chain::walrus::staking::exchange_rate::PoolExchangeRate::Variable {
-                    wal_amount,
-                    share_amount,
-                } => (false, wal_amount, share_amount),
-            };
-            let value = if flat || share == 0 {
-                1.0
-            } else {
-                wal as f64 / share as f64
-            };
-            sqlx::query(
-                "INSERT INTO pool_exchange_rates (node_id, epoch, flat, wal_amount, share_amount, rate, last_cursor) \
-                 VALUES ($1, $2, $3, $4::text::numeric, $5::text::numeric, $6, 0) ON CONFLICT DO NOTHING",
-            )
-            .bind(node.node_id.into_inner().to_vec())
-            .bind(*epoch as i32)
-            .bind(flat)
-            .bind(wal.to_string())
-            .bind(share.to_string())
-            .bind(value)
-            .execute(&pool)
-            .await
-            .unwrap();
-        }
-    }
-    pool.close().await;
-    true
 }
 
 #[sqlx::test(migrator = "walrus_indexer::store::MIGRATOR")]
@@ -124,7 +26,19 @@ async fn queries_match_the_ledger(_p: PgPoolOptions, options: PgConnectOptions) 
     let url = url(&options);
     let head = index(&d, &url).await;
     let c = Client::new(&url, Limits::default()).await;
-    let seeded = seed_dynamic_fields(&d, &s, &url).await;
+    // Attributes, the System and staking states and exchange rates reach the index as dynamic
+    // fields (`0x2::dynamic_field::Field<K, V>` object changes), as on Sui.
+    let reports_fields = d
+        .ledger()
+        .read_records(0, 1_000_000)
+        .unwrap()
+        .iter()
+        .flat_map(|r| &r.object_changes)
+        .any(|c| c.object_type.starts_with("0x2::dynamic_field::Field<"));
+    assert!(
+        reports_fields,
+        "the devnet ledger reports no dynamic fields"
+    );
 
     // Watermark and service config.
     let data = c
@@ -444,7 +358,7 @@ async fn queries_match_the_ledger(_p: PgPoolOptions, options: PgConnectOptions) 
 
     // Staking pools against the ledger's pools, in each order.
     let pools_q = "query($o: PoolOrder) { stakingPools(orderBy: $o) { nodes { id name stake \
-                   commissionRate apy state shards exchangeRates { nodes { epoch rate } } \
+                   commissionRate apy state shards exchangeRates { nodes { epoch rate flat walAmount shareAmount } } \
                    apyOver(epochs: 2) epochs { nodes { epoch stake } } } } }";
     let data = c.data(pools_q, json!({"o": "STAKE"})).await;
     let pools = data["stakingPools"]["nodes"].as_array().unwrap().clone();
@@ -475,11 +389,21 @@ async fn queries_match_the_ledger(_p: PgPoolOptions, options: PgConnectOptions) 
         assert_eq!(p["commissionRate"], ledger.commission_rate);
         let rates = p["exchangeRates"]["nodes"].as_array().unwrap();
         assert_eq!(rates.len(), ledger.exchange_rates.len());
-        assert!(
-            rates
-                .windows(2)
-                .all(|w| w[0]["epoch"].as_i64() < w[1]["epoch"].as_i64())
-        );
+        for r in rates {
+            let epoch = u32::try_from(r["epoch"].as_i64().unwrap()).unwrap();
+            let (flat, wal, share) = match ledger.exchange_rates.get(&epoch).unwrap() {
+                PoolExchangeRate::Flat => (true, 0, 0),
+                PoolExchangeRate::Variable {
+                    wal_amount,
+                    share_amount,
+                } => (false, *wal_amount, *share_amount),
+            };
+            assert_eq!(r["flat"], flat, "pool {} epoch {epoch}", p["id"]);
+            if !flat {
+                assert_eq!(big(&r["walAmount"]), i128::try_from(wal).unwrap());
+                assert_eq!(big(&r["shareAmount"]), i128::try_from(share).unwrap());
+            }
+        }
     }
     // Node 0 got account 0's 5 WAL on top of the operator's stake: the largest pool.
     assert_eq!(pools[0]["id"], oid(&d.nodes()[0].node_id));
@@ -526,16 +450,12 @@ async fn queries_match_the_ledger(_p: PgPoolOptions, options: PgConnectOptions) 
     assert_eq!(p["poolId"], oid(&d.nodes()[0].node_id));
     assert_eq!(big(&p["principal"]), i128::from(5 * FROST_PER_WAL));
     assert_eq!(p["status"], "ACTIVE");
-    if seeded {
-        // Without exchange-rate entries the indexer cannot value a position: null, not a guess.
-        assert_eq!(p["value"], Value::Null);
-    } else {
-        assert!(big(&p["value"]) >= i128::from(5 * FROST_PER_WAL));
-        assert_eq!(
-            big(&p["value"]) - big(&p["reward"]),
-            i128::from(5 * FROST_PER_WAL)
-        );
-    }
+    // Valued from the pool's exchange rates (indexed from its dynamic fields).
+    assert!(big(&p["value"]) >= i128::from(5 * FROST_PER_WAL), "{p}");
+    assert_eq!(
+        big(&p["value"]) - big(&p["reward"]),
+        i128::from(5 * FROST_PER_WAL)
+    );
     let totals = &data["delegator"]["totals"];
     assert_eq!(totals["positions"], 1);
     assert_eq!(big(&totals["principal"]), i128::from(5 * FROST_PER_WAL));
