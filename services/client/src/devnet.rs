@@ -74,6 +74,10 @@ pub struct DevnetOptions {
     pub database_url: Option<String>,
     /// The GraphQL server's port when it runs (0: any free port).
     pub graphql_port: u16,
+    /// Drop the devnet's database at [`Devnet::shutdown`] (and when the start fails): for a
+    /// devnet in a temporary directory, whose database nothing could reuse. Off by default: a
+    /// devnet directory names its database and reuses it on the next start.
+    pub drop_database_on_shutdown: bool,
 }
 
 impl DevnetOptions {
@@ -89,6 +93,7 @@ impl DevnetOptions {
             startup_timeout: Duration::from_secs(60),
             database_url: None,
             graphql_port: 9186,
+            drop_database_on_shutdown: false,
         }
     }
 }
@@ -114,6 +119,9 @@ pub struct Devnet {
     pub database_url: Option<String>,
     /// The GraphQL API over the index (`/graphql`, dashboard at `/dashboard`), when it has one.
     pub graphql_url: Option<String>,
+    /// The server (its maintenance database URL) and name of the database to drop at
+    /// shutdown ([`DevnetOptions::drop_database_on_shutdown`]).
+    drop_database: Option<(String, String)>,
 }
 
 /// A free loopback port (`preferred` when it is free).
@@ -141,6 +149,7 @@ impl Devnet {
             create(options)?
         };
         let mut layout: DevnetLayout = layout;
+        let mut drop_database = None;
         let database_url = match &options.database_url {
             Some(server) => {
                 let name = match &layout.database {
@@ -155,7 +164,11 @@ impl Devnet {
                         name
                     }
                 };
-                Some(create_database(server, &name).await?)
+                let url = create_database(server, &name).await?;
+                if options.drop_database_on_shutdown {
+                    drop_database = Some((server.clone(), name));
+                }
+                Some(url)
             }
             None => None,
         };
@@ -171,20 +184,32 @@ impl Devnet {
             timeout: options.startup_timeout,
             chain: None,
             nodes: Vec::new(),
+            drop_database,
         };
         devnet.nodes = (0..devnet.layout.nodes).map(|_| None).collect();
-        devnet.start_chain().await?;
-        for i in 0..devnet.layout.nodes {
-            devnet.start_node(i).await?;
+        match devnet.start_processes(options.graphql_port).await {
+            Ok(()) => Ok(devnet),
+            Err(e) => {
+                // Stop what started (and drop a database nothing will reuse).
+                devnet.shutdown().await;
+                Err(e)
+            }
         }
-        if !devnet.client_config.exists() {
-            ClientConfig::new(devnet.chain_url.clone()).save(&devnet.client_config)?;
+    }
+
+    async fn start_processes(&mut self, graphql_port: u16) -> anyhow::Result<()> {
+        self.start_chain().await?;
+        for i in 0..self.layout.nodes {
+            self.start_node(i).await?;
         }
-        if let Some(url) = devnet.database_url.clone() {
-            devnet.start_indexer(&url)?;
-            devnet.start_graphql(&url, options.graphql_port).await?;
+        if !self.client_config.exists() {
+            ClientConfig::new(self.chain_url.clone()).save(&self.client_config)?;
         }
-        Ok(devnet)
+        if let Some(url) = self.database_url.clone() {
+            self.start_indexer(&url)?;
+            self.start_graphql(&url, graphql_port).await?;
+        }
+        Ok(())
     }
 
     /// Runs `walrus graphql` over `database_url` and waits until it answers. It waits for the
@@ -375,7 +400,9 @@ impl Devnet {
         gone
     }
 
-    /// Stops every node, then the ledger.
+    /// Stops the indexer and GraphQL, every node, then the ledger; then drops the devnet's
+    /// database when [`DevnetOptions::drop_database_on_shutdown`] was set (a failure to drop
+    /// it is logged as a warning naming the database).
     pub async fn shutdown(mut self) {
         let services: Vec<Child> = self.services.drain(..).map(|(_, c)| c).collect();
         futures_util::future::join_all(services.into_iter().map(stop)).await;
@@ -383,6 +410,15 @@ impl Devnet {
         futures_util::future::join_all(nodes.into_iter().map(stop)).await;
         if let Some(chain) = self.chain.take() {
             stop(chain).await;
+        }
+        if let Some((server, name)) = self.drop_database.take() {
+            match drop_database(&server, &name).await {
+                Ok(()) => tracing::info!(database = %name, "dropped the devnet's database"),
+                Err(e) => tracing::warn!(
+                    database = %name,
+                    "could not drop the devnet's database: {e:#}"
+                ),
+            }
         }
     }
 }
@@ -512,6 +548,35 @@ pub async fn fund_wallet(
     Ok((key, balance))
 }
 
+/// Whether `name` is a database name this module creates (`[a-z0-9_]`, so a quoted identifier
+/// made of it cannot be escaped).
+fn safe_database_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Drops database `name` on the server of `server_url` (closing its remaining connections).
+async fn drop_database(server_url: &str, name: &str) -> anyhow::Result<()> {
+    use sqlx::Connection as _;
+    if !safe_database_name(name) {
+        bail!("refusing the database name {name:?}");
+    }
+    let mut connection = sqlx::PgConnection::connect(server_url)
+        .await
+        .with_context(|| format!("connecting to PostgreSQL at {server_url}"))?;
+    // Checked above: only [a-z0-9_].
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+    )))
+    .execute(&mut connection)
+    .await
+    .with_context(|| format!("dropping database {name}"))?;
+    connection.close().await.ok();
+    Ok(())
+}
+
 /// Creates database `name` on the server of `server_url` unless it exists; its URL.
 async fn create_database(server_url: &str, name: &str) -> anyhow::Result<String> {
     use sqlx::Connection as _;
@@ -524,10 +589,7 @@ async fn create_database(server_url: &str, name: &str) -> anyhow::Result<String>
             .fetch_one(&mut connection)
             .await?;
     if !exists {
-        if !name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        {
+        if !safe_database_name(name) {
             bail!("refusing the database name {name:?}");
         }
         // Checked above: only [a-z0-9_], so the quoted identifier cannot be escaped.

@@ -580,6 +580,101 @@ async fn the_devnet_command_serves_stops_cleanly_and_resumes_from_its_directory(
     assert!(terminate(&mut child).success());
 }
 
+/// Starts `walrus --json devnet --database-url <server>` (with `--dir dir` when given) and
+/// returns the child and its JSON line.
+fn spawn_devnet_with_database(server: &str, dir: Option<&Path>) -> (std::process::Child, serde_json::Value) {
+    use std::io::BufRead as _;
+    let mut command = Command::new(BIN);
+    command.args(["--json", "devnet"]);
+    if let Some(dir) = dir {
+        command.arg("--dir").arg(dir);
+    }
+    let mut child = command
+        .args([
+            "--nodes",
+            "2",
+            "--shards",
+            "4",
+            "--chain-port",
+            "0",
+            "--daemon-address",
+            "127.0.0.1:0",
+            "--database-url",
+            server,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("devnet printed {line:?}: {e}"));
+    (child, json)
+}
+
+/// Whether database `name` exists on `server`.
+async fn database_exists(server: &str, name: &str) -> bool {
+    use sqlx::Connection as _;
+    let mut admin = sqlx::PgConnection::connect(server).await.unwrap();
+    let exists = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(name)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    exists
+}
+
+/// The database name of a `postgres://host/name?options` URL.
+fn database_name(url: &str) -> String {
+    let path = url.split('?').next().unwrap();
+    path.rsplit('/').next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_temporary_devnet_drops_its_database_on_exit_and_a_kept_one_keeps_it() {
+    use sqlx::Connection as _;
+    let server = std::env::var("DATABASE_URL")
+        .expect("DATABASE_URL (scripts/test.sh sets it from scripts/pg.sh)");
+
+    // Without --dir: a temporary directory and a database of its own, both gone after Ctrl-C.
+    let (mut child, info) = spawn_devnet_with_database(&server, None);
+    let name = database_name(info["databaseUrl"].as_str().unwrap());
+    assert!(name.starts_with("walrus_devnet_"), "{info}");
+    let dir = std::path::PathBuf::from(info["dir"].as_str().unwrap());
+    assert!(dir.join("devnet.json").exists());
+    assert!(database_exists(&server, &name).await);
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(child.wait().unwrap().success());
+    assert!(
+        !database_exists(&server, &name).await,
+        "database {name} is left behind"
+    );
+    assert!(!dir.exists(), "{} is left behind", dir.display());
+
+    // With --dir: the directory names the database and a restart reuses it, so it stays.
+    let kept = tempfile::tempdir().unwrap();
+    let state = kept.path().join("net");
+    let (mut child, info) = spawn_devnet_with_database(&server, Some(&state));
+    let name = database_name(info["databaseUrl"].as_str().unwrap());
+    assert!(terminate(&mut child).success());
+    assert!(database_exists(&server, &name).await, "database {name} of a kept devnet was dropped");
+    let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn blob_and_staking_commands_work_through_the_cli() {
     let dir = tempfile::tempdir().unwrap();

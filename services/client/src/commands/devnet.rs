@@ -18,8 +18,9 @@ use super::Context;
 /// `walrus devnet` options.
 #[derive(Debug, Args)]
 pub(crate) struct DevnetArgs {
-    /// Keep the network's state in this directory (reused on the next start). Without it, a
-    /// temporary directory is used and removed on exit.
+    /// Keep the network's state in this directory (reused on the next start), and its
+    /// database (with --database-url). Without it, a temporary directory is used and removed
+    /// on exit, and the devnet's database is dropped.
     #[arg(long)]
     dir: Option<PathBuf>,
     /// Storage nodes (each its own process) of a new devnet.
@@ -39,7 +40,8 @@ pub(crate) struct DevnetArgs {
     daemon_address: SocketAddr,
     /// A PostgreSQL server (URL of its maintenance database, e.g.
     /// postgres://postgres@127.0.0.1:5432/postgres): the devnet creates its own database there
-    /// and runs the indexer into it. `scripts/devnet.sh` finds or starts one for you.
+    /// (walrus_devnet_<hex>) and runs the indexer into it. `scripts/devnet.sh` finds or starts
+    /// one for you.
     #[arg(long)]
     database_url: Option<String>,
 }
@@ -69,12 +71,32 @@ async fn run_async(ctx: &Context, args: &DevnetArgs) -> anyhow::Result<()> {
         epoch_duration: Duration::from_secs(args.epoch_duration_secs),
         chain_port: args.chain_port,
         database_url: args.database_url.clone(),
+        // Without --dir the directory (which names the database) is removed on exit, so
+        // nothing could reuse the database: drop it too.
+        drop_database_on_shutdown: args.dir.is_none(),
         ..DevnetOptions::new(&dir, binary)
     };
     if !ctx.json {
         eprintln!("Starting a Walrus devnet in {} ...", dir.display());
     }
     let mut devnet = Devnet::start(&options).await?;
+    // Whatever happens next, the devnet is stopped (and a temporary one's database dropped).
+    let result = serve(ctx, args, &dir, &mut devnet, shutdown).await;
+    if !ctx.json {
+        eprintln!("Stopping the devnet ...");
+    }
+    devnet.shutdown().await;
+    result
+}
+
+/// Runs the publisher/aggregator over a started devnet and reports until `shutdown`.
+async fn serve(
+    ctx: &Context,
+    args: &DevnetArgs,
+    dir: &std::path::Path,
+    devnet: &mut Devnet,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let (key, balance) = funded_wallet(&devnet.client_config, 100 * FROST_PER_WAL).await?;
 
     // The publisher pays from its own wallet, so it never races the user's CLI for nonces.
@@ -154,7 +176,11 @@ async fn run_async(ctx: &Context, args: &DevnetArgs) -> anyhow::Result<()> {
             if args.dir.is_some() {
                 "; the state stays in the directory"
             } else {
-                " and removes the temporary directory"
+                if devnet.database_url.is_some() {
+                    " and removes the temporary directory and its database"
+                } else {
+                    " and removes the temporary directory"
+                }
             }
         );
     }
@@ -174,11 +200,7 @@ async fn run_async(ctx: &Context, args: &DevnetArgs) -> anyhow::Result<()> {
             }
         }
     }
-    if !ctx.json {
-        eprintln!("Stopping the devnet ...");
-    }
     let _ = stop_daemon.send(());
     let _ = daemon_task.await;
-    devnet.shutdown().await;
     Ok(())
 }
