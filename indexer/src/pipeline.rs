@@ -153,7 +153,6 @@ async fn build(
     metrics: Arc<Metrics>,
     out: Outputs,
 ) -> Result<(), IndexerError> {
-    let batches = &out;
     let mut pending: Vec<DecodedTx> = Vec::new();
     let mut rows = 0usize;
     let mut queue: std::collections::VecDeque<DecodedTx> = std::collections::VecDeque::new();
@@ -167,13 +166,13 @@ async fn build(
                 match tokio::time::timeout(config.batch_linger, decoded.recv()).await {
                     Ok(next) => next,
                     Err(_) => {
-                        flush(&mut builder, &mut pending, &mut rows, &metrics, batches).await?;
+                        flush(&mut builder, &mut pending, &mut rows, &metrics, &out).await?;
                         continue;
                     }
                 }
             };
             let Some(handle) = next else {
-                flush(&mut builder, &mut pending, &mut rows, &metrics, batches).await?;
+                flush(&mut builder, &mut pending, &mut rows, &metrics, &out).await?;
                 return Ok(());
             };
             let txs = handle
@@ -189,7 +188,7 @@ async fn build(
                 || pending.len() >= config.max_batch_transactions
                 || rows >= config.max_batch_rows
             {
-                flush(&mut builder, &mut pending, &mut rows, &metrics, batches).await?;
+                flush(&mut builder, &mut pending, &mut rows, &metrics, &out).await?;
             }
         }
     }
