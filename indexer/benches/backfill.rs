@@ -183,6 +183,14 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The machine's load average (`/proc/loadavg`), or `?` where there is none.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "?".into(),
+        |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    )
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -249,26 +257,32 @@ fn main() {
         let mut backfill = config.clone();
         backfill.stop_at = Some(head);
         // Where the commit time goes: the hook runs before each statement of a commit, so the
-        // time between two calls is the statement in between (see `store::commit`).
-        let stage_micros: Arc<Vec<AtomicU64>> = Arc::new((0..13).map(|_| AtomicU64::new(0)).collect());
+        // time between two calls of one pipeline is the statement in between (see
+        // `store::write_state` and `store::commit_append`). Index 0: state, 1: append.
+        let stage_micros: Arc<[Vec<AtomicU64>; 2]> = Arc::new([
+            (0..12).map(|_| AtomicU64::new(0)).collect(),
+            (0..4).map(|_| AtomicU64::new(0)).collect(),
+        ]);
         let hook: walrus_indexer::CommitHook = {
             let stage_micros = stage_micros.clone();
-            let last = Mutex::new(Instant::now());
+            let last = Mutex::new([Instant::now(); 2]);
             Arc::new(move |p: walrus_indexer::CommitPoint| {
                 let now = Instant::now();
+                let k = usize::from(p.append);
                 let mut last = last.lock().unwrap();
                 if p.statement > 0 {
-                    stage_micros[p.statement].fetch_add(
-                        now.duration_since(*last).as_micros() as u64,
+                    stage_micros[k][p.statement].fetch_add(
+                        now.duration_since(last[k]).as_micros() as u64,
                         Ordering::Relaxed,
                     );
                 }
-                *last = now;
+                last[k] = now;
                 walrus_indexer::FaultAction::Continue
             })
         };
         let indexer = Indexer::new(devnet.ledger().clone(), backfill).with_commit_hook(hook);
         let metrics = indexer.metrics();
+        let load_before = loadavg();
         let started = Instant::now();
         let reporter = {
             let metrics = metrics.clone();
@@ -290,6 +304,10 @@ fn main() {
         assert_eq!(watermark, head);
         println!("backfill: {head} transactions, {events} events in {elapsed:.1} s");
         println!(
+            "backfill: load average (1/5/15 min) before {load_before}, after {}",
+            loadavg()
+        );
+        println!(
             "backfill: {:.0} events/s, {:.0} transactions/s, {:.0} rows/s, {} batches",
             events as f64 / elapsed,
             head as f64 / elapsed,
@@ -297,21 +315,33 @@ fn main() {
             metrics.batches.get()
         );
         println!(
-            "backfill: build {:.1} s, commit {:.1} s (stages overlap)",
+            "backfill: build {:.1} s, commit: state {:.1} s (waiting for the append pipeline \
+             included), append {:.1} s (stages overlap)",
             metrics.build_micros.get() as f64 / 1e6,
-            metrics.commit_micros.get() as f64 / 1e6
+            metrics.commit_micros.get() as f64 / 1e6,
+            metrics.append_commit_micros.get() as f64 / 1e6
         );
-        let stages = [
-            "", "watermark", "transactions", "events", "failures", "blobs", "blob_status",
-            "storage", "positions", "caps", "pools", "epochs", "epoch sweep",
+        let names: [&[&str]; 2] = [
+            &[
+                "", "watermark", "failures", "blobs", "blob_status", "storage", "positions",
+                "caps", "pools", "epochs", "epoch sweep",
+            ],
+            &["", "watermark", "transactions", "events"],
         ];
-        let breakdown: Vec<String> = stages
-            .iter()
-            .zip(stage_micros.iter())
-            .skip(1)
-            .map(|(name, us)| format!("{name} {:.1}", us.load(Ordering::Relaxed) as f64 / 1e6))
-            .collect();
-        println!("backfill: commit statements (s): {}", breakdown.join(", "));
+        for (k, pipeline) in ["state", "append"].iter().enumerate() {
+            let breakdown: Vec<String> = names[k]
+                .iter()
+                .zip(stage_micros[k].iter())
+                .skip(1)
+                .map(|(name, us)| {
+                    format!("{name} {:.1}", us.load(Ordering::Relaxed) as f64 / 1e6)
+                })
+                .collect();
+            println!(
+                "backfill: {pipeline} commit statements (s): {}",
+                breakdown.join(", ")
+            );
+        }
         println!(
             "backfill: lag at the end {} transactions ({:.3} s)",
             metrics.lag_transactions(),

@@ -423,6 +423,33 @@ pub struct EpochSweep {
     pub rates: HashMap<Bytes32, PoolRates>,
 }
 
+/// The append-only rows of a batch (`transactions`, `events`), split off with
+/// [`Batch::take_append`] and committed by the append pipeline with its own watermark.
+#[derive(Debug, Default)]
+pub struct AppendBatch {
+    /// First cursor of the batch they come from.
+    pub first_cursor: u64,
+    /// Last cursor of that batch (the append watermark after it).
+    pub last_cursor: u64,
+    /// Time of the last transaction.
+    pub timestamp_ms: u64,
+    /// The epoch after the batch.
+    pub epoch_after: u32,
+    /// Transactions.
+    pub transactions: Vec<TxRow>,
+    /// Events.
+    pub events: Vec<EventRow>,
+}
+
+impl AppendBatch {
+    /// Drops the rows at or below `cursor` (already committed by an earlier run whose batches
+    /// ended elsewhere).
+    pub fn skip_through(&mut self, cursor: u64) {
+        self.transactions.retain(|t| t.cursor > cursor);
+        self.events.retain(|e| e.cursor > cursor);
+    }
+}
+
 /// Everything one batch writes, in one database transaction with the watermark.
 #[derive(Debug, Default)]
 pub struct Batch {
@@ -473,6 +500,19 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// Moves the append-only rows (transactions, events) out of the batch; the rest is the
+    /// state pipeline's.
+    pub fn take_append(&mut self) -> AppendBatch {
+        AppendBatch {
+            first_cursor: self.first_cursor,
+            last_cursor: self.last_cursor,
+            timestamp_ms: self.timestamp_ms,
+            epoch_after: self.epoch_after,
+            transactions: std::mem::take(&mut self.transactions),
+            events: std::mem::take(&mut self.events),
+        }
+    }
+
     /// Number of transactions.
     pub fn len(&self) -> usize {
         self.transactions.len()

@@ -6,9 +6,11 @@
 //!
 //! fetch (pages from the source after the watermark) → decode (BCS and JSON, in parallel on
 //! blocking threads, results kept in stream order) → build (sequential: applies each transaction
-//! to the in-memory state and merges rows, [`build`]) → commit (one PostgreSQL transaction per
-//! batch, [`store::commit`]). The stages are connected by bounded channels, so a slow database
-//! slows everything down instead of filling memory. A batch ends when it holds
+//! to the in-memory state and merges rows, [`build`]) → two committers working at the same time
+//! on two connections: the append pipeline writes each batch's transactions and events
+//! ([`store::commit_append`]), the state pipeline everything else ([`store::write_state`]), each
+//! in one PostgreSQL transaction per batch with its own watermark. The stages are connected by
+//! bounded channels, so a slow database slows everything down instead of filling memory. A batch ends when it holds
 //! [`IndexerConfig::max_batch_transactions`] transactions or [`IndexerConfig::max_batch_rows`]
 //! rows, right after a transaction that starts an epoch, or when no more input arrives within
 //! [`IndexerConfig::batch_linger`] (the live tail).
@@ -19,15 +21,25 @@
 //!
 //! # Exactly once
 //!
-//! - Each batch's rows AND the new watermark are written in ONE database transaction: after a
-//!   crash at any moment the database holds either all of a batch or none of it.
-//! - The watermark update is the batch's first statement and a compare-and-set (`WHERE
+//! Two watermark rows per pipeline name `p`: `p` (the state pipeline: every table but
+//! `transactions` and `events`) and `p:append` (the append pipeline: `transactions`, `events`).
+//!
+//! - Each pipeline writes a batch's rows AND its new watermark in ONE database transaction:
+//!   after a crash at any moment the database holds either all of a batch's rows of that
+//!   pipeline or none of them.
+//! - The state pipeline commits a batch only after the append pipeline committed it, so the
+//!   append watermark is never behind the state watermark. Readers use the state watermark `p`
+//!   (the minimum of the two): every table holds exactly the effects of the transactions up to
+//!   it, and `transactions` and `events` may also hold rows of the next few batches, which a
+//!   reader filters out with `cursor <= cursor_hi` (GraphQL does).
+//! - Each watermark update is its transaction's first statement and a compare-and-set (`WHERE
 //!   cursor_hi = <what this writer last committed>`): a writer whose view is stale fails before
 //!   writing anything, and the row lock it takes makes a concurrent writer wait, then fail.
-//! - On start the indexer reads the watermark `w` and asks the source for the transactions after
-//!   `w`; the source never skips or repeats a cursor, and the indexer checks that the cursors it
-//!   receives are contiguous. It also checks that the digest it stored for `w` is the source's
-//!   digest at `w` (the same chain).
+//! - On start the indexer reads both watermarks (`s <= a`) and asks the source for the
+//!   transactions after `s`; the append pipeline drops the rows at or below `a`, which it
+//!   committed before. The source never skips or repeats a cursor, and the indexer checks that
+//!   the cursors it receives are contiguous. It also checks that the digest it stored for `s` is
+//!   the source's digest at `s` (the same chain).
 //! - The in-memory state the builder needs (pools, rates, latest System and staking states,
 //!   recent epochs, invalid blob ids) is persisted in the same transactions and reloaded on
 //!   start, and rows do not depend on batch boundaries ([`build`]), so a restarted indexer ends
@@ -278,9 +290,11 @@ impl<S: TransactionSource + 'static> Indexer<S> {
         }
         let lock = pipeline::acquire(&config).await?;
         let state = store::load_state(&pool, &config.pipeline).await?;
+        let append_watermark = store::load_append_watermark(&pool, &config.pipeline).await?;
         tracing::info!(
             pipeline = %config.pipeline,
             watermark = state.cursor,
+            append_watermark,
             epoch = state.epoch,
             "indexer starting after the watermark"
         );
@@ -304,6 +318,7 @@ impl<S: TransactionSource + 'static> Indexer<S> {
             pool.clone(),
             lock,
             state,
+            append_watermark,
             config,
             self.metrics.clone(),
             self.hook.clone(),

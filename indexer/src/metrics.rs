@@ -97,8 +97,11 @@ pub struct Metrics {
     pub clamped_values: Counter,
     /// Microseconds spent building batches.
     pub build_micros: Counter,
-    /// Microseconds spent in successful commits.
+    /// Microseconds spent in successful commits of the state pipeline (waiting for the append
+    /// pipeline included).
     pub commit_micros: Counter,
+    /// Microseconds spent in successful commits of the append pipeline (transactions, events).
+    pub append_commit_micros: Counter,
     rate_window: Mutex<VecDeque<(Instant, u64)>>,
 }
 
@@ -283,8 +286,14 @@ impl Metrics {
         metric(
             "walrus_indexer_commit_seconds_total",
             "counter",
-            "Time spent in successful commits.",
+            "Time spent in successful commits of the state tables (waiting for the append pipeline included).",
             format!("{:.3}", self.commit_micros.get() as f64 / 1e6),
+        );
+        metric(
+            "walrus_indexer_append_commit_seconds_total",
+            "counter",
+            "Time spent in successful commits of the append-only tables (transactions, events).",
+            format!("{:.3}", self.append_commit_micros.get() as f64 / 1e6),
         );
         out
     }
@@ -306,6 +315,6 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("walrus_indexer_rows_total 20\n"), "{text}");
-        assert_eq!(text.matches("# TYPE").count(), 19);
+        assert_eq!(text.matches("# TYPE").count(), 20);
     }
 }

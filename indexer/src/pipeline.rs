@@ -1,10 +1,20 @@
-//! The running indexer: fetch → decode (parallel) → build (sequential) → commit, connected by
-//! bounded channels.
+//! The running indexer: fetch → decode (parallel) → build (sequential) → two committers,
+//! connected by bounded channels.
 //!
 //! ```text
-//!  source ──pages──▶ decode dispatcher ──ordered JoinHandles──▶ builder ──Batch──▶ committer ──▶ PostgreSQL
-//!          (cap N)      spawn_blocking per page   (cap = workers)          (cap 1)
+//!  source ──pages──▶ decode dispatcher ──ordered JoinHandles──▶ builder ─┬─AppendBatch──▶ append committer ──▶ PostgreSQL (connection 1)
+//!          (cap N)      spawn_blocking per page   (cap = workers)        │    (cap 2)       │ append watermark (watch)
+//!                                                                        │                  ▼
+//!                                                                        └─Batch────────▶ state committer ──▶ PostgreSQL (connection 2)
+//!                                                                             (cap 1)
 //! ```
+//!
+//! The append committer writes a batch's transactions and events with the append watermark
+//! (`<pipeline>:append`); the state committer writes the state rows with the pipeline's
+//! watermark, each in its own database transaction, on their own connections, at the same
+//! time. The state committer sends `COMMIT` only once the append watermark has reached the
+//! batch's last cursor, so the pipeline's watermark (what readers use) never passes the append
+//! watermark: everything up to it is in every table.
 //!
 //! Back-pressure: every channel is bounded, so a slow database stalls the builder, which stalls
 //! decoding, which stalls fetching; memory stays bounded by the capacities.
@@ -18,7 +28,7 @@ use tokio::task::JoinHandle;
 use walrus_chain::api::{ChainError, TransactionSource};
 use walrus_chain::types::TransactionRecord;
 
-use crate::build::{Batch, Builder, IndexState};
+use crate::build::{AppendBatch, Batch, Builder, IndexState};
 use crate::decode::{DecodedTx, decode};
 use crate::metrics::Metrics;
 use crate::store::{self, CommitHook, StoreError, WriterLock};
@@ -141,7 +151,7 @@ async fn build(
     mut builder: Builder,
     config: IndexerConfig,
     metrics: Arc<Metrics>,
-    batches: mpsc::Sender<Batch>,
+    out: Outputs,
 ) -> Result<(), IndexerError> {
     let mut pending: Vec<DecodedTx> = Vec::new();
     let mut rows = 0usize;
@@ -156,13 +166,13 @@ async fn build(
                 match tokio::time::timeout(config.batch_linger, decoded.recv()).await {
                     Ok(next) => next,
                     Err(_) => {
-                        flush(&mut builder, &mut pending, &mut rows, &metrics, &batches).await?;
+                        flush(&mut builder, &mut pending, &mut rows, &metrics, &out).await?;
                         continue;
                     }
                 }
             };
             let Some(handle) = next else {
-                flush(&mut builder, &mut pending, &mut rows, &metrics, &batches).await?;
+                flush(&mut builder, &mut pending, &mut rows, &metrics, &out).await?;
                 return Ok(());
             };
             let txs = handle
@@ -178,10 +188,25 @@ async fn build(
                 || pending.len() >= config.max_batch_transactions
                 || rows >= config.max_batch_rows
             {
-                flush(&mut builder, &mut pending, &mut rows, &metrics, &batches).await?;
+                flush(&mut builder, &mut pending, &mut rows, &metrics, &out).await?;
             }
         }
     }
+}
+
+/// Where the builder sends each batch: the append-only rows to the append committer, the rest
+/// to the state committer.
+struct Outputs {
+    append: mpsc::Sender<AppendBatch>,
+    state: mpsc::Sender<StateBatch>,
+}
+
+/// A batch without its append-only rows, and the counts of those (for the metrics).
+struct StateBatch {
+    batch: Batch,
+    transactions: usize,
+    events: usize,
+    rows: usize,
 }
 
 async fn flush(
@@ -189,7 +214,7 @@ async fn flush(
     pending: &mut Vec<DecodedTx>,
     rows: &mut usize,
     metrics: &Metrics,
-    batches: &mpsc::Sender<Batch>,
+    out: &Outputs,
 ) -> Result<(), IndexerError> {
     if pending.is_empty() {
         return Ok(());
@@ -197,20 +222,107 @@ async fn flush(
     let txs = std::mem::take(pending);
     *rows = 0;
     let started = std::time::Instant::now();
-    let batch = builder.build(txs, metrics);
+    let mut batch = builder.build(txs, metrics);
     metrics
         .build_micros
         .add(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
-    batches
-        .send(batch)
+    let row_count = batch.row_count();
+    let append = batch.take_append();
+    let state = StateBatch {
+        transactions: append.transactions.len(),
+        events: append.events.len(),
+        rows: row_count,
+        batch,
+    };
+    out.append
+        .send(append)
+        .await
+        .map_err(|_| IndexerError::Task("the append committer stopped".into()))?;
+    out.state
+        .send(state)
         .await
         .map_err(|_| IndexerError::Task("the committer stopped".into()))
 }
 
-/// Commits batches in order, retrying transient failures forever (never skipping a batch).
+/// Commits the append-only rows of each batch in order with the append watermark, retrying
+/// transient failures forever; publishes the append watermark after each commit. Rows at or
+/// below the append watermark (written by an earlier run whose batches ended elsewhere) are
+/// skipped, so each is written exactly once.
+async fn commit_append(
+    mut batches: mpsc::Receiver<AppendBatch>,
+    pool: PgPool,
+    mut watermark: u64,
+    config: IndexerConfig,
+    metrics: Arc<Metrics>,
+    hook: Option<CommitHook>,
+    done: watch::Sender<u64>,
+) -> Result<(), IndexerError> {
+    let mut backoff = Backoff::new(config.retry_initial, config.retry_max);
+    while let Some(mut batch) = batches.recv().await {
+        if batch.last_cursor <= watermark {
+            continue;
+        }
+        batch.skip_through(watermark);
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let started = std::time::Instant::now();
+            match store::commit_append(&pool, &config.pipeline, watermark, &batch, hook.as_ref())
+                .await
+            {
+                Ok(()) => {
+                    metrics
+                        .append_commit_micros
+                        .add(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
+                    break;
+                }
+                Err(e) if e.is_transient() => {
+                    metrics.commit_retries.inc();
+                    let delay = backoff.delay();
+                    tracing::warn!(
+                        error = %e,
+                        first_cursor = batch.first_cursor,
+                        last_cursor = batch.last_cursor,
+                        attempt,
+                        retry_in_ms = delay.as_millis() as u64,
+                        "append commit failed (nothing of it was written); retrying the same rows"
+                    );
+                    tokio::time::sleep(delay).await;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, first_cursor = batch.first_cursor, last_cursor = batch.last_cursor, "append commit failed permanently; stopping");
+                    return Err(e.into());
+                }
+            }
+        }
+        backoff.reset();
+        watermark = batch.last_cursor;
+        if done.send(watermark).is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Waits until the append pipeline has committed through `cursor`.
+async fn append_reached(
+    append: &mut watch::Receiver<u64>,
+    cursor: u64,
+) -> Result<(), IndexerError> {
+    append
+        .wait_for(|w| *w >= cursor)
+        .await
+        .map(|_| ())
+        .map_err(|_| IndexerError::Task("the append committer stopped".into()))
+}
+
+/// Commits the state part of batches in order, retrying transient failures forever (never
+/// skipping a batch). Each batch's transaction commits only after the append committer has
+/// committed the batch's append-only rows.
 #[allow(clippy::too_many_arguments)]
 async fn commit(
-    mut batches: mpsc::Receiver<Batch>,
+    mut batches: mpsc::Receiver<StateBatch>,
+    mut append: watch::Receiver<u64>,
     pool: PgPool,
     mut lock: WriterLock,
     mut watermark: u64,
@@ -220,21 +332,29 @@ async fn commit(
     done: watch::Sender<u64>,
 ) -> Result<(), IndexerError> {
     let mut backoff = Backoff::new(config.retry_initial, config.retry_max);
-    while let Some(batch) = batches.recv().await {
+    while let Some(job) = batches.recv().await {
+        let batch = &job.batch;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             let started = std::time::Instant::now();
-            match store::commit(
+            let written = store::write_state(
                 &pool,
                 &config.pipeline,
                 watermark,
-                &batch,
+                batch,
                 hook.as_ref(),
                 &metrics,
             )
-            .await
-            {
+            .await;
+            let committed = match written {
+                Ok(tx) => {
+                    append_reached(&mut append, batch.last_cursor).await?;
+                    tx.commit().await.map_err(StoreError::from)
+                }
+                Err(e) => Err(e),
+            };
+            match committed {
                 Ok(()) => {
                     metrics
                         .commit_micros
@@ -269,14 +389,14 @@ async fn commit(
             batch.last_cursor,
             batch.timestamp_ms,
             batch.epoch_after,
-            batch.transactions.len(),
-            batch.events.len(),
-            batch.row_count(),
+            job.transactions,
+            job.events,
+            job.rows,
         );
         tracing::debug!(
             watermark,
-            transactions = batch.transactions.len(),
-            rows = batch.row_count(),
+            transactions = job.transactions,
+            rows = job.rows,
             "committed"
         );
         let _ = done.send(watermark);
@@ -340,13 +460,15 @@ pub(crate) async fn acquire(config: &IndexerConfig) -> Result<WriterLock, Indexe
     }
 }
 
-/// Runs the pipeline from `state` until a task fails or `stop_at` is committed.
+/// Runs the pipeline from `state` (and the append pipeline from `append_watermark`, at or
+/// after the state's cursor) until a task fails or `stop_at` is committed.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn run_pipeline<S: TransactionSource + 'static>(
     source: Arc<S>,
     pool: PgPool,
     lock: WriterLock,
     state: IndexState,
+    append_watermark: u64,
     config: IndexerConfig,
     metrics: Arc<Metrics>,
     hook: Option<CommitHook>,
@@ -356,10 +478,23 @@ pub(crate) async fn run_pipeline<S: TransactionSource + 'static>(
     let (page_tx, page_rx) = mpsc::channel(config.channel_capacity.max(1));
     let (dec_tx, dec_rx) = mpsc::channel(config.decode_workers.max(1));
     let (batch_tx, batch_rx) = mpsc::channel(1);
-    let (config_fetch, config_build, config_commit) =
-        (config.clone(), config.clone(), config.clone());
-    let (metrics_fetch, metrics_build, metrics_commit) =
-        (metrics.clone(), metrics.clone(), metrics.clone());
+    // The append committer may run up to two batches ahead of the state committer.
+    let (append_tx, append_rx) = mpsc::channel(2);
+    let (append_done, append_watch) = watch::channel(append_watermark);
+    let (config_fetch, config_build, config_commit, config_append) = (
+        config.clone(),
+        config.clone(),
+        config.clone(),
+        config.clone(),
+    );
+    let (metrics_fetch, metrics_build, metrics_commit, metrics_append) = (
+        metrics.clone(),
+        metrics.clone(),
+        metrics.clone(),
+        metrics.clone(),
+    );
+    let hook_append = hook.clone();
+    let pool_append = pool.clone();
     // One JoinSet owns every task: dropping this future (a killed indexer) aborts them all.
     let mut tasks: tokio::task::JoinSet<Result<bool, IndexerError>> = tokio::task::JoinSet::new();
     tasks.spawn(async move {
@@ -374,7 +509,23 @@ pub(crate) async fn run_pipeline<S: TransactionSource + 'static>(
             Builder::new(state),
             config_build,
             metrics_build,
-            batch_tx,
+            Outputs {
+                append: append_tx,
+                state: batch_tx,
+            },
+        )
+        .await
+        .map(|()| false)
+    });
+    tasks.spawn(async move {
+        commit_append(
+            append_rx,
+            pool_append,
+            append_watermark,
+            config_append,
+            metrics_append,
+            hook_append,
+            append_done,
         )
         .await
         .map(|()| false)
@@ -382,6 +533,7 @@ pub(crate) async fn run_pipeline<S: TransactionSource + 'static>(
     tasks.spawn(async move {
         commit(
             batch_rx,
+            append_watch,
             pool,
             lock,
             watermark,

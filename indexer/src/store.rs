@@ -1,5 +1,7 @@
-//! PostgreSQL: the schema (`migrations/`), the writer lock, loading the state on start, and
-//! [`commit`], which writes one [`Batch`] and the watermark in ONE transaction.
+//! PostgreSQL: the schema (`migrations/`), the writer lock, loading the state on start, and the
+//! two commits of a batch: [`commit_append`] writes its append-only rows (transactions, events)
+//! with the append pipeline's watermark in ONE transaction; [`write_state`] / [`commit`] write
+//! the state rows with the pipeline's own watermark in ONE other transaction.
 //!
 //! Append-only tables are written with `COPY ... FROM STDIN`; state tables with runtime queries
 //! over bound arrays (`UNNEST($1::bigint[], ...)`): one round trip per table per batch, whatever
@@ -14,7 +16,9 @@ use walrus_core::contracts::staking::{
     PendingValues, PoolExchangeRate, StakedWalState, StakingInnerV1, StakingPool,
 };
 
-use crate::build::{Batch, ChainValue, EpochRow, IndexState, PoolDerived, PoolEntry};
+use crate::build::{
+    AppendBatch, Batch, ChainValue, EpochRow, EventRow, IndexState, PoolDerived, PoolEntry, TxRow,
+};
 use crate::decode::Bytes32;
 use crate::derive::{self, PoolRates};
 use crate::metrics::Metrics;
@@ -430,9 +434,12 @@ pub enum FaultAction {
     Hang,
 }
 
-/// Where a commit is: the batch and the statement about to run.
+/// Where a commit is: the pipeline, the batch and the statement about to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommitPoint {
+    /// `true` in a commit of the append pipeline ([`commit_append`]), `false` in one of the
+    /// state pipeline ([`write_state`] / [`commit`]).
+    pub append: bool,
     /// First cursor of the batch.
     pub first_cursor: u64,
     /// Last cursor of the batch.
@@ -464,13 +471,129 @@ impl Step<'_> {
     }
 }
 
-/// Writes `batch` and moves the watermark of `pipeline` from `expected` to the batch's last
-/// cursor, in one transaction. Fails without writing anything if the watermark moved.
+/// The watermark row of the append pipeline of `pipeline`: `<pipeline>:append`.
+pub fn append_pipeline(pipeline: &str) -> String {
+    format!("{pipeline}:append")
+}
+
+/// The watermark of the append pipeline of `pipeline`. The row is created on first use at the
+/// state watermark (a database written before the append pipeline existed holds the
+/// append-only rows exactly up to it). It is never behind the state watermark: the state
+/// pipeline commits a batch only once the append pipeline has committed its rows.
+pub async fn load_append_watermark(pool: &PgPool, pipeline: &str) -> Result<u64, StoreError> {
+    let append = append_pipeline(pipeline);
+    sqlx::query(
+        "INSERT INTO watermarks (pipeline, cursor_hi, epoch_hi, timestamp_ms_hi) \
+         SELECT $2, cursor_hi, epoch_hi, timestamp_ms_hi FROM watermarks WHERE pipeline = $1 \
+         ON CONFLICT (pipeline) DO NOTHING",
+    )
+    .bind(pipeline)
+    .bind(&append)
+    .execute(pool)
+    .await?;
+    let (state, append_hi): (Option<i64>, Option<i64>) = sqlx::query_as(
+        "SELECT (SELECT cursor_hi FROM watermarks WHERE pipeline = $1), \
+                (SELECT cursor_hi FROM watermarks WHERE pipeline = $2)",
+    )
+    .bind(pipeline)
+    .bind(&append)
+    .fetch_one(pool)
+    .await?;
+    let (Some(state), Some(append_hi)) = (to_u64(state), to_u64(append_hi)) else {
+        return Err(StoreError::Corrupt(format!(
+            "the watermark rows of pipeline {pipeline} are missing"
+        )));
+    };
+    if append_hi < state {
+        return Err(StoreError::Corrupt(format!(
+            "the append watermark of pipeline {pipeline} ({append_hi}) is behind its state \
+             watermark ({state})"
+        )));
+    }
+    Ok(append_hi)
+}
+
+/// Writes the append-only rows of `batch` (transactions, events) and moves the watermark of the
+/// append pipeline of `pipeline` from `expected` to the batch's last cursor, in one
+/// transaction. Rows at or below `expected` must have been removed
+/// ([`AppendBatch::skip_through`]): a duplicate fails the batch on the primary key. Fails
+/// without writing anything if the watermark moved.
 ///
-/// Statements (the [`CommitPoint::statement`] a hook sees before each): 0 after `BEGIN`, then
-/// after the watermark (1), transactions (2), events (3), decode failures (4), blobs (5),
-/// blob status (6), storage (7), positions (8), caps (9), pools (10), epochs (11) and, in a
-/// batch that starts an epoch, the epoch sweep (12).
+/// Statements (the [`CommitPoint::statement`] a hook sees before each, with
+/// [`CommitPoint::append`] set): 0 after `BEGIN`, then after the watermark (1), transactions
+/// (2) and events (3, before `COMMIT`).
+pub async fn commit_append(
+    pool: &PgPool,
+    pipeline: &str,
+    expected: u64,
+    batch: &AppendBatch,
+    hook: Option<&CommitHook>,
+) -> Result<(), StoreError> {
+    let mut step = Step {
+        hook,
+        point: CommitPoint {
+            append: true,
+            first_cursor: batch.first_cursor,
+            last_cursor: batch.last_cursor,
+            statement: 0,
+            rows_written: 0,
+        },
+    };
+    let append = append_pipeline(pipeline);
+    let mut tx = pool.begin().await?;
+    step.next(0).await?;
+    move_watermark(
+        &mut tx,
+        &append,
+        expected,
+        batch.last_cursor,
+        batch.epoch_after,
+        batch.timestamp_ms,
+    )
+    .await?;
+    step.next(1).await?;
+    let n = write_transactions(&mut tx, &batch.transactions).await?;
+    step.next(n).await?;
+    let n = write_events(&mut tx, &batch.events).await?;
+    step.next(n).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The compare-and-set of a watermark row, first statement of every commit: it fails at once
+/// for a stale writer, and the row lock it takes makes a concurrent writer wait for this
+/// transaction and then fail too.
+async fn move_watermark(
+    tx: &mut Tx<'_>,
+    pipeline: &str,
+    expected: u64,
+    cursor: u64,
+    epoch: u32,
+    timestamp_ms: u64,
+) -> Result<(), StoreError> {
+    let moved = sqlx::query(
+        "UPDATE watermarks SET cursor_hi = $1, epoch_hi = $2, timestamp_ms_hi = $3 \
+         WHERE pipeline = $4 AND cursor_hi = $5",
+    )
+    .bind(cur(cursor))
+    .bind(int(epoch))
+    .bind(cur(timestamp_ms))
+    .bind(pipeline)
+    .bind(cur(expected))
+    .execute(&mut **tx)
+    .await?;
+    if moved.rows_affected() != 1 {
+        return Err(StoreError::WatermarkMoved {
+            pipeline: pipeline.to_owned(),
+            expected,
+        });
+    }
+    Ok(())
+}
+
+/// [`write_state`], then `COMMIT`: the state rows of `batch` and the watermark of `pipeline` in
+/// one transaction. (The indexer itself commits only once the append pipeline has committed
+/// the batch's transactions and events.)
 pub async fn commit(
     pool: &PgPool,
     pipeline: &str,
@@ -479,9 +602,32 @@ pub async fn commit(
     hook: Option<&CommitHook>,
     metrics: &Metrics,
 ) -> Result<(), StoreError> {
+    let tx = write_state(pool, pipeline, expected, batch, hook, metrics).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Opens a transaction, moves the watermark of `pipeline` from `expected` to the batch's last
+/// cursor and writes the state rows of `batch` (everything but the append-only rows, which
+/// [`commit_append`] writes); returns the transaction, uncommitted. Fails without writing
+/// anything if the watermark moved.
+///
+/// Statements (the [`CommitPoint::statement`] a hook sees before each): 0 after `BEGIN`, then
+/// after the watermark (1), decode failures (2), blobs (3), blob status (4), storage (5),
+/// positions (6), caps (7), pools (8), epochs (9) and, in a batch that starts an epoch, the
+/// epoch sweep (10). The last one is the point before `COMMIT`.
+pub async fn write_state(
+    pool: &PgPool,
+    pipeline: &str,
+    expected: u64,
+    batch: &Batch,
+    hook: Option<&CommitHook>,
+    metrics: &Metrics,
+) -> Result<Transaction<'static, Postgres>, StoreError> {
     let mut step = Step {
         hook,
         point: CommitPoint {
+            append: false,
             first_cursor: batch.first_cursor,
             last_cursor: batch.last_cursor,
             statement: 0,
@@ -490,30 +636,16 @@ pub async fn commit(
     };
     let mut tx = pool.begin().await?;
     step.next(0).await?;
-    // The watermark first: the compare-and-set fails at once for a stale writer, and the row
-    // lock it takes makes a concurrent writer wait for this transaction and then fail too.
-    let moved = sqlx::query(
-        "UPDATE watermarks SET cursor_hi = $1, epoch_hi = $2, timestamp_ms_hi = $3 \
-         WHERE pipeline = $4 AND cursor_hi = $5",
+    move_watermark(
+        &mut tx,
+        pipeline,
+        expected,
+        batch.last_cursor,
+        batch.epoch_after,
+        batch.timestamp_ms,
     )
-    .bind(cur(batch.last_cursor))
-    .bind(int(batch.epoch_after))
-    .bind(cur(batch.timestamp_ms))
-    .bind(pipeline)
-    .bind(cur(expected))
-    .execute(&mut *tx)
     .await?;
-    if moved.rows_affected() != 1 {
-        return Err(StoreError::WatermarkMoved {
-            pipeline: pipeline.to_owned(),
-            expected,
-        });
-    }
     step.next(1).await?;
-    let n = write_transactions(&mut tx, batch).await?;
-    step.next(n).await?;
-    let n = write_events(&mut tx, batch).await?;
-    step.next(n).await?;
     let n = write_failures(&mut tx, batch).await?;
     step.next(n).await?;
     let n = write_blobs(&mut tx, batch, metrics).await?;
@@ -534,8 +666,7 @@ pub async fn commit(
         let n = sweep_epoch(&mut tx, sweep, metrics).await?;
         step.next(n).await?;
     }
-    tx.commit().await?;
-    Ok(())
+    Ok(tx)
 }
 
 type Tx<'c> = Transaction<'c, Postgres>;
@@ -626,8 +757,7 @@ fn copy_min_rows() -> usize {
         .unwrap_or(COPY_MIN_ROWS)
 }
 
-async fn write_transactions(tx: &mut Tx<'_>, batch: &Batch) -> Result<u64, StoreError> {
-    let t = &batch.transactions;
+async fn write_transactions(tx: &mut Tx<'_>, t: &[TxRow]) -> Result<u64, StoreError> {
     if t.is_empty() {
         return Ok(0);
     }
@@ -670,8 +800,7 @@ async fn write_transactions(tx: &mut Tx<'_>, batch: &Batch) -> Result<u64, Store
     .await
 }
 
-async fn write_events(tx: &mut Tx<'_>, batch: &Batch) -> Result<u64, StoreError> {
-    let e = &batch.events;
+async fn write_events(tx: &mut Tx<'_>, e: &[EventRow]) -> Result<u64, StoreError> {
     if e.is_empty() {
         return Ok(0);
     }

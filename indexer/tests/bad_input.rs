@@ -240,18 +240,19 @@ async fn connections_killed_mid_batch_are_retried(_p: PgPoolOptions, options: Pg
         .next()
         .unwrap()
         .to_owned();
-    // In the 3rd and 6th commit attempts, the server terminates every session of the database
-    // (the indexer's transaction and its lock connection) between two statements.
+    // In the 3rd and 6th commit attempts of the state pipeline, the server terminates every
+    // session of the database (the indexer's two transactions and its lock connection) between
+    // two statements.
     let attempts = Arc::new(AtomicUsize::new(0));
     let killed = Arc::new(AtomicUsize::new(0));
     let hook: CommitHook = {
         let (attempts, killed, options) = (attempts.clone(), killed.clone(), options.clone());
         Arc::new(move |p: CommitPoint| {
-            if p.statement == 0 {
+            if p.statement == 0 && !p.append {
                 attempts.fetch_add(1, Ordering::SeqCst);
             }
             let n = attempts.load(Ordering::SeqCst);
-            if (n == 3 && p.statement == 4) || (n == 6 && p.statement == 9) {
+            if !p.append && ((n == 3 && p.statement == 4) || (n == 6 && p.statement == 9)) {
                 killed.fetch_add(kill_now(&options, &database) as usize, Ordering::SeqCst);
             }
             FaultAction::Continue
@@ -300,16 +301,16 @@ async fn a_database_that_goes_away_and_comes_back(_p: PgPoolOptions, options: Pg
             .port(proxy.port)
             .database(&name))
     };
-    // In the middle of the 4th commit the database disappears (every connection dropped, new
+    // In the middle of the 4th commit of the state pipeline the database disappears (every connection dropped, new
     // ones refused) for 1.5 s.
     let attempts = Arc::new(AtomicUsize::new(0));
     let hook: CommitHook = {
         let (attempts, proxy) = (attempts.clone(), proxy.clone());
         Arc::new(move |p: CommitPoint| {
-            if p.statement == 0 {
+            if p.statement == 0 && !p.append {
                 attempts.fetch_add(1, Ordering::SeqCst);
             }
-            if attempts.load(Ordering::SeqCst) == 4 && p.statement == 6 {
+            if !p.append && attempts.load(Ordering::SeqCst) == 4 && p.statement == 6 {
                 proxy.cut();
                 let proxy = proxy.clone();
                 tokio::spawn(async move {

@@ -305,19 +305,62 @@ pub async fn kill_sessions(options: &PgConnectOptions, name: &str) -> i64 {
     .unwrap()
 }
 
-/// The watermark and the highest transaction cursor stored (equal unless a batch leaked).
-pub async fn watermark_and_max_cursor(url: &str) -> (i64, i64) {
+/// The two watermarks of pipeline `walrus` and the highest cursors stored in the append-only
+/// tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Watermarks {
+    /// The state pipeline's watermark (what readers use).
+    pub state: i64,
+    /// The append pipeline's watermark (`walrus:append`).
+    pub append: i64,
+    /// `max(cursor)` of `transactions` (0 when empty).
+    pub max_transaction: i64,
+    /// `max(cursor)` of `events` (0 when empty).
+    pub max_event: i64,
+    /// `count(*)` of `transactions`.
+    pub transactions: i64,
+}
+
+impl Watermarks {
+    /// Asserts what must hold at any moment, a kill included: the append watermark is never
+    /// behind the state watermark, and no append-only row lies beyond the append watermark.
+    pub fn assert_consistent(&self) {
+        assert!(self.append >= self.state, "append behind state: {self:?}");
+        assert!(
+            self.max_transaction == self.append
+                && self.transactions == self.append
+                && self.max_event <= self.append,
+            "the append-only rows are not exactly those up to the append watermark: {self:?}"
+        );
+    }
+}
+
+/// The watermarks of pipeline `walrus` and the highest stored cursors, in one snapshot.
+pub async fn watermarks(url: &str) -> Watermarks {
     let pool = sqlx::PgPool::connect(url).await.unwrap();
-    let w: Option<i64> = sqlx::query_scalar("SELECT cursor_hi FROM watermarks")
-        .fetch_optional(&pool)
-        .await
-        .unwrap();
-    let m: Option<i64> = sqlx::query_scalar("SELECT max(cursor) FROM transactions")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let (state, append, max_transaction, max_event, transactions): (
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        i64,
+    ) = sqlx::query_as(
+        "SELECT (SELECT cursor_hi FROM watermarks WHERE pipeline = 'walrus'), \
+                (SELECT cursor_hi FROM watermarks WHERE pipeline = 'walrus:append'), \
+                (SELECT max(cursor) FROM transactions), (SELECT max(cursor) FROM events), \
+                (SELECT count(*) FROM transactions)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     pool.close().await;
-    (w.unwrap_or(0), m.unwrap_or(0))
+    Watermarks {
+        state: state.unwrap_or(0),
+        append: append.unwrap_or(0),
+        max_transaction: max_transaction.unwrap_or(0),
+        max_event: max_event.unwrap_or(0),
+        transactions,
+    }
 }
 
 /// A TCP proxy in front of the database that can be cut (every connection dropped, new ones
