@@ -582,7 +582,10 @@ async fn the_devnet_command_serves_stops_cleanly_and_resumes_from_its_directory(
 
 /// Starts `walrus --json devnet --database-url <server>` (with `--dir dir` when given) and
 /// returns the child and its JSON line.
-fn spawn_devnet_with_database(server: &str, dir: Option<&Path>) -> (std::process::Child, serde_json::Value) {
+fn spawn_devnet_with_database(
+    server: &str,
+    dir: Option<&Path>,
+) -> (std::process::Child, serde_json::Value) {
     use std::io::BufRead as _;
     let mut command = Command::new(BIN);
     command.args(["--json", "devnet"]);
@@ -665,7 +668,10 @@ async fn a_temporary_devnet_drops_its_database_on_exit_and_a_kept_one_keeps_it()
     let (mut child, info) = spawn_devnet_with_database(&server, Some(&state));
     let name = database_name(info["databaseUrl"].as_str().unwrap());
     assert!(terminate(&mut child).success());
-    assert!(database_exists(&server, &name).await, "database {name} of a kept devnet was dropped");
+    assert!(
+        database_exists(&server, &name).await,
+        "database {name} of a kept devnet was dropped"
+    );
     let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
