@@ -285,9 +285,13 @@ async fn commit_append(
                         last_cursor = batch.last_cursor,
                         attempt,
                         retry_in_ms = delay.as_millis() as u64,
-                        "append commit failed (nothing of it was written); retrying the same rows"
+                        "append commit failed; retrying the same rows unless its COMMIT landed"
                     );
                     tokio::time::sleep(delay).await;
+                    let append = store::append_pipeline(&config.pipeline);
+                    if committed_anyway(&pool, &append, batch.last_cursor).await {
+                        break;
+                    }
                 }
                 Err(e) => {
                     tracing::error!(error = %e, first_cursor = batch.first_cursor, last_cursor = batch.last_cursor, "append commit failed permanently; stopping");
@@ -302,6 +306,26 @@ async fn commit_append(
         }
     }
     Ok(())
+}
+
+/// Whether a commit that failed with a transient error (a lost connection) committed anyway:
+/// the `COMMIT` can reach the server while its answer is lost. The watermark moves in the same
+/// transaction as the rows, so it standing at the batch's last cursor means the batch is in;
+/// retrying it would fail the watermark's compare-and-set. An unreachable database answers
+/// "no": the retry then fails transiently again and this is asked again.
+async fn committed_anyway(pool: &PgPool, pipeline: &str, last_cursor: u64) -> bool {
+    let landed = matches!(
+        store::stored_watermark(pool, pipeline).await,
+        Ok(Some(w)) if w == last_cursor
+    );
+    if landed {
+        tracing::info!(
+            pipeline,
+            last_cursor,
+            "the failed commit had landed; moving on"
+        );
+    }
+    landed
 }
 
 /// Waits until the append pipeline has committed through `cursor`.
@@ -370,11 +394,14 @@ async fn commit(
                         last_cursor = batch.last_cursor,
                         attempt,
                         retry_in_ms = delay.as_millis() as u64,
-                        "commit failed (nothing of the batch was written); retrying the same batch"
+                        "commit failed; retrying the same batch unless its COMMIT landed"
                     );
                     tokio::time::sleep(delay).await;
                     if !lock.is_held().await {
                         lock = reacquire(&config).await?;
+                    }
+                    if committed_anyway(&pool, &config.pipeline, batch.last_cursor).await {
+                        break;
                     }
                 }
                 Err(e) => {

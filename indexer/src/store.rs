@@ -476,6 +476,17 @@ pub fn append_pipeline(pipeline: &str) -> String {
     format!("{pipeline}:append")
 }
 
+/// The stored watermark of the pipeline row `pipeline` (`None` without a row). Used after a
+/// commit failed with a lost connection, when the `COMMIT` may have reached the server anyway.
+pub async fn stored_watermark(pool: &PgPool, pipeline: &str) -> Result<Option<u64>, StoreError> {
+    let hi: Option<i64> =
+        sqlx::query_scalar("SELECT cursor_hi FROM watermarks WHERE pipeline = $1")
+            .bind(pipeline)
+            .fetch_optional(pool)
+            .await?;
+    Ok(hi.map(|h| u64::try_from(h).unwrap_or(0)))
+}
+
 /// The watermark of the append pipeline of `pipeline`. The row is created on first use at the
 /// state watermark (a database written before the append pipeline existed holds the
 /// append-only rows exactly up to it). It is never behind the state watermark: the state
