@@ -7,8 +7,8 @@
 //! shards/<shard>/<blob id hex>.s    BCS SliverData<Secondary>
 //! ```
 //! A shard's data is one directory, so it can be listed, moved (renamed) and deleted as a unit.
-//! Every write goes to a temporary file, is `fsync`ed, renamed into place, and the directory is
-//! `fsync`ed: when a write returns, the value survives a crash. Values are written once; a
+//! Every write goes to an unnamed (or temporary) file, is `fsync`ed, linked (or renamed) into
+//! place, and the directory is `fsync`ed: when a write returns, the value survives a crash. Values are written once; a
 //! second write of the same key is a no-op (`Ok(false)`). The choice of plain files over an
 //! LSM engine is explained (with numbers) in the crate's `README.md`.
 
@@ -66,6 +66,14 @@ impl SliverStore {
     }
 
     /// Writes `bytes` to `path` durably unless it exists; `true` if written now.
+    ///
+    /// On Linux the value is written to an unnamed file (`O_TMPFILE`) in its own directory,
+    /// `fdatasync`ed, and then given its name with `linkat`, which fails if the name exists:
+    /// there is no temporary name to clean up after a crash, no rename across directories
+    /// (those serialise on a file-system-wide lock), and of two concurrent writes of one key
+    /// exactly one wins. Elsewhere, or on a file system without `O_TMPFILE`, a temporary file
+    /// under `tmp/` is renamed into place. Either way the directory is `fsync`ed before the
+    /// answer.
     fn put(&self, path: &Path, bytes: &[u8]) -> io::Result<bool> {
         if path.exists() {
             return Ok(false);
@@ -73,7 +81,21 @@ impl SliverStore {
         let dir = path
             .parent()
             .ok_or_else(|| io::Error::other("a value path has a parent"))?;
-        fs::create_dir_all(dir)?;
+        if !dir.is_dir() {
+            fs::create_dir_all(dir)?;
+        }
+        #[cfg(target_os = "linux")]
+        match put_unnamed(dir, path, bytes) {
+            Ok(written) => return Ok(written),
+            // EOPNOTSUPP / EISDIR: the file system has no O_TMPFILE.
+            Err(e) if matches!(e.raw_os_error(), Some(95 | 21)) => {}
+            Err(e) => return Err(e),
+        }
+        self.put_renamed(dir, path, bytes)
+    }
+
+    /// `bytes` as `path` in `dir` by way of a temporary file under `tmp/` (see [`Self::put`]).
+    fn put_renamed(&self, dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<bool> {
         let n = self.tmp_counter.fetch_add(1, Ordering::Relaxed);
         let tmp = self
             .root
@@ -194,6 +216,37 @@ impl SliverStore {
     }
 }
 
+/// `bytes` as a new file `path` in `dir` by way of an unnamed file (see [`SliverStore::put`]);
+/// `false` if `path` exists (it was written by a concurrent call, whose directory entry is made
+/// durable here too before answering).
+#[cfg(target_os = "linux")]
+fn put_unnamed(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<bool> {
+    use std::os::fd::AsRawFd as _;
+
+    use rustix::fs::{AtFlags, CWD, Mode, OFlags};
+
+    let fd = rustix::fs::open(
+        dir,
+        OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o644),
+    )?;
+    let mut file = File::from(fd);
+    file.write_all(bytes)?;
+    file.sync_data()?;
+    // An unnamed file gets a name through its /proc link (`AT_EMPTY_PATH` would need
+    // CAP_DAC_READ_SEARCH).
+    let proc_path = format!("/proc/self/fd/{}", file.as_raw_fd());
+    let written =
+        match rustix::fs::linkat(CWD, proc_path.as_str(), CWD, path, AtFlags::SYMLINK_FOLLOW) {
+            Ok(()) => true,
+            Err(rustix::io::Errno::EXIST) => false,
+            Err(e) => return Err(e.into()),
+        };
+    drop(file);
+    File::open(dir)?.sync_all()?;
+    Ok(written)
+}
+
 fn remove_if_exists(path: &Path) -> io::Result<()> {
     match fs::remove_file(path) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
@@ -242,5 +295,65 @@ mod tests {
         assert!(store.has_metadata(&id));
         store.delete_blob(&id, &[]).unwrap();
         assert!(!store.has_metadata(&id));
+    }
+
+    #[test]
+    fn concurrent_writes_of_one_key_store_exactly_one_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(SliverStore::open(dir.path()).unwrap());
+        let id = BlobId([5; 32]);
+        let writers: Vec<_> = (0..8u8)
+            .map(|i| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    let value = vec![i; 4096];
+                    let written = store
+                        .put_sliver(ShardIndex(1), &id, Axis::Secondary, &value)
+                        .unwrap();
+                    (written, value)
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .collect();
+        // Whichever won, exactly one did, and the stored value is that writer's, whole.
+        let winners: Vec<_> = writers.iter().filter(|(w, _)| *w).collect();
+        assert_eq!(winners.len(), 1);
+        let stored = store
+            .sliver(ShardIndex(1), &id, Axis::Secondary)
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored, winners[0].1);
+        // Nothing is left behind: only the value in the shard directory, nothing in tmp/.
+        let names: Vec<_> = fs::read_dir(dir.path().join("shards/1"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1);
+        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn the_rename_fallback_writes_the_same_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SliverStore::open(dir.path()).unwrap();
+        let id = BlobId([6; 32]);
+        let path = store.sliver_path(ShardIndex(4), &id, Axis::Primary);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        assert!(
+            store
+                .put_renamed(path.parent().unwrap(), &path, b"renamed")
+                .unwrap()
+        );
+        assert_eq!(
+            store
+                .sliver(ShardIndex(4), &id, Axis::Primary)
+                .unwrap()
+                .unwrap(),
+            b"renamed"
+        );
+        assert_eq!(store.blobs_in_shard(ShardIndex(4)).unwrap(), vec![id]);
+        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
     }
 }
