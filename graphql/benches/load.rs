@@ -2,14 +2,15 @@
 //!
 //! Run: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p walrus-graphql
 //! --bench load -- [--blobs N] [--pools N] [--clients N] [--seconds S] [--connections N]
-//! [--only <query label prefix>]`
+//! [--max-concurrent N] [--only <query label prefix>]`
 //!
 //! 1. A database `walrus_graphql_bench_<blobs>` on the server of `DATABASE_URL`, migrated by the
 //!    indexer's migrator and filled by `walrus_graphql::synthetic::populate` (default 1,000,000
 //!    blob objects with one event each, 100 pools with 30 epochs of rates, 100,000 positions
 //!    over 10,000 owners). It is kept and reused by later runs with the same sizes.
 //! 2. The server (the real router, in this process) on a loopback port, with a pool of
-//!    `--connections` (default 16, as `walrus graphql`) database connections.
+//!    `--connections` (default 16, as `walrus graphql`) database connections and
+//!    `--max-concurrent` (default 8, as `walrus graphql`) requests executed at once.
 //! 3. For each query, `--clients` (default 32) concurrent HTTP clients send requests
 //!    back to back for `--seconds` (default 10); reported: requests/s, p50, p99, max.
 //!    Queries: a blob by blob id (random ids), a filtered page of 50 (an owner's certified
@@ -51,6 +52,10 @@ async fn main() {
     let clients = arg("--clients", 32) as usize;
     let seconds = arg("--seconds", 10);
     let connections = arg("--connections", 16) as u32;
+    let concurrent = arg(
+        "--max-concurrent",
+        Limits::default().max_concurrent_requests as u64,
+    ) as usize;
     let only = std::env::args()
         .position(|a| a == "--only")
         .and_then(|i| std::env::args().nth(i + 1));
@@ -138,7 +143,11 @@ async fn main() {
         .connect(&db_url)
         .await
         .unwrap();
-    let app = walrus_graphql::router(AppState::new(server_pool, "walrus", Limits::default()));
+    let limits = Limits {
+        max_concurrent_requests: concurrent,
+        ..Limits::default()
+    };
+    let app = walrus_graphql::router(AppState::new(server_pool, "walrus", limits));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -168,7 +177,7 @@ async fn main() {
     ];
     println!(
         "{clients} concurrent clients, {seconds} s per query, {connections} database connections, \
-         server and PostgreSQL on this machine"
+         {concurrent} requests executed at once, server and PostgreSQL on this machine"
     );
     println!("| query | requests/s | p50 ms | p99 ms | max ms | errors |");
     println!("|---|---|---|---|---|---|");

@@ -27,8 +27,14 @@ pub struct Limits {
     pub max_page_size: usize,
     /// Largest request body, bytes (default 64 KiB).
     pub max_request_bytes: usize,
-    /// Longest a request may run, database time included (default 5 s).
+    /// Longest a request may run, database time and the wait for an execution slot included
+    /// (default 5 s).
     pub request_timeout: Duration,
+    /// Requests executed at once (default 8); more wait, first come first served, for a slot.
+    /// A few requests at a time finish sooner than all of them at once on few cores: the
+    /// queue, not the scheduler, orders them, so latency grows with the queue instead of
+    /// scattering (see the README's benchmark).
+    pub max_concurrent_requests: usize,
 }
 
 impl Default for Limits {
@@ -40,6 +46,7 @@ impl Default for Limits {
             max_page_size: 100,
             max_request_bytes: 64 * 1024,
             request_timeout: Duration::from_secs(5),
+            max_concurrent_requests: 8,
         }
     }
 }
@@ -59,6 +66,8 @@ pub struct ServiceConfig {
     pub max_request_bytes: i32,
     /// Longest a request may run, in milliseconds.
     pub request_timeout_ms: i32,
+    /// Requests executed at once (more wait for a slot).
+    pub max_concurrent_requests: i32,
 }
 
 fn int(v: usize) -> i32 {
@@ -74,6 +83,7 @@ impl From<&Limits> for ServiceConfig {
             max_page_size: int(l.max_page_size),
             max_request_bytes: int(l.max_request_bytes),
             request_timeout_ms: i32::try_from(l.request_timeout.as_millis()).unwrap_or(i32::MAX),
+            max_concurrent_requests: int(l.max_concurrent_requests),
         }
     }
 }

@@ -147,6 +147,9 @@ pub struct AppState {
     pool: PgPool,
     pipeline: Arc<str>,
     limits: Arc<Limits>,
+    /// Execution slots ([`Limits::max_concurrent_requests`]); tokio's semaphore is fair, so
+    /// waiting requests run in arrival order.
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -161,12 +164,16 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     /// State over an existing pool.
     pub fn new(pool: PgPool, pipeline: &str, limits: Limits) -> Self {
+        let slots = Arc::new(tokio::sync::Semaphore::new(
+            limits.max_concurrent_requests.max(1),
+        ));
         let limits = Arc::new(limits);
         Self {
             schema: schema(limits.clone()),
             pool,
             pipeline: pipeline.into(),
             limits,
+            slots,
         }
     }
 
@@ -206,6 +213,8 @@ impl AppState {
         let timeout = self.limits.request_timeout;
         let retry = RetryParts::of(&request);
         let result = tokio::time::timeout(timeout, async {
+            // The semaphore is never closed; a slot is held until the response is built.
+            let _slot = self.slots.acquire().await.ok();
             let (response, snapshot) = self.execute_in(request, self.snapshot()).await;
             if !snapshot.moved() {
                 return (response, snapshot, None);

@@ -420,3 +420,79 @@ async fn requests_read_one_snapshot_in_as_few_statements_as_they_need(
     writer.abort();
     assert!(retried > 0, "the watermark moved under no request");
 }
+
+/// Requests beyond `max_concurrent_requests` wait for a slot: with one slot, taken by a request
+/// that waits for the (only, held) database connection until its timeout, a request that
+/// needs no database waits until that timeout frees the slot; with two slots it is answered at
+/// once. Once the connection is free, a burst of requests drains through one slot.
+#[sqlx::test(migrator = "walrus_indexer::store::MIGRATOR")]
+async fn requests_beyond_the_concurrency_limit_queue_within_the_timeout(
+    _p: PgPoolOptions,
+    options: PgConnectOptions,
+) {
+    let d = devnet();
+    let _s = scenario(&d);
+    let url = url(&options);
+    index(&d, &url).await;
+    let needs_db = "{ watermark { cursor } }";
+    let no_db = "{ serviceConfig { maxConcurrentRequests } }";
+    for slots in [1usize, 2] {
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .unwrap();
+        let limits = Limits {
+            max_concurrent_requests: slots,
+            request_timeout: Duration::from_millis(400),
+            ..Limits::default()
+        };
+        let c = Client {
+            router: walrus_graphql::router(walrus_graphql::AppState::new(
+                pool.clone(),
+                "walrus",
+                limits,
+            )),
+        };
+        let held = pool.acquire().await.unwrap();
+        let first = {
+            let c = c.clone();
+            tokio::spawn(async move { c.run(needs_db, json!({})).await })
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let started = std::time::Instant::now();
+        let second = c.run(no_db, json!({})).await;
+        let waited = started.elapsed();
+        let first = first.await.unwrap();
+        let message = first["errors"][0]["message"].as_str().unwrap_or("");
+        assert!(message.starts_with("request timeout"), "{first}");
+        assert_eq!(
+            second["data"]["serviceConfig"]["maxConcurrentRequests"], slots,
+            "{second}"
+        );
+        // The slot frees 400 ms after the first request started, 300 ms after the second.
+        if slots == 1 {
+            assert!(
+                waited >= Duration::from_millis(250),
+                "answered after {waited:?}"
+            );
+        } else {
+            assert!(
+                waited < Duration::from_millis(250),
+                "answered after {waited:?}"
+            );
+        }
+        drop(held);
+        let burst: Vec<_> = (0..8)
+            .map(|_| {
+                let c = c.clone();
+                tokio::spawn(async move { c.run(needs_db, json!({})).await })
+            })
+            .collect();
+        for r in burst {
+            let r = r.await.unwrap();
+            assert!(r["errors"].is_null(), "{r}");
+            assert!(r["data"]["watermark"]["cursor"].is_string(), "{r}");
+        }
+    }
+}

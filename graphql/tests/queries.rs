@@ -43,7 +43,7 @@ async fn queries_match_the_ledger(_p: PgPoolOptions, options: PgConnectOptions) 
     // Watermark and service config.
     let data = c
         .data(
-            "{ watermark { cursor epoch timestampMs } serviceConfig { maxQueryDepth maxPageSize defaultPageSize maxQueryComplexity maxRequestBytes requestTimeoutMs } }",
+            "{ watermark { cursor epoch timestampMs } serviceConfig { maxQueryDepth maxPageSize defaultPageSize maxQueryComplexity maxRequestBytes requestTimeoutMs maxConcurrentRequests } }",
             json!({}),
         )
         .await;
@@ -56,6 +56,10 @@ async fn queries_match_the_ledger(_p: PgPoolOptions, options: PgConnectOptions) 
         limits.max_query_depth
     );
     assert_eq!(data["serviceConfig"]["requestTimeoutMs"], 5_000);
+    assert_eq!(
+        data["serviceConfig"]["maxConcurrentRequests"],
+        limits.max_concurrent_requests
+    );
     // The response extension carries the same watermark.
     let response = c.run("{ watermark { epoch } }", json!({})).await;
     assert_eq!(

@@ -40,6 +40,9 @@ pub(crate) struct GraphqlArgs {
     /// Longest a request may run, milliseconds.
     #[arg(long, default_value_t = 5_000)]
     request_timeout_ms: u64,
+    /// Requests executed at once; more wait, in arrival order, for a slot.
+    #[arg(long, default_value_t = Limits::default().max_concurrent_requests)]
+    max_concurrent_requests: usize,
 }
 
 pub(crate) fn run(args: &GraphqlArgs) -> anyhow::Result<()> {
@@ -58,6 +61,7 @@ pub(crate) fn run(args: &GraphqlArgs) -> anyhow::Result<()> {
             default_page_size: args.default_page_size,
             max_page_size: args.max_page_size,
             max_request_bytes: args.max_request_bytes,
+            max_concurrent_requests: args.max_concurrent_requests,
             request_timeout: std::time::Duration::from_millis(args.request_timeout_ms),
         },
         ..ServerConfig::new(database_url)
