@@ -611,6 +611,59 @@ async fn gained_shards_move_by_sync_without_recovery_and_old_owners_delete_after
     }
 }
 
+/// A previous owner that serves forged slivers (here: a byte of every sliver of one of the
+/// shards it hands over flipped on its disk) gets each one rejected by the gainer, which
+/// verifies every synced sliver against the blob's metadata, counts it, stores nothing of it,
+/// and recovers those slivers from recovery symbols instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn forged_slivers_from_a_previous_owner_are_rejected_and_recovered() {
+    let mut cluster = Cluster::new(|_| test_limits()).await;
+    let stored = cluster.store(2, 20_000).await;
+    let moved = cluster.select_next_committee().await;
+    let (forged_shard, liar) = moved.gained[0];
+    let shard_dir = cluster.dirs[liar]
+        .path()
+        .join("store/shards")
+        .join(forged_shard.to_string());
+    let mut forged = 0;
+    for entry in std::fs::read_dir(&shard_dir).unwrap() {
+        let path = entry.unwrap().path();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x5a;
+        std::fs::write(&path, bytes).unwrap();
+        forged += 1;
+    }
+    let blobs = stored.blobs.len();
+    assert_eq!(forged, 2 * blobs, "both axes of every blob in the shard");
+    cluster.change_epoch().await;
+
+    let gainer = moved.gainer;
+    let gained: Vec<u16> = moved.gained.iter().map(|&(s, _)| s).collect();
+    assert!(cluster.await_slivers(gainer, &gained, &stored).await);
+    cluster.assert_exact_slivers(gainer, &gained, &stored).await;
+    assert_eq!(
+        metric(
+            &cluster,
+            gainer,
+            "walrus_node_synced_slivers_rejected_total"
+        )
+        .await,
+        forged as u64
+    );
+    assert_eq!(
+        metric(&cluster, gainer, "walrus_node_slivers_recovered_total").await,
+        forged as u64,
+        "exactly the forged slivers were recovered"
+    );
+    assert_eq!(
+        metric(&cluster, gainer, "walrus_node_slivers_synced_total").await,
+        (2 * (gained.len() - 1) * blobs) as u64,
+        "the other shards were synced"
+    );
+    cluster.assert_readable(&stored).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn with_a_previous_owner_down_the_new_owner_recovers_its_shards() {
     let mut cluster = Cluster::new(|_| test_limits()).await;
