@@ -126,8 +126,12 @@ pub struct IndexerConfig {
     /// Largest batch in rows, roughly (default 200_000).
     pub max_batch_rows: usize,
     /// How long the builder waits for more input before committing a partial batch
-    /// (default 5 ms).
+    /// (default 5 ms), near the head of the stream.
     pub batch_linger: Duration,
+    /// The same wait while more than a full batch of transactions is known to be ahead of the
+    /// builder (a backfill; default 250 ms): a decoder that falls behind for a moment then
+    /// does not end the batch early, so a backfill commits full batches.
+    pub backfill_linger: Duration,
     /// Behaviour when another indexer holds the lock (default [`LockMode::Wait`]).
     pub lock: LockMode,
     /// Poll interval while waiting for the lock (default 2 s).
@@ -156,6 +160,7 @@ impl IndexerConfig {
             max_batch_transactions: 20_000,
             max_batch_rows: 200_000,
             batch_linger: Duration::from_millis(5),
+            backfill_linger: Duration::from_millis(250),
             lock: LockMode::Wait,
             lock_poll: Duration::from_secs(2),
             retry_initial: Duration::from_millis(100),

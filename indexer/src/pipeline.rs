@@ -158,12 +158,15 @@ async fn build(
     let mut queue: std::collections::VecDeque<DecodedTx> = std::collections::VecDeque::new();
     loop {
         // Refill from the next decoded page; when nothing more is ready within the linger,
-        // flush what we have (live tail: low latency).
+        // flush what we have (live tail: low latency). Far from the head the linger is
+        // longer, so a backfill's batches are not cut short by a slow decode.
         if queue.is_empty() {
             let next = if pending.is_empty() {
                 decoded.recv().await
             } else {
-                match tokio::time::timeout(config.batch_linger, decoded.recv()).await {
+                let last = pending.last().map_or(0, |tx| tx.cursor);
+                let linger = linger(&config, metrics.chain_head.get(), last);
+                match tokio::time::timeout(linger, decoded.recv()).await {
                     Ok(next) => next,
                     Err(_) => {
                         flush(&mut builder, &mut pending, &mut rows, &metrics, &out).await?;
@@ -191,6 +194,17 @@ async fn build(
                 flush(&mut builder, &mut pending, &mut rows, &metrics, &out).await?;
             }
         }
+    }
+}
+
+/// How long the builder waits for more input with a partial batch ending at `last`, the source's
+/// head being `head`: [`IndexerConfig::backfill_linger`] while more than a full batch is ahead,
+/// else [`IndexerConfig::batch_linger`].
+fn linger(config: &IndexerConfig, head: u64, last: u64) -> Duration {
+    if head.saturating_sub(last) > config.max_batch_transactions as u64 {
+        config.backfill_linger
+    } else {
+        config.batch_linger
     }
 }
 
@@ -588,5 +602,25 @@ pub(crate) async fn run_pipeline<S: TransactionSource + 'static>(
 impl From<StoreError> for IndexerError {
     fn from(e: StoreError) -> Self {
         Self::Store(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builder_lingers_longer_far_from_the_head() {
+        let config = IndexerConfig {
+            max_batch_transactions: 100,
+            ..IndexerConfig::new("postgres://unused")
+        };
+        // A backfill: more than a full batch ahead.
+        assert_eq!(linger(&config, 1_000, 899), config.backfill_linger);
+        // Near the head, at it, or with a head not refreshed yet: the short linger.
+        assert_eq!(linger(&config, 1_000, 900), config.batch_linger);
+        assert_eq!(linger(&config, 1_000, 1_000), config.batch_linger);
+        assert_eq!(linger(&config, 1_000, 1_200), config.batch_linger);
+        assert!(config.backfill_linger > config.batch_linger);
     }
 }
