@@ -73,7 +73,7 @@ impl SliverStore {
     /// (those serialise on a file-system-wide lock), and of two concurrent writes of one key
     /// exactly one wins. Elsewhere, or on a file system without `O_TMPFILE`, a temporary file
     /// under `tmp/` is renamed into place. Either way the directory is `fsync`ed before the
-    /// answer.
+    /// answer. (Without `/proc`, as in some containers, the rename path is used too.)
     fn put(&self, path: &Path, bytes: &[u8]) -> io::Result<bool> {
         if path.exists() {
             return Ok(false);
@@ -85,11 +85,13 @@ impl SliverStore {
             fs::create_dir_all(dir)?;
         }
         #[cfg(target_os = "linux")]
-        match put_unnamed(dir, path, bytes) {
-            Ok(written) => return Ok(written),
-            // EOPNOTSUPP / EISDIR: the file system has no O_TMPFILE.
-            Err(e) if matches!(e.raw_os_error(), Some(95 | 21)) => {}
-            Err(e) => return Err(e),
+        if proc_fd_available() {
+            match put_unnamed(dir, path, bytes) {
+                Ok(written) => return Ok(written),
+                // EOPNOTSUPP / EISDIR: the file system has no O_TMPFILE.
+                Err(e) if matches!(e.raw_os_error(), Some(95 | 21)) => {}
+                Err(e) => return Err(e),
+            }
         }
         self.put_renamed(dir, path, bytes)
     }
@@ -214,6 +216,14 @@ impl SliverStore {
         }
         remove_if_exists(&self.metadata_path(blob_id))
     }
+}
+
+/// Whether `/proc/self/fd` links exist (not in every container): an unnamed file is named
+/// through one.
+#[cfg(target_os = "linux")]
+fn proc_fd_available() -> bool {
+    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(|| Path::new("/proc/self/fd").is_dir())
 }
 
 /// `bytes` as a new file `path` in `dir` by way of an unnamed file (see [`SliverStore::put`]);
