@@ -6,21 +6,16 @@
 //! recovery finishes it.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::time::Duration;
 
 use sui_crypto::ed25519::Ed25519PrivateKey;
 use walrus_chain::bls::BlsPrivateKey;
 use walrus_chain::bls::{BlsPublicKey, BlsSignature};
 use walrus_chain::devnet::client::DevnetClient;
-use walrus_chain::devnet::ledger::{Ledger, LedgerOptions, ManualClock};
-use walrus_chain::devnet::server;
-use walrus_chain::devnet::tx::address_of;
 use walrus_chain::messages::SyncShardMessage;
 use walrus_chain::types::ObjectId;
+use walrus_chain::walrus::FROST_PER_WAL;
 use walrus_chain::walrus::chain::{CommitteeView, WalrusChain};
-use walrus_chain::walrus::staking::{GenesisNode, GenesisVotes};
-use walrus_chain::walrus::{FROST_PER_WAL, GenesisConfig, WalrusMachine};
 use walrus_core::{
     Axis, BlobId, ConsistencyCheck, EncodedBlob, EncodingConfig, Primary, Secondary, ShardIndex,
     SliverData,
@@ -29,82 +24,8 @@ use walrus_node::config::Limits;
 use walrus_node::{NodeConfig, RunningNode};
 use walrus_node_api::{BlobStatus, NodeClient, SignedMessage, StoredOnNodeStatus};
 
-const N_SHARDS: u16 = 10;
-const N_NODES: usize = 4;
-const EPOCH_MS: u64 = 3_600_000;
-
-struct Net {
-    url: String,
-    clock: Arc<ManualClock>,
-    _ledger: Arc<Ledger<WalrusMachine>>,
-    node_keys: Vec<BlsPrivateKey>,
-    ports: Vec<u16>,
-    _dir: tempfile::TempDir,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn devnet() -> Net {
-    let node_keys: Vec<_> = (0..N_NODES as u8)
-        .map(|i| BlsPrivateKey::from_ikm(&[i + 21; 32]).unwrap())
-        .collect();
-    let ports: Vec<u16> = (0..N_NODES).map(|_| free_port()).collect();
-    let nodes = node_keys
-        .iter()
-        .enumerate()
-        .map(|(i, bls)| {
-            GenesisNode::new(
-                format!("node-{i}"),
-                format!("127.0.0.1:{}", ports[i]),
-                bls,
-                vec![2; 33],
-                500,
-                address_of(&Ed25519PrivateKey::new([i as u8 + 60; 32])),
-                100 * FROST_PER_WAL,
-                GenesisVotes {
-                    storage_price: 1_000,
-                    write_price: 2_000,
-                    node_capacity: 1 << 40,
-                },
-            )
-        })
-        .collect();
-    let config = GenesisConfig {
-        n_shards: N_SHARDS,
-        epoch_duration_ms: EPOCH_MS,
-        nodes,
-        ..GenesisConfig::default()
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::new(1_700_000_000_000));
-    let ledger = Arc::new(
-        Ledger::open(
-            dir.path(),
-            WalrusMachine::new(config),
-            clock.clone(),
-            LedgerOptions::default(),
-        )
-        .unwrap(),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let served = ledger.clone();
-    tokio::spawn(async move { axum::serve(listener, server::router(served)).await });
-    Net {
-        url,
-        clock,
-        _ledger: ledger,
-        node_keys,
-        ports,
-        _dir: dir,
-    }
-}
+mod support;
+use support::{EPOCH_MS, N_NODES, N_SHARDS, Net};
 
 fn test_limits() -> Limits {
     Limits {
@@ -173,7 +94,7 @@ struct Move {
 
 impl Cluster {
     async fn new(limits: impl Fn(usize) -> Limits) -> Self {
-        let net = devnet().await;
+        let net = support::devnet(21).await;
         let dirs: Vec<_> = (0..N_NODES).map(|_| tempfile::tempdir().unwrap()).collect();
         let mut nodes = Vec::new();
         for (i, dir) in dirs.iter().enumerate() {

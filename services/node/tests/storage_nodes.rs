@@ -3,19 +3,14 @@
 //! through the API, certify it with the nodes' confirmations, read it back; bad input changes
 //! nothing; a restarted node resumes its cursor; a node that missed the write recovers.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use sui_crypto::ed25519::Ed25519PrivateKey;
 use walrus_chain::bls::{BlsPrivateKey, BlsPublicKey, BlsSignature};
 use walrus_chain::devnet::client::DevnetClient;
-use walrus_chain::devnet::ledger::{Ledger, LedgerOptions, ManualClock};
-use walrus_chain::devnet::server;
-use walrus_chain::devnet::tx::address_of;
 use walrus_chain::types::ObjectId;
+use walrus_chain::walrus::FROST_PER_WAL;
 use walrus_chain::walrus::chain::{CommitteeView, WalrusChain};
-use walrus_chain::walrus::staking::{GenesisNode, GenesisVotes};
-use walrus_chain::walrus::{FROST_PER_WAL, GenesisConfig, WalrusMachine};
 use walrus_core::{
     Axis, Bcs, BlobId, ConsistencyCheck, EncodedBlob, EncodingConfig, Primary, ShardIndex,
     SliverData, SliverPairIndex,
@@ -24,82 +19,8 @@ use walrus_node::config::Limits;
 use walrus_node::{NodeConfig, RunningNode};
 use walrus_node_api::{BlobStatus, NodeClient, StoredOnNodeStatus};
 
-const N_SHARDS: u16 = 10;
-const N_NODES: usize = 4;
-const EPOCH_MS: u64 = 3_600_000;
-
-struct Net {
-    url: String,
-    clock: Arc<ManualClock>,
-    _ledger: Arc<Ledger<WalrusMachine>>,
-    node_keys: Vec<BlsPrivateKey>,
-    ports: Vec<u16>,
-    _dir: tempfile::TempDir,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn devnet() -> Net {
-    let node_keys: Vec<_> = (0..N_NODES as u8)
-        .map(|i| BlsPrivateKey::from_ikm(&[i + 11; 32]).unwrap())
-        .collect();
-    let ports: Vec<u16> = (0..N_NODES).map(|_| free_port()).collect();
-    let nodes = node_keys
-        .iter()
-        .enumerate()
-        .map(|(i, bls)| {
-            GenesisNode::new(
-                format!("node-{i}"),
-                format!("127.0.0.1:{}", ports[i]),
-                bls,
-                vec![2; 33],
-                500,
-                address_of(&Ed25519PrivateKey::new([i as u8 + 60; 32])),
-                100 * FROST_PER_WAL,
-                GenesisVotes {
-                    storage_price: 1_000,
-                    write_price: 2_000,
-                    node_capacity: 1 << 40,
-                },
-            )
-        })
-        .collect();
-    let config = GenesisConfig {
-        n_shards: N_SHARDS,
-        epoch_duration_ms: EPOCH_MS,
-        nodes,
-        ..GenesisConfig::default()
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::new(1_700_000_000_000));
-    let ledger = Arc::new(
-        Ledger::open(
-            dir.path(),
-            WalrusMachine::new(config),
-            clock.clone(),
-            LedgerOptions::default(),
-        )
-        .unwrap(),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let served = ledger.clone();
-    tokio::spawn(async move { axum::serve(listener, server::router(served)).await });
-    Net {
-        url,
-        clock,
-        _ledger: ledger,
-        node_keys,
-        ports,
-        _dir: dir,
-    }
-}
+mod support;
+use support::{EPOCH_MS, N_NODES, N_SHARDS, Net};
 
 fn node_config(net: &Net, i: usize, data_dir: &std::path::Path) -> NodeConfig {
     NodeConfig {
@@ -137,7 +58,7 @@ struct Cluster {
 
 impl Cluster {
     async fn new() -> Self {
-        let net = devnet().await;
+        let net = support::devnet(11).await;
         let dirs: Vec<_> = (0..N_NODES).map(|_| tempfile::tempdir().unwrap()).collect();
         let mut nodes = Vec::new();
         for (i, dir) in dirs.iter().enumerate() {
@@ -616,7 +537,7 @@ async fn bad_input_gets_the_error_envelope_and_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn oversized_bodies_are_refused_before_reading_them() {
-    let net = devnet().await;
+    let net = support::devnet(11).await;
     let dir = tempfile::tempdir().unwrap();
     let mut config = node_config(&net, 0, dir.path());
     config.limits.max_body_bytes = 1_000;
@@ -1045,7 +966,7 @@ async fn a_deleted_blob_is_garbage_collected_and_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_client_over_its_concurrency_limit_gets_429() {
     use std::io::Write as _;
-    let net = devnet().await;
+    let net = support::devnet(11).await;
     let dir = tempfile::tempdir().unwrap();
     let mut config = node_config(&net, 0, dir.path());
     config.limits.max_concurrent_requests_per_client = 1;

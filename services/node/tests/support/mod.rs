@@ -1,0 +1,101 @@
+//! What the storage-node integration tests share: a devnet ledger served over HTTP with a
+//! genesis committee of [`N_NODES`] nodes on loopback ports.
+#![allow(dead_code)] // each test binary uses a part
+
+use std::sync::Arc;
+
+use sui_crypto::ed25519::Ed25519PrivateKey;
+use walrus_chain::bls::BlsPrivateKey;
+use walrus_chain::devnet::ledger::{Ledger, LedgerOptions, ManualClock};
+use walrus_chain::devnet::server;
+use walrus_chain::devnet::tx::address_of;
+use walrus_chain::walrus::staking::{GenesisNode, GenesisVotes};
+use walrus_chain::walrus::{FROST_PER_WAL, GenesisConfig, WalrusMachine};
+
+/// Shards of the devnet.
+pub const N_SHARDS: u16 = 10;
+/// Nodes of the genesis committee.
+pub const N_NODES: usize = 4;
+/// Epoch duration of the devnet (ms).
+pub const EPOCH_MS: u64 = 3_600_000;
+
+/// A devnet ledger served over HTTP, with the genesis committee of [`N_NODES`] nodes.
+pub struct Net {
+    /// The ledger's HTTP endpoint.
+    pub url: String,
+    /// The ledger's clock (tests move time by hand).
+    pub clock: Arc<ManualClock>,
+    _ledger: Arc<Ledger<WalrusMachine>>,
+    /// Node `i`'s BLS protocol key.
+    pub node_keys: Vec<BlsPrivateKey>,
+    /// Node `i`'s port on 127.0.0.1 (its network address in the genesis committee).
+    pub ports: Vec<u16>,
+    _dir: tempfile::TempDir,
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The devnet, its nodes' BLS keys derived from `key_seed` (tests binaries that run at the
+/// same time use different seeds, so their committees never share a key).
+pub async fn devnet(key_seed: u8) -> Net {
+    let node_keys: Vec<_> = (0..N_NODES as u8)
+        .map(|i| BlsPrivateKey::from_ikm(&[i + key_seed; 32]).unwrap())
+        .collect();
+    let ports: Vec<u16> = (0..N_NODES).map(|_| free_port()).collect();
+    let nodes = node_keys
+        .iter()
+        .enumerate()
+        .map(|(i, bls)| {
+            GenesisNode::new(
+                format!("node-{i}"),
+                format!("127.0.0.1:{}", ports[i]),
+                bls,
+                vec![2; 33],
+                500,
+                address_of(&Ed25519PrivateKey::new([i as u8 + 60; 32])),
+                100 * FROST_PER_WAL,
+                GenesisVotes {
+                    storage_price: 1_000,
+                    write_price: 2_000,
+                    node_capacity: 1 << 40,
+                },
+            )
+        })
+        .collect();
+    let config = GenesisConfig {
+        n_shards: N_SHARDS,
+        epoch_duration_ms: EPOCH_MS,
+        nodes,
+        ..GenesisConfig::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(1_700_000_000_000));
+    let ledger = Arc::new(
+        Ledger::open(
+            dir.path(),
+            WalrusMachine::new(config),
+            clock.clone(),
+            LedgerOptions::default(),
+        )
+        .unwrap(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let served = ledger.clone();
+    tokio::spawn(async move { axum::serve(listener, server::router(served)).await });
+    Net {
+        url,
+        clock,
+        _ledger: ledger,
+        node_keys,
+        ports,
+        _dir: dir,
+    }
+}
