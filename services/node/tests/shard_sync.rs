@@ -16,47 +16,13 @@ use walrus_chain::messages::SyncShardMessage;
 use walrus_chain::types::ObjectId;
 use walrus_chain::walrus::FROST_PER_WAL;
 use walrus_chain::walrus::chain::{CommitteeView, WalrusChain};
-use walrus_core::{
-    Axis, BlobId, ConsistencyCheck, EncodedBlob, EncodingConfig, Primary, Secondary, ShardIndex,
-    SliverData,
-};
+use walrus_core::{Axis, BlobId, EncodedBlob, EncodingConfig, Primary, Secondary, ShardIndex};
+use walrus_node::RunningNode;
 use walrus_node::config::Limits;
-use walrus_node::{NodeConfig, RunningNode};
 use walrus_node_api::{BlobStatus, NodeClient, SignedMessage, StoredOnNodeStatus};
 
 mod support;
-use support::{EPOCH_MS, N_NODES, N_SHARDS, Net};
-
-fn test_limits() -> Limits {
-    Limits {
-        event_wait_millis: 100,
-        committee_refresh_millis: 200,
-        ..Limits::default()
-    }
-}
-
-async fn start_node(
-    net: &Net,
-    i: usize,
-    data_dir: &std::path::Path,
-    limits: Limits,
-) -> RunningNode {
-    let config = NodeConfig {
-        data_dir: data_dir.to_owned(),
-        listen_address: format!("127.0.0.1:{}", net.ports[i]).parse().unwrap(),
-        limits,
-        ..NodeConfig::new(net.url.clone())
-    };
-    // The node acts with its operator account (`epoch_sync_done`, `invalidate_blob_id`).
-    let operator = Ed25519PrivateKey::new([i as u8 + 60; 32]);
-    walrus_node::start(
-        &config,
-        net.node_keys[i].clone(),
-        WalrusChain::with_key(DevnetClient::new(&net.url), operator),
-    )
-    .await
-    .unwrap()
-}
+use support::{EPOCH_MS, N_NODES, N_SHARDS, Net, start_node, test_limits};
 
 struct Cluster {
     net: Net,
@@ -119,7 +85,7 @@ impl Cluster {
     }
 
     fn client(&self, node: usize) -> NodeClient {
-        NodeClient::new(&format!("127.0.0.1:{}", self.net.ports[node]))
+        support::client(&self.net, node)
     }
 
     fn node_of_key(&self, public_key: &[u8]) -> usize {
@@ -366,36 +332,13 @@ impl Cluster {
     /// Reads every blob back from the running nodes (metadata from one, primary slivers from
     /// the owners of each shard).
     async fn assert_readable(&self, stored: &Stored) {
-        let config = EncodingConfig::new(N_SHARDS).unwrap();
+        let owners: Vec<(usize, Vec<u16>)> = (0..N_NODES)
+            .filter(|&i| self.nodes[i].is_some())
+            .map(|i| (i, self.shards_of(i)))
+            .collect();
         for (encoded, data) in &stored.blobs {
-            let blob_id = encoded.blob_id();
-            let first = self.nodes.iter().position(Option::is_some).unwrap();
-            let metadata = self
-                .client(first)
-                .metadata(blob_id)
-                .await
-                .unwrap()
-                .verify(&config)
-                .unwrap();
-            let mut slivers: Vec<SliverData<Primary>> = Vec::new();
-            for (i, node) in self.nodes.iter().enumerate() {
-                if node.is_none() {
-                    continue;
-                }
-                for shard in self.shards_of(i) {
-                    let pair = config.pair_for_shard(ShardIndex(shard), blob_id).unwrap();
-                    slivers.push(
-                        self.client(i)
-                            .sliver::<Primary>(blob_id, pair)
-                            .await
-                            .unwrap(),
-                    );
-                }
-            }
-            let read = config
-                .decode_and_verify(&metadata, slivers.iter(), ConsistencyCheck::Strict)
-                .unwrap();
-            assert_eq!(&read.to_vec(), data);
+            let read = support::read_back(&self.net, &owners, encoded.blob_id()).await;
+            assert_eq!(&read, data);
         }
     }
 }

@@ -12,41 +12,14 @@ use walrus_chain::types::ObjectId;
 use walrus_chain::walrus::FROST_PER_WAL;
 use walrus_chain::walrus::chain::{CommitteeView, WalrusChain};
 use walrus_core::{
-    Axis, Bcs, BlobId, ConsistencyCheck, EncodedBlob, EncodingConfig, Primary, ShardIndex,
-    SliverData, SliverPairIndex,
+    Axis, Bcs, BlobId, EncodedBlob, EncodingConfig, Primary, ShardIndex, SliverData,
+    SliverPairIndex,
 };
-use walrus_node::config::Limits;
-use walrus_node::{NodeConfig, RunningNode};
+use walrus_node::RunningNode;
 use walrus_node_api::{BlobStatus, NodeClient, StoredOnNodeStatus};
 
 mod support;
-use support::{EPOCH_MS, N_NODES, N_SHARDS, Net};
-
-fn node_config(net: &Net, i: usize, data_dir: &std::path::Path) -> NodeConfig {
-    NodeConfig {
-        data_dir: data_dir.to_owned(),
-        listen_address: format!("127.0.0.1:{}", net.ports[i]).parse().unwrap(),
-        limits: Limits {
-            event_wait_millis: 100,
-            committee_refresh_millis: 200,
-            ..Limits::default()
-        },
-        ..NodeConfig::new(net.url.clone())
-    }
-}
-
-async fn start_node(net: &Net, i: usize, data_dir: &std::path::Path) -> RunningNode {
-    let config = node_config(net, i, data_dir);
-    // The node acts with its operator account (it submits `invalidate_blob_id`).
-    let operator = Ed25519PrivateKey::new([i as u8 + 60; 32]);
-    walrus_node::start(
-        &config,
-        net.node_keys[i].clone(),
-        WalrusChain::with_key(DevnetClient::new(&net.url), operator),
-    )
-    .await
-    .unwrap()
-}
+use support::{EPOCH_MS, N_NODES, N_SHARDS, Net, node_config, start_node, test_limits};
 
 struct Cluster {
     net: Net,
@@ -62,7 +35,7 @@ impl Cluster {
         let dirs: Vec<_> = (0..N_NODES).map(|_| tempfile::tempdir().unwrap()).collect();
         let mut nodes = Vec::new();
         for (i, dir) in dirs.iter().enumerate() {
-            nodes.push(Some(start_node(&net, i, dir.path()).await));
+            nodes.push(Some(start_node(&net, i, dir.path(), test_limits()).await));
         }
         let user =
             WalrusChain::with_key(DevnetClient::new(&net.url), Ed25519PrivateKey::new([9; 32]));
@@ -88,7 +61,7 @@ impl Cluster {
     }
 
     fn client(&self, node: usize) -> NodeClient {
-        NodeClient::new(&format!("127.0.0.1:{}", self.net.ports[node]))
+        support::client(&self.net, node)
     }
 
     /// Shards owned by node `node`.
@@ -239,35 +212,11 @@ impl Cluster {
 
     /// Reads the blob back: metadata from one node, primary slivers from all running nodes.
     async fn read_back(&self, blob_id: &BlobId) -> Vec<u8> {
-        let config = EncodingConfig::new(N_SHARDS).unwrap();
-        let first = self.nodes.iter().position(Option::is_some).unwrap();
-        let metadata = self
-            .client(first)
-            .metadata(blob_id)
-            .await
-            .unwrap()
-            .verify(&config)
-            .unwrap();
-        let mut slivers: Vec<SliverData<Primary>> = Vec::new();
-        for (i, node) in self.nodes.iter().enumerate() {
-            if node.is_none() {
-                continue;
-            }
-            for shard in self.shards_of(i) {
-                let pair = config.pair_for_shard(ShardIndex(shard), blob_id).unwrap();
-                let sliver = self
-                    .client(i)
-                    .sliver::<Primary>(blob_id, pair)
-                    .await
-                    .unwrap();
-                sliver.verify(&config, &metadata).unwrap();
-                slivers.push(sliver);
-            }
-        }
-        config
-            .decode_and_verify(&metadata, slivers.iter(), ConsistencyCheck::Strict)
-            .unwrap()
-            .to_vec()
+        let owners: Vec<(usize, Vec<u16>)> = (0..N_NODES)
+            .filter(|&i| self.nodes[i].is_some())
+            .map(|i| (i, self.shards_of(i)))
+            .collect();
+        support::read_back(&self.net, &owners, blob_id).await
     }
 }
 
@@ -539,7 +488,7 @@ async fn bad_input_gets_the_error_envelope_and_changes_nothing() {
 async fn oversized_bodies_are_refused_before_reading_them() {
     let net = support::devnet(11).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut config = node_config(&net, 0, dir.path());
+    let mut config = node_config(&net, 0, dir.path(), test_limits());
     config.limits.max_body_bytes = 1_000;
     let node = walrus_node::start(
         &config,
@@ -576,7 +525,7 @@ async fn a_restarted_node_resumes_its_cursor_without_double_counting() {
     let (_, second_object) = cluster.register(&blob_data(5_000, 4), true).await;
     let (other, _) = cluster.register(&blob_data(6_000, 5), false).await;
 
-    let restarted = start_node(&cluster.net, 0, cluster.dirs[0].path()).await;
+    let restarted = start_node(&cluster.net, 0, cluster.dirs[0].path(), test_limits()).await;
     cluster.nodes[0] = Some(restarted);
     cluster.await_status(other.blob_id(), false).await;
     let head = cluster
@@ -968,7 +917,7 @@ async fn a_client_over_its_concurrency_limit_gets_429() {
     use std::io::Write as _;
     let net = support::devnet(11).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut config = node_config(&net, 0, dir.path());
+    let mut config = node_config(&net, 0, dir.path(), test_limits());
     config.limits.max_concurrent_requests_per_client = 1;
     let node = walrus_node::start(
         &config,
@@ -1152,8 +1101,15 @@ async fn a_node_down_during_write_and_certification_recovers_after_restart() {
     cluster.certify(&encoded, object, &signers).await;
 
     // Restarted, it reads the certification from where its cursor stopped and recovers.
-    cluster.nodes[absent] =
-        Some(start_node(&cluster.net, absent, cluster.dirs[absent].path()).await);
+    cluster.nodes[absent] = Some(
+        start_node(
+            &cluster.net,
+            absent,
+            cluster.dirs[absent].path(),
+            test_limits(),
+        )
+        .await,
+    );
     let client = cluster.client(absent);
     let mut recovered = false;
     for _ in 0..400 {

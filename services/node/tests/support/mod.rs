@@ -6,11 +6,17 @@ use std::sync::Arc;
 
 use sui_crypto::ed25519::Ed25519PrivateKey;
 use walrus_chain::bls::BlsPrivateKey;
+use walrus_chain::devnet::client::DevnetClient;
 use walrus_chain::devnet::ledger::{Ledger, LedgerOptions, ManualClock};
 use walrus_chain::devnet::server;
 use walrus_chain::devnet::tx::address_of;
+use walrus_chain::walrus::chain::WalrusChain;
 use walrus_chain::walrus::staking::{GenesisNode, GenesisVotes};
 use walrus_chain::walrus::{FROST_PER_WAL, GenesisConfig, WalrusMachine};
+use walrus_core::{BlobId, ConsistencyCheck, EncodingConfig, Primary, ShardIndex, SliverData};
+use walrus_node::config::Limits;
+use walrus_node::{NodeConfig, RunningNode};
+use walrus_node_api::NodeClient;
 
 /// Shards of the devnet.
 pub const N_SHARDS: u16 = 10;
@@ -98,4 +104,76 @@ pub async fn devnet(key_seed: u8) -> Net {
         ports,
         _dir: dir,
     }
+}
+
+/// Limits that make a test node notice chain changes quickly.
+pub fn test_limits() -> Limits {
+    Limits {
+        event_wait_millis: 100,
+        committee_refresh_millis: 200,
+        ..Limits::default()
+    }
+}
+
+/// Node `i`'s configuration: its genesis port, `data_dir`, `limits`.
+pub fn node_config(net: &Net, i: usize, data_dir: &std::path::Path, limits: Limits) -> NodeConfig {
+    NodeConfig {
+        data_dir: data_dir.to_owned(),
+        listen_address: format!("127.0.0.1:{}", net.ports[i]).parse().unwrap(),
+        limits,
+        ..NodeConfig::new(net.url.clone())
+    }
+}
+
+/// Starts node `i` on `data_dir` with `limits`. It acts with its operator account (the one
+/// the genesis committee names: `epoch_sync_done`, `invalidate_blob_id`).
+pub async fn start_node(
+    net: &Net,
+    i: usize,
+    data_dir: &std::path::Path,
+    limits: Limits,
+) -> RunningNode {
+    let config = node_config(net, i, data_dir, limits);
+    let operator = Ed25519PrivateKey::new([i as u8 + 60; 32]);
+    walrus_node::start(
+        &config,
+        net.node_keys[i].clone(),
+        WalrusChain::with_key(DevnetClient::new(&net.url), operator),
+    )
+    .await
+    .unwrap()
+}
+
+/// A client of node `i`.
+pub fn client(net: &Net, i: usize) -> NodeClient {
+    NodeClient::new(&format!("127.0.0.1:{}", net.ports[i]))
+}
+
+/// Reads `blob_id` back from running nodes, given as (node index, the shards it owns): the
+/// metadata from the first, every primary sliver verified against it, the blob decoded with
+/// the strict consistency check.
+pub async fn read_back(net: &Net, owners: &[(usize, Vec<u16>)], blob_id: &BlobId) -> Vec<u8> {
+    let config = EncodingConfig::new(N_SHARDS).unwrap();
+    let metadata = client(net, owners[0].0)
+        .metadata(blob_id)
+        .await
+        .unwrap()
+        .verify(&config)
+        .unwrap();
+    let mut slivers: Vec<SliverData<Primary>> = Vec::new();
+    for (i, shards) in owners {
+        for &shard in shards {
+            let pair = config.pair_for_shard(ShardIndex(shard), blob_id).unwrap();
+            let sliver = client(net, *i)
+                .sliver::<Primary>(blob_id, pair)
+                .await
+                .unwrap();
+            sliver.verify(&config, &metadata).unwrap();
+            slivers.push(sliver);
+        }
+    }
+    config
+        .decode_and_verify(&metadata, slivers.iter(), ConsistencyCheck::Strict)
+        .unwrap()
+        .to_vec()
 }
