@@ -88,6 +88,12 @@ impl Cluster {
         support::client(&self.net, node)
     }
 
+    /// Starts `node` (again) on its data directory with `limits`.
+    async fn start(&mut self, node: usize, limits: Limits) {
+        let running = start_node(&self.net, node, self.dirs[node].path(), limits).await;
+        self.nodes[node] = Some(running);
+    }
+
     fn node_of_key(&self, public_key: &[u8]) -> usize {
         self.net
             .node_keys
@@ -252,12 +258,10 @@ impl Cluster {
         Move { gainer, gained }
     }
 
-    /// Starts the epoch change and waits until it is done (a quorum reported sync done).
-    async fn change_epoch(&mut self) {
-        self.net.clock.advance(EPOCH_MS / 2);
-        self.anyone.initiate_epoch_change().await.unwrap();
+    /// Whether the chain shows `EpochChangeDone`, polled up to `times` times, 50 ms apart.
+    async fn epoch_change_done(&self, times: usize) -> bool {
         let anyone = &self.anyone;
-        let done = poll(600, 50, || async {
+        poll(times, 50, || async {
             anyone
                 .read_transactions(0, 10_000, Duration::ZERO)
                 .await
@@ -266,8 +270,17 @@ impl Cluster {
                 .flat_map(|r| &r.events)
                 .any(|e| e.event_type.ends_with("::events::EpochChangeDone"))
         })
-        .await;
-        assert!(done, "the nodes reported epoch_sync_done");
+        .await
+    }
+
+    /// Starts the epoch change and waits until it is done (a quorum reported sync done).
+    async fn change_epoch(&mut self) {
+        self.net.clock.advance(EPOCH_MS / 2);
+        self.anyone.initiate_epoch_change().await.unwrap();
+        assert!(
+            self.epoch_change_done(600).await,
+            "the nodes reported epoch_sync_done"
+        );
         self.committee = self.anyone.committee().await.unwrap();
         assert_eq!(self.committee.epoch, 2);
     }
@@ -711,8 +724,7 @@ async fn a_node_restarted_in_the_middle_of_a_shard_sync_resumes_it() {
     let moved = cluster.select_next_committee().await;
     let gainer = moved.gainer;
     cluster.nodes[gainer].take().unwrap().shutdown().await;
-    cluster.nodes[gainer] =
-        Some(start_node(&cluster.net, gainer, cluster.dirs[gainer].path(), slow()).await);
+    cluster.start(gainer, slow()).await;
     cluster.net.clock.advance(EPOCH_MS / 2);
     cluster.anyone.initiate_epoch_change().await.unwrap();
 
@@ -748,15 +760,7 @@ async fn a_node_restarted_in_the_middle_of_a_shard_sync_resumes_it() {
         "the transfer was persisted as unfinished"
     );
 
-    cluster.nodes[gainer] = Some(
-        start_node(
-            &cluster.net,
-            gainer,
-            cluster.dirs[gainer].path(),
-            test_limits(),
-        )
-        .await,
-    );
+    cluster.start(gainer, test_limits()).await;
     cluster.committee = cluster.anyone.committee().await.unwrap();
     assert!(cluster.await_slivers(gainer, &gained, &stored).await);
     cluster.assert_exact_slivers(gainer, &gained, &stored).await;
@@ -778,18 +782,7 @@ async fn a_node_restarted_in_the_middle_of_a_shard_sync_resumes_it() {
         (expected..=expected + 1).contains(&served),
         "served {served} for {expected} slivers"
     );
-    let anyone = &cluster.anyone;
-    let done = poll(400, 50, || async {
-        anyone
-            .read_transactions(0, 10_000, Duration::ZERO)
-            .await
-            .unwrap()
-            .iter()
-            .flat_map(|r| &r.events)
-            .any(|e| e.event_type.ends_with("::events::EpochChangeDone"))
-    })
-    .await;
-    assert!(done);
+    assert!(cluster.epoch_change_done(400).await);
     cluster.assert_readable(&stored).await;
 }
 
@@ -859,15 +852,7 @@ async fn a_node_restarted_in_the_middle_of_recovery_finishes_it() {
         "stopped in the middle: {before} of {expected}"
     );
 
-    cluster.nodes[absent] = Some(
-        start_node(
-            &cluster.net,
-            absent,
-            cluster.dirs[absent].path(),
-            test_limits(),
-        )
-        .await,
-    );
+    cluster.start(absent, test_limits()).await;
     assert!(cluster.await_slivers(absent, &shards, &stored).await);
     cluster.assert_exact_slivers(absent, &shards, &stored).await;
     let after = metric(&cluster, absent, "walrus_node_slivers_recovered_total").await;

@@ -16,6 +16,7 @@ use walrus_core::{
     SliverPairIndex,
 };
 use walrus_node::RunningNode;
+use walrus_node::config::Limits;
 use walrus_node_api::{BlobStatus, NodeClient, StoredOnNodeStatus};
 
 mod support;
@@ -62,6 +63,12 @@ impl Cluster {
 
     fn client(&self, node: usize) -> NodeClient {
         support::client(&self.net, node)
+    }
+
+    /// Starts `node` (again) on its data directory with `limits`.
+    async fn start(&mut self, node: usize, limits: Limits) {
+        let running = start_node(&self.net, node, self.dirs[node].path(), limits).await;
+        self.nodes[node] = Some(running);
     }
 
     /// Shards owned by node `node`.
@@ -525,8 +532,7 @@ async fn a_restarted_node_resumes_its_cursor_without_double_counting() {
     let (_, second_object) = cluster.register(&blob_data(5_000, 4), true).await;
     let (other, _) = cluster.register(&blob_data(6_000, 5), false).await;
 
-    let restarted = start_node(&cluster.net, 0, cluster.dirs[0].path(), test_limits()).await;
-    cluster.nodes[0] = Some(restarted);
+    cluster.start(0, test_limits()).await;
     cluster.await_status(other.blob_id(), false).await;
     let head = cluster
         .user
@@ -1101,15 +1107,7 @@ async fn a_node_down_during_write_and_certification_recovers_after_restart() {
     cluster.certify(&encoded, object, &signers).await;
 
     // Restarted, it reads the certification from where its cursor stopped and recovers.
-    cluster.nodes[absent] = Some(
-        start_node(
-            &cluster.net,
-            absent,
-            cluster.dirs[absent].path(),
-            test_limits(),
-        )
-        .await,
-    );
+    cluster.start(absent, test_limits()).await;
     let client = cluster.client(absent);
     let mut recovered = false;
     for _ in 0..400 {
