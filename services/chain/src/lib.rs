@@ -2,6 +2,7 @@
 pub mod api;
 pub mod bls;
 pub mod devnet;
+pub mod frame;
 pub mod messages;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -45,6 +45,10 @@ use std::io::{self, BufWriter, Write as _};
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 
+use walrus_chain::frame::{
+    FRAME_HEADER_LEN, Frame, encode_frame, intact_frame_follows, read_frame,
+};
+
 use crate::blob_info::{Changes, EventState};
 
 /// Snapshot file name.
@@ -60,7 +64,6 @@ const JOURNAL_MAGIC: [u8; 8] = *b"WNEVJRN\x01";
 pub const FORMAT_VERSION: u8 = 1;
 const FILE_HEADER_LEN: u64 = 16;
 const SNAPSHOT_HEADER_LEN: u64 = 24;
-const FRAME_HEADER_LEN: u64 = 16;
 /// Largest payload a frame may carry; a larger length in a frame header means damage.
 pub const MAX_FRAME_BYTES: u64 = 1 << 31;
 /// Entries per snapshot frame.
@@ -550,93 +553,9 @@ pub mod v0 {
     }
 }
 
-fn frame_crc(seq: u64, payload: &[u8]) -> u32 {
-    crc32c::crc32c_append(crc32c::crc32c(&seq.to_le_bytes()), payload)
-}
-
-fn encode_frame(buf: &mut Vec<u8>, seq: u64, payload: &[u8]) {
-    // Payloads are far below 4 GiB (MAX_FRAME_BYTES is checked by the callers).
-    let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
-    buf.extend_from_slice(&len.to_le_bytes());
-    buf.extend_from_slice(&frame_crc(seq, payload).to_le_bytes());
-    buf.extend_from_slice(&seq.to_le_bytes());
-    buf.extend_from_slice(payload);
-}
-
 fn encode_changes(changes: &Changes) -> Vec<u8> {
     // BCS of owned structs of integers, strings, options, vectors and maps always serializes.
     bcs::to_bytes(&v1::Changes::from(changes)).unwrap_or_default()
-}
-
-enum Frame {
-    Record {
-        seq: u64,
-        payload: Vec<u8>,
-        next: u64,
-    },
-    End,
-    Bad(String),
-}
-
-fn read_frame(file: &File, offset: u64, file_len: u64) -> io::Result<Frame> {
-    if offset == file_len {
-        return Ok(Frame::End);
-    }
-    if file_len - offset < FRAME_HEADER_LEN {
-        return Ok(Frame::Bad(format!(
-            "record header cut short ({} of {FRAME_HEADER_LEN} bytes)",
-            file_len - offset
-        )));
-    }
-    let mut header = [0u8; FRAME_HEADER_LEN as usize];
-    file.read_exact_at(&mut header, offset)?;
-    let word = |at: usize| {
-        u32::from_le_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
-    };
-    let len = u64::from(word(0));
-    let crc = word(4);
-    let mut seq_bytes = [0u8; 8];
-    seq_bytes.copy_from_slice(&header[8..16]);
-    let seq = u64::from_le_bytes(seq_bytes);
-    if len > MAX_FRAME_BYTES {
-        return Ok(Frame::Bad(format!("record length {len} exceeds the limit")));
-    }
-    let body = offset + FRAME_HEADER_LEN;
-    if file_len - body < len {
-        return Ok(Frame::Bad(format!(
-            "record body cut short ({} of {len} bytes)",
-            file_len - body
-        )));
-    }
-    let mut payload = vec![0u8; len as usize];
-    file.read_exact_at(&mut payload, body)?;
-    if frame_crc(seq, &payload) != crc {
-        return Ok(Frame::Bad("checksum mismatch".into()));
-    }
-    Ok(Frame::Record {
-        seq,
-        payload,
-        next: body + len,
-    })
-}
-
-/// Whether an intact frame with sequence number `seq` starts anywhere after `offset`.
-fn intact_frame_follows(file: &File, offset: u64, file_len: u64, seq: u64) -> io::Result<bool> {
-    let mut rest = vec![0u8; (file_len - offset) as usize];
-    file.read_exact_at(&mut rest, offset)?;
-    let needle = seq.to_le_bytes();
-    for (i, window) in rest.windows(8).enumerate().skip(1) {
-        // The sequence number sits 8 bytes into a frame.
-        if window == needle && i >= 9 {
-            let candidate = offset + i as u64 - 8;
-            if let Frame::Record { seq: found, .. } = read_frame(file, candidate, file_len)?
-                && found == seq
-            {
-                return Ok(true);
-            }
-        }
-    }
-    Ok(false)
 }
 
 fn decode_changes(path: &Path, offset: u64, payload: &[u8]) -> Result<Changes, EventStoreError> {
@@ -763,7 +682,7 @@ fn read_snapshot(path: &Path) -> Result<(u64, EventState, u64), EventStoreError>
     let mut offset = SNAPSHOT_HEADER_LEN;
     let mut read = 0u64;
     loop {
-        match read_frame(&file, offset, len).map_err(io_err(path))? {
+        match read_frame(&file, offset, len, MAX_FRAME_BYTES).map_err(io_err(path))? {
             Frame::End => break,
             Frame::Bad(reason) => return Err(corrupt(offset, reason)),
             Frame::Record {
@@ -949,7 +868,7 @@ impl EventStore {
         let mut offset = FILE_HEADER_LEN;
         let mut last = base;
         loop {
-            match read_frame(&file, offset, len).map_err(io_err(path))? {
+            match read_frame(&file, offset, len, MAX_FRAME_BYTES).map_err(io_err(path))? {
                 Frame::End => break,
                 Frame::Record { seq, payload, next } => {
                     if seq != last + 1 {
@@ -968,7 +887,9 @@ impl EventStore {
                     offset = next;
                 }
                 Frame::Bad(reason) => {
-                    if intact_frame_follows(&file, offset, len, last + 2).map_err(io_err(path))? {
+                    if intact_frame_follows(&file, offset, len, last + 2, MAX_FRAME_BYTES)
+                        .map_err(io_err(path))?
+                    {
                         return Err(corrupt(
                             offset,
                             format!(

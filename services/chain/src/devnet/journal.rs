@@ -31,7 +31,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -39,10 +39,11 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
+use crate::frame::{Frame, encode_frame, intact_frame_follows, read_frame};
+
 /// Segment header magic: "WJOURNAL" with the format version in the last byte.
 const MAGIC: [u8; 8] = *b"WJOURNL\x01";
 const HEADER_LEN: u64 = 16;
-const FRAME_HEADER_LEN: usize = 16;
 /// Largest payload a record may carry; larger lengths in a frame header mean damage.
 pub const MAX_RECORD_BYTES: usize = 64 * 1024 * 1024;
 /// How many records may wait for the writer before `submit` blocks (back-pressure).
@@ -225,93 +226,6 @@ fn sync_dir(dir: &Path) -> Result<(), JournalError> {
         .map_err(|e| JournalError::io(dir, e))
 }
 
-fn frame_crc(seq: u64, payload: &[u8]) -> u32 {
-    crc32c::crc32c_append(crc32c::crc32c(&seq.to_le_bytes()), payload)
-}
-
-fn encode_frame(buf: &mut Vec<u8>, seq: u64, payload: &[u8]) {
-    let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
-    buf.extend_from_slice(&len.to_le_bytes());
-    buf.extend_from_slice(&frame_crc(seq, payload).to_le_bytes());
-    buf.extend_from_slice(&seq.to_le_bytes());
-    buf.extend_from_slice(payload);
-}
-
-/// One frame read from a segment.
-enum Frame {
-    Record {
-        seq: u64,
-        payload: Vec<u8>,
-        next: u64,
-    },
-    End,
-    Bad(String),
-}
-
-fn read_frame(file: &File, offset: u64, file_len: u64) -> io::Result<Frame> {
-    if offset == file_len {
-        return Ok(Frame::End);
-    }
-    if file_len - offset < FRAME_HEADER_LEN as u64 {
-        return Ok(Frame::Bad(format!(
-            "record header cut short ({} of {FRAME_HEADER_LEN} bytes)",
-            file_len - offset
-        )));
-    }
-    let mut header = [0u8; FRAME_HEADER_LEN];
-    file.read_exact_at(&mut header, offset)?;
-    let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
-    let crc = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
-    let mut seq_bytes = [0u8; 8];
-    seq_bytes.copy_from_slice(&header[8..16]);
-    let seq = u64::from_le_bytes(seq_bytes);
-    if len > MAX_RECORD_BYTES {
-        return Ok(Frame::Bad(format!("record length {len} exceeds the limit")));
-    }
-    let body_start = offset + FRAME_HEADER_LEN as u64;
-    if file_len - body_start < len as u64 {
-        return Ok(Frame::Bad(format!(
-            "record body cut short ({} of {len} bytes)",
-            file_len - body_start
-        )));
-    }
-    let mut payload = vec![0u8; len];
-    file.read_exact_at(&mut payload, body_start)?;
-    if frame_crc(seq, &payload) != crc {
-        return Ok(Frame::Bad("checksum mismatch".into()));
-    }
-    Ok(Frame::Record {
-        seq,
-        payload,
-        next: body_start + len as u64,
-    })
-}
-
-/// Whether some intact frame with sequence number `expected` starts anywhere after `offset`.
-fn intact_frame_follows(
-    file: &File,
-    offset: u64,
-    file_len: u64,
-    expected: u64,
-) -> io::Result<bool> {
-    let needle = expected.to_le_bytes();
-    let mut rest = Vec::new();
-    let mut f = file.try_clone()?;
-    f.seek(SeekFrom::Start(offset + 1))?;
-    f.read_to_end(&mut rest)?;
-    for (i, window) in rest.windows(8).enumerate() {
-        if window == needle && i >= 8 {
-            let candidate = offset + 1 + i as u64 - 8;
-            if let Frame::Record { seq, .. } = read_frame(file, candidate, file_len)?
-                && seq == expected
-            {
-                return Ok(true);
-            }
-        }
-    }
-    Ok(false)
-}
-
 impl Journal {
     /// Opens (creating if needed) the journal in `dir`, repairs a torn tail, and starts the writer.
     /// Returns the journal and what recovery found. Use [`Journal::read_from`] to replay.
@@ -375,7 +289,9 @@ impl Journal {
             }
             let mut offset = HEADER_LEN;
             loop {
-                match read_frame(&file, offset, file_len).map_err(|e| JournalError::io(&path, e))? {
+                match read_frame(&file, offset, file_len, MAX_RECORD_BYTES as u64)
+                    .map_err(|e| JournalError::io(&path, e))?
+                {
                     Frame::End => break,
                     Frame::Record { seq, next, .. } => {
                         if seq != expected {
@@ -394,8 +310,14 @@ impl Journal {
                     }
                     Frame::Bad(reason) => {
                         let follows = !is_last
-                            || intact_frame_follows(&file, offset, file_len, expected + 1)
-                                .map_err(|e| JournalError::io(&path, e))?;
+                            || intact_frame_follows(
+                                &file,
+                                offset,
+                                file_len,
+                                expected + 1,
+                                MAX_RECORD_BYTES as u64,
+                            )
+                            .map_err(|e| JournalError::io(&path, e))?;
                         if follows {
                             return Err(JournalError::Corrupt {
                                 segment: path,
@@ -575,7 +497,9 @@ impl Journal {
                 if seq > durable || out.len() >= max {
                     break 'segments;
                 }
-                match read_frame(&file, offset, file_len).map_err(|e| JournalError::io(&path, e))? {
+                match read_frame(&file, offset, file_len, MAX_RECORD_BYTES as u64)
+                    .map_err(|e| JournalError::io(&path, e))?
+                {
                     Frame::Record {
                         seq: got,
                         payload,
