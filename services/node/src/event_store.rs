@@ -574,7 +574,13 @@ fn sync_dir(dir: &Path) -> Result<(), EventStoreError> {
         .map_err(io_err(dir))
 }
 
-fn read_header(path: &Path, file: &File, len: u64) -> Result<([u8; 8], u64), EventStoreError> {
+/// The number in the header of `path`, which must start with the magic `expected`.
+fn read_header(
+    path: &Path,
+    file: &File,
+    len: u64,
+    expected: [u8; 8],
+) -> Result<u64, EventStoreError> {
     if len < FILE_HEADER_LEN {
         return Err(EventStoreError::Corrupt {
             path: path.to_path_buf(),
@@ -586,9 +592,15 @@ fn read_header(path: &Path, file: &File, len: u64) -> Result<([u8; 8], u64), Eve
     file.read_exact_at(&mut header, 0).map_err(io_err(path))?;
     let mut magic = [0u8; 8];
     magic.copy_from_slice(&header[..8]);
+    if magic != expected {
+        return Err(EventStoreError::UnknownFormat {
+            path: path.to_path_buf(),
+            magic,
+        });
+    }
     let mut number = [0u8; 8];
     number.copy_from_slice(&header[8..]);
-    Ok((magic, u64::from_le_bytes(number)))
+    Ok(u64::from_le_bytes(number))
 }
 
 /// Writes `state` as the snapshot after record `seq` (temporary file, fsync, rename, directory
@@ -660,13 +672,7 @@ fn write_snapshot(dir: &Path, seq: u64, state: &EventState) -> Result<u64, Event
 fn read_snapshot(path: &Path) -> Result<(u64, EventState, u64), EventStoreError> {
     let file = File::open(path).map_err(io_err(path))?;
     let len = file.metadata().map_err(io_err(path))?.len();
-    let (magic, seq) = read_header(path, &file, len)?;
-    if magic != SNAPSHOT_MAGIC {
-        return Err(EventStoreError::UnknownFormat {
-            path: path.to_path_buf(),
-            magic,
-        });
-    }
+    let seq = read_header(path, &file, len, SNAPSHOT_MAGIC)?;
     let corrupt = |offset: u64, reason: String| EventStoreError::Corrupt {
         path: path.to_path_buf(),
         offset,
@@ -844,13 +850,7 @@ impl EventStore {
             .open(path)
             .map_err(io_err(path))?;
         let len = file.metadata().map_err(io_err(path))?.len();
-        let (magic, base) = read_header(path, &file, len)?;
-        if magic != JOURNAL_MAGIC {
-            return Err(EventStoreError::UnknownFormat {
-                path: path.to_path_buf(),
-                magic,
-            });
-        }
+        let base = read_header(path, &file, len, JOURNAL_MAGIC)?;
         let corrupt = |offset: u64, reason: String| EventStoreError::Corrupt {
             path: path.to_path_buf(),
             offset,
