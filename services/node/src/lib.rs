@@ -4,7 +4,8 @@
 //! the REST API of [`walrus_node_api`], and signs storage confirmations with its BLS key.
 //!
 //! - [`config`]: the TOML configuration and its defaults;
-//! - [`storage`]: the sliver store (files, one directory per shard, durable before acknowledged);
+//! - [`storage`]: the sliver store (metadata files, and an append-only log per shard from
+//!   [`segments`]; durable before acknowledged);
 //! - [`blob_info`]: per-blob-ID and per-object info from the chain's events, with the stream
 //!   cursor and what changed since it was last persisted;
 //! - [`event_store`]: its persisted form (snapshot + journal of the entries each page changed);
@@ -20,6 +21,7 @@ pub mod node;
 pub mod operator;
 pub mod pending;
 pub mod recovery;
+pub mod segments;
 pub mod server;
 pub mod state;
 pub mod storage;

@@ -1,56 +1,103 @@
-//! The sliver store: metadata and slivers on the file system, one directory per shard.
+//! The sliver store: metadata as files, slivers in an append-only log per shard.
 //!
 //! Layout under the data directory:
 //! ```text
 //! metadata/<blob id hex>            BCS BlobMetadataWithId
-//! shards/<shard>/<blob id hex>.p    BCS SliverData<Primary> of the pair this shard holds
-//! shards/<shard>/<blob id hex>.s    BCS SliverData<Secondary>
+//! shards/<shard>/<segment id>.seg   the shard's sliver log (see [`crate::segments`]): BCS
+//!                                   SliverData<Primary> and <Secondary> of the pairs it holds
 //! ```
 //! A shard's data is one directory, so it can be listed, moved (renamed) and deleted as a unit.
-//! Every write goes to an unnamed (or temporary) file, is `fsync`ed, linked (or renamed) into
-//! place, and the directory is `fsync`ed: when a write returns, the value survives a crash.
-//! Values are written once; a second write of the same key is a no-op (`Ok(false)`). The
-//! choice of plain files over an LSM engine is explained (with numbers) in the crate's
-//! `README.md`.
+//! A metadata write goes to an unnamed (or temporary) file, is `fsync`ed, linked (or renamed)
+//! into place, and the directory is `fsync`ed; a sliver write is appended to its shard's log and
+//! `fdatasync`ed (shared with the writes appended at the same time). When a write returns, the
+//! value survives a crash. Values are written once; a second write of the same key is a no-op
+//! (`Ok(false)`). The choice of this layout over an LSM engine and over a file per sliver is
+//! explained (with numbers) in the crate's `README.md`. Slivers stored as one file each
+//! (`shards/<shard>/<blob id hex>.p` or `.s`, the layout before the logs) are moved into the
+//! log when the store is opened.
 
 use std::fs::{self, File};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
 use walrus_core::{Axis, BlobId, ShardIndex};
+
+use crate::segments::{DEFAULT_SEGMENT_BYTES, ShardLog};
+use crate::state::{read, write};
 
 /// The store rooted at a data directory.
 #[derive(Debug)]
 pub struct SliverStore {
     root: PathBuf,
     tmp_counter: AtomicU64,
+    segment_bytes: u64,
+    shards: RwLock<std::collections::BTreeMap<u16, Arc<ShardLog>>>,
 }
 
 fn blob_key(blob_id: &BlobId) -> String {
     hex::encode(blob_id.as_bytes())
 }
 
-fn axis_suffix(axis: Axis) -> &'static str {
-    match axis {
-        Axis::Primary => "p",
-        Axis::Secondary => "s",
-    }
-}
-
 impl SliverStore {
-    /// Opens (creating) the store under `root`; removes leftover temporary files.
+    /// Opens (creating) the store under `root`: removes leftover temporary files and opens
+    /// every shard's log (see [`crate::segments`] for what that checks).
     pub fn open(root: &Path) -> io::Result<Self> {
+        Self::open_with_segment_bytes(root, DEFAULT_SEGMENT_BYTES)
+    }
+
+    /// [`Self::open`] with shard logs sealing their segments at `segment_bytes`.
+    pub fn open_with_segment_bytes(root: &Path, segment_bytes: u64) -> io::Result<Self> {
         fs::create_dir_all(root.join("metadata"))?;
         fs::create_dir_all(root.join("shards"))?;
         fs::create_dir_all(root.join("tmp"))?;
         for entry in fs::read_dir(root.join("tmp"))? {
             fs::remove_file(entry?.path())?;
         }
-        Ok(Self {
+        let store = Self {
             root: root.to_owned(),
             tmp_counter: AtomicU64::new(0),
-        })
+            segment_bytes,
+            shards: RwLock::default(),
+        };
+        for entry in fs::read_dir(root.join("shards"))? {
+            if let Some(index) = entry?
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u16>().ok())
+            {
+                store.shard_log(ShardIndex(index), true)?;
+            }
+        }
+        Ok(store)
+    }
+
+    /// The log of `shard`, opened (and with `create`, created) on first use.
+    fn shard_log(&self, shard: ShardIndex, create: bool) -> io::Result<Option<Arc<ShardLog>>> {
+        if let Some(log) = read(&self.shards).get(&shard.get()) {
+            return Ok(Some(log.clone()));
+        }
+        if !create {
+            return Ok(None);
+        }
+        let mut shards = write(&self.shards);
+        if let Some(log) = shards.get(&shard.get()) {
+            return Ok(Some(log.clone()));
+        }
+        let dir = self.shard_dir(shard);
+        let (log, report) = ShardLog::open(&dir, self.segment_bytes)?;
+        let imported = import_sliver_files(&dir, &log)?;
+        tracing::debug!(
+            shard = shard.get(),
+            segments = report.segments,
+            values = report.values,
+            imported,
+            "opened a shard log"
+        );
+        let log = Arc::new(log);
+        shards.insert(shard.get(), log.clone());
+        Ok(Some(log))
     }
 
     fn metadata_path(&self, blob_id: &BlobId) -> PathBuf {
@@ -59,11 +106,6 @@ impl SliverStore {
 
     fn shard_dir(&self, shard: ShardIndex) -> PathBuf {
         self.root.join("shards").join(shard.get().to_string())
-    }
-
-    fn sliver_path(&self, shard: ShardIndex, blob_id: &BlobId, axis: Axis) -> PathBuf {
-        self.shard_dir(shard)
-            .join(format!("{}.{}", blob_key(blob_id), axis_suffix(axis)))
     }
 
     /// Writes `bytes` to `path` durably unless it exists; `true` if written now.
@@ -136,7 +178,7 @@ impl SliverStore {
         self.metadata_path(blob_id).exists()
     }
 
-    /// Stores a BCS sliver for `shard`; `true` if it was not stored before.
+    /// Stores a BCS sliver for `shard` durably; `true` if it was not stored before.
     pub fn put_sliver(
         &self,
         shard: ShardIndex,
@@ -144,79 +186,104 @@ impl SliverStore {
         axis: Axis,
         bcs: &[u8],
     ) -> io::Result<bool> {
-        self.put(&self.sliver_path(shard, blob_id, axis), bcs)
+        match self.shard_log(shard, true)? {
+            Some(log) => log.put(blob_id, axis, bcs),
+            None => Err(io::Error::other("a shard log is created on first use")),
+        }
     }
 
-    /// The stored BCS sliver.
+    /// The stored BCS sliver; an error if it is stored but fails its checksum.
     pub fn sliver(
         &self,
         shard: ShardIndex,
         blob_id: &BlobId,
         axis: Axis,
     ) -> io::Result<Option<Vec<u8>>> {
-        Self::get(&self.sliver_path(shard, blob_id, axis))
+        match self.shard_log(shard, false)? {
+            Some(log) => log.get(blob_id, axis),
+            None => Ok(None),
+        }
     }
 
     /// Whether the sliver is stored.
     pub fn has_sliver(&self, shard: ShardIndex, blob_id: &BlobId, axis: Axis) -> bool {
-        self.sliver_path(shard, blob_id, axis).exists()
+        read(&self.shards)
+            .get(&shard.get())
+            .is_some_and(|log| log.contains(blob_id, axis))
     }
 
-    /// The shards with a directory on disk.
+    /// The shards with a log.
     pub fn shards(&self) -> io::Result<Vec<ShardIndex>> {
-        let mut shards = Vec::new();
-        for entry in fs::read_dir(self.root.join("shards"))? {
-            if let Some(index) = entry?
-                .file_name()
-                .to_str()
-                .and_then(|n| n.parse::<u16>().ok())
-            {
-                shards.push(ShardIndex(index));
-            }
-        }
-        shards.sort();
-        Ok(shards)
+        Ok(read(&self.shards).keys().map(|&s| ShardIndex(s)).collect())
     }
 
     /// The blob IDs with at least one sliver in `shard`, sorted.
     pub fn blobs_in_shard(&self, shard: ShardIndex) -> io::Result<Vec<BlobId>> {
-        let mut ids = Vec::new();
-        let dir = self.shard_dir(shard);
-        if !dir.exists() {
-            return Ok(ids);
-        }
-        for entry in fs::read_dir(dir)? {
-            let name = entry?.file_name();
-            let Some(stem) = name.to_str().and_then(|n| n.split('.').next()) else {
-                continue;
-            };
-            let mut bytes = [0u8; 32];
-            if hex::decode_to_slice(stem, &mut bytes).is_ok() {
-                ids.push(BlobId(bytes));
-            }
-        }
-        ids.sort();
-        ids.dedup();
-        Ok(ids)
+        Ok(self.blobs_in_shard_from(shard, &BlobId([0; 32]), usize::MAX))
+    }
+
+    /// At most `limit` blob IDs with a sliver in `shard`, sorted, from `start` on.
+    pub fn blobs_in_shard_from(
+        &self,
+        shard: ShardIndex,
+        start: &BlobId,
+        limit: usize,
+    ) -> Vec<BlobId> {
+        read(&self.shards)
+            .get(&shard.get())
+            .map(|log| log.blob_ids(start, limit))
+            .unwrap_or_default()
     }
 
     /// Deletes a shard's data as a unit.
     pub fn delete_shard(&self, shard: ShardIndex) -> io::Result<()> {
+        let removed = write(&self.shards).remove(&shard.get());
+        drop(removed);
         match fs::remove_dir_all(self.shard_dir(shard)) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         }
     }
 
-    /// Deletes everything stored for `blob_id` in `shards` and its metadata.
+    /// Deletes everything stored for `blob_id` in `shards` and its metadata (durably, and
+    /// compacting segments that became mostly dead).
     pub fn delete_blob(&self, blob_id: &BlobId, shards: &[ShardIndex]) -> io::Result<()> {
         for &shard in shards {
-            for axis in [Axis::Primary, Axis::Secondary] {
-                remove_if_exists(&self.sliver_path(shard, blob_id, axis))?;
+            if let Some(log) = self.shard_log(shard, false)? {
+                log.delete(blob_id)?;
             }
         }
         remove_if_exists(&self.metadata_path(blob_id))
     }
+}
+
+/// Moves slivers stored as one file each (`<blob id hex>.p` / `.s`, the layout before the
+/// logs) in `dir` into `log`; how many.
+fn import_sliver_files(dir: &Path, log: &ShardLog) -> io::Result<usize> {
+    let mut imported = 0;
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some((stem, suffix)) = name.to_str().and_then(|n| n.split_once('.')) else {
+            continue;
+        };
+        let axis = match suffix {
+            "p" => Axis::Primary,
+            "s" => Axis::Secondary,
+            _ => continue,
+        };
+        let mut id = [0u8; 32];
+        if hex::decode_to_slice(stem, &mut id).is_err() {
+            continue;
+        }
+        log.put(&BlobId(id), axis, &fs::read(entry.path())?)?;
+        fs::remove_file(entry.path())?;
+        imported += 1;
+    }
+    if imported > 0 {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(imported)
 }
 
 /// Whether `/proc/self/fd` links exist (not in every container): an unnamed file is named
@@ -308,22 +375,24 @@ mod tests {
         assert!(!store.has_metadata(&id));
     }
 
-    // Exactly one winner is what `linkat` gives; the rename fallback lets the last one win.
+    // Exactly one winner: `linkat` gives it for metadata, the shard log's pending keys for
+    // slivers; the rename fallback lets the last one win.
     #[cfg(target_os = "linux")]
     #[test]
     fn concurrent_writes_of_one_key_store_exactly_one_value() {
         let dir = tempfile::tempdir().unwrap();
-        let store = std::sync::Arc::new(SliverStore::open(dir.path()).unwrap());
+        let store = Arc::new(SliverStore::open(dir.path()).unwrap());
         let id = BlobId([5; 32]);
         let writers: Vec<_> = (0..8u8)
             .map(|i| {
                 let store = store.clone();
                 std::thread::spawn(move || {
                     let value = vec![i; 4096];
-                    let written = store
+                    let sliver = store
                         .put_sliver(ShardIndex(1), &id, Axis::Secondary, &value)
                         .unwrap();
-                    (written, value)
+                    let metadata = store.put_metadata(&id, &value).unwrap();
+                    (sliver, metadata, value)
                 })
             })
             .collect::<Vec<_>>()
@@ -331,20 +400,38 @@ mod tests {
             .map(|t| t.join().unwrap())
             .collect();
         // Whichever won, exactly one did, and the stored value is that writer's, whole.
-        let winners: Vec<_> = writers.iter().filter(|(w, _)| *w).collect();
-        assert_eq!(winners.len(), 1);
+        let slivers: Vec<_> = writers.iter().filter(|w| w.0).collect();
+        assert_eq!(slivers.len(), 1);
+        let metadata: Vec<_> = writers.iter().filter(|w| w.1).collect();
+        assert_eq!(metadata.len(), 1);
         let stored = store
             .sliver(ShardIndex(1), &id, Axis::Secondary)
             .unwrap()
             .unwrap();
-        assert_eq!(stored, winners[0].1);
-        // Nothing is left behind: only the value in the shard directory, nothing in tmp/.
+        assert_eq!(stored, slivers[0].2);
+        assert_eq!(store.metadata(&id).unwrap().unwrap(), metadata[0].2);
+        // Nothing is left behind: one segment holding one record, nothing in tmp/.
         let names: Vec<_> = fs::read_dir(dir.path().join("shards/1"))
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        assert_eq!(names.len(), 1);
+        assert_eq!(names, ["0000000000000001.seg"]);
+        assert_eq!(
+            fs::metadata(dir.path().join("shards/1/0000000000000001.seg"))
+                .unwrap()
+                .len(),
+            52 + 4096
+        );
         assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        drop(store);
+        let store = SliverStore::open(dir.path()).unwrap();
+        assert_eq!(
+            store
+                .sliver(ShardIndex(1), &id, Axis::Secondary)
+                .unwrap()
+                .unwrap(),
+            slivers[0].2
+        );
     }
 
     #[test]
@@ -352,21 +439,48 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SliverStore::open(dir.path()).unwrap();
         let id = BlobId([6; 32]);
-        let path = store.sliver_path(ShardIndex(4), &id, Axis::Primary);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let path = store.metadata_path(&id);
         assert!(
             store
                 .put_renamed(path.parent().unwrap(), &path, b"renamed")
                 .unwrap()
         );
-        assert_eq!(
-            store
-                .sliver(ShardIndex(4), &id, Axis::Primary)
-                .unwrap()
-                .unwrap(),
-            b"renamed"
-        );
-        assert_eq!(store.blobs_in_shard(ShardIndex(4)).unwrap(), vec![id]);
+        assert_eq!(store.metadata(&id).unwrap().unwrap(), b"renamed");
         assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn slivers_stored_as_files_move_into_the_log_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let shard = dir.path().join("shards/7");
+        fs::create_dir_all(&shard).unwrap();
+        let (a, b) = (BlobId([1; 32]), BlobId([2; 32]));
+        fs::write(shard.join(format!("{}.p", hex::encode(a.0))), b"primary a").unwrap();
+        fs::write(
+            shard.join(format!("{}.s", hex::encode(a.0))),
+            b"secondary a",
+        )
+        .unwrap();
+        fs::write(
+            shard.join(format!("{}.s", hex::encode(b.0))),
+            b"secondary b",
+        )
+        .unwrap();
+        let store = SliverStore::open(dir.path()).unwrap();
+        assert_eq!(store.shards().unwrap(), vec![ShardIndex(7)]);
+        assert_eq!(store.blobs_in_shard(ShardIndex(7)).unwrap(), vec![a, b]);
+        let get = |store: &SliverStore, id, axis| store.sliver(ShardIndex(7), id, axis).unwrap();
+        assert_eq!(get(&store, &a, Axis::Primary).unwrap(), b"primary a");
+        assert_eq!(get(&store, &a, Axis::Secondary).unwrap(), b"secondary a");
+        assert_eq!(get(&store, &b, Axis::Secondary).unwrap(), b"secondary b");
+        assert!(get(&store, &b, Axis::Primary).is_none());
+        let names: Vec<_> = fs::read_dir(&shard)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, ["0000000000000001.seg"]);
+        drop(store);
+        let store = SliverStore::open(dir.path()).unwrap();
+        assert_eq!(get(&store, &b, Axis::Secondary).unwrap(), b"secondary b");
     }
 }

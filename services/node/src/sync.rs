@@ -274,18 +274,31 @@ pub(crate) fn page_for(
     count: u64,
 ) -> io::Result<(Vec<u8>, u64)> {
     let epoch = state.committee().epoch;
-    let ids: Vec<BlobId> = state
-        .store
-        .blobs_in_shard(ShardIndex(shard))?
-        .into_iter()
-        .filter(|id| *id >= start)
-        .collect();
     let mut entries = Vec::new();
     let mut n = 0u64;
-    for id in ids {
+    // The shard's index is read a chunk at a time from `start` on (inclusive on the first
+    // chunk only), so a page costs what it returns, not the size of the shard.
+    let (mut cursor, mut first) = (start, true);
+    let mut ids = Vec::new();
+    loop {
         if n >= count || entries.len() >= MAX_RESPONSE_BYTES {
             break;
         }
+        if ids.is_empty() {
+            ids = state
+                .store
+                .blobs_in_shard_from(ShardIndex(shard), &cursor, 257);
+            if !first && ids.first() == Some(&cursor) {
+                ids.remove(0);
+            }
+            if ids.is_empty() {
+                break;
+            }
+            first = false;
+            cursor = ids[ids.len() - 1];
+            ids.reverse();
+        }
+        let Some(id) = ids.pop() else { break };
         let live = read(&state.events)
             .blob(&id)
             .is_some_and(|info| !info.is_dead(epoch));

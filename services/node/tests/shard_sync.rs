@@ -502,14 +502,27 @@ async fn forged_slivers_from_a_previous_owner_are_rejected_and_recovered() {
         .path()
         .join("store/shards")
         .join(forged_shard.to_string());
+    // A liar's records are intact as records: the value's and the header's CRC-32C are made
+    // to match the flipped byte (record layout: `walrus_node::segments`).
     let mut forged = 0;
     for entry in std::fs::read_dir(&shard_dir).unwrap() {
         let path = entry.unwrap().path();
         let mut bytes = std::fs::read(&path).unwrap();
-        let middle = bytes.len() / 2;
-        bytes[middle] ^= 0x5a;
+        let mut at = 0;
+        while at < bytes.len() {
+            let header = &mut bytes[at..at + 52];
+            assert_eq!(&header[0..4], b"WSEG");
+            let len = u32::from_le_bytes(header[40..44].try_into().unwrap()) as usize;
+            let value = at + 52..at + 52 + len;
+            bytes[value.start + len / 2] ^= 0x5a;
+            let value_crc = crc32c::crc32c(&bytes[value.clone()]);
+            bytes[at + 44..at + 48].copy_from_slice(&value_crc.to_le_bytes());
+            let header_crc = crc32c::crc32c(&bytes[at..at + 48]);
+            bytes[at + 48..at + 52].copy_from_slice(&header_crc.to_le_bytes());
+            at = value.end;
+            forged += 1;
+        }
         std::fs::write(&path, bytes).unwrap();
-        forged += 1;
     }
     let blobs = stored.blobs.len();
     assert_eq!(forged, 2 * blobs, "both axes of every blob in the shard");
