@@ -2,7 +2,7 @@
 //!
 //! Run: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p walrus-graphql
 //! --bench load -- [--blobs N] [--pools N] [--clients N] [--seconds S] [--connections N]
-//! [--max-concurrent N] [--only <query label prefix>]`
+//! [--max-concurrent N] [--only <query label prefix>] [--rate R]`
 //!
 //! 1. A database `walrus_graphql_bench_<blobs>` on the server of `DATABASE_URL`, migrated by the
 //!    indexer's migrator and filled by `walrus_graphql::synthetic::populate` (default 1,000,000
@@ -13,6 +13,10 @@
 //!    `--max-concurrent` (default 8, as `walrus graphql`) requests executed at once.
 //! 3. For each query, `--clients` (default 32) concurrent HTTP clients send requests
 //!    back to back for `--seconds` (default 10); reported: requests/s, p50, p99, max.
+//!    With `--rate R` the clients instead send R requests/s in all, on a fixed schedule
+//!    (client `c`'s `k`-th request is due at `(k·clients + c) / R` s), and a latency is measured
+//!    from the request's due time, so a client that falls behind counts its wait too (no
+//!    coordinated omission): the latency at a given load rather than at saturation.
 //!    Queries: a blob by blob id (random ids), a filtered page of 50 (an owner's certified
 //!    blobs), the pools list (100 pools by APY), and a delegator (positions and totals).
 //!
@@ -56,6 +60,7 @@ async fn main() {
         "--max-concurrent",
         Limits::default().max_concurrent_requests as u64,
     ) as usize;
+    let rate = arg("--rate", 0);
     let only = std::env::args()
         .position(|a| a == "--only")
         .and_then(|i| std::env::args().nth(i + 1));
@@ -175,9 +180,13 @@ async fn main() {
                    "variables": {"a": owners[(i as usize) % owners.len()]}})
         }),
     ];
+    let load = match rate {
+        0 => "requests back to back".to_owned(),
+        r => format!("{r} requests/s in all on a fixed schedule, latency from the due time"),
+    };
     println!(
-        "{clients} concurrent clients, {seconds} s per query, {connections} database connections, \
-         {concurrent} requests executed at once, server and PostgreSQL on this machine"
+        "{clients} concurrent clients ({load}), {seconds} s per query, {connections} database \
+         connections, {concurrent} requests executed at once, server and PostgreSQL on this machine"
     );
     println!("| query | requests/s | p50 ms | p99 ms | max ms | errors |");
     println!("|---|---|---|---|---|---|");
@@ -196,10 +205,24 @@ async fn main() {
                 let mut latencies = Vec::new();
                 let mut errors = 0u64;
                 let mut i = (c as u64) * 7_919;
+                let mut k = 0u64;
                 while !stop.load(Ordering::Relaxed) {
                     i += 1;
                     let body = serde_json::to_vec(&make(&ids, &owners, i)).unwrap();
-                    let t = Instant::now();
+                    let t = if rate == 0 {
+                        Instant::now()
+                    } else {
+                        let due = started
+                            + Duration::from_secs_f64(
+                                (k * clients as u64 + c as u64) as f64 / rate as f64,
+                            );
+                        k += 1;
+                        tokio::time::sleep_until(due.into()).await;
+                        if stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        due
+                    };
                     let response = http
                         .post(&endpoint)
                         .header("content-type", "application/json")
