@@ -1,5 +1,6 @@
 //! Encoding benchmarks: encode + metadata, the metadata-only path, worst-case decode (all input
-//! slivers are parity rows) and peak memory, for 1 MiB, 64 MiB and 256 MiB blobs at n = 1000 and
+//! slivers are parity rows), verification of every sliver against the metadata (what a storage
+//! node does for each upload) and peak memory, for 1 MiB, 64 MiB and 256 MiB blobs at n = 1000 and
 //! n = 100, single-threaded and on all cores. Prints a table.
 //!
 //! ```sh
@@ -8,7 +9,7 @@
 //! cargo bench -p walrus-core --bench encoding -- memory           # peak RSS, 256 MiB
 //! ```
 //!
-//! Case names: `{encode,metadata,decode,decode-checked}/{1,64,256}MiB/{1000,100}/{1t,all}` and
+//! Case names: `{encode,metadata,decode,decode-checked,verify}/{1,64,256}MiB/{1000,100}/{1t,all}` and
 //! `memory/256MiB/1000/{owned,borrowed}`. Filters are substrings; several filters select the
 //! union. `decode` is the bare decode; `decode-checked` adds the Default consistency check.
 //! Each case runs once to warm up, then 20 (1 MiB), 5 (64 MiB) or 2 (256 MiB) timed times;
@@ -93,7 +94,7 @@ struct Case {
 
 fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
-    for kind in ["encode", "metadata", "decode", "decode-checked"] {
+    for kind in ["encode", "metadata", "decode", "decode-checked", "verify"] {
         for size_mib in [1usize, 64, 256] {
             for n in [1000u16, 100] {
                 for (threads, label) in [(Some(1), "1t"), (None, "all")] {
@@ -168,6 +169,16 @@ fn run_case(case: &Case) {
                 .unwrap();
             assert!(decoded == blob, "decode mismatch");
             result
+        }
+        "verify" => {
+            use rayon::prelude::*;
+            let encoded = config.encode(&blob).unwrap();
+            time(iterations, || {
+                encoded.sliver_pairs.par_iter().for_each(|pair| {
+                    pair.primary.verify(&config, &encoded.metadata).unwrap();
+                    pair.secondary.verify(&config, &encoded.metadata).unwrap();
+                });
+            })
         }
         other => unreachable!("unknown case kind {other}"),
     });

@@ -15,7 +15,7 @@ use crate::{
     axis::{Axis, ByAxis, EncodingAxis, Primary, Secondary},
     bcs_codec::{Bcs, BcsError, impl_bcs},
     config::{EncodingConfig, IndexOutOfRangeError},
-    hash::{BatchHasher, Digest},
+    hash::{Digest, leaf_hashes_into},
     ids::{SliverIndex, SliverPairIndex},
     merkle::{Node, root_from_leaf_hashes},
     metadata::VerifiedBlobMetadataWithId,
@@ -273,15 +273,13 @@ impl<A: EncodingAxis> SliverData<A> {
         let parity = self.expansion_parity(config)?;
         let size = self.symbol_bytes();
         let mut leaves = vec![[0u8; 32]; config.n()];
-        let mut hasher = BatchHasher::for_leaves(size);
-        for (leaf, symbol) in leaves.iter_mut().zip(
+        leaf_hashes_into(
+            &mut leaves,
             self.data
                 .chunks_exact(size)
                 .chain(parity.chunks_exact(size)),
-        ) {
-            hasher.push_leaf(leaf, symbol);
-        }
-        hasher.finish();
+            size,
+        );
         Ok((leaves, parity))
     }
 
@@ -301,14 +299,11 @@ impl<A: EncodingAxis> SliverData<A> {
                 encoder.add_original_shard(symbol)?;
             }
             let result = encoder.encode()?;
-            let mut hasher = BatchHasher::for_leaves(size);
-            for (leaf, symbol) in leaves
-                .iter_mut()
-                .zip(self.data.chunks_exact(size).chain(result.recovery_iter()))
-            {
-                hasher.push_leaf(leaf, symbol);
-            }
-            hasher.finish();
+            leaf_hashes_into(
+                &mut leaves,
+                self.data.chunks_exact(size).chain(result.recovery_iter()),
+                size,
+            );
             Ok(())
         })?;
         Ok(root_from_leaf_hashes(&leaves))
