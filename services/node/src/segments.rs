@@ -427,11 +427,20 @@ impl ShardLog {
     /// Deletes the values of `blob_id` (both axes) durably, then compacts sealed segments that
     /// became mostly dead; `true` if something was stored.
     pub fn delete(&self, blob_id: &BlobId) -> io::Result<bool> {
+        self.delete_keys(&[(*blob_id, 0), (*blob_id, 1)])
+    }
+
+    /// Deletes one value durably (a value that failed its checksum, so that it can be stored
+    /// again); `true` if it was stored.
+    pub fn discard(&self, blob_id: &BlobId, axis: Axis) -> io::Result<bool> {
+        self.delete_keys(&[(*blob_id, axis_byte(axis))])
+    }
+
+    fn delete_keys(&self, keys: &[Key]) -> io::Result<bool> {
         let _maintenance = lock(&self.maintenance);
         let mut deleted = Vec::new();
-        for axis in [0u8, 1] {
-            let key = (*blob_id, axis);
-            if !read(&self.index).entries.contains_key(&key) {
+        for &key in keys {
+            if !self.contains_key(&key) {
                 continue;
             }
             let header = Header {
@@ -885,6 +894,32 @@ mod tests {
         assert_eq!(
             log.get(&id(4), Axis::Primary).unwrap().unwrap(),
             value(44, 10)
+        );
+    }
+
+    #[test]
+    fn a_discarded_value_can_be_stored_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(dir.path(), 1 << 20);
+        log.put(&id(1), Axis::Primary, &value(1, 100)).unwrap();
+        log.put(&id(1), Axis::Secondary, &value(2, 100)).unwrap();
+        assert!(log.discard(&id(1), Axis::Primary).unwrap());
+        assert!(!log.discard(&id(1), Axis::Primary).unwrap());
+        assert!(!log.contains(&id(1), Axis::Primary));
+        assert!(log.contains(&id(1), Axis::Secondary));
+        drop(log);
+        let log = open(dir.path(), 1 << 20);
+        assert!(!log.contains(&id(1), Axis::Primary));
+        assert!(log.put(&id(1), Axis::Primary, &value(3, 100)).unwrap());
+        drop(log);
+        let log = open(dir.path(), 1 << 20);
+        assert_eq!(
+            log.get(&id(1), Axis::Primary).unwrap().unwrap(),
+            value(3, 100)
+        );
+        assert_eq!(
+            log.get(&id(1), Axis::Secondary).unwrap().unwrap(),
+            value(2, 100)
         );
     }
 

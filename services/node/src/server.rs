@@ -550,8 +550,7 @@ async fn get_sliver(
     let worker = state.clone();
     let bytes = blocking(move || {
         worker
-            .store
-            .sliver(shard, &blob_id, axis)
+            .stored_sliver(shard, &blob_id, axis)
             .map_err(|e| ApiError::internal(e.to_string()))
     })
     .await?
@@ -767,8 +766,7 @@ where
             Some(expansion) => expansion,
             None => {
                 let Some(bytes) = state
-                    .store
-                    .sliver(shard, blob_id, <A::OrthogonalAxis as EncodingAxis>::AXIS)
+                    .stored_sliver(shard, blob_id, <A::OrthogonalAxis as EncodingAxis>::AXIS)
                     .map_err(|e| ApiError::internal(e.to_string()))?
                 else {
                     continue;
@@ -1136,7 +1134,7 @@ async fn metrics(State(state): State<Arc<NodeState>>) -> Response {
     let head = m.chain_head.load(Ordering::Relaxed).max(cursor);
     let committee = state.committee();
     let sync = &state.shard_sync.metrics;
-    let counters: [(&str, &str, &str, u64); 19] = [
+    let counters: [(&str, &str, &str, u64); 20] = [
         (
             "walrus_node_requests_total",
             "counter",
@@ -1184,6 +1182,12 @@ async fn metrics(State(state): State<Arc<NodeState>>) -> Response {
             "counter",
             "slivers recovered from other nodes",
             m.slivers_recovered.load(Ordering::Relaxed),
+        ),
+        (
+            "walrus_node_slivers_corrupt_total",
+            "counter",
+            "stored slivers that failed their checksum on read (discarded and recovered)",
+            m.slivers_corrupt.load(Ordering::Relaxed),
         ),
         (
             "walrus_node_slivers_synced_total",

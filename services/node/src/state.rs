@@ -59,6 +59,8 @@ pub struct Metrics {
     pub metadata_stored: AtomicU64,
     /// Slivers recovered from other nodes.
     pub slivers_recovered: AtomicU64,
+    /// Stored slivers that failed their checksum on read (discarded and queued for recovery).
+    pub slivers_corrupt: AtomicU64,
     /// Storage confirmations signed.
     pub confirmations_signed: AtomicU64,
     /// The chain's head cursor as last seen.
@@ -128,6 +130,33 @@ pub fn derived_body_limit(encoding: &EncodingConfig) -> usize {
 }
 
 impl NodeState {
+    /// A stored sliver, read through the store. One that fails its checksum (bit rot, a damaged
+    /// disk) is not served: it is logged, counted, deleted from the store and its blob queued
+    /// for recovery, which fetches it again from the other nodes; the caller sees it missing.
+    pub fn stored_sliver(
+        &self,
+        shard: ShardIndex,
+        blob_id: &BlobId,
+        axis: Axis,
+    ) -> std::io::Result<Option<Vec<u8>>> {
+        match self.store.sliver(shard, blob_id, axis) {
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                tracing::error!(
+                    %blob_id,
+                    shard = shard.get(),
+                    %axis,
+                    error = %e,
+                    "a stored sliver is damaged; discarding it and recovering it from other nodes"
+                );
+                Metrics::inc(&self.metrics.slivers_corrupt, 1);
+                self.store.discard_sliver(shard, blob_id, axis)?;
+                write(&self.events).to_recover.insert(blob_id.to_string());
+                Ok(None)
+            }
+            other => other,
+        }
+    }
+
     /// Clients (IP addresses) with requests in flight: the per-client limit tracks only those.
     pub fn clients_in_flight(&self) -> usize {
         self.in_flight

@@ -205,6 +205,20 @@ impl SliverStore {
         }
     }
 
+    /// Deletes one stored sliver durably (one that failed its checksum, so that recovery can
+    /// store it again); `true` if it was stored.
+    pub fn discard_sliver(
+        &self,
+        shard: ShardIndex,
+        blob_id: &BlobId,
+        axis: Axis,
+    ) -> io::Result<bool> {
+        match self.shard_log(shard, false)? {
+            Some(log) => log.discard(blob_id, axis),
+            None => Ok(false),
+        }
+    }
+
     /// Whether the sliver is stored.
     pub fn has_sliver(&self, shard: ShardIndex, blob_id: &BlobId, axis: Axis) -> bool {
         read(&self.shards)

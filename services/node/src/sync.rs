@@ -305,7 +305,7 @@ pub(crate) fn page_for(
         if !live {
             continue;
         }
-        let Some(bytes) = state.store.sliver(ShardIndex(shard), &id, axis)? else {
+        let Some(bytes) = state.stored_sliver(ShardIndex(shard), &id, axis)? else {
             continue;
         };
         entries.extend_from_slice(id.as_bytes());

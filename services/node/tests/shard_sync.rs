@@ -373,18 +373,7 @@ where
 
 /// A counter from the node's `/metrics`.
 async fn metric(cluster: &Cluster, node: usize, name: &str) -> u64 {
-    let text = reqwest::get(format!(
-        "http://127.0.0.1:{}/metrics",
-        cluster.net.ports[node]
-    ))
-    .await
-    .unwrap()
-    .text()
-    .await
-    .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or_else(|| panic!("no metric {name}"))
+    support::metric_at(cluster.net.ports[node], name).await
 }
 
 fn sync_request(

@@ -865,6 +865,81 @@ impl OwnedShards for CommitteeView {
     }
 }
 
+/// A sliver damaged on a node's disk (bit rot: one byte of its stored record flipped) is never
+/// served: the read finds its checksum wrong, and the node answers "not found", counts it,
+/// discards it and recovers it from the other nodes, after which it serves the right bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sliver_damaged_on_disk_is_not_served_and_is_recovered() {
+    let cluster = Cluster::new().await;
+    let config = EncodingConfig::new(N_SHARDS).unwrap();
+    let data = blob_data(30_000, 12);
+    let (encoded, object) = cluster.register(&data, false).await;
+    let blob_id = *encoded.blob_id();
+    cluster.await_status(&blob_id, false).await;
+    let mut signers = Vec::new();
+    for m in 0..cluster.committee.members.len() {
+        cluster.upload(cluster.node_of_member(m), &encoded).await;
+        signers.push(m);
+    }
+    cluster.certify(&encoded, object, &signers).await;
+
+    // The first record of node 0's first shard (record layout: `walrus_node::segments`).
+    let node = 0;
+    let shard = cluster.shards_of(node)[0];
+    let segment = cluster.dirs[node]
+        .path()
+        .join("store/shards")
+        .join(shard.to_string())
+        .join("0000000000000001.seg");
+    let mut bytes = std::fs::read(&segment).unwrap();
+    assert_eq!(&bytes[0..4], b"WSEG");
+    assert_eq!(&bytes[8..40], blob_id.as_bytes());
+    let axis = if bytes[5] == 0 {
+        Axis::Primary
+    } else {
+        Axis::Secondary
+    };
+    let len = u32::from_le_bytes(bytes[40..44].try_into().unwrap()) as usize;
+    bytes[52 + len / 2] ^= 0x20;
+    std::fs::write(&segment, &bytes).unwrap();
+
+    let pair = config.pair_for_shard(ShardIndex(shard), &blob_id).unwrap();
+    let pair_data = &encoded.sliver_pairs[usize::from(pair.get())];
+    let expected = match axis {
+        Axis::Primary => pair_data.primary.to_bcs().unwrap(),
+        Axis::Secondary => pair_data.secondary.to_bcs().unwrap(),
+    };
+    let client = cluster.client(node);
+    let err = client.sliver_bytes(&blob_id, pair, axis).await.unwrap_err();
+    assert_eq!(err.reason(), Some("SLIVER_NOT_FOUND"), "{err}");
+    let port = cluster.net.ports[node];
+    assert_eq!(
+        support::metric_at(port, "walrus_node_slivers_corrupt_total").await,
+        1
+    );
+    let mut served = None;
+    for _ in 0..400 {
+        if let Ok(body) = client.sliver_bytes(&blob_id, pair, axis).await {
+            served = Some(body);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        served.as_deref(),
+        Some(&expected[..]),
+        "recovered byte-exact"
+    );
+    assert_eq!(
+        support::metric_at(port, "walrus_node_slivers_recovered_total").await,
+        1
+    );
+    assert_eq!(
+        support::metric_at(port, "walrus_node_slivers_corrupt_total").await,
+        1
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_deleted_blob_is_garbage_collected_and_refused() {
     let cluster = Cluster::new().await;

@@ -177,3 +177,17 @@ pub async fn read_back(net: &Net, owners: &[(usize, Vec<u16>)], blob_id: &BlobId
         .unwrap()
         .to_vec()
 }
+
+/// The value of the Prometheus counter `name` on the node whose API listens on `port`.
+#[allow(dead_code)] // not every test binary reads metrics
+pub async fn metric_at(port: u16, name: &str) -> u64 {
+    let text = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no metric {name}"))
+}
