@@ -22,8 +22,9 @@
 //! Only the last segment is ever appended to; before a new one is started the old one is
 //! `fdatasync`ed, so damage left by a crash can only be at the end of the last segment. Opening
 //! therefore reads every value of the last segment and checks its CRC, cuts the file at the
-//! first record that fails, and reads only the headers of the other segments. Reads check the
-//! value's CRC again.
+//! first record that fails, and reads only the headers of the other segments; after a clean
+//! close (a `clean` file naming the last segment and its synced length, removed again on open)
+//! it reads only headers there too. Reads check the value's CRC again.
 //!
 //! A value is written once: a put of a key that is stored is a no-op. A delete appends a
 //! delete record (so the value stays deleted when the index is rebuilt) and counts the old
@@ -215,6 +216,8 @@ pub struct OpenReport {
     pub truncated_bytes: u64,
     /// Bytes of sealed segments skipped because they are damaged (logged as errors).
     pub damaged_bytes: u64,
+    /// Whether the log was closed cleanly, so the last segment's values were not read.
+    pub clean: bool,
 }
 
 /// The slivers of one shard (see the module documentation).
@@ -243,6 +246,13 @@ impl ShardLog {
             }
         }
         ids.sort_unstable();
+        // A clean close left the last segment's id and length, both synced: then its values need
+        // no check. The marker goes before anything is appended again.
+        let clean_end = read_clean_marker(dir);
+        if clean_end.is_some() {
+            fs::remove_file(dir.join(CLEAN_MARKER))?;
+            sync_dir(dir)?;
+        }
         let mut index = Index::default();
         let mut report = OpenReport {
             segments: ids.len(),
@@ -253,6 +263,8 @@ impl ShardLog {
             let path = dir.join(segment_name(id));
             let file = OpenOptions::new().read(true).write(last).open(&path)?;
             let file_len = file.metadata()?.len();
+            let clean = last && clean_end == Some((id, file_len));
+            report.clean |= clean;
             index.segments.insert(
                 id,
                 Segment {
@@ -261,7 +273,7 @@ impl ShardLog {
                     dead: 0,
                 },
             );
-            let (valid, problem) = scan(&mut index, id, last)?;
+            let (valid, problem) = scan(&mut index, id, last && !clean)?;
             if let Some(segment) = index.segments.get_mut(&id) {
                 segment.len = valid;
             }
@@ -669,6 +681,51 @@ impl ShardLog {
     }
 }
 
+/// The file a clean close leaves in a shard directory: `<last segment id> <its length>`.
+const CLEAN_MARKER: &str = "clean";
+
+fn read_clean_marker(dir: &Path) -> Option<(u64, u64)> {
+    let text = fs::read_to_string(dir.join(CLEAN_MARKER)).ok()?;
+    let (id, len) = text.trim().split_once(' ')?;
+    Some((u64::from_str_radix(id, 16).ok()?, len.parse().ok()?))
+}
+
+impl ShardLog {
+    /// Syncs the active segment and records it as cleanly closed, so the next open can skip
+    /// reading its values (done on drop; a process that is killed leaves no marker, and the next
+    /// open checks everything).
+    fn close(&self) -> io::Result<()> {
+        use std::os::unix::fs::MetadataExt as _;
+        let active = lock(&self.active);
+        // Only if the active segment is still the file of that name (the shard may have been
+        // deleted and opened again by a newer log meanwhile).
+        let named = fs::metadata(self.dir.join(segment_name(active.id)))?;
+        if named.ino() != active.file.metadata()?.ino() {
+            return Ok(());
+        }
+        active.file.sync_data()?;
+        let path = self.dir.join(CLEAN_MARKER);
+        let mut file = File::create(&path)?;
+        io::Write::write_all(
+            &mut file,
+            format!("{:016x} {}\n", active.id, active.len).as_bytes(),
+        )?;
+        file.sync_all()?;
+        sync_dir(&self.dir)
+    }
+}
+
+impl Drop for ShardLog {
+    fn drop(&mut self) {
+        // A log whose directory is gone (the shard was deleted) has nothing to mark.
+        if self.dir.is_dir()
+            && let Err(e) = self.close()
+        {
+            tracing::warn!(dir = %self.dir.display(), error = %e, "closing a shard log failed");
+        }
+    }
+}
+
 fn create_segment(dir: &Path, id: u64) -> io::Result<Arc<File>> {
     let file = OpenOptions::new()
         .read(true)
@@ -797,7 +854,8 @@ mod tests {
         let log = open(dir.path(), 1 << 20);
         log.put(&id(1), Axis::Primary, &value(1, 500)).unwrap();
         log.put(&id(2), Axis::Primary, &value(2, 500)).unwrap();
-        drop(log);
+        // A crash: no clean close.
+        std::mem::forget(log);
         let path = dir.path().join(segment_name(1));
         let whole = fs::read(&path).unwrap();
         let second = whole.len() - 552;
@@ -823,13 +881,52 @@ mod tests {
             assert_eq!(fs::metadata(&path).unwrap().len(), second as u64);
             // The retried write lands after the kept record.
             assert!(log.put(&id(2), Axis::Primary, &value(2, 500)).unwrap());
-            drop(log);
+            std::mem::forget(log);
             let log = open(dir.path(), 1 << 20);
             assert_eq!(
                 log.get(&id(2), Axis::Primary).unwrap().unwrap(),
                 value(2, 500)
             );
+            std::mem::forget(log);
         }
+    }
+
+    #[test]
+    fn a_clean_close_skips_the_value_check_and_a_crash_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(dir.path(), 1 << 20);
+        log.put(&id(1), Axis::Primary, &value(1, 500)).unwrap();
+        log.put(&id(2), Axis::Primary, &value(2, 500)).unwrap();
+        drop(log);
+        assert_eq!(
+            fs::read_to_string(dir.path().join(CLEAN_MARKER)).unwrap(),
+            format!("{:016x} {}\n", 1, 2 * 552)
+        );
+        // Damage after a clean close is not looked for on open (only its length is checked)...
+        let path = dir.path().join(segment_name(1));
+        let mut bytes = fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        fs::write(&path, &bytes).unwrap();
+        let (log, report) = ShardLog::open(dir.path(), 1 << 20).unwrap();
+        assert!(report.clean);
+        assert_eq!(report.truncated_bytes, 0);
+        assert!(
+            !dir.path().join(CLEAN_MARKER).exists(),
+            "removed before any append"
+        );
+        // ...but a read still finds it.
+        let e = log.get(&id(2), Axis::Primary).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(
+            log.get(&id(1), Axis::Primary).unwrap().unwrap(),
+            value(1, 500)
+        );
+        // Without a clean close the next open reads every value of the last segment.
+        std::mem::forget(log);
+        let (_log, report) = ShardLog::open(dir.path(), 1 << 20).unwrap();
+        assert!(!report.clean);
+        assert_eq!(report.truncated_bytes, 552);
     }
 
     #[test]
