@@ -35,6 +35,7 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io;
+use std::ops::Bound;
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
@@ -149,6 +150,11 @@ impl Location {
     fn record_len(&self) -> u64 {
         HEADER_LEN as u64 + u64::from(self.value_len)
     }
+
+    /// The offset just past the record.
+    fn end(&self) -> u64 {
+        self.offset + self.record_len()
+    }
 }
 
 #[derive(Debug)]
@@ -158,6 +164,16 @@ struct Segment {
     len: u64,
     /// Bytes of records no longer needed for reads: superseded or deleted puts, and deletes.
     dead: u64,
+}
+
+impl Segment {
+    fn new(file: Arc<File>) -> Self {
+        Self {
+            file,
+            len: 0,
+            dead: 0,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -175,22 +191,19 @@ impl Index {
 
     /// Applies a record as a rebuild or a write does: a put of a stored key is dead, a delete
     /// removes the key and is itself dead.
-    fn apply(&mut self, header: &Header, at: Location) -> bool {
+    fn apply(&mut self, header: &Header, at: Location) {
         match header.kind {
             KIND_PUT if self.entries.contains_key(&header.key) => {
                 self.add_dead(at.segment, header.record_len());
-                false
             }
             KIND_PUT => {
                 self.entries.insert(header.key, at);
-                true
             }
             _ => {
                 if let Some(old) = self.entries.remove(&header.key) {
                     self.add_dead(old.segment, old.record_len());
                 }
                 self.add_dead(at.segment, header.record_len());
-                true
             }
         }
     }
@@ -265,14 +278,7 @@ impl ShardLog {
             let file_len = file.metadata()?.len();
             let clean = last && clean_end == Some((id, file_len));
             report.clean |= clean;
-            index.segments.insert(
-                id,
-                Segment {
-                    file: Arc::new(file),
-                    len: 0,
-                    dead: 0,
-                },
-            );
+            index.segments.insert(id, Segment::new(Arc::new(file)));
             let (valid, problem) = scan(&mut index, id, last && !clean)?;
             if let Some(segment) = index.segments.get_mut(&id) {
                 segment.len = valid;
@@ -306,8 +312,11 @@ impl ShardLog {
         let active = match ids.last() {
             Some(&id) => {
                 let segment = &index.segments[&id];
-                // What an earlier process wrote may still be only in the page cache.
-                segment.file.sync_data()?;
+                // What an earlier process wrote may still be only in the page cache (a clean
+                // close synced it).
+                if !report.clean {
+                    segment.file.sync_data()?;
+                }
                 Active {
                     id,
                     file: segment.file.clone(),
@@ -317,14 +326,7 @@ impl ShardLog {
             }
             None => {
                 let file = create_segment(dir, 1)?;
-                index.segments.insert(
-                    1,
-                    Segment {
-                        file: file.clone(),
-                        len: 0,
-                        dead: 0,
-                    },
-                );
+                index.segments.insert(1, Segment::new(file.clone()));
                 Active {
                     id: 1,
                     file,
@@ -374,8 +376,7 @@ impl ShardLog {
     }
 
     fn read_value(&self, file: &File, at: Location, key: Key) -> io::Result<Vec<u8>> {
-        let mut header = [0u8; HEADER_LEN];
-        file.read_exact_at(&mut header, at.offset)?;
+        let header = read_header(file, at.offset)?;
         let damaged = |what: &str| {
             io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -386,7 +387,7 @@ impl ShardLog {
                 ),
             )
         };
-        let header = Header::decode(&header).map_err(&damaged)?;
+        let header = header.map_err(&damaged)?;
         if header.kind != KIND_PUT || header.key != key || header.value_len != at.value_len {
             return Err(damaged("is not the indexed value"));
         }
@@ -428,7 +429,7 @@ impl ShardLog {
             }
             appended?
         };
-        let synced = self.sync_through(appended.segment, appended.offset + appended.record_len());
+        let synced = self.sync_through(appended.segment, appended.end());
         if synced.is_ok() {
             write(&self.index).apply(&header, appended);
         }
@@ -466,7 +467,7 @@ impl ShardLog {
         let Some((_, last)) = deleted.last() else {
             return Ok(false);
         };
-        self.sync_through(last.segment, last.offset + last.record_len())?;
+        self.sync_through(last.segment, last.end())?;
         {
             let mut index = write(&self.index);
             for (header, at) in &deleted {
@@ -477,11 +478,22 @@ impl ShardLog {
         Ok(true)
     }
 
-    /// The blob IDs with a value stored, in order, from `start` on, at most `limit`.
-    pub fn blob_ids(&self, start: &BlobId, limit: usize) -> Vec<BlobId> {
+    /// The blob IDs with a value stored, in order, after `start` (inclusive or not), at most
+    /// `limit`.
+    pub fn blob_ids(&self, start: Bound<BlobId>, limit: usize) -> Vec<BlobId> {
+        // Keys are (blob ID, axis 0 or 1): from (id, 0) includes the blob, after (id, 1) skips it.
+        let from = match start {
+            Bound::Included(id) => Bound::Included((id, 0)),
+            Bound::Excluded(id) => Bound::Excluded((id, 1)),
+            Bound::Unbounded => Bound::Unbounded,
+        };
         let index = read(&self.index);
         let mut ids: Vec<BlobId> = Vec::new();
-        for (id, _) in index.entries.range((*start, 0)..).map(|(k, _)| k) {
+        for (id, _) in index
+            .entries
+            .range((from, Bound::Unbounded))
+            .map(|(k, _)| k)
+        {
             if ids.last() != Some(id) {
                 if ids.len() == limit {
                     break;
@@ -534,14 +546,9 @@ impl ShardLog {
         active.file.sync_data()?;
         let id = active.id + 1;
         let file = create_segment(&self.dir, id)?;
-        write(&self.index).segments.insert(
-            id,
-            Segment {
-                file: file.clone(),
-                len: 0,
-                dead: 0,
-            },
-        );
+        write(&self.index)
+            .segments
+            .insert(id, Segment::new(file.clone()));
         active.id = id;
         active.file = file;
         active.len = 0;
@@ -609,9 +616,7 @@ impl ShardLog {
             let len = read(&self.index).segments.get(&id).map_or(0, |s| s.len);
             let mut offset = 0;
             while offset < len {
-                let mut bytes = [0u8; HEADER_LEN];
-                file.read_exact_at(&mut bytes, offset)?;
-                let header = Header::decode(&bytes).map_err(|e| {
+                let header = read_header(&file, offset)?.map_err(|e| {
                     io::Error::new(io::ErrorKind::InvalidData, format!("compacting: {e}"))
                 })?;
                 if header.kind == KIND_DELETE && !self.contains_key(&header.key) {
@@ -646,7 +651,7 @@ impl ShardLog {
             }
         }
         if let Some(at) = end {
-            self.sync_through(at.segment, at.offset + at.record_len())?;
+            self.sync_through(at.segment, at.end())?;
         }
         {
             let mut index = write(&self.index);
@@ -726,6 +731,13 @@ impl Drop for ShardLog {
     }
 }
 
+/// The header at `offset` of `file`, or what is wrong with it.
+fn read_header(file: &File, offset: u64) -> io::Result<Result<Header, &'static str>> {
+    let mut bytes = [0u8; HEADER_LEN];
+    file.read_exact_at(&mut bytes, offset)?;
+    Ok(Header::decode(&bytes))
+}
+
 fn create_segment(dir: &Path, id: u64) -> io::Result<Arc<File>> {
     let file = OpenOptions::new()
         .read(true)
@@ -747,9 +759,7 @@ fn scan(index: &mut Index, id: u64, values: bool) -> io::Result<(u64, Option<&'s
         if file_len - offset < HEADER_LEN as u64 {
             return Ok((offset, Some("incomplete header")));
         }
-        let mut bytes = [0u8; HEADER_LEN];
-        file.read_exact_at(&mut bytes, offset)?;
-        let header = match Header::decode(&bytes) {
+        let header = match read_header(&file, offset)? {
             Ok(header) => header,
             Err(e) => return Ok((offset, Some(e))),
         };
@@ -818,9 +828,11 @@ mod tests {
             Vec::<u8>::new()
         );
         assert!(log.get(&id(2), Axis::Secondary).unwrap().is_none());
-        assert_eq!(log.blob_ids(&id(0), 10), vec![id(1), id(2)]);
-        assert_eq!(log.blob_ids(&id(2), 10), vec![id(2)]);
-        assert_eq!(log.blob_ids(&id(0), 1), vec![id(1)]);
+        assert_eq!(log.blob_ids(Bound::Unbounded, 10), vec![id(1), id(2)]);
+        assert_eq!(log.blob_ids(Bound::Included(id(2)), 10), vec![id(2)]);
+        assert_eq!(log.blob_ids(Bound::Excluded(id(1)), 10), vec![id(2)]);
+        assert_eq!(log.blob_ids(Bound::Excluded(id(2)), 10), vec![]);
+        assert_eq!(log.blob_ids(Bound::Included(id(0)), 1), vec![id(1)]);
     }
 
     #[test]

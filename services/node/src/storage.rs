@@ -18,6 +18,7 @@
 
 use std::fs::{self, File};
 use std::io::{self, Write as _};
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -67,23 +68,25 @@ impl SliverStore {
                 .to_str()
                 .and_then(|n| n.parse::<u16>().ok())
             {
-                store.shard_log(ShardIndex(index), true)?;
+                store.shard_log_or_open(ShardIndex(index))?;
             }
         }
         Ok(store)
     }
 
-    /// The log of `shard`, opened (and with `create`, created) on first use.
-    fn shard_log(&self, shard: ShardIndex, create: bool) -> io::Result<Option<Arc<ShardLog>>> {
-        if let Some(log) = read(&self.shards).get(&shard.get()) {
-            return Ok(Some(log.clone()));
-        }
-        if !create {
-            return Ok(None);
+    /// The log of `shard`, if it has one.
+    fn shard_log(&self, shard: ShardIndex) -> Option<Arc<ShardLog>> {
+        read(&self.shards).get(&shard.get()).cloned()
+    }
+
+    /// The log of `shard`, opened (created if need be) on first use.
+    fn shard_log_or_open(&self, shard: ShardIndex) -> io::Result<Arc<ShardLog>> {
+        if let Some(log) = self.shard_log(shard) {
+            return Ok(log);
         }
         let mut shards = write(&self.shards);
         if let Some(log) = shards.get(&shard.get()) {
-            return Ok(Some(log.clone()));
+            return Ok(log.clone());
         }
         let dir = self.shard_dir(shard);
         let (log, report) = ShardLog::open(&dir, self.segment_bytes)?;
@@ -97,7 +100,7 @@ impl SliverStore {
         );
         let log = Arc::new(log);
         shards.insert(shard.get(), log.clone());
-        Ok(Some(log))
+        Ok(log)
     }
 
     fn metadata_path(&self, blob_id: &BlobId) -> PathBuf {
@@ -186,10 +189,7 @@ impl SliverStore {
         axis: Axis,
         bcs: &[u8],
     ) -> io::Result<bool> {
-        match self.shard_log(shard, true)? {
-            Some(log) => log.put(blob_id, axis, bcs),
-            None => Err(io::Error::other("a shard log is created on first use")),
-        }
+        self.shard_log_or_open(shard)?.put(blob_id, axis, bcs)
     }
 
     /// The stored BCS sliver; an error if it is stored but fails its checksum.
@@ -199,7 +199,7 @@ impl SliverStore {
         blob_id: &BlobId,
         axis: Axis,
     ) -> io::Result<Option<Vec<u8>>> {
-        match self.shard_log(shard, false)? {
+        match self.shard_log(shard) {
             Some(log) => log.get(blob_id, axis),
             None => Ok(None),
         }
@@ -213,7 +213,7 @@ impl SliverStore {
         blob_id: &BlobId,
         axis: Axis,
     ) -> io::Result<bool> {
-        match self.shard_log(shard, false)? {
+        match self.shard_log(shard) {
             Some(log) => log.discard(blob_id, axis),
             None => Ok(false),
         }
@@ -221,8 +221,7 @@ impl SliverStore {
 
     /// Whether the sliver is stored.
     pub fn has_sliver(&self, shard: ShardIndex, blob_id: &BlobId, axis: Axis) -> bool {
-        read(&self.shards)
-            .get(&shard.get())
+        self.shard_log(shard)
             .is_some_and(|log| log.contains(blob_id, axis))
     }
 
@@ -233,18 +232,18 @@ impl SliverStore {
 
     /// The blob IDs with at least one sliver in `shard`, sorted.
     pub fn blobs_in_shard(&self, shard: ShardIndex) -> io::Result<Vec<BlobId>> {
-        Ok(self.blobs_in_shard_from(shard, &BlobId([0; 32]), usize::MAX))
+        Ok(self.blobs_in_shard_after(shard, Bound::Unbounded, usize::MAX))
     }
 
-    /// At most `limit` blob IDs with a sliver in `shard`, sorted, from `start` on.
-    pub fn blobs_in_shard_from(
+    /// At most `limit` blob IDs with a sliver in `shard`, sorted, after `start` (inclusive or
+    /// not).
+    pub fn blobs_in_shard_after(
         &self,
         shard: ShardIndex,
-        start: &BlobId,
+        start: Bound<BlobId>,
         limit: usize,
     ) -> Vec<BlobId> {
-        read(&self.shards)
-            .get(&shard.get())
+        self.shard_log(shard)
             .map(|log| log.blob_ids(start, limit))
             .unwrap_or_default()
     }
@@ -252,18 +251,20 @@ impl SliverStore {
     /// Deletes a shard's data as a unit.
     pub fn delete_shard(&self, shard: ShardIndex) -> io::Result<()> {
         let removed = write(&self.shards).remove(&shard.get());
-        drop(removed);
-        match fs::remove_dir_all(self.shard_dir(shard)) {
+        let result = match fs::remove_dir_all(self.shard_dir(shard)) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
-        }
+        };
+        // Dropped after its directory is gone, so closing it writes no clean marker.
+        drop(removed);
+        result
     }
 
     /// Deletes everything stored for `blob_id` in `shards` and its metadata (durably, and
     /// compacting segments that became mostly dead).
     pub fn delete_blob(&self, blob_id: &BlobId, shards: &[ShardIndex]) -> io::Result<()> {
         for &shard in shards {
-            if let Some(log) = self.shard_log(shard, false)? {
+            if let Some(log) = self.shard_log(shard) {
                 log.delete(blob_id)?;
             }
         }

@@ -18,6 +18,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::{self, File};
 use std::io::{self, Write as _};
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -276,45 +277,36 @@ pub(crate) fn page_for(
     let epoch = state.committee().epoch;
     let mut entries = Vec::new();
     let mut n = 0u64;
-    // The shard's index is read a chunk at a time from `start` on (inclusive on the first
-    // chunk only), so a page costs what it returns, not the size of the shard.
-    let (mut cursor, mut first) = (start, true);
-    let mut ids = Vec::new();
-    loop {
-        if n >= count || entries.len() >= MAX_RESPONSE_BYTES {
-            break;
-        }
-        if ids.is_empty() {
-            ids = state
-                .store
-                .blobs_in_shard_from(ShardIndex(shard), &cursor, 257);
-            if !first && ids.first() == Some(&cursor) {
-                ids.remove(0);
+    // The shard's index is read a chunk at a time from `start` on, so a page costs what it
+    // returns, not the size of the shard.
+    let mut after = Bound::Included(start);
+    'page: loop {
+        let chunk = state
+            .store
+            .blobs_in_shard_after(ShardIndex(shard), after, 256);
+        let Some(&last) = chunk.last() else { break };
+        after = Bound::Excluded(last);
+        for id in chunk {
+            if n >= count || entries.len() >= MAX_RESPONSE_BYTES {
+                break 'page;
             }
-            if ids.is_empty() {
-                break;
+            let live = read(&state.events)
+                .blob(&id)
+                .is_some_and(|info| !info.is_dead(epoch));
+            if !live {
+                continue;
             }
-            first = false;
-            cursor = ids[ids.len() - 1];
-            ids.reverse();
+            let Some(bytes) = state.stored_sliver(ShardIndex(shard), &id, axis)? else {
+                continue;
+            };
+            entries.extend_from_slice(id.as_bytes());
+            entries.push(match axis {
+                Axis::Primary => 0,
+                Axis::Secondary => 1,
+            });
+            entries.extend_from_slice(&bytes);
+            n += 1;
         }
-        let Some(id) = ids.pop() else { break };
-        let live = read(&state.events)
-            .blob(&id)
-            .is_some_and(|info| !info.is_dead(epoch));
-        if !live {
-            continue;
-        }
-        let Some(bytes) = state.stored_sliver(ShardIndex(shard), &id, axis)? else {
-            continue;
-        };
-        entries.extend_from_slice(id.as_bytes());
-        entries.push(match axis {
-            Axis::Primary => 0,
-            Axis::Secondary => 1,
-        });
-        entries.extend_from_slice(&bytes);
-        n += 1;
     }
     let mut body = Vec::with_capacity(entries.len() + 10);
     push_uleb128(&mut body, n);
