@@ -24,15 +24,15 @@ pub(crate) enum LargeBuffer {
 impl LargeBuffer {
     /// A buffer of `length` zero bytes.
     pub(crate) fn zeroed(length: usize) -> Self {
-        if length >= MAPPED_THRESHOLD {
-            if let Ok(map) = MmapOptions::new().len(length).map_anon() {
-                #[cfg(target_os = "linux")]
-                {
-                    // Only a hint: without huge pages the buffer still works.
-                    let _ = map.advise(memmap2::Advice::HugePage);
-                }
-                return Self::Mapped(map);
+        if length >= MAPPED_THRESHOLD
+            && let Ok(map) = MmapOptions::new().len(length).map_anon()
+        {
+            #[cfg(target_os = "linux")]
+            {
+                // Only a hint: without huge pages the buffer still works.
+                let _ = map.advise(memmap2::Advice::HugePage);
             }
+            return Self::Mapped(map);
         }
         Self::Heap(vec![0; length])
     }

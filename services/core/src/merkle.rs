@@ -219,7 +219,7 @@ impl MerkleProof {
         let mut index = leaf_index;
         for sibling in &self.path {
             let sibling = sibling.bytes();
-            current = if index % 2 == 0 {
+            current = if index.is_multiple_of(2) {
                 inner_hash(&current, &sibling)
             } else {
                 inner_hash(&sibling, &current)

@@ -153,7 +153,7 @@ impl<A: EncodingAxis> SliverData<A> {
 
     /// A sliver whose data length is a multiple of `symbol_size`, as the encoder makes them.
     pub(crate) fn new_unchecked(data: Bytes, symbol_size: NonZeroU16, index: SliverIndex) -> Self {
-        debug_assert!(data.len() % usize::from(symbol_size.get()) == 0);
+        debug_assert!(data.len().is_multiple_of(usize::from(symbol_size.get())));
         Self {
             data,
             symbol_size,
@@ -231,7 +231,7 @@ impl<A: EncodingAxis> SliverData<A> {
             });
         }
         let symbol_size = self.symbol_size.get();
-        if symbol_size % 2 != 0 {
+        if !symbol_size.is_multiple_of(2) {
             return Err(SliverVerificationError::OddSymbolSize {
                 axis: A::AXIS,
                 index,

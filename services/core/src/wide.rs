@@ -31,7 +31,7 @@ pub(crate) struct WideLayout {
 impl WideLayout {
     /// The layout of `lanes` symbols of `symbol_size` (even) bytes each.
     pub(crate) fn new(symbol_size: usize, lanes: usize) -> Self {
-        debug_assert!(symbol_size % 2 == 0 && lanes > 0);
+        debug_assert!(symbol_size.is_multiple_of(2) && lanes > 0);
         let tail_elements = (symbol_size % 64) / 2;
         let total_tail = tail_elements * lanes;
         Self {

@@ -461,7 +461,7 @@ impl<M: Machine> Ledger<M> {
         let bytes = bcs::to_bytes(&entry).unwrap_or_default();
         let ticket = self.journal.submit(cursor, bytes)?;
         let record = entry.record;
-        if self.options.snapshot_every > 0 && cursor % self.options.snapshot_every == 0 {
+        if self.options.snapshot_every > 0 && cursor.is_multiple_of(self.options.snapshot_every) {
             // A snapshot may only cover durable transactions.
             ticket.wait_blocking()?;
             self.write_snapshot(&state, cursor);

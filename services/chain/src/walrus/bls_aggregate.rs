@@ -167,7 +167,7 @@ pub fn verify_certificate_and_weight(
     }
     // Bits past the last member (in the last byte) must be zero.
     let n_bytes = signers_bitmap.len();
-    if n_bytes > 0 && n_bytes == full_len && n_members % 8 != 0 {
+    if n_bytes > 0 && n_bytes == full_len && !n_members.is_multiple_of(8) {
         let last = signers_bitmap[n_bytes - 1];
         e::EInvalidBitmap.ensure(last >> (n_members % 8) == 0)?;
     }

@@ -56,7 +56,7 @@ pub fn symbol_size(unencoded_length: u64, n_shards: u16) -> Result<u16, Executio
     let source_symbols =
         n_source_symbols_primary(n_shards)? * n_source_symbols_secondary(n_shards)?;
     let mut size = (length - 1) / source_symbols + 1;
-    if size % SYMBOL_ALIGNMENT != 0 {
+    if !size.is_multiple_of(SYMBOL_ALIGNMENT) {
         size = size + SYMBOL_ALIGNMENT - size % SYMBOL_ALIGNMENT;
     }
     e::ETooLarge.ensure(size <= MAX_SYMBOL_SIZE)?;
