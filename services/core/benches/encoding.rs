@@ -14,6 +14,9 @@
 //! union. `decode` is the bare decode; `decode-checked` adds the Default consistency check.
 //! Each case runs once to warm up, then 20 (1 MiB), 5 (64 MiB) or 2 (256 MiB) timed times;
 //! `cpu` is the process CPU time per timed iteration.
+//!
+//! Merkle hashing uses eight-lane AVX-512 BLAKE2b where the CPU has it; run with
+//! `WALRUS_NO_AVX512=1` to measure the `blake2b_simd` (AVX2) path in the same binary.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)] // A benchmark binary, not library code.
 
@@ -248,7 +251,11 @@ fn main() {
         return;
     }
     let selected = |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f));
-    println!("RS2 benchmarks ({} cores available)", num_cpus());
+    println!(
+        "RS2 benchmarks ({} cores available; BLAKE2b batches: {})",
+        num_cpus(),
+        walrus_core::batch_hash_backend()
+    );
     for case in cases().iter().filter(|case| selected(&case.name)) {
         run_case(case);
     }

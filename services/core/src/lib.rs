@@ -43,7 +43,7 @@ pub use config::{
 };
 pub use decoder::{ConsistencyCheck, DecodeError};
 pub use encoder::{EncodeError, EncodedBlob};
-pub use hash::{DIGEST_LENGTH, Digest, blake2b256};
+pub use hash::{DIGEST_LENGTH, Digest, batch_hash_backend, blake2b256};
 pub use ids::{
     BlobId, EncodingType, Epoch, EpochCount, ParseBlobIdError, ParseEncodingTypeError,
     ParseSymbolIdError, ParseU256Error, ShardIndex, SliverIndex, SliverPairIndex, SymbolId,
