@@ -126,15 +126,16 @@ impl<'a> LeafHasher<'a> {
     fn flush(&mut self) {
         let size = self.symbol_size;
         if x8::available() {
-            // Groups of eight full-length symbols take the eight-lane path; the rest stay queued.
+            // Full-length symbols take the eight-lane path (a last group of two to seven too); the
+            // rest stay queued.
             let (full, short): (Vec<_>, Vec<_>) =
                 self.queued.drain(..).partition(|(_, s)| s.len() >= size);
             self.queued = short;
             let mut full = full.into_iter();
-            while full.len() >= 8 {
+            while full.len() >= 2 {
                 let group: Vec<_> = full.by_ref().take(8).collect();
-                let messages: [&[u8]; 8] = std::array::from_fn(|i| &group[i].1[..size]);
-                let digests = x8::hash8(Some(LEAF_PREFIX), messages);
+                let messages: Vec<&[u8]> = group.iter().map(|(_, s)| &s[..size]).collect();
+                let digests = x8::hash_lanes(Some(LEAF_PREFIX), &messages);
                 for ((destination, _), digest) in group.into_iter().zip(digests) {
                     *destination = digest;
                 }
@@ -224,13 +225,13 @@ impl<'a> BatchHasher<'a> {
         let mut messages = self.scratch.chunks_exact(self.message_length);
         let mut destinations = self.destinations.drain(..);
         if x8::available() {
-            while messages.len() >= 8 {
-                let group: [&[u8]; 8] =
-                    std::array::from_fn(|_| messages.next().unwrap_or_default());
-                for digest in x8::hash8(None, group) {
-                    if let Some(destination) = destinations.next() {
-                        *destination = digest;
-                    }
+            while messages.len() >= 2 {
+                let group: Vec<&[u8]> = messages.by_ref().take(8).collect();
+                for (digest, destination) in x8::hash_lanes(None, &group)
+                    .into_iter()
+                    .zip(destinations.by_ref())
+                {
+                    *destination = digest;
                 }
             }
         }
