@@ -9,7 +9,7 @@
 //!    blob objects with one event each, 100 pools with 30 epochs of rates, 100,000 positions
 //!    over 10,000 owners). It is kept and reused by later runs with the same sizes.
 //! 2. The server (the real router, in this process) on a loopback port, with a pool of
-//!    `--connections` (default 16, as `walrus graphql`) database connections and
+//!    `--connections` (default as `walrus graphql`: two per core, at least 4) database connections and
 //!    `--max-concurrent` (default 8, as `walrus graphql`) requests executed at once.
 //! 3. For each query, `--clients` (default 32) concurrent HTTP clients send requests
 //!    back to back for `--seconds` (default 10); reported: requests/s, p50, p99, max.
@@ -55,7 +55,10 @@ async fn main() {
     let pools = arg("--pools", 100) as i64;
     let clients = arg("--clients", 32) as usize;
     let seconds = arg("--seconds", 10);
-    let connections = arg("--connections", 16) as u32;
+    let connections = arg(
+        "--connections",
+        u64::from(walrus_graphql::default_max_connections()),
+    ) as u32;
     let concurrent = arg(
         "--max-concurrent",
         Limits::default().max_concurrent_requests as u64,

@@ -29,4 +29,7 @@ pub mod types;
 
 pub use db::{Snapshot, Watermark};
 pub use limits::Limits;
-pub use server::{AppState, ServerConfig, ServerError, WalrusSchema, router, schema, serve};
+pub use server::{
+    AppState, ServerConfig, ServerError, WalrusSchema, default_max_connections, router, schema,
+    serve,
+};

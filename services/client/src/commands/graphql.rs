@@ -19,8 +19,8 @@ pub(crate) struct GraphqlArgs {
     /// The indexer pipeline whose watermark responses are served at.
     #[arg(long, default_value = "walrus")]
     pipeline: String,
-    /// Database connections.
-    #[arg(long, default_value_t = 16)]
+    /// Database connections (default: two per core, at least 4).
+    #[arg(long, default_value_t = walrus_graphql::default_max_connections())]
     max_connections: u32,
     /// Deepest nesting of selections.
     #[arg(long, default_value_t = Limits::default().max_query_depth)]
