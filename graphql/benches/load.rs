@@ -23,6 +23,10 @@
 //! Client, server and PostgreSQL share this machine's cores.
 #![allow(clippy::unwrap_used)] // a benchmark: a failed unwrap is a failed run
 
+/// The allocator of the `walrus` binary, so the server here allocates as it does there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};

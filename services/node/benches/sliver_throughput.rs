@@ -16,6 +16,10 @@
 
 #![allow(clippy::unwrap_used)] // benchmark code: a failed unwrap is a failed run
 
+/// The allocator of the `walrus` binary, which runs the node.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
