@@ -3,8 +3,8 @@
 //! `blake2b_simd` hashes four messages at a time with AVX2 and no more: it has no AVX-512 code.
 //! Here each of the sixteen state words is one 512-bit register holding that word of eight
 //! messages, and the rotations are single `vprorq` instructions (AVX2 needs shuffles or two
-//! shifts and an OR). Measured with `cargo bench -p walrus-core --bench encoding -- hash/`:
-//! see the README's encoding section for the numbers.
+//! shifts and an OR). Measured with `cargo bench -p walrus-core --bench encoding -- verify/`
+//! with and without `WALRUS_NO_AVX512=1`: see `services/node/README.md` (session 6).
 //!
 //! Used only where the CPU reports `avx512f` at run time (checked once), and not when the
 //! environment variable `WALRUS_NO_AVX512` is set, which lets the benchmarks compare both paths
