@@ -227,9 +227,7 @@ impl<'a> BatchHasher<'a> {
         if x8::available() {
             while messages.len() >= 2 {
                 let group: Vec<&[u8]> = messages.by_ref().take(8).collect();
-                for (digest, destination) in x8::hash_lanes(None, &group)
-                    .into_iter()
-                    .zip(destinations.by_ref())
+                for (digest, destination) in x8::hash_lanes(None, &group).zip(destinations.by_ref())
                 {
                     *destination = digest;
                 }

@@ -440,7 +440,10 @@ impl ShardLog {
     /// Deletes the values of `blob_id` (both axes) durably, then compacts sealed segments that
     /// became mostly dead; `true` if something was stored.
     pub fn delete(&self, blob_id: &BlobId) -> io::Result<bool> {
-        self.delete_keys(&[(*blob_id, 0), (*blob_id, 1)])
+        self.delete_keys(&[
+            (*blob_id, axis_byte(Axis::Primary)),
+            (*blob_id, axis_byte(Axis::Secondary)),
+        ])
     }
 
     /// Deletes one value durably (a value that failed its checksum, so that it can be stored
@@ -481,10 +484,11 @@ impl ShardLog {
     /// The blob IDs with a value stored, in order, after `start` (inclusive or not), at most
     /// `limit`.
     pub fn blob_ids(&self, start: Bound<BlobId>, limit: usize) -> Vec<BlobId> {
-        // Keys are (blob ID, axis 0 or 1): from (id, 0) includes the blob, after (id, 1) skips it.
+        // Keys are (blob ID, axis byte): from (id, primary) includes the blob, after
+        // (id, secondary) skips it.
         let from = match start {
-            Bound::Included(id) => Bound::Included((id, 0)),
-            Bound::Excluded(id) => Bound::Excluded((id, 1)),
+            Bound::Included(id) => Bound::Included((id, axis_byte(Axis::Primary))),
+            Bound::Excluded(id) => Bound::Excluded((id, axis_byte(Axis::Secondary))),
             Bound::Unbounded => Bound::Unbounded,
         };
         let index = read(&self.index);

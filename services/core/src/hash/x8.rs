@@ -52,14 +52,17 @@ fn detected() -> bool {
 ///
 /// # Panics
 /// As [`hash8`], and if `messages` is empty or longer than eight.
-pub(crate) fn hash_lanes(prefix: Option<u8>, messages: &[&[u8]]) -> Vec<Digest> {
+pub(crate) fn hash_lanes(
+    prefix: Option<u8>,
+    messages: &[&[u8]],
+) -> impl ExactSizeIterator<Item = Digest> + use<> {
     assert!(
         (1..=8).contains(&messages.len()),
         "one to eight messages, not {}",
         messages.len()
     );
     let lanes: [&[u8]; 8] = std::array::from_fn(|i| *messages.get(i).unwrap_or(&messages[0]));
-    hash8(prefix, lanes)[..messages.len()].to_vec()
+    hash8(prefix, lanes).into_iter().take(messages.len())
 }
 
 /// BLAKE2b-256 of `prefix ‖ message` for eight messages of the same length (the prefix is one
@@ -342,7 +345,7 @@ pub(crate) mod tests {
         let messages: Vec<Vec<u8>> = (0..8u8).map(|i| vec![i; 300]).collect();
         for count in 1..=8 {
             let slices: Vec<&[u8]> = messages[..count].iter().map(Vec::as_slice).collect();
-            let digests = hash_lanes(Some(0), &slices);
+            let digests: Vec<Digest> = hash_lanes(Some(0), &slices).collect();
             assert_eq!(digests.len(), count);
             for (digest, message) in digests.iter().zip(&slices) {
                 assert_eq!(*digest, blake2b256_parts(&[&[0], message]));
