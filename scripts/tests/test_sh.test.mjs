@@ -1,7 +1,7 @@
 // Self-test of scripts/test.sh: in a scratch project with one failing Rust test and one failing
 // Move test, the test command exits non-zero, shows both failures, and its closing line counts them.
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { frameworkAvailable, movePackage, run, scriptsDir, tempDir, writeTree } from './helpers.mjs';
@@ -40,6 +40,10 @@ test('test.sh fails on a failing Rust test and a failing Move test', { timeout: 
   for (const f of ['test.sh', 'move-test', 'pg.sh', 'package.json', 'package-lock.json']) {
     copyFileSync(join(scriptsDir, f), join(proj, 'scripts', f));
     chmodSync(join(proj, 'scripts', f), 0o755);
+  }
+  mkdirSync(join(proj, 'scripts', 'lib'), { recursive: true });
+  for (const f of readdirSync(join(scriptsDir, 'lib'))) {
+    copyFileSync(join(scriptsDir, 'lib', f), join(proj, 'scripts', 'lib', f));
   }
   symlinkSync(join(scriptsDir, 'node_modules'), join(proj, 'scripts', 'node_modules'));
   assert.equal(run('cargo', ['generate-lockfile', '--offline'], { cwd: proj }).code, 0);
