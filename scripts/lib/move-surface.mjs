@@ -114,6 +114,29 @@ export function abortConstants(files) {
   return byModule;
 }
 
+/**
+ * Every abort constant of a package's sources with its doc comment, in module then code order:
+ * `[{ module, code, name, doc }]` (module as `pkg::name`). The doc is the `///` lines right above
+ * the constant, joined.
+ */
+export function abortConstantDocs(pkgName, files) {
+  const rows = [];
+  for (const [path, text] of Object.entries(files)) {
+    if (!path.startsWith('sources/')) continue;
+    const header = /^\s*module\s+\w+::(\w+)\s*[;{]/m.exec(text);
+    if (!header) continue;
+    const lines = text.split('\n');
+    lines.forEach((line, i) => {
+      const c = /^\s*const\s+(E[A-Z]\w*)\s*:\s*u64\s*=\s*([0-9_]+)\s*;/.exec(line);
+      if (!c) return;
+      const doc = [];
+      for (let j = i - 1; j >= 0 && /^\s*\/\/\//.test(lines[j]); j--) doc.unshift(lines[j].replace(/^\s*\/\/\/\s?/, ''));
+      rows.push({ module: `${pkgName}::${header[1]}`, code: Number(c[2].replace(/_/g, '')), name: c[1], doc: doc.join(' ') });
+    });
+  }
+  return rows.sort((a, b) => (a.module < b.module ? -1 : a.module > b.module ? 1 : a.code - b.code));
+}
+
 export async function describePackages(dirs, source) {
   const builder = await loadBuilder();
   const fwDir = frameworkDir();

@@ -103,3 +103,14 @@ test('check: a difference that is not listed, or a listed one that is gone, fail
   assert.equal(stale.code, 1, stale.out);
   assert.match(stale.out, /^FIXED \(remove from known-differences.txt, or run --update\): missing function walrus::blob::fixed_long_ago$/m);
 });
+
+test('the abort-code table in move/walrus/README.md is the one the sources give', async () => {
+  const { abortTable } = await import('../move-surface');
+  const readme = readFileSync(join(repoRoot, 'move', 'walrus', 'README.md'), 'utf8');
+  const table = abortTable();
+  assert.ok(table.split('\n').length > 40, 'the table lists the package constants');
+  assert.ok(
+    readme.includes(`-->\n${table}\n<!-- abort-codes:end -->`),
+    'README abort-code table is stale: run node scripts/move-surface abort-table --write',
+  );
+});

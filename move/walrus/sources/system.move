@@ -23,7 +23,7 @@ const VERSION: u64 = 1;
 // === Errors ===
 
 /// The `System` object's version does not match this package's version.
-const EWrongVersion: u64 = 0;
+const EWrongVersion: u64 = 1;
 
 // === Object definitions ===
 

@@ -203,7 +203,7 @@ fn reserve_space_aborts() {
     world.assert_aborts(&a, call(1, 0xFFFF_FFFF, payment), ssi::EInvalidEpochsAhead);
     world.assert_aborts(&a, call(0, 1, payment), ssi::EInvalidResourceSize);
     let small = world.wal(&a, 44);
-    world.assert_aborts(&a, call(3_000_000, 3, small), ssi::EInsufficientPayment);
+    world.assert_aborts(&a, call(3_000_000, 3, small), balance::ENotEnough);
     assert_eq!(world.coin_value(&small), 44);
 }
 
@@ -309,7 +309,7 @@ fn register_blob_underpaid_aborts() {
             deletable: false,
             write_payment: payment,
         }),
-        ssi::EInsufficientPayment,
+        balance::ENotEnough,
     );
     // The storage is still the sender's.
     assert_eq!(world.storage(&storage).storage_size, ENCODED);
@@ -406,7 +406,7 @@ fn extend_blob_aborts() {
     world.assert_aborts(&a, extend(blob_obj, 0, payment), ssi::EInvalidEpochsAhead);
     world.assert_aborts(&a, extend(uncertified, 1, payment), blob::ENotCertified);
     let small = world.wal(&a, 59);
-    world.assert_aborts(&a, extend(blob_obj, 3, small), ssi::EInsufficientPayment);
+    world.assert_aborts(&a, extend(blob_obj, 3, small), balance::ENotEnough);
     world.ok(&admin(), TestCall::SetCommitteeForTesting(committee(5)));
     world.assert_aborts(&a, extend(blob_obj, 1, payment), blob::EResourceBounds);
 }
@@ -468,9 +468,17 @@ fn extend_blob_with_resource_aborts() {
     world.certify(&a, &blob_obj);
     let payment = world.wal(&a, 1_000);
     let gap = reserve_for_epochs(&world, &a, ENCODED, 6, 7, payment);
-    world.assert_aborts(&a, extend_with(blob_obj, gap), blob::EInvalidExtension);
+    world.assert_aborts(
+        &a,
+        extend_with(blob_obj, gap),
+        storage_resource::EIncompatibleEpochs,
+    );
     let bigger = reserve_for_epochs(&world, &a, ENCODED + 1, 5, 7, payment);
-    world.assert_aborts(&a, extend_with(blob_obj, bigger), blob::EInvalidExtension);
+    world.assert_aborts(
+        &a,
+        extend_with(blob_obj, bigger),
+        storage_resource::EIncompatibleAmount,
+    );
     let good = reserve_for_epochs(&world, &a, ENCODED, 5, 7, payment);
     world.assert_aborts(&a, extend_with(uncertified, good), blob::ENotCertified);
     world.ok(&admin(), TestCall::SetCommitteeForTesting(committee(5)));
@@ -610,7 +618,7 @@ fn invalidate_blob_id_aborts() {
     world.assert_aborts(
         &a,
         invalidate(sign(&cert, &all), bitmap(&all), cert),
-        messages::EIncorrectIntentType,
+        messages::EInvalidMsgType,
     );
     world.assert_aborts(
         &a,
@@ -850,7 +858,7 @@ fn shared_blob_without_enough_funds() {
             extended_epochs: 3,
         })),
     );
-    assert!(ssi::EInsufficientPayment.matches(&f), "{f:?}");
+    assert!(balance::ENotEnough.matches(&f), "{f:?}");
 }
 
 // === blob_tests: attributes and burn ===

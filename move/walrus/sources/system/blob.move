@@ -18,32 +18,29 @@ use walrus::storage_resource::Storage;
 /// Name of the dynamic field holding the blob's `Metadata`.
 const METADATA_DF: vector<u8> = b"metadata";
 
-// === Errors ===
+// === Errors (numbered as in Walrus mainnet) ===
 
-/// The epoch is outside the storage period (not started, or expired).
-const EResourceBounds: u64 = 0;
-/// The encoded size of the blob exceeds the storage size.
-const EResourceSize: u64 = 1;
-/// The blob id does not match the one derived from root hash, size and encoding type, or the
-/// one in the certificate.
-const EInvalidBlobId: u64 = 2;
-/// The blob is already certified.
-const EAlreadyCertified: u64 = 3;
-/// The certificate's persistence type does not match the blob's `deletable` flag.
-const EInvalidBlobPersistenceType: u64 = 4;
-/// The certificate of a deletable blob names another object id.
-const EInvalidBlobObject: u64 = 5;
 /// The blob is not certified.
-const ENotCertified: u64 = 6;
+const ENotCertified: u64 = 0;
 /// The blob is not deletable.
-const EBlobNotDeletable: u64 = 7;
-/// The blob already has metadata.
-const EDuplicateMetadata: u64 = 8;
-/// The blob has no metadata.
-const EMissingMetadata: u64 = 9;
-/// The extension storage does not start at the blob's end epoch, has another size, or does
+const EBlobNotDeletable: u64 = 1;
+/// The epoch is outside the storage period (not started, or expired), or an extension does
 /// not end later than the blob.
-const EInvalidExtension: u64 = 10;
+const EResourceBounds: u64 = 2;
+/// The encoded size of the blob exceeds the storage size.
+const EResourceSize: u64 = 3;
+/// The blob is already certified.
+const EAlreadyCertified: u64 = 5;
+/// The blob id does not match the derived one, or the one in the certificate.
+const EInvalidBlobId: u64 = 6;
+/// The blob already has metadata.
+const EDuplicateMetadata: u64 = 7;
+/// The blob has no metadata.
+const EMissingMetadata: u64 = 8;
+/// The certificate's persistence type does not match the blob's `deletable` flag.
+const EInvalidBlobPersistenceType: u64 = 9;
+/// The certificate of a deletable blob names another object id.
+const EInvalidBlobObject: u64 = 10;
 
 // === Object definitions ===
 
@@ -231,10 +228,7 @@ public(package) fun certify_with_certified_msg(
     let persistence = message.blob_persistence_type();
     assert!(persistence.is_deletable() == self.deletable, EInvalidBlobPersistenceType);
     if (self.deletable) {
-        assert!(
-            persistence.deletable_object_id() == option::some(self.id.to_inner()),
-            EInvalidBlobObject,
-        );
+        assert!(persistence.object_id() == self.id.to_inner(), EInvalidBlobObject);
     };
     self.certified_epoch.fill(current_epoch);
     self.emit_certified(false);
@@ -246,16 +240,13 @@ public(package) fun assert_certified_not_expired(self: &Blob, current_epoch: u32
     assert!(current_epoch < self.storage.end_epoch(), EResourceBounds);
 }
 
-/// Extends a certified, unexpired blob with `extension`, which must have the same size, start
-/// at the blob's end epoch and end later; emits `BlobCertified` with `is_extension`.
+/// Extends a certified, unexpired blob with `extension`, which must end later than the blob
+/// (`EResourceBounds`), have the same size (`storage_resource::EIncompatibleAmount`) and start
+/// at the blob's end epoch (`storage_resource::EIncompatibleEpochs`); emits `BlobCertified`
+/// with `is_extension`.
 public(package) fun extend_with_resource(self: &mut Blob, extension: Storage, current_epoch: u32) {
     self.assert_certified_not_expired(current_epoch);
-    assert!(
-        extension.start_epoch() == self.storage.end_epoch()
-            && extension.end_epoch() > self.storage.end_epoch()
-            && extension.size() == self.storage.size(),
-        EInvalidExtension,
-    );
+    assert!(extension.end_epoch() > self.storage.end_epoch(), EResourceBounds);
     self.storage.fuse_periods(extension);
     self.emit_certified(true);
 }

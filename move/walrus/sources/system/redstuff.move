@@ -3,21 +3,10 @@ module walrus::redstuff;
 
 // === Constants ===
 
-/// The largest symbol size (bytes): u16::MAX - 1, because symbols are rounded up to even.
-const MAX_SYMBOL_SIZE: u64 = 65534;
-/// Symbol size alignment of RS2.
-const SYMBOL_ALIGNMENT: u64 = 2;
 /// Bytes of metadata per shard and per shard pair hash (primary + secondary hash).
 const DIGEST_LEN: u64 = 32;
 /// Size of a blob id.
 const BLOB_ID_LEN: u64 = 32;
-
-// === Errors ===
-
-/// The blob is too large for the number of shards (symbol size above 65534).
-const ETooLarge: u64 = 0;
-/// The number of shards is zero.
-const EZeroShards: u64 = 1;
 
 // === Public functions ===
 
@@ -35,16 +24,16 @@ public fun metadata_size(n_shards: u16): u64 {
     (n_shards as u64) * DIGEST_LEN * 2 + BLOB_ID_LEN
 }
 
-/// The symbol size: ceil(max(L, 1) / (R * C)), rounded up to even; aborts with `ETooLarge`
-/// above 65534.
+/// The symbol size: ceil(max(L, 1) / (R * C)), rounded up to even. A blob too large for the
+/// shard count (a symbol above 65534 bytes) overflows the u16, an arithmetic abort, as in
+/// Walrus mainnet.
 public fun symbol_size(unencoded_length: u64, n_shards: u16): u16 {
     let length = if (unencoded_length == 0) 1 else unencoded_length;
     let source_symbols =
         n_source_symbols_primary(n_shards) * n_source_symbols_secondary(n_shards);
-    let mut size = (length - 1) / source_symbols + 1;
-    if (size % SYMBOL_ALIGNMENT != 0) size = size + SYMBOL_ALIGNMENT - size % SYMBOL_ALIGNMENT;
-    assert!(size <= MAX_SYMBOL_SIZE, ETooLarge);
-    size as u16
+    let mut size = ((length - 1) / source_symbols + 1) as u16;
+    if (size % 2 == 1) size = size + 1;
+    size
 }
 
 /// Number of primary source symbols R = n - 2f.
@@ -59,8 +48,8 @@ public fun n_source_symbols_secondary(n_shards: u16): u64 {
     n - max_byzantine(n_shards)
 }
 
-/// The maximum number of Byzantine shards f = (n - 1) / 3.
+/// The maximum number of Byzantine shards f = (n - 1) / 3 (zero shards underflow: an
+/// arithmetic abort).
 public fun max_byzantine(n_shards: u16): u64 {
-    assert!(n_shards > 0, EZeroShards);
-    ((n_shards as u64) - 1) / 3
+    ((n_shards - 1) / 3) as u64
 }

@@ -39,7 +39,7 @@ public fun fund(self: &mut SharedBlob, added_funds: Coin<WAL>) {
 }
 
 /// Extends the blob by `extended_epochs`, paid from the tip jar (see `system::extend_blob`;
-/// aborts with `system_state_inner::EInsufficientPayment` if the funds do not cover it).
+/// aborts with `sui::balance::ENotEnough` if the funds do not cover it).
 public fun extend(
     self: &mut SharedBlob,
     system: &mut System,
@@ -57,7 +57,7 @@ public fun extend(
 public fun blob(self: &SharedBlob): &Blob { &self.blob }
 
 /// The FROST in the tip jar.
-public fun funds(self: &SharedBlob): u64 { self.funds.value() }
+public fun funds(self: &SharedBlob): &Balance<WAL> { &self.funds }
 
 // === Test-only ===
 

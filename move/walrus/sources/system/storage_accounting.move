@@ -121,3 +121,10 @@ fun new_accounting(epoch: u32): FutureAccounting {
 public fun destroy_ring_for_testing(self: FutureAccountingRingBuffer) {
     std::unit_test::destroy(self)
 }
+
+#[test_only]
+/// Renumbers the entries so that the current one is for `current_epoch` (for tests that move
+/// the committee's epoch without an epoch change).
+public fun rebase_for_testing(self: &mut FutureAccountingRingBuffer, current_epoch: u32) {
+    self.length.do!(|k| self.ring_lookup_mut(k).epoch = current_epoch + k);
+}

@@ -12,8 +12,8 @@ const EInvalidEpoch: u64 = 0;
 const EIncompatibleEpochs: u64 = 1;
 /// The sizes of the two storages to fuse by period differ.
 const EIncompatibleAmount: u64 = 2;
-/// The split size is zero or not smaller than the storage size.
-const EInvalidSize: u64 = 3;
+/// A storage period whose end is not after its start.
+const EInvalidEpochRange: u64 = 3;
 
 // === Object definitions ===
 
@@ -56,9 +56,10 @@ public fun split_by_epoch(storage: &mut Storage, split_epoch: u32, ctx: &mut TxC
 }
 
 /// Splits `storage` by size: `storage` keeps `split_size` bytes and the returned storage gets
-/// the rest, for the same period. Aborts unless 0 < split_size < size.
+/// the rest, for the same period (either may be zero). Aborts with `EIncompatibleAmount` when
+/// `split_size` exceeds the size.
 public fun split_by_size(storage: &mut Storage, split_size: u64, ctx: &mut TxContext): Storage {
-    assert!(split_size > 0 && split_size < storage.storage_size, EInvalidSize);
+    assert!(storage.storage_size >= split_size, EIncompatibleAmount);
     let new_storage = Storage {
         id: object::new(ctx),
         start_epoch: storage.start_epoch,
@@ -94,9 +95,10 @@ public fun fuse_amount(first: &mut Storage, second: Storage) {
     first.storage_size = first.storage_size + storage_size;
 }
 
-/// Fuses `second` into `first`: by amount when the periods are equal, otherwise by period.
+/// Fuses `second` into `first`: by amount when they start in the same epoch (then the periods
+/// must be equal), otherwise by period.
 public fun fuse(first: &mut Storage, second: Storage) {
-    if (first.start_epoch == second.start_epoch && first.end_epoch == second.end_epoch) {
+    if (first.start_epoch == second.start_epoch) {
         fuse_amount(first, second)
     } else {
         fuse_periods(first, second)
@@ -111,19 +113,26 @@ public fun destroy(storage: Storage) {
 
 // === Public-Package functions ===
 
-/// Creates a storage resource. Only the package may do this (after payment).
+/// Creates a storage resource for [start, end); aborts with `EInvalidEpochRange` unless
+/// start < end. Only the package may do this (after payment).
 public(package) fun create_storage(
     start_epoch: u32,
     end_epoch: u32,
     storage_size: u64,
     ctx: &mut TxContext,
 ): Storage {
+    assert!(start_epoch < end_epoch, EInvalidEpochRange);
     Storage { id: object::new(ctx), start_epoch, end_epoch, storage_size }
 }
 
 /// Moves the end of the reservation `extension_epochs` later.
 public(package) fun extend_end_epoch(self: &mut Storage, extension_epochs: u32) {
     self.end_epoch = self.end_epoch + extension_epochs;
+}
+
+/// Adds `additional_size` bytes to the storage.
+public(package) fun increase_size(self: &mut Storage, additional_size: u64) {
+    self.storage_size = self.storage_size + additional_size;
 }
 
 // === Test-only ===
@@ -135,5 +144,5 @@ public fun create_for_test(
     storage_size: u64,
     ctx: &mut TxContext,
 ): Storage {
-    create_storage(start_epoch, end_epoch, storage_size, ctx)
+    Storage { id: object::new(ctx), start_epoch, end_epoch, storage_size }
 }

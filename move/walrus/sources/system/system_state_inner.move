@@ -26,7 +26,7 @@ const BURN_BPS: u64 = 300;
 /// Basis points in one.
 const BPS_DENOMINATOR: u64 = 10_000;
 
-// === Errors ===
+// === Errors (numbered as in Walrus mainnet) ===
 
 /// `max_epochs_ahead` is zero or above 1000.
 const EInvalidMaxEpochsAhead: u64 = 0;
@@ -35,12 +35,14 @@ const EStorageExceeded: u64 = 1;
 /// The number of epochs is zero, or the period ends more than `max_epochs_ahead` epochs after
 /// the current epoch.
 const EInvalidEpochsAhead: u64 = 2;
+/// A certified message was signed in another epoch than the current one.
+const EInvalidIdEpoch: u64 = 3;
 /// The new committee's epoch is not the current epoch + 1.
-const EIncorrectCommittee: u64 = 3;
+const EIncorrectCommittee: u64 = 4;
+/// The accounting entry popped at an epoch change is not the ending epoch's.
+const EInvalidAccountingEpoch: u64 = 5;
 /// The storage size is zero.
-const EInvalidResourceSize: u64 = 4;
-/// The coin holds less than the price.
-const EInsufficientPayment: u64 = 5;
+const EInvalidResourceSize: u64 = 11;
 
 // === Object definitions ===
 
@@ -93,7 +95,9 @@ public(package) fun advance_epoch(
     let old_committee = self.committee;
     self.committee = new_committee;
 
-    let (used_capacity, mut rewards) = self.future_accounting.ring_pop_expand().delete();
+    let ending = self.future_accounting.ring_pop_expand();
+    assert!(ending.epoch() == self.epoch() - 1, EInvalidAccountingEpoch);
+    let (used_capacity, mut rewards) = ending.delete();
     self.used_capacity_size = self.future_accounting.ring_lookup(0).used_capacity();
     self.total_capacity_size = new_epoch_params.capacity().max(self.used_capacity_size);
 
@@ -115,7 +119,7 @@ public(package) fun advance_epoch(
 /// Splits off the burn share (3%, rounded down) of the current epoch's rewards.
 public(package) fun extract_burn_balance(self: &mut SystemStateInnerV1): Balance<WAL> {
     let rewards = self.future_accounting.ring_lookup_mut(0).rewards_balance();
-    let amount = ((rewards.value() as u128) * (BURN_BPS as u128) / (BPS_DENOMINATOR as u128)) as u64;
+    let amount = rewards.value() * BURN_BPS / BPS_DENOMINATOR;
     rewards.split(amount)
 }
 
@@ -163,9 +167,9 @@ public(package) fun reserve_space_for_epochs(
     let start_epoch = start_epoch.max(current);
     assert!(end_epoch > start_epoch, EInvalidEpochsAhead);
     assert!(end_epoch - current <= self.future_accounting.max_epochs_ahead(), EInvalidEpochsAhead);
+    self.charge_storage(storage_amount, start_epoch - current, end_epoch - current, payment);
     assert!(storage_amount > 0, EInvalidResourceSize);
     self.account_capacity(storage_amount, start_epoch - current, end_epoch - current);
-    self.charge_storage(storage_amount, start_epoch - current, end_epoch - current, payment);
     storage_resource::create_storage(start_epoch, end_epoch, storage_amount, ctx)
 }
 
@@ -194,9 +198,8 @@ public(package) fun register_blob(
         ctx,
     );
     let encoded_size = encoding::encoded_blob_length(size, encoding_type, self.n_shards());
-    let price = (self.write_price_per_unit_size as u128) * (storage_units_from_size(encoded_size) as u128);
-    assert!(price <= (write_payment.value() as u128), EInsufficientPayment);
-    let fee = write_payment.balance_mut().split(price as u64);
+    let price = storage_units_from_size(encoded_size) * self.write_price_per_unit_size;
+    let fee = write_payment.balance_mut().split(price);
     self.future_accounting.ring_lookup_mut(0).rewards_balance().join(fee);
     blob
 }
@@ -210,6 +213,7 @@ public(package) fun certify_blob(
     message: vector<u8>,
 ) {
     let certified = self.committee.verify_quorum_in_epoch(signature, signers_bitmap, message);
+    assert!(certified.cert_epoch() == self.epoch(), EInvalidIdEpoch);
     blob.certify_with_certified_msg(self.epoch(), certified.certify_blob_message());
 }
 
@@ -235,8 +239,8 @@ public(package) fun extend_blob(
         EInvalidEpochsAhead,
     );
     let size = blob.storage().size();
-    self.account_capacity(size, end_offset, end_offset + extended_epochs);
     self.charge_storage(size, end_offset, end_offset + extended_epochs, payment);
+    self.account_capacity(size, end_offset, end_offset + extended_epochs);
     blob.extend_end_epoch(extended_epochs, current);
 }
 
@@ -260,8 +264,10 @@ public(package) fun invalidate_blob_id(
     let certified = self
         .committee
         .verify_one_correct_node_in_epoch(signature, members_bitmap, message);
+    let epoch = certified.cert_epoch();
     let blob_id = certified.invalid_blob_id_message().invalid_blob_id();
-    events::emit_invalid_blob_id(self.epoch(), blob_id);
+    assert!(epoch == self.epoch(), EInvalidIdEpoch);
+    events::emit_invalid_blob_id(epoch, blob_id);
     blob_id
 }
 
@@ -338,8 +344,8 @@ fun account_capacity(self: &mut SystemStateInnerV1, size: u64, from: u32, to: u3
 }
 
 /// Charges storage_price * units(size) for each epoch current + [from, to) from `payment`
-/// into that epoch's rewards. Aborts with `EInsufficientPayment` before moving anything if the
-/// coin holds less than the total.
+/// into that epoch's rewards, one epoch at a time: a coin that runs short aborts in
+/// `sui::balance::split` (`ENotEnough`), which undoes the whole transaction.
 fun charge_storage(
     self: &mut SystemStateInnerV1,
     size: u64,
@@ -347,12 +353,10 @@ fun charge_storage(
     to: u32,
     payment: &mut Coin<WAL>,
 ) {
-    let per_epoch = (self.storage_price_per_unit_size as u128) * (storage_units_from_size(size) as u128);
-    let total = per_epoch * ((to - from) as u128);
-    assert!(total <= (payment.value() as u128), EInsufficientPayment);
+    let per_epoch = storage_units_from_size(size) * self.storage_price_per_unit_size;
     let mut k = from;
     while (k < to) {
-        let fee = payment.balance_mut().split(per_epoch as u64);
+        let fee = payment.balance_mut().split(per_epoch);
         self.future_accounting.ring_lookup_mut(k).rewards_balance().join(fee);
         k = k + 1;
     };
@@ -367,5 +371,6 @@ public fun destroy_for_testing(self: SystemStateInnerV1) {
 
 #[test_only]
 public fun set_committee_for_testing(self: &mut SystemStateInnerV1, committee: BlsCommittee) {
+    self.future_accounting.rebase_for_testing(committee.epoch());
     self.committee = committee;
 }

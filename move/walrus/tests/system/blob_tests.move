@@ -348,7 +348,7 @@ fun assert_certified_not_expired_at_end_epoch_aborts() {
     abort
 }
 
-#[test, expected_failure(abort_code = blob::EInvalidExtension)]
+#[test, expected_failure(abort_code = blob::EResourceBounds)]
 fun extend_with_preceding_resource_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = test_utils::system(3, &mut ctx);

@@ -29,12 +29,12 @@ fun symbol_sizes_match_the_encoder() {
     assert_eq!(redstuff::symbol_size(1_834_952, 10), 65534);
 }
 
-#[test, expected_failure(abort_code = redstuff::ETooLarge)]
+#[test, expected_failure(arithmetic_error, location = walrus::redstuff)]
 fun symbol_size_too_large_aborts() {
     redstuff::symbol_size(1_834_953, 10);
 }
 
-#[test, expected_failure(abort_code = redstuff::EZeroShards)]
+#[test, expected_failure(arithmetic_error, location = walrus::redstuff)]
 fun zero_shards_aborts() {
     redstuff::max_byzantine(0);
 }

@@ -5,7 +5,6 @@ use std::unit_test::{assert_eq, destroy};
 use sui::test_scenario as ts;
 use walrus::shared_blob::{Self, SharedBlob};
 use walrus::system::System;
-use walrus::system_state_inner;
 use walrus::test_utils::{Self, wal};
 
 const ALICE: address = @0xA11CE;
@@ -29,12 +28,12 @@ fun anyone_can_fund_and_extend() {
     scenario.next_tx(BOB);
     let mut system = scenario.take_shared<System>();
     let mut shared = scenario.take_shared<SharedBlob>();
-    assert_eq!(shared.funds(), 50);
+    assert_eq!(shared.funds().value(), 50);
     shared.fund(wal(30, scenario.ctx()));
-    assert_eq!(shared.funds(), 80);
+    assert_eq!(shared.funds().value(), 80);
     // 4 units * 5 FROST * 3 epochs = 60.
     shared.extend(&mut system, 3, scenario.ctx());
-    assert_eq!(shared.funds(), 20);
+    assert_eq!(shared.funds().value(), 20);
     assert_eq!(shared.blob().end_epoch(), 8);
     ts::return_shared(shared);
     ts::return_shared(system);
@@ -52,13 +51,13 @@ fun new_shares_without_funds() {
     ts::return_shared(system);
     scenario.next_tx(BOB);
     let shared = scenario.take_shared<SharedBlob>();
-    assert_eq!(shared.funds(), 0);
+    assert_eq!(shared.funds().value(), 0);
     assert_eq!(shared.blob().blob_id(), blob_id);
     ts::return_shared(shared);
     scenario.end();
 }
 
-#[test, expected_failure(abort_code = system_state_inner::EInsufficientPayment)]
+#[test, expected_failure(abort_code = sui::balance::ENotEnough)]
 fun extend_without_enough_funds_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = test_utils::system(3, &mut ctx);

@@ -57,20 +57,45 @@ fun split_by_size_splits_the_size() {
     destroy(rest);
 }
 
-#[test, expected_failure(abort_code = storage_resource::EInvalidSize)]
-fun split_by_size_zero_aborts() {
+#[test]
+fun split_by_size_zero_or_whole_is_allowed() {
     let mut ctx = tx_context::dummy();
     let mut storage = create_for_test(2, 7, 1000, &mut ctx);
-    let _rest = storage.split_by_size(0, &mut ctx);
+    let all = storage.split_by_size(0, &mut ctx);
+    assert_eq!(storage.size(), 0);
+    assert_eq!(all.size(), 1000);
+    let mut again = create_for_test(2, 7, 1000, &mut ctx);
+    let nothing = again.split_by_size(1000, &mut ctx);
+    assert_eq!(again.size(), 1000);
+    assert_eq!(nothing.size(), 0);
+    destroy(storage);
+    destroy(all);
+    destroy(again);
+    destroy(nothing);
+}
+
+#[test, expected_failure(abort_code = storage_resource::EIncompatibleAmount)]
+fun split_by_size_above_size_aborts() {
+    let mut ctx = tx_context::dummy();
+    let mut storage = create_for_test(2, 7, 1000, &mut ctx);
+    let _rest = storage.split_by_size(1001, &mut ctx);
     abort
 }
 
-#[test, expected_failure(abort_code = storage_resource::EInvalidSize)]
-fun split_by_size_whole_aborts() {
+#[test, expected_failure(abort_code = storage_resource::EInvalidEpochRange)]
+fun create_storage_with_empty_period_aborts() {
+    let mut ctx = tx_context::dummy();
+    let _storage = storage_resource::create_storage(5, 5, 1000, &mut ctx);
+    abort
+}
+
+#[test]
+fun increase_size_adds_bytes() {
     let mut ctx = tx_context::dummy();
     let mut storage = create_for_test(2, 7, 1000, &mut ctx);
-    let _rest = storage.split_by_size(1000, &mut ctx);
-    abort
+    storage.increase_size(24u64);
+    assert_eq!(storage.size(), 1024);
+    destroy(storage);
 }
 
 #[test]

@@ -9,6 +9,7 @@ use walrus::bls_aggregate::{Self, test_node_id};
 use walrus::epoch_parameters;
 use walrus::events;
 use walrus::messages;
+use walrus::storage_resource;
 use walrus::system::{Self, System};
 use walrus::system_state_inner;
 use walrus::test_utils::{Self, wal, blob_id, signature, all_signers};
@@ -147,7 +148,7 @@ fun reserve_zero_bytes_aborts() {
     abort
 }
 
-#[test, expected_failure(abort_code = system_state_inner::EInsufficientPayment)]
+#[test, expected_failure(abort_code = sui::balance::ENotEnough)]
 fun reserve_space_underpaid_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = test_utils::system(3, &mut ctx);
@@ -250,7 +251,7 @@ fun register_blob_charges_the_write_price() {
     system.destroy_for_testing();
 }
 
-#[test, expected_failure(abort_code = system_state_inner::EInsufficientPayment)]
+#[test, expected_failure(abort_code = sui::balance::ENotEnough)]
 fun register_blob_underpaid_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = system::new_for_testing(test_utils::committee(3), 10, 1_000_000_000, 5, 7, &mut ctx);
@@ -353,7 +354,7 @@ fun extend_expired_blob_aborts() {
     abort
 }
 
-#[test, expected_failure(abort_code = system_state_inner::EInsufficientPayment)]
+#[test, expected_failure(abort_code = sui::balance::ENotEnough)]
 fun extend_blob_underpaid_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = test_utils::system(3, &mut ctx);
@@ -396,7 +397,7 @@ fun extend_blob_with_resource_fuses_and_emits() {
     system.destroy_for_testing();
 }
 
-#[test, expected_failure(abort_code = blob::EInvalidExtension)]
+#[test, expected_failure(abort_code = storage_resource::EIncompatibleEpochs)]
 fun extend_with_non_adjacent_resource_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = test_utils::system(3, &mut ctx);
@@ -408,7 +409,7 @@ fun extend_with_non_adjacent_resource_aborts() {
     abort
 }
 
-#[test, expected_failure(abort_code = blob::EInvalidExtension)]
+#[test, expected_failure(abort_code = storage_resource::EIncompatibleAmount)]
 fun extend_with_resource_of_another_size_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = test_utils::system(3, &mut ctx);
@@ -531,7 +532,7 @@ fun invalidate_blob_id_from_another_epoch_aborts() {
     abort
 }
 
-#[test, expected_failure(abort_code = messages::EIncorrectIntentType)]
+#[test, expected_failure(abort_code = messages::EInvalidMsgType)]
 fun invalidate_blob_id_with_certification_message_aborts() {
     let mut ctx = tx_context::dummy();
     let system = test_utils::system(3, &mut ctx);

@@ -111,8 +111,10 @@ pub fn assert_certified_not_expired(
     e::EResourceBounds.ensure(current_epoch < blob.storage.end_epoch)
 }
 
-/// `blob::extend_with_resource`: the extension must start at the blob's end epoch, end later
-/// and have the same size (`EInvalidExtension`); emits `BlobCertified` (extension).
+/// `blob::extend_with_resource`: the extension must end later than the blob
+/// (`EResourceBounds`), then `fuse_periods` checks the size (`EIncompatibleAmount`) and that
+/// it starts at the blob's end epoch (`EIncompatibleEpochs`); emits `BlobCertified`
+/// (extension).
 pub fn extend_with_resource(
     view: &mut View<'_>,
     blob: &mut BlobObject,
@@ -120,12 +122,7 @@ pub fn extend_with_resource(
     current_epoch: u32,
 ) -> Result<(), ExecutionFailure> {
     assert_certified_not_expired(&blob.blob, current_epoch)?;
-    let storage = &blob.blob.storage;
-    e::EInvalidExtension.ensure(
-        extension.start_epoch == storage.end_epoch
-            && extension.end_epoch > storage.end_epoch
-            && extension.storage_size == storage.storage_size,
-    )?;
+    e::EResourceBounds.ensure(extension.end_epoch > blob.blob.storage.end_epoch)?;
     storage_resource::fuse_periods(&mut blob.blob.storage, extension)?;
     emit_certified(view, blob, true)
 }

@@ -1,15 +1,15 @@
 //! Mirror of `move/walrus/sources/system/encoding.move` and `system/redstuff.move`: the encoded
 //! length of a blob, which is what storage is reserved and paid for.
 
-use super::errors::{self, encoding as enc_err, redstuff as e};
+use super::errors::{self, encoding as enc_err};
 use crate::types::ExecutionFailure;
 
 /// `encoding::RS2`.
 pub const RS2: u8 = 1;
-/// `redstuff::MAX_SYMBOL_SIZE`.
+/// The largest symbol size: symbols are `u16` and even.
 pub const MAX_SYMBOL_SIZE: u64 = 65534;
-/// `redstuff::SYMBOL_ALIGNMENT`.
-pub const SYMBOL_ALIGNMENT: u64 = 2;
+/// The Move module whose arithmetic aborts a blob too large for its shard count.
+const REDSTUFF: &str = "walrus::redstuff";
 /// `redstuff::DIGEST_LEN`.
 pub const DIGEST_LEN: u64 = 32;
 /// `redstuff::BLOB_ID_LEN`.
@@ -26,7 +26,7 @@ pub fn encoded_blob_length(
 }
 
 fn overflow() -> ExecutionFailure {
-    errors::arithmetic(e::MODULE)
+    errors::arithmetic(REDSTUFF)
 }
 
 /// `redstuff::encoded_blob_length`: `n * ((R + C) * symbol_size + 64 n + 32)`.
@@ -50,17 +50,18 @@ pub fn metadata_size(n_shards: u16) -> u64 {
     u64::from(n_shards) * DIGEST_LEN * 2 + BLOB_ID_LEN
 }
 
-/// `redstuff::symbol_size` (`ETooLarge` above 65534).
+/// `redstuff::symbol_size`: the quotient is cast to `u16` and rounded up to even in `u16`, so
+/// a symbol above 65534 bytes is an arithmetic abort, as in Move.
 pub fn symbol_size(unencoded_length: u64, n_shards: u16) -> Result<u16, ExecutionFailure> {
     let length = unencoded_length.max(1);
     let source_symbols =
         n_source_symbols_primary(n_shards)? * n_source_symbols_secondary(n_shards)?;
-    let mut size = (length - 1) / source_symbols + 1;
-    if !size.is_multiple_of(SYMBOL_ALIGNMENT) {
-        size = size + SYMBOL_ALIGNMENT - size % SYMBOL_ALIGNMENT;
+    let size = u16::try_from((length - 1) / source_symbols + 1).map_err(|_| overflow())?;
+    if size % 2 == 1 {
+        size.checked_add(1).ok_or_else(overflow)
+    } else {
+        Ok(size)
     }
-    e::ETooLarge.ensure(size <= MAX_SYMBOL_SIZE)?;
-    u16::try_from(size).map_err(|_| e::ETooLarge.fail())
 }
 
 /// `redstuff::n_source_symbols_primary`: `R = n - 2f`.
@@ -73,10 +74,10 @@ pub fn n_source_symbols_secondary(n_shards: u16) -> Result<u64, ExecutionFailure
     Ok(u64::from(n_shards) - max_byzantine(n_shards)?)
 }
 
-/// `redstuff::max_byzantine`: `f = (n - 1) / 3` (`EZeroShards`).
+/// `redstuff::max_byzantine`: `f = (n - 1) / 3` (zero shards underflow: arithmetic abort).
 pub fn max_byzantine(n_shards: u16) -> Result<u64, ExecutionFailure> {
-    e::EZeroShards.ensure(n_shards > 0)?;
-    Ok((u64::from(n_shards) - 1) / 3)
+    let below = n_shards.checked_sub(1).ok_or_else(overflow)?;
+    Ok(u64::from(below / 3))
 }
 
 #[cfg(test)]
@@ -100,10 +101,19 @@ mod tests {
     #[test]
     fn aborts() {
         assert!(enc_err::EInvalidEncodingType.matches(&encoded_blob_length(1, 0, 10).unwrap_err()));
-        assert!(e::EZeroShards.matches(&encoded_blob_length(1, RS2, 0).unwrap_err()));
+        let arithmetic = errors::arithmetic(REDSTUFF);
+        assert_eq!(encoded_blob_length(1, RS2, 0).unwrap_err(), arithmetic);
         // n = 4: R*C = 2*3 = 6 source symbols of at most 65534 bytes.
         assert!(encoded_blob_length(6 * 65534, RS2, 4).is_ok());
-        assert!(e::ETooLarge.matches(&encoded_blob_length(6 * 65534 + 1, RS2, 4).unwrap_err()));
+        // 65535 fits a u16 but rounding it up to even does not; 65536 does not fit at all.
+        assert_eq!(
+            encoded_blob_length(6 * 65534 + 1, RS2, 4).unwrap_err(),
+            arithmetic
+        );
+        assert_eq!(
+            encoded_blob_length(6 * 65535 + 1, RS2, 4).unwrap_err(),
+            arithmetic
+        );
         // 12 bytes with 10 shards: f = 3, R = 4, C = 7, symbol 2: 10 * (11 * 2 + 672) = 6940.
         assert_eq!(encoded_blob_length(12, RS2, 10).unwrap(), 6940);
     }

@@ -80,15 +80,18 @@ macro_rules! codes {
                 $(#[$doc])*
                 pub const $name: AbortCode = AbortCode { module: MODULE, code: $code, name: stringify!($name) };
             )*
+            /// Every code of this module.
+            pub const ALL: &[AbortCode] = &[$($name),*];
         }
     };
 }
+pub(crate) use codes;
 
 codes! {
     /// `walrus::system` (`move/walrus/sources/system.move`).
     system = "walrus::system" {
         /// The `System` object's version does not match this package's version.
-        EWrongVersion = 0;
+        EWrongVersion = 1;
     }
 }
 
@@ -102,41 +105,41 @@ codes! {
         /// The number of epochs is zero, or the period ends more than `max_epochs_ahead`
         /// epochs after the current epoch.
         EInvalidEpochsAhead = 2;
+        /// A certified message was signed in another epoch than the current one.
+        EInvalidIdEpoch = 3;
         /// The new committee's epoch is not the current epoch + 1.
-        EIncorrectCommittee = 3;
+        EIncorrectCommittee = 4;
+        /// The accounting entry popped at an epoch change is not the ending epoch's.
+        EInvalidAccountingEpoch = 5;
         /// The storage size is zero.
-        EInvalidResourceSize = 4;
-        /// The coin holds less than the price.
-        EInsufficientPayment = 5;
+        EInvalidResourceSize = 11;
     }
 }
 
 codes! {
     /// `walrus::blob` (`sources/system/blob.move`).
     blob = "walrus::blob" {
-        /// The epoch is outside the storage period (not started, or expired).
-        EResourceBounds = 0;
-        /// The encoded size of the blob exceeds the storage size.
-        EResourceSize = 1;
-        /// The blob id does not match the derived one, or the one in the certificate.
-        EInvalidBlobId = 2;
-        /// The blob is already certified.
-        EAlreadyCertified = 3;
-        /// The certificate's persistence type does not match the blob's `deletable` flag.
-        EInvalidBlobPersistenceType = 4;
-        /// The certificate of a deletable blob names another object id.
-        EInvalidBlobObject = 5;
         /// The blob is not certified.
-        ENotCertified = 6;
+        ENotCertified = 0;
         /// The blob is not deletable.
-        EBlobNotDeletable = 7;
+        EBlobNotDeletable = 1;
+        /// The epoch is outside the storage period (not started, or expired), or an extension
+        /// does not end later than the blob.
+        EResourceBounds = 2;
+        /// The encoded size of the blob exceeds the storage size.
+        EResourceSize = 3;
+        /// The blob is already certified.
+        EAlreadyCertified = 5;
+        /// The blob id does not match the derived one, or the one in the certificate.
+        EInvalidBlobId = 6;
         /// The blob already has metadata.
-        EDuplicateMetadata = 8;
+        EDuplicateMetadata = 7;
         /// The blob has no metadata.
-        EMissingMetadata = 9;
-        /// The extension storage does not start at the blob's end epoch, has another size,
-        /// or does not end later than the blob.
-        EInvalidExtension = 10;
+        EMissingMetadata = 8;
+        /// The certificate's persistence type does not match the blob's `deletable` flag.
+        EInvalidBlobPersistenceType = 9;
+        /// The certificate of a deletable blob names another object id.
+        EInvalidBlobObject = 10;
     }
 }
 
@@ -171,26 +174,20 @@ codes! {
 codes! {
     /// `walrus::messages` (`sources/system/messages.move`).
     messages = "walrus::messages" {
-        /// The intent version is not 0.
-        EIncorrectIntentVersion = 0;
         /// The app id is not 3.
-        EIncorrectAppId = 1;
+        EIncorrectAppId = 0;
         /// The message was signed for an epoch other than the committee's epoch.
-        EIncorrectEpoch = 2;
+        EIncorrectEpoch = 1;
         /// The intent type is not the one the caller expects.
-        EIncorrectIntentType = 3;
+        EInvalidMsgType = 2;
+        /// The intent version is not 0.
+        EIncorrectIntentVersion = 3;
         /// The persistence tag is neither 0 nor 1.
-        EInvalidPersistenceType = 4;
-    }
-}
-
-codes! {
-    /// `walrus::redstuff` (`sources/system/redstuff.move`).
-    redstuff = "walrus::redstuff" {
-        /// The blob is too large for the number of shards (symbol size above 65534).
-        ETooLarge = 0;
-        /// The number of shards is zero.
-        EZeroShards = 1;
+        EInvalidBlobPersistenceType = 4;
+        /// The object id of a permanent persistence type was asked for.
+        ENotDeletable = 5;
+        /// A proof-of-possession key is not 48 bytes long.
+        EInvalidKeyLength = 6;
     }
 }
 
@@ -213,10 +210,11 @@ codes! {
         EInvalidEpoch = 0;
         /// The periods are not adjacent (or, for `fuse_amount`, not equal).
         EIncompatibleEpochs = 1;
-        /// The sizes of the two storages to fuse by period differ.
+        /// The sizes of the two storages to fuse by period differ, or a split by size asks
+        /// for more than the size.
         EIncompatibleAmount = 2;
-        /// The split size is zero or not smaller than the storage size.
-        EInvalidSize = 3;
+        /// A storage period whose end is not after its start.
+        EInvalidEpochRange = 3;
     }
 }
 
@@ -291,19 +289,99 @@ codes! {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
     use super::*;
+    use crate::walrus::staking::errors as st;
+
+    /// Every `const EName: u64 = N;` under `dir`, by (`walrus::module`, name).
+    fn move_abort_constants(dir: &Path, out: &mut BTreeMap<(String, String), u64>) {
+        for entry in std::fs::read_dir(dir).expect("read move sources") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                move_abort_constants(&path, out);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "move") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("read move file");
+            let module = text
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("module walrus::"))
+                .map(|m| m.trim_end_matches([';', '{', ' ']).to_owned())
+                .expect("module header");
+            for line in text.lines() {
+                let Some(rest) = line.trim().strip_prefix("const E") else {
+                    continue;
+                };
+                let Some((name, value)) = rest.split_once(": u64 =") else {
+                    continue;
+                };
+                let value = value.trim().trim_end_matches(';').replace('_', "");
+                let value = value.parse().expect("numeric abort constant");
+                out.insert((format!("walrus::{module}"), format!("E{name}")), value);
+            }
+        }
+    }
+
+    /// The Rust mirror and the Move package agree on every abort code of the modules the
+    /// mirror covers: same name and number both ways.
+    #[test]
+    fn walrus_codes_are_the_move_constants() {
+        let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../move/walrus/sources");
+        let mut in_move = BTreeMap::new();
+        move_abort_constants(&sources, &mut in_move);
+        let mirrored: &[&[AbortCode]] = &[
+            system::ALL,
+            system_state_inner::ALL,
+            blob::ALL,
+            bls_aggregate::ALL,
+            encoding::ALL,
+            messages::ALL,
+            storage_accounting::ALL,
+            storage_resource::ALL,
+            availability::ALL,
+            st::staking::ALL,
+            st::staking_inner::ALL,
+            st::staking_pool::ALL,
+            st::staked_wal::ALL,
+            st::storage_node::ALL,
+            st::node_metadata::ALL,
+            st::pending_values::ALL,
+            st::active_set::ALL,
+            st::apportionment::ALL,
+            st::committee::ALL,
+            st::weighted_quantile::ALL,
+        ];
+        let mut in_rust = BTreeMap::new();
+        for code in mirrored.iter().flat_map(|codes| codes.iter()) {
+            in_rust.insert((code.module.to_owned(), code.name.to_owned()), code.code);
+        }
+        let modules: std::collections::BTreeSet<_> =
+            in_rust.keys().map(|(m, _)| m.clone()).collect();
+        let in_move: BTreeMap<_, _> = in_move
+            .into_iter()
+            .filter(|((m, _), _)| modules.contains(m))
+            .collect();
+        assert_eq!(
+            in_rust, in_move,
+            "Rust abort codes (left) differ from the Move sources (right)"
+        );
+    }
 
     #[test]
     fn codes_carry_module_code_and_name() {
         let f = blob::EInvalidBlobObject.fail();
         assert_eq!(f.module, "walrus::blob");
-        assert_eq!(f.code, 5);
+        assert_eq!(f.code, 10);
         assert_eq!(f.reason, "EInvalidBlobObject");
         assert!(blob::EInvalidBlobObject.matches(&f));
         assert!(!blob::EInvalidBlobId.matches(&f));
         assert_eq!(bls_aggregate::ESigVerification.code, 1);
-        assert_eq!(system_state_inner::EInsufficientPayment.code, 5);
-        assert!(storage_resource::EInvalidSize.ensure(true).is_ok());
-        assert!(storage_resource::EInvalidSize.ensure(false).is_err());
+        assert_eq!(system_state_inner::EInvalidResourceSize.code, 11);
+        assert!(storage_resource::EInvalidEpochRange.ensure(true).is_ok());
+        assert!(storage_resource::EInvalidEpochRange.ensure(false).is_err());
     }
 }

@@ -26,17 +26,15 @@ pub struct CertifiedMessage {
     pub intent_version: u8,
     /// The epoch it was signed in.
     pub cert_epoch: u32,
-    /// The signers' weight.
-    pub stake_support: u16,
     /// The body.
     pub message: Vec<u8>,
+    /// The signers' weight (not part of the signed bytes).
+    pub stake_support: u16,
 }
 
 /// `messages::CertifiedBlobMessage`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertifiedBlobMessage {
-    /// The certificate's epoch.
-    pub epoch: u32,
     /// The blob id.
     pub blob_id: BlobId,
     /// Permanent, or deletable with the blob object's id.
@@ -46,8 +44,6 @@ pub struct CertifiedBlobMessage {
 /// `messages::CertifiedInvalidBlobId`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertifiedInvalidBlobId {
-    /// The certificate's epoch.
-    pub epoch: u32,
     /// The invalid blob id.
     pub blob_id: BlobId,
 }
@@ -100,16 +96,17 @@ pub fn new_certified_message(
         intent_type,
         intent_version,
         cert_epoch,
-        stake_support,
         message: p.bytes.to_vec(),
+        stake_support,
     })
 }
 
-/// `messages::certify_blob_message` (`EIncorrectIntentType`, `EInvalidPersistenceType`).
+/// `messages::certify_blob_message` (`EInvalidMsgType`, then `peel_blob_persistence_type`:
+/// `EInvalidBlobPersistenceType`).
 pub fn certify_blob_message(
     message: CertifiedMessage,
 ) -> Result<CertifiedBlobMessage, ExecutionFailure> {
-    e::EIncorrectIntentType.ensure(message.intent_type == BLOB_CERT_MSG_TYPE)?;
+    e::EInvalidMsgType.ensure(message.intent_type == BLOB_CERT_MSG_TYPE)?;
     let mut body = Peel {
         bytes: &message.message,
     };
@@ -118,28 +115,26 @@ pub fn certify_blob_message(
     let blob_persistence_type = if tag == 0 {
         BlobPersistenceType::Permanent
     } else {
-        e::EInvalidPersistenceType.ensure(tag == 1)?;
+        e::EInvalidBlobPersistenceType.ensure(tag == 1)?;
         BlobPersistenceType::Deletable {
             object_id: ObjectId(body.bytes32()?),
         }
     };
     Ok(CertifiedBlobMessage {
-        epoch: message.cert_epoch,
         blob_id,
         blob_persistence_type,
     })
 }
 
-/// `messages::invalid_blob_id_message` (`EIncorrectIntentType`).
+/// `messages::invalid_blob_id_message` (`EInvalidMsgType`).
 pub fn invalid_blob_id_message(
     message: CertifiedMessage,
 ) -> Result<CertifiedInvalidBlobId, ExecutionFailure> {
-    e::EIncorrectIntentType.ensure(message.intent_type == INVALID_BLOB_ID_MSG_TYPE)?;
+    e::EInvalidMsgType.ensure(message.intent_type == INVALID_BLOB_ID_MSG_TYPE)?;
     let mut body = Peel {
         bytes: &message.message,
     };
     Ok(CertifiedInvalidBlobId {
-        epoch: message.cert_epoch,
         blob_id: BlobId(body.bytes32()?),
     })
 }
@@ -168,7 +163,7 @@ mod tests {
                 object_id: ObjectId([4; 32])
             }
         );
-        assert!(e::EIncorrectIntentType.matches(&invalid_blob_id_message(m).unwrap_err()));
+        assert!(e::EInvalidMsgType.matches(&invalid_blob_id_message(m).unwrap_err()));
         assert!(e::EIncorrectEpoch.matches(&new_certified_message(&signed, 8, 5).unwrap_err()));
         let mut bad = signed.clone();
         bad[1] = 1;
@@ -181,7 +176,7 @@ mod tests {
         let mut bad = signed.clone();
         bad[39] = 2;
         let m = new_certified_message(&bad, 7, 5).unwrap();
-        assert!(e::EInvalidPersistenceType.matches(&certify_blob_message(m).unwrap_err()));
+        assert!(e::EInvalidBlobPersistenceType.matches(&certify_blob_message(m).unwrap_err()));
         let m = new_certified_message(&signed[..50], 7, 5).unwrap();
         assert!(bcs_err::EOutOfRange.matches(&certify_blob_message(m).unwrap_err()));
         assert!(

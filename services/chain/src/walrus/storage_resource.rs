@@ -5,19 +5,21 @@ use walrus_core::contracts::{ObjectId, Storage};
 use super::errors::{self, storage_resource as e};
 use crate::types::ExecutionFailure;
 
-/// `storage_resource::create_storage` (the caller supplies the fresh id).
+/// `storage_resource::create_storage` (`EInvalidEpochRange` unless start < end; the caller
+/// supplies the fresh id).
 pub fn create_storage(
     id: ObjectId,
     start_epoch: u32,
     end_epoch: u32,
     storage_size: u64,
-) -> Storage {
-    Storage {
+) -> Result<Storage, ExecutionFailure> {
+    e::EInvalidEpochRange.ensure(start_epoch < end_epoch)?;
+    Ok(Storage {
         id,
         start_epoch,
         end_epoch,
         storage_size,
-    }
+    })
 }
 
 /// `storage_resource::split_by_epoch` (`EInvalidEpoch` unless start < split < end): `storage`
@@ -39,14 +41,14 @@ pub fn split_by_epoch(
     Ok(new_storage)
 }
 
-/// `storage_resource::split_by_size` (`EInvalidSize` unless 0 < split_size < size): `storage`
-/// keeps `split_size` bytes, the returned one the rest.
+/// `storage_resource::split_by_size` (`EIncompatibleAmount` when `split_size` exceeds the
+/// size): `storage` keeps `split_size` bytes, the returned one the rest (either may be zero).
 pub fn split_by_size(
     storage: &mut Storage,
     split_size: u64,
     new_id: ObjectId,
 ) -> Result<Storage, ExecutionFailure> {
-    e::EInvalidSize.ensure(split_size > 0 && split_size < storage.storage_size)?;
+    e::EIncompatibleAmount.ensure(split_size <= storage.storage_size)?;
     let new_storage = Storage {
         id: new_id,
         start_epoch: storage.start_epoch,
@@ -81,9 +83,10 @@ pub fn fuse_amount(first: &mut Storage, second: Storage) -> Result<(), Execution
     Ok(())
 }
 
-/// `storage_resource::fuse`: by amount when the periods are equal, else by period.
+/// `storage_resource::fuse`: by amount when both start in the same epoch (then the periods
+/// must be equal), else by period.
 pub fn fuse(first: &mut Storage, second: Storage) -> Result<(), ExecutionFailure> {
-    if first.start_epoch == second.start_epoch && first.end_epoch == second.end_epoch {
+    if first.start_epoch == second.start_epoch {
         fuse_amount(first, second)
     } else {
         fuse_periods(first, second)
@@ -108,7 +111,7 @@ mod tests {
     use super::*;
 
     fn s(start: u32, end: u32, size: u64) -> Storage {
-        create_storage(ObjectId::from_u64(1), start, end, size)
+        create_storage(ObjectId::from_u64(1), start, end, size).unwrap()
     }
 
     // Mirrors move/walrus/tests/system/storage_resource_tests.move (splits and fusions).
@@ -138,11 +141,21 @@ mod tests {
         let c = split_by_size(&mut a, 30, ObjectId::from_u64(4)).unwrap();
         assert_eq!((a.storage_size, c.storage_size), (30, 70));
         assert!(
-            e::EInvalidSize.matches(&split_by_size(&mut a, 30, ObjectId::from_u64(5)).unwrap_err())
+            e::EIncompatibleAmount
+                .matches(&split_by_size(&mut a, 31, ObjectId::from_u64(5)).unwrap_err())
         );
+        // Splitting off everything or nothing is allowed, as in Move.
+        let mut whole = s(0, 10, 30);
+        let none = split_by_size(&mut whole, 30, ObjectId::from_u64(5)).unwrap();
+        assert_eq!((whole.storage_size, none.storage_size), (30, 0));
+        let all = split_by_size(&mut whole, 0, ObjectId::from_u64(6)).unwrap();
+        assert_eq!((whole.storage_size, all.storage_size), (0, 30));
         assert!(
-            e::EInvalidSize.matches(&split_by_size(&mut a, 0, ObjectId::from_u64(5)).unwrap_err())
+            e::EInvalidEpochRange
+                .matches(&create_storage(ObjectId::from_u64(7), 5, 5, 1).unwrap_err())
         );
+        // Same start but another end: fuse by amount, which refuses the period.
+        assert!(e::EIncompatibleEpochs.matches(&fuse(&mut s(0, 10, 1), s(0, 9, 1)).unwrap_err()));
         assert!(
             e::EIncompatibleAmount
                 .matches(&fuse_periods(&mut a.clone(), s(10, 12, 70)).unwrap_err())

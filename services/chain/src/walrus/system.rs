@@ -339,6 +339,7 @@ pub fn advance_epoch_inner(
     let old_committee = std::mem::replace(&mut inner.committee, new_committee);
 
     let popped = ring_pop_expand(&mut inner.future_accounting)?;
+    e::EInvalidAccountingEpoch.ensure(popped.epoch == next - 1)?;
     let (used_capacity, mut rewards) = (popped.used_capacity, popped.rewards_to_distribute);
     inner.used_capacity_size = ring_lookup(&inner.future_accounting, 0)?.used_capacity;
     inner.total_capacity_size = params.total_capacity_size.max(inner.used_capacity_size);
@@ -372,9 +373,12 @@ pub fn advance_epoch_inner(
 pub fn extract_burn_balance(view: &mut View<'_>) -> Result<u64, ExecutionFailure> {
     with_inner_mut(view, |inner| {
         let entry = ring_lookup_mut(&mut inner.future_accounting, 0)?;
-        let amount = u128::from(entry.rewards_to_distribute) * u128::from(BURN_BPS)
-            / u128::from(BPS_DENOMINATOR);
-        let amount = u64::try_from(amount).map_err(|_| errors::arithmetic(e::MODULE))?;
+        // u64 arithmetic, as in Move (`value * 3 / 100`).
+        let amount = entry
+            .rewards_to_distribute
+            .checked_mul(BURN_BPS)
+            .ok_or_else(|| errors::arithmetic(e::MODULE))?
+            / BPS_DENOMINATOR;
         entry.rewards_to_distribute -= amount;
         Ok(amount)
     })
@@ -595,8 +599,9 @@ pub fn reserve_space_inner(
 
 /// `system_state_inner::reserve_space_for_epochs`: `[max(start, current), end)` must be
 /// non-empty and end at most `max_epochs_ahead` after the current epoch
-/// (`EInvalidEpochsAhead`), the size non-zero (`EInvalidResourceSize`); accounts the capacity
-/// (`EStorageExceeded`) and charges the storage price per epoch (`EInsufficientPayment`).
+/// (`EInvalidEpochsAhead`); charges the storage price per epoch (`balance::ENotEnough`), then
+/// the size must be non-zero (`EInvalidResourceSize`) and fit the capacity of every epoch
+/// (`EStorageExceeded`).
 pub fn reserve_space_for_epochs_inner(
     inner: &mut SystemStateInnerV1,
     storage_amount: u64,
@@ -609,13 +614,6 @@ pub fn reserve_space_for_epochs_inner(
     let start_epoch = start_epoch.max(current);
     e::EInvalidEpochsAhead.ensure(end_epoch > start_epoch)?;
     e::EInvalidEpochsAhead.ensure(end_epoch - current <= max_epochs_ahead(inner))?;
-    e::EInvalidResourceSize.ensure(storage_amount > 0)?;
-    account_capacity(
-        inner,
-        storage_amount,
-        start_epoch - current,
-        end_epoch - current,
-    )?;
     charge_storage(
         inner,
         storage_amount,
@@ -623,17 +621,19 @@ pub fn reserve_space_for_epochs_inner(
         end_epoch - current,
         payment,
     )?;
-    Ok(storage_resource::create_storage(
-        new_id,
-        start_epoch,
-        end_epoch,
+    e::EInvalidResourceSize.ensure(storage_amount > 0)?;
+    account_capacity(
+        inner,
         storage_amount,
-    ))
+        start_epoch - current,
+        end_epoch - current,
+    )?;
+    storage_resource::create_storage(new_id, start_epoch, end_epoch, storage_amount)
 }
 
 /// `system_state_inner::register_blob`: `blob::new`, then the write fee
-/// `write_price * units(encoded size)` (`EInsufficientPayment`) into the current epoch's
-/// rewards.
+/// `units(encoded size) * write_price` (u64; `balance::ENotEnough` when the coin is short)
+/// into the current epoch's rewards.
 #[allow(clippy::too_many_arguments)] // as the Move function
 pub fn register_blob_inner(
     view: &mut View<'_>,
@@ -660,19 +660,17 @@ pub fn register_blob_inner(
         n_shards(inner),
     )?;
     let encoded_size = encoding::encoded_blob_length(size, encoding_type, n_shards(inner))?;
-    let price = u128::from(inner.write_price_per_unit_size)
-        * u128::from(storage_units_from_size(encoded_size));
-    e::EInsufficientPayment.ensure(price <= u128::from(write_payment.balance))?;
-    let fee = coin::split(
-        write_payment,
-        u64::try_from(price).map_err(|_| errors::arithmetic(e::MODULE))?,
-    )?;
+    let price = storage_units_from_size(encoded_size)
+        .checked_mul(inner.write_price_per_unit_size)
+        .ok_or_else(|| errors::arithmetic(e::MODULE))?;
+    let fee = coin::split(write_payment, price)?;
     join_rewards(ring_lookup_mut(&mut inner.future_accounting, 0)?, fee)?;
     Ok(blob)
 }
 
 /// `system_state_inner::certify_blob`: a quorum certificate of the current committee
-/// (`bls_aggregate::*`, `messages::*`), then `blob::certify_with_certified_msg`.
+/// (`bls_aggregate::*`, `messages::*`), signed in the current epoch (`EInvalidIdEpoch`), then
+/// `blob::certify_with_certified_msg`.
 pub fn certify_blob_inner(
     view: &mut View<'_>,
     inner: &SystemStateInnerV1,
@@ -687,13 +685,14 @@ pub fn certify_blob_inner(
         signers_bitmap,
         message,
     )?;
+    e::EInvalidIdEpoch.ensure(certified.cert_epoch == epoch(inner))?;
     let message = messages::certify_blob_message(certified)?;
     blob::certify_with_certified_msg(view, blob, epoch(inner), &message)
 }
 
 /// `system_state_inner::extend_blob`: certified and not expired, `extended_epochs > 0` and the
 /// new end at most `max_epochs_ahead` after the current epoch (`EInvalidEpochsAhead`);
-/// accounts and charges each added epoch, then `blob::extend_end_epoch`.
+/// charges, then accounts each added epoch, then `blob::extend_end_epoch`.
 pub fn extend_blob_inner(
     view: &mut View<'_>,
     inner: &mut SystemStateInnerV1,
@@ -710,13 +709,14 @@ pub fn extend_blob_inner(
     )?;
     let size = blob.blob.storage.storage_size;
     let to = end_offset + extended_epochs;
-    account_capacity(inner, size, end_offset, to)?;
     charge_storage(inner, size, end_offset, to, payment)?;
+    account_capacity(inner, size, end_offset, to)?;
     blob::extend_end_epoch(view, blob, extended_epochs, current)
 }
 
 /// `system_state_inner::invalidate_blob_id`: an f+1 certificate of the current committee,
-/// emits `InvalidBlobID` and returns the blob id.
+/// signed in the current epoch (`EInvalidIdEpoch`); emits `InvalidBlobID` and returns the blob
+/// id.
 pub fn invalidate_blob_id_inner(
     view: &mut View<'_>,
     inner: &SystemStateInnerV1,
@@ -730,11 +730,13 @@ pub fn invalidate_blob_id_inner(
         members_bitmap,
         message,
     )?;
+    let cert_epoch = certified.cert_epoch;
     let blob_id = messages::invalid_blob_id_message(certified)?.blob_id;
+    e::EInvalidIdEpoch.ensure(cert_epoch == epoch(inner))?;
     blob::emit(
         view,
         ContractEvent::InvalidBlobId(InvalidBlobId {
-            epoch: epoch(inner),
+            epoch: cert_epoch,
             blob_id,
         }),
     );
@@ -794,9 +796,9 @@ fn account_capacity(
     Ok(())
 }
 
-/// `system_state_inner::charge_storage`: `storage_price * units(size)` per epoch current +
-/// [from, to) from `payment` into that epoch's rewards; `EInsufficientPayment` before anything
-/// moves if the coin holds less than the total.
+/// `system_state_inner::charge_storage`: `units(size) * storage_price` (u64) per epoch
+/// current + [from, to) split from `payment` into that epoch's rewards, one epoch at a time
+/// (`balance::ENotEnough` when the coin runs short; the failed transaction changes nothing).
 fn charge_storage(
     inner: &mut SystemStateInnerV1,
     size: u64,
@@ -804,17 +806,11 @@ fn charge_storage(
     to: u32,
     payment: &mut Coin,
 ) -> Result<(), ExecutionFailure> {
-    let per_epoch =
-        u128::from(inner.storage_price_per_unit_size) * u128::from(storage_units_from_size(size));
-    let total = per_epoch
-        .checked_mul(u128::from(to - from))
+    let per_epoch = storage_units_from_size(size)
+        .checked_mul(inner.storage_price_per_unit_size)
         .ok_or_else(|| errors::arithmetic(e::MODULE))?;
-    e::EInsufficientPayment.ensure(total <= u128::from(payment.balance))?;
     for k in from..to {
-        let fee = coin::split(
-            payment,
-            u64::try_from(per_epoch).map_err(|_| errors::arithmetic(e::MODULE))?,
-        )?;
+        let fee = coin::split(payment, per_epoch)?;
         join_rewards(ring_lookup_mut(&mut inner.future_accounting, k)?, fee)?;
     }
     Ok(())

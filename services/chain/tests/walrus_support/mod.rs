@@ -139,17 +139,13 @@ impl Machine for TestMachine {
                 storage_price,
                 write_price,
             } => {
-                system::with_inner_mut(view, |inner| {
-                    inner.committee = committee.clone();
-                    Ok(())
-                })?;
+                system::with_inner_mut(view, |inner| set_committee(inner, committee))?;
                 system::set_total_capacity_size(view, *total_capacity)?;
                 system::set_prices(view, *storage_price, *write_price)
             }
-            TestCall::SetCommitteeForTesting(c) => system::with_inner_mut(view, |inner| {
-                inner.committee = c.clone();
-                Ok(())
-            }),
+            TestCall::SetCommitteeForTesting(c) => {
+                system::with_inner_mut(view, |inner| set_committee(inner, c))
+            }
             TestCall::AdvanceEpoch { committee, params } => {
                 let rewards = system::advance_epoch(view, committee.clone(), params)?;
                 view.emit("test::Rewards".into(), bcs::to_bytes(&rewards).unwrap());
@@ -549,4 +545,17 @@ pub fn alice() -> Account {
 }
 pub fn bob() -> Account {
     Account::new(0xB0)
+}
+
+/// Move's `set_committee_for_testing`: the committee, with the accounting ring renumbered so that
+/// its current entry is for the committee's epoch.
+fn set_committee(
+    inner: &mut SystemStateInnerV1,
+    committee: &BlsCommittee,
+) -> Result<(), ExecutionFailure> {
+    for k in 0..inner.future_accounting.length {
+        system::ring_lookup_mut(&mut inner.future_accounting, k)?.epoch = committee.epoch + k;
+    }
+    inner.committee = committee.clone();
+    Ok(())
 }

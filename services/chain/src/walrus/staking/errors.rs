@@ -8,8 +8,8 @@
 #![allow(non_upper_case_globals)]
 
 use crate::types::ExecutionFailure;
-use crate::walrus::errors;
 pub use crate::walrus::errors::AbortCode;
+use crate::walrus::errors::{self, codes};
 
 const fn code(module: &'static str, code: u64, name: &'static str) -> AbortCode {
     AbortCode { module, code, name }
@@ -40,151 +40,140 @@ pub fn to_u64(module: &'static str, x: u128) -> Result<u64, ExecutionFailure> {
     u64::try_from(x).map_err(|_| errors::arithmetic(module))
 }
 
-/// `walrus::staking` (`move/walrus/sources/staking.move`).
-pub mod staking {
-    use super::{AbortCode, code};
-    /// The Move module's name.
-    pub const MODULE: &str = "walrus::staking";
-    /// The `Staking` object's version does not match this package's version.
-    pub const EWrongVersion: AbortCode = code(MODULE, 0, "EWrongVersion");
+codes! {
+    /// `walrus::staking` (`move/walrus/sources/staking.move`).
+    staking = "walrus::staking" {
+        /// The `Staking` object's version does not match this package's version.
+        EWrongVersion = 0;
+    }
 }
 
-/// `walrus::staking_inner` (`sources/staking/staking_inner.move`).
-pub mod staking_inner {
-    use super::{AbortCode, code};
-    /// The Move module's name.
-    pub const MODULE: &str = "walrus::staking_inner";
-    /// The call is not allowed in the current epoch state.
-    pub const EWrongEpochState: AbortCode = code(MODULE, 0, "EWrongEpochState");
-    /// The clock has not reached the time the call waits for.
-    pub const ETooEarly: AbortCode = code(MODULE, 1, "ETooEarly");
-    /// `epoch_sync_done` for an epoch other than the current one.
-    pub const EInvalidSyncEpoch: AbortCode = code(MODULE, 2, "EInvalidSyncEpoch");
-    /// The node already reported sync done for this epoch.
-    pub const EDuplicateSyncDone: AbortCode = code(MODULE, 3, "EDuplicateSyncDone");
-    /// The node is not in the current committee.
-    pub const ENotInCommittee: AbortCode = code(MODULE, 4, "ENotInCommittee");
-    /// The proof of possession of the BLS key is invalid.
-    pub const EInvalidProofOfPossession: AbortCode = code(MODULE, 5, "EInvalidProofOfPossession");
-    /// No pool is registered under this node id.
-    pub const EPoolNotFound: AbortCode = code(MODULE, 6, "EPoolNotFound");
-    /// `n_shards` and the epoch duration must be positive.
-    pub const EInvalidParameters: AbortCode = code(MODULE, 7, "EInvalidParameters");
+codes! {
+    /// `walrus::staking_inner` (`sources/staking/staking_inner.move`).
+    staking_inner = "walrus::staking_inner" {
+        /// The call is not allowed in the current epoch state.
+        EWrongEpochState = 0;
+        /// The clock has not reached the time the call waits for.
+        ETooEarly = 1;
+        /// `epoch_sync_done` for an epoch other than the current one.
+        EInvalidSyncEpoch = 2;
+        /// The node already reported sync done for this epoch.
+        EDuplicateSyncDone = 3;
+        /// The node is not in the current committee.
+        ENotInCommittee = 4;
+        /// The proof of possession of the BLS key is invalid.
+        EInvalidProofOfPossession = 5;
+        /// No pool is registered under this node id.
+        EPoolNotFound = 6;
+        /// `n_shards` and the epoch duration must be positive.
+        EInvalidParameters = 7;
+    }
 }
 
-/// `walrus::staking_pool` (`sources/staking/staking_pool.move`).
-pub mod staking_pool {
-    use super::{AbortCode, code};
-    /// The Move module's name.
-    pub const MODULE: &str = "walrus::staking_pool";
-    /// The commission rate exceeds 10_000 basis points.
-    pub const EInvalidCommissionRate: AbortCode = code(MODULE, 0, "EInvalidCommissionRate");
-    /// The `StakedWal` belongs to another pool.
-    pub const EIncorrectStakedWal: AbortCode = code(MODULE, 1, "EIncorrectStakedWal");
-    /// A withdrawal was already requested for this `StakedWal`.
-    pub const EAlreadyWithdrawing: AbortCode = code(MODULE, 2, "EAlreadyWithdrawing");
-    /// This stake can be withdrawn directly with `withdraw_stake`; no request needed.
-    pub const EWithdrawDirectly: AbortCode = code(MODULE, 3, "EWithdrawDirectly");
-    /// The withdraw epoch of this `StakedWal` has not been reached yet.
-    pub const EWithdrawEpochNotReached: AbortCode = code(MODULE, 4, "EWithdrawEpochNotReached");
-    /// This stake must first be requested for withdrawal with `request_withdraw_stake`.
-    pub const ERequestWithdrawFirst: AbortCode = code(MODULE, 5, "ERequestWithdrawFirst");
-    /// The caller is not authorized.
-    pub const EAuthorizationFailure: AbortCode = code(MODULE, 6, "EAuthorizationFailure");
-    /// The pool was already advanced to this epoch.
-    pub const EPoolAlreadyAdvanced: AbortCode = code(MODULE, 7, "EPoolAlreadyAdvanced");
+codes! {
+    /// `walrus::staking_pool` (`sources/staking/staking_pool.move`).
+    staking_pool = "walrus::staking_pool" {
+        /// The commission rate exceeds 10_000 basis points.
+        EInvalidCommissionRate = 0;
+        /// The `StakedWal` belongs to another pool.
+        EIncorrectStakedWal = 1;
+        /// A withdrawal was already requested for this `StakedWal`.
+        EAlreadyWithdrawing = 2;
+        /// This stake can be withdrawn directly with `withdraw_stake`; no request needed.
+        EWithdrawDirectly = 3;
+        /// The withdraw epoch of this `StakedWal` has not been reached yet.
+        EWithdrawEpochNotReached = 4;
+        /// This stake must first be requested for withdrawal with `request_withdraw_stake`.
+        ERequestWithdrawFirst = 5;
+        /// The caller is not authorized.
+        EAuthorizationFailure = 6;
+        /// The pool was already advanced to this epoch.
+        EPoolAlreadyAdvanced = 7;
+    }
 }
 
-/// `walrus::staked_wal` (`sources/staking/staked_wal.move`).
-pub mod staked_wal {
-    use super::{AbortCode, code};
-    /// The Move module's name.
-    pub const MODULE: &str = "walrus::staked_wal";
-    /// The amount is below `MIN_STAKING_THRESHOLD` (or a split leaves a part below it).
-    pub const EStakeBelowThreshold: AbortCode = code(MODULE, 0, "EStakeBelowThreshold");
-    /// Objects of different nodes cannot be joined.
-    pub const ENodeMismatch: AbortCode = code(MODULE, 1, "ENodeMismatch");
-    /// Objects with different activation epochs cannot be joined.
-    pub const EActivationEpochMismatch: AbortCode = code(MODULE, 2, "EActivationEpochMismatch");
-    /// Objects in different states (or withdrawing at different epochs) cannot be joined.
-    pub const EStateMismatch: AbortCode = code(MODULE, 3, "EStateMismatch");
-    /// The object is not in the `Withdrawing` state.
-    pub const ENotWithdrawing: AbortCode = code(MODULE, 4, "ENotWithdrawing");
-    /// The split amount is zero or not smaller than the value.
-    pub const EInvalidSplitAmount: AbortCode = code(MODULE, 5, "EInvalidSplitAmount");
+codes! {
+    /// `walrus::staked_wal` (`sources/staking/staked_wal.move`).
+    staked_wal = "walrus::staked_wal" {
+        /// The amount is below `MIN_STAKING_THRESHOLD` (or a split leaves a part below it).
+        EStakeBelowThreshold = 0;
+        /// Objects of different nodes cannot be joined.
+        ENodeMismatch = 1;
+        /// Objects with different activation epochs cannot be joined.
+        EActivationEpochMismatch = 2;
+        /// Objects in different states (or withdrawing at different epochs) cannot be joined.
+        EStateMismatch = 3;
+        /// The object is not in the `Withdrawing` state.
+        ENotWithdrawing = 4;
+        /// The split amount is zero or not smaller than the value.
+        EInvalidSplitAmount = 5;
+    }
 }
 
-/// `walrus::storage_node` (`sources/staking/storage_node.move`).
-pub mod storage_node {
-    use super::{AbortCode, code};
-    /// The Move module's name.
-    pub const MODULE: &str = "walrus::storage_node";
-    /// The node name is longer than `MAX_NAME_LENGTH` bytes.
-    pub const ENameTooLong: AbortCode = code(MODULE, 0, "ENameTooLong");
-    /// The network address is longer than `MAX_NETWORK_ADDRESS_LENGTH` bytes.
-    pub const ENetworkAddressTooLong: AbortCode = code(MODULE, 1, "ENetworkAddressTooLong");
-    /// The network public key is not `NETWORK_PUBLIC_KEY_LENGTH` bytes.
-    pub const EInvalidNetworkPublicKey: AbortCode = code(MODULE, 2, "EInvalidNetworkPublicKey");
-    /// The BLS public key is not `BLS_PUBLIC_KEY_LENGTH` bytes.
-    pub const EInvalidPublicKeyLength: AbortCode = code(MODULE, 3, "EInvalidPublicKeyLength");
+codes! {
+    /// `walrus::storage_node` (`sources/staking/storage_node.move`).
+    storage_node = "walrus::storage_node" {
+        /// The node name is longer than `MAX_NAME_LENGTH` bytes.
+        ENameTooLong = 0;
+        /// The network address is longer than `MAX_NETWORK_ADDRESS_LENGTH` bytes.
+        ENetworkAddressTooLong = 1;
+        /// The network public key is not `NETWORK_PUBLIC_KEY_LENGTH` bytes.
+        EInvalidNetworkPublicKey = 2;
+        /// The BLS public key is not `BLS_PUBLIC_KEY_LENGTH` bytes.
+        EInvalidPublicKeyLength = 3;
+    }
 }
 
-/// `walrus::node_metadata` (`sources/staking/node_metadata.move`).
-pub mod node_metadata {
-    use super::{AbortCode, code};
-    /// The Move module's name.
-    pub const MODULE: &str = "walrus::node_metadata";
-    /// A metadata string is longer than `MAX_FIELD_LENGTH` bytes.
-    pub const EFieldTooLong: AbortCode = code(MODULE, 0, "EFieldTooLong");
-    /// More than `MAX_EXTRA_FIELDS` extra fields.
-    pub const ETooManyExtraFields: AbortCode = code(MODULE, 1, "ETooManyExtraFields");
+codes! {
+    /// `walrus::node_metadata` (`sources/staking/node_metadata.move`).
+    node_metadata = "walrus::node_metadata" {
+        /// A metadata string is longer than `MAX_FIELD_LENGTH` bytes.
+        EFieldTooLong = 0;
+        /// More than `MAX_EXTRA_FIELDS` extra fields.
+        ETooManyExtraFields = 1;
+    }
 }
 
-/// `walrus::pending_values` (`sources/staking/pending_values.move`).
-pub mod pending_values {
-    use super::{AbortCode, code};
-    /// The Move module's name.
-    pub const MODULE: &str = "walrus::pending_values";
-    /// Tried to take more than is scheduled for an epoch.
-    pub const EInsufficientValue: AbortCode = code(MODULE, 0, "EInsufficientValue");
+codes! {
+    /// `walrus::pending_values` (`sources/staking/pending_values.move`).
+    pending_values = "walrus::pending_values" {
+        /// Tried to take more than is scheduled for an epoch.
+        EInsufficientValue = 0;
+    }
 }
 
-/// `walrus::active_set` (`sources/staking/active_set.move`).
-pub mod active_set {
-    use super::{AbortCode, code};
-    /// The Move module's name.
-    pub const MODULE: &str = "walrus::active_set";
-    /// The maximal size must be positive.
-    pub const EZeroMaxSize: AbortCode = code(MODULE, 0, "EZeroMaxSize");
+codes! {
+    /// `walrus::active_set` (`sources/staking/active_set.move`).
+    active_set = "walrus::active_set" {
+        /// The maximal size must be positive.
+        EZeroMaxSize = 0;
+    }
 }
 
-/// `walrus::apportionment` (`sources/staking/apportionment.move`).
-pub mod apportionment {
-    use super::{AbortCode, code};
-    /// The Move module's name.
-    pub const MODULE: &str = "walrus::apportionment";
-    /// The cap is too small to place every shard.
-    pub const ECapTooSmall: AbortCode = code(MODULE, 0, "ECapTooSmall");
+codes! {
+    /// `walrus::apportionment` (`sources/staking/apportionment.move`).
+    apportionment = "walrus::apportionment" {
+        /// The cap is too small to place every shard.
+        ECapTooSmall = 0;
+    }
 }
 
-/// `walrus::committee` (`sources/staking/committee.move`).
-pub mod committee {
-    use super::{AbortCode, code};
-    /// The Move module's name.
-    pub const MODULE: &str = "walrus::committee";
-    /// The new counts do not add up to the shards of the previous committee.
-    pub const EShardCountMismatch: AbortCode = code(MODULE, 0, "EShardCountMismatch");
-    /// Node ids must be given in ascending order.
-    pub const EUnsortedNodeIds: AbortCode = code(MODULE, 1, "EUnsortedNodeIds");
+codes! {
+    /// `walrus::committee` (`sources/staking/committee.move`).
+    committee = "walrus::committee" {
+        /// The new counts do not add up to the shards of the previous committee.
+        EShardCountMismatch = 0;
+        /// Node ids must be given in ascending order.
+        EUnsortedNodeIds = 1;
+    }
 }
 
-/// `walrus::weighted_quantile` (`sources/staking/weighted_quantile.move`).
-pub mod weighted_quantile {
-    use super::{AbortCode, code};
-    /// The Move module's name.
-    pub const MODULE: &str = "walrus::weighted_quantile";
-    /// Values and weights have different lengths.
-    pub const ELengthMismatch: AbortCode = code(MODULE, 0, "ELengthMismatch");
+codes! {
+    /// `walrus::weighted_quantile` (`sources/staking/weighted_quantile.move`).
+    weighted_quantile = "walrus::weighted_quantile" {
+        /// Values and weights have different lengths.
+        ELengthMismatch = 0;
+    }
 }
 
 /// `walrus::exchange_rate` has no error constants; its arithmetic errors carry this module.
