@@ -29,7 +29,9 @@ use walrus::system::System;
 // === Errors ===
 
 /// The `Staking` object's version does not match this package's version.
-const EWrongVersion: u64 = 0;
+const EWrongVersion: u64 = 1;
+/// The function is deprecated; call its successor (`initiate_epoch_change_v2`).
+const EDeprecatedFunction: u64 = 2;
 
 // === Constants ===
 
@@ -102,7 +104,7 @@ public fun set_next_public_key(
     cap: &StorageNodeCap,
     public_key: vector<u8>,
     proof_of_possession: vector<u8>,
-    ctx: &TxContext,
+    ctx: &mut TxContext,
 ) {
     staking.inner_mut().set_next_public_key(cap, public_key, proof_of_possession, ctx)
 }
@@ -201,7 +203,11 @@ public fun stake_with_pool(
 }
 
 /// Requests the withdrawal of `staked_wal`; it becomes withdrawable at E + 1 or E + 2.
-public fun request_withdraw_stake(staking: &mut Staking, staked_wal: &mut StakedWal) {
+public fun request_withdraw_stake(
+    staking: &mut Staking,
+    staked_wal: &mut StakedWal,
+    _ctx: &mut TxContext,
+) {
     staking.inner_mut().request_withdraw_stake(staked_wal)
 }
 
@@ -221,15 +227,28 @@ public fun voting_end(staking: &mut Staking, clock: &Clock) {
     staking.inner_mut().voting_end(clock)
 }
 
-/// Starts the next epoch (time-gated). Emits `EpochChangeStart` and `PricesUpdated`.
-public fun initiate_epoch_change(
+/// Deprecated in Walrus mainnet (it could not burn): always aborts with `EDeprecatedFunction`.
+public fun initiate_epoch_change(_staking: &mut Staking, _system: &mut System, _clock: &Clock) {
+    abort EDeprecatedFunction
+}
+
+/// Starts the next epoch (time-gated): burns the burn share of the ending epoch's rewards with
+/// `treasury`, then advances the System and the pools. Emits `EpochChangeStart` and
+/// `PricesUpdated`.
+public fun initiate_epoch_change_v2(
     staking: &mut Staking,
     system: &mut System,
     treasury: &mut ProtectedTreasury,
     clock: &Clock,
     ctx: &mut TxContext,
 ) {
-    staking.inner_mut().initiate_epoch_change(system, treasury, clock, ctx)
+    let burn = system.extract_burn_balance();
+    if (burn.value() > 0) {
+        treasury.burn(coin::from_balance(burn, ctx));
+    } else {
+        burn.destroy_zero();
+    };
+    staking.inner_mut().initiate_epoch_change(system, clock)
 }
 
 /// The node of `cap` finished syncing its shards for `epoch`. Emits `ShardsReceived` and, at
@@ -244,7 +263,7 @@ public fun epoch_sync_done(
 }
 
 /// Applies the current committee's price votes to the System. Emits `PricesUpdated`.
-public fun update_prices(staking: &Staking, system: &mut System) {
+public fun update_prices(staking: &mut Staking, system: &mut System) {
     staking.inner().update_prices(system)
 }
 

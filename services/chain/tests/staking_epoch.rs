@@ -109,7 +109,7 @@ fn epoch_zero_bootstrap_and_first_committee() {
     w.set_time(160);
     let r = w.sync_done(&n1, 1);
     assert_eq!(
-        events(&r)[1],
+        events(&r)[0],
         ContractEvent::EpochChangeDone(EpochChangeDone { epoch: 1 })
     );
     assert_eq!(w.staking().epoch_state, EpochState::EpochChangeDone(160));
@@ -135,39 +135,18 @@ fn late_sync_done_after_quorum_is_accepted() {
     assert_eq!(w.cap(n1.cap).last_epoch_sync_done, 1);
 }
 
-/// Mirrors staking_epoch_tests.move::empty_committee_finishes_epoch_change_at_once.
+/// Mirrors staking_epoch_tests.move::voting_end_without_stake_aborts: as in Walrus mainnet, no
+/// committee is selected from an active set without stake (`ENoStake`), so an epoch never ends
+/// with an empty committee.
 #[test]
-fn empty_committee_finishes_epoch_change_at_once() {
+fn voting_end_without_stake_aborts() {
     let w = World::new(10);
-    w.run_voting_end();
-    assert!(w.staking().next_committee.unwrap().is_empty());
-    let r = w.run_epoch_change();
-    assert_eq!(w.staking().epoch, 1);
-    assert_eq!(w.staking().epoch_state, EpochState::EpochChangeDone(100));
-    assert_eq!(
-        events(&r),
-        vec![
-            ContractEvent::EpochChangeStart(EpochChangeStart { epoch: 1 }),
-            ContractEvent::EpochChangeDone(EpochChangeDone { epoch: 1 }),
-            ContractEvent::PricesUpdated(PricesUpdated {
-                epoch: 1,
-                storage_price: u64::MAX,
-                write_price: u64::MAX
-            }),
-        ]
-    );
-    // No committee: prices are u64::MAX.
-    assert_eq!(w.system().storage_price_per_unit_size, u64::MAX);
-    // `&mut System` and `&mut ProtectedTreasury` are written back (nothing was burned).
-    let registry = w.ledger.with_objects(WalrusMachine::registry).unwrap();
-    for id in [registry.system, registry.treasury, registry.staking] {
-        assert!(
-            r.object_changes
-                .iter()
-                .any(|c| c.object_id == id && c.kind == walrus_chain::types::ChangeKind::Mutated),
-            "{id} not written"
-        );
-    }
+    w.set_time(100);
+    w.aborts(StakingCall::VotingEnd, staking_inner::ENoStake);
+    let n = w.register_node(0, 0);
+    w.aborts(StakingCall::VotingEnd, staking_inner::ENoStake);
+    w.stake(n.id, 1);
+    w.ok(StakingCall::VotingEnd);
 }
 
 /// Mirrors staking_epoch_tests.move::prices_and_capacity_follow_weighted_quantiles.
@@ -293,8 +272,10 @@ fn one_node_in_epoch_one() -> (World, Node) {
 #[test]
 fn voting_end_before_first_epoch_start_aborts() {
     let w = World::new(10);
+    let n = w.register_node(0, 0);
+    w.stake(n.id, 1);
     w.set_time(99);
-    w.aborts(StakingCall::VotingEnd, staking_inner::ETooEarly);
+    w.aborts(StakingCall::VotingEnd, staking_inner::EWrongEpochState);
     w.set_time(100);
     w.ok(StakingCall::VotingEnd);
 }
@@ -305,7 +286,7 @@ fn voting_end_before_mid_epoch_aborts() {
     let (w, _) = one_node_in_epoch_one();
     let t = w.voting_time();
     w.set_time(t - 1);
-    w.aborts(StakingCall::VotingEnd, staking_inner::ETooEarly);
+    w.aborts(StakingCall::VotingEnd, staking_inner::EWrongEpochState);
 }
 
 /// Mirrors staking_epoch_tests.move::epoch_change_before_epoch_end_aborts.
@@ -315,7 +296,10 @@ fn epoch_change_before_epoch_end_aborts() {
     w.run_voting_end();
     let t = w.epoch_change_time();
     w.set_time(t - 1);
-    w.aborts(StakingCall::InitiateEpochChange, staking_inner::ETooEarly);
+    w.aborts(
+        StakingCall::InitiateEpochChange,
+        staking_inner::EWrongEpochState,
+    );
 }
 
 /// Mirrors staking_epoch_tests.move::voting_and_epoch_change_exactly_on_time.
@@ -337,9 +321,10 @@ fn voting_and_epoch_change_exactly_on_time() {
 fn wrong_epoch_state_aborts() {
     let w = World::new(10);
     w.set_time(1_000);
+    // No committee selected yet: mainnet's `initiate_epoch_change_v2` looks for it first.
     w.aborts(
         StakingCall::InitiateEpochChange,
-        staking_inner::EWrongEpochState,
+        staking_inner::ENextCommitteeIsEmpty,
     );
     let n = w.register_node(0, 0);
     w.stake(n.id, 1);
@@ -490,7 +475,13 @@ fn full_multi_epoch_run() {
         w.request_withdraw(*sw);
         assert_eq!(w.staked(*sw).withdraw_epoch().unwrap(), 6);
     }
-    w.next_epoch(&nodes);
+    // A committee needs stake (mainnet's `ENoStake`): a new node takes over.
+    let stayer = w.register_node(9, 500);
+    w.stake(stayer.id, 100);
+    let mut all = nodes.clone();
+    all.push(stayer);
+    w.next_epoch(&all);
+    assert_eq!(w.staking().committee.node_ids(), vec![stayer.id]);
     for sw in staked {
         w.withdraw(sw);
     }

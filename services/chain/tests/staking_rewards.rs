@@ -277,11 +277,11 @@ fn epoch_change_events() {
     assert_eq!(
         events(&r),
         vec![
+            ContractEvent::EpochChangeDone(walrus_core::contracts::EpochChangeDone { epoch: 1 }),
             ContractEvent::ShardsReceived(walrus_core::contracts::ShardsReceived {
                 epoch: 1,
                 shards: (0..10).collect()
             }),
-            ContractEvent::EpochChangeDone(walrus_core::contracts::EpochChangeDone { epoch: 1 }),
         ]
     );
 }

@@ -235,11 +235,11 @@ fn request_and_withdraw_aborts() {
     // Active stake of a committee node: a withdrawal must be requested first.
     w.aborts(
         StakingCall::WithdrawStake { staked_wal: sw },
-        staking_pool::ERequestWithdrawFirst,
+        staking_pool::ENotWithdrawing,
     );
     w.request_withdraw(sw);
     w.aborts(
         StakingCall::RequestWithdrawStake { staked_wal: sw },
-        staking_pool::EAlreadyWithdrawing,
+        staking_pool::ENotStaked,
     );
 }

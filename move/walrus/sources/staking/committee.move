@@ -17,7 +17,7 @@ use walrus::active_set::id_lt;
 // === Errors ===
 
 /// The new counts do not add up to the shards of the previous committee.
-const EShardCountMismatch: u64 = 0;
+const EInvalidShardAssignment: u64 = 0;
 /// Node ids must be given in ascending order.
 const EUnsortedNodeIds: u64 = 1;
 
@@ -56,7 +56,7 @@ public(package) fun transition(self: &Committee, counts: VecMap<ID, u16>): Commi
     check_sorted(&counts);
     let mut total: u64 = 0;
     counts.keys().do!(|id| total = total + (*counts.get(&id) as u64));
-    assert!(total == (self.n_shards() as u64), EShardCountMismatch);
+    assert!(total == (self.n_shards() as u64), EInvalidShardAssignment);
 
     // Shards released by shrinking or leaving nodes.
     let mut released = vector[];

@@ -6,8 +6,10 @@ use sui::vec_map::{Self, VecMap};
 
 // === Errors ===
 
-/// Tried to take more than is scheduled for an epoch.
-const EInsufficientValue: u64 = 0;
+/// No value is pending for the epoch.
+const EMissingEpochValue: u64 = 0;
+/// The value pending for the epoch is smaller than the reduction.
+const EReduceValueTooLarge: u64 = 1;
 
 // === Object definitions ===
 
@@ -45,9 +47,9 @@ public(package) fun insert_or_replace(self: &mut PendingValues, epoch: u32, valu
 /// Takes `value` from what is scheduled for `epoch`; removes the entry when it reaches zero.
 public(package) fun reduce(self: &mut PendingValues, epoch: u32, value: u64) {
     let map = &mut self.0;
-    assert!(map.contains(&epoch), EInsufficientValue);
+    assert!(map.contains(&epoch), EMissingEpochValue);
     let v = map.get_mut(&epoch);
-    assert!(*v >= value, EInsufficientValue);
+    assert!(*v >= value, EReduceValueTooLarge);
     *v = *v - value;
     if (*v == 0) {
         map.remove(&epoch);

@@ -7,18 +7,14 @@ use wal::wal::WAL;
 
 // === Errors ===
 
-/// The amount is below `MIN_STAKING_THRESHOLD` (or a split leaves a part below it).
-const EStakeBelowThreshold: u64 = 0;
-/// Objects of different nodes cannot be joined.
-const ENodeMismatch: u64 = 1;
-/// Objects with different activation epochs cannot be joined.
-const EActivationEpochMismatch: u64 = 2;
-/// Objects in different states (or withdrawing at different epochs) cannot be joined.
-const EStateMismatch: u64 = 3;
 /// The object is not in the `Withdrawing` state.
-const ENotWithdrawing: u64 = 4;
-/// The split amount is zero or not smaller than the value.
-const EInvalidSplitAmount: u64 = 5;
+const ENotWithdrawing: u64 = 0;
+/// The objects to join differ in node, activation epoch, state or withdraw epoch.
+const EMetadataMismatch: u64 = 1;
+/// The split amount is not smaller than the value.
+const EInvalidAmount: u64 = 2;
+/// The amount is below `MIN_STAKING_THRESHOLD` (or a split leaves a part below it).
+const EStakeBelowThreshold: u64 = 7;
 
 // === Constants ===
 
@@ -80,9 +76,9 @@ public(package) fun set_withdrawing(self: &mut StakedWal, withdraw_epoch: u32) {
 /// Merges `other` into `self`: same node, same activation epoch, same state (and the same
 /// withdraw epoch when withdrawing).
 public fun join(self: &mut StakedWal, other: StakedWal) {
-    assert!(self.node_id == other.node_id, ENodeMismatch);
-    assert!(self.activation_epoch == other.activation_epoch, EActivationEpochMismatch);
-    assert!(self.state == other.state, EStateMismatch);
+    assert!(self.node_id == other.node_id, EMetadataMismatch);
+    assert!(self.activation_epoch == other.activation_epoch, EMetadataMismatch);
+    assert!(self.state == other.state, EMetadataMismatch);
     let StakedWal { id, principal, .. } = other;
     id.delete();
     self.principal.join(principal);
@@ -91,7 +87,7 @@ public fun join(self: &mut StakedWal, other: StakedWal) {
 /// Splits `amount` off into a new object with the same node, activation epoch and state. Both
 /// parts must hold at least 1 WAL.
 public fun split(self: &mut StakedWal, amount: u64, ctx: &mut TxContext): StakedWal {
-    assert!(0 < amount && amount < self.principal.value(), EInvalidSplitAmount);
+    assert!(amount < self.principal.value(), EInvalidAmount);
     assert!(amount >= MIN_STAKING_THRESHOLD, EStakeBelowThreshold);
     assert!(self.principal.value() - amount >= MIN_STAKING_THRESHOLD, EStakeBelowThreshold);
     StakedWal {

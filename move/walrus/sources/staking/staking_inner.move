@@ -17,7 +17,7 @@ use sui::coin::{Self, Coin};
 use sui::group_ops::Element;
 use sui::object_table::{Self, ObjectTable};
 use sui::vec_map::{Self, VecMap};
-use wal::wal::{WAL, ProtectedTreasury};
+use wal::wal::WAL;
 use walrus::active_set::{Self, ActiveSet};
 use walrus::apportionment;
 use walrus::auth::{Self, Authenticated, Authorized};
@@ -26,31 +26,31 @@ use walrus::committee::{Self, Committee};
 use walrus::epoch_parameters::{Self, EpochParams};
 use walrus::events;
 use walrus::node_metadata::NodeMetadata;
-use walrus::proof_of_possession;
 use walrus::staked_wal::StakedWal;
 use walrus::staking_pool::{Self, StakingPool};
 use walrus::storage_node::{Self, StorageNodeCap};
 use walrus::system::System;
 use walrus::weighted_quantile;
 
-// === Errors ===
+// === Errors (numbered as in Walrus mainnet; EInvalidParameters is ours) ===
 
-/// The call is not allowed in the current epoch state.
+/// The call is not allowed in the current epoch state, or not yet (the clock has not reached
+/// the time the call waits for).
 const EWrongEpochState: u64 = 0;
-/// The clock has not reached the time the call waits for.
-const ETooEarly: u64 = 1;
 /// `epoch_sync_done` for an epoch other than the current one.
-const EInvalidSyncEpoch: u64 = 2;
+const EInvalidSyncEpoch: u64 = 1;
 /// The node already reported sync done for this epoch.
-const EDuplicateSyncDone: u64 = 3;
+const EDuplicateSyncDone: u64 = 2;
+/// No stake in the active set: no committee can be selected.
+const ENoStake: u64 = 3;
 /// The node is not in the current committee.
 const ENotInCommittee: u64 = 4;
-/// The proof of possession of the BLS key is invalid.
-const EInvalidProofOfPossession: u64 = 5;
+/// No next committee has been selected (`voting_end` has not run in this epoch).
+const ENextCommitteeIsEmpty: u64 = 6;
 /// No pool is registered under this node id.
-const EPoolNotFound: u64 = 6;
+const EPoolNotFound: u64 = 8;
 /// `n_shards` and the epoch duration must be positive.
-const EInvalidParameters: u64 = 7;
+const EInvalidParameters: u64 = 11;
 
 // === Constants ===
 
@@ -145,16 +145,13 @@ public(package) fun register_candidate(
     node_capacity: u64,
     ctx: &mut TxContext,
 ): StorageNodeCap {
-    assert!(
-        proof_of_possession::verify(self.epoch, ctx.sender(), public_key, &proof_of_possession),
-        EInvalidProofOfPossession,
-    );
     let mut pool = staking_pool::new(
         name,
         network_address,
         metadata,
         public_key,
         network_public_key,
+        proof_of_possession,
         commission_rate,
         storage_price,
         write_price,
@@ -178,16 +175,13 @@ public(package) fun set_next_public_key(
     proof_of_possession: vector<u8>,
     ctx: &TxContext,
 ) {
-    assert!(
-        proof_of_possession::verify(self.epoch, ctx.sender(), public_key, &proof_of_possession),
-        EInvalidProofOfPossession,
-    );
-    self.pool_mut(cap.node_id()).node_info_mut().set_next_public_key(public_key);
+    let epoch = self.epoch;
+    self.pool_mut(cap.node_id()).set_next_public_key(public_key, proof_of_possession, epoch, ctx);
 }
 
 /// Sets the node's name.
 public(package) fun set_name(self: &mut StakingInnerV1, cap: &StorageNodeCap, name: String) {
-    self.pool_mut(cap.node_id()).node_info_mut().set_name(name);
+    self.pool_mut(cap.node_id()).set_name(name);
 }
 
 /// Sets the node's network address.
@@ -196,7 +190,7 @@ public(package) fun set_network_address(
     cap: &StorageNodeCap,
     network_address: String,
 ) {
-    self.pool_mut(cap.node_id()).node_info_mut().set_network_address(network_address);
+    self.pool_mut(cap.node_id()).set_network_address(network_address);
 }
 
 /// Sets the node's network public key.
@@ -337,17 +331,18 @@ public(package) fun voting_end(self: &mut StakingInnerV1, clock: &Clock) {
         _ => abort EWrongEpochState,
     };
     if (self.epoch == 0) {
-        assert!(now >= self.first_epoch_start, ETooEarly);
+        assert!(now >= self.first_epoch_start, EWrongEpochState);
     } else {
-        assert!(now >= last_change + self.epoch_duration / 2, ETooEarly);
+        assert!(now >= last_change + self.epoch_duration / 2, EWrongEpochState);
     };
     self.select_committee_and_params();
     self.epoch_state = EpochState::NextParamsSelected(last_change);
     events::emit_epoch_parameters_selected(self.epoch + 1);
 }
 
-/// Starts epoch E + 1, from `t + epoch_duration` (epoch 0: from `first_epoch_start`) once the
-/// next committee is selected: burns the burn share of E's rewards, advances the `System`
+/// Starts epoch E + 1 once the next committee is selected (`ENextCommitteeIsEmpty`), in the
+/// `NextParamsSelected` state, from `t + epoch_duration` (epoch 0: from `first_epoch_start`;
+/// `EWrongEpochState` before): advances the `System`
 /// (new BLS committee, accounting, rewards per node of the old committee), advances the pools
 /// of the old and new committee, emits `EpochChangeStart(E + 1)` and updates the prices
 /// (`PricesUpdated`). With an empty new committee the epoch change is done at once
@@ -355,26 +350,18 @@ public(package) fun voting_end(self: &mut StakingInnerV1, clock: &Clock) {
 public(package) fun initiate_epoch_change(
     self: &mut StakingInnerV1,
     system: &mut System,
-    treasury: &mut ProtectedTreasury,
     clock: &Clock,
-    ctx: &mut TxContext,
 ) {
+    assert!(self.next_committee.is_some(), ENextCommitteeIsEmpty);
     let now = clock.timestamp_ms();
     let last_change = match (self.epoch_state) {
         EpochState::NextParamsSelected(t) => t,
         _ => abort EWrongEpochState,
     };
     if (self.epoch == 0) {
-        assert!(now >= self.first_epoch_start, ETooEarly);
+        assert!(now >= self.first_epoch_start, EWrongEpochState);
     } else {
-        assert!(now >= last_change + self.epoch_duration, ETooEarly);
-    };
-
-    let burn = system.extract_burn_balance();
-    if (burn.value() > 0) {
-        treasury.burn(coin::from_balance(burn, ctx));
-    } else {
-        burn.destroy_zero();
+        assert!(now >= last_change + self.epoch_duration, EWrongEpochState);
     };
 
     let new_epoch = self.epoch + 1;
@@ -409,9 +396,10 @@ public(package) fun initiate_epoch_change(
     self.update_prices(system);
 }
 
-/// The node of `cap` finished receiving its shards for `epoch` (the current epoch). Emits
-/// `ShardsReceived(epoch, shards)`; when the synced weight reaches a quorum
-/// (`2n/3 + 1` shards) the epoch change is done: `EpochChangeDone(epoch)`.
+/// The node of `cap` finished receiving its shards for `epoch` (the current epoch). When the
+/// synced weight reaches a quorum (`2n/3 + 1` shards) the epoch change is done and
+/// `EpochChangeDone(epoch)` is emitted; then, always, `ShardsReceived(epoch, shards)` (the order
+/// of Walrus mainnet).
 public(package) fun epoch_sync_done(
     self: &mut StakingInnerV1,
     cap: &mut StorageNodeCap,
@@ -425,7 +413,6 @@ public(package) fun epoch_sync_done(
     cap.set_last_epoch_sync_done(epoch);
     let shards = *self.committee.shards(&node_id);
     let weight = shards.length() as u16;
-    events::emit_shards_received(epoch, shards);
     match (self.epoch_state) {
         EpochState::EpochChangeSync(done) => {
             let done = done + weight;
@@ -437,7 +424,8 @@ public(package) fun epoch_sync_done(
             }
         },
         _ => {},
-    }
+    };
+    events::emit_shards_received(epoch, shards);
 }
 
 /// Sets the System's prices to the current committee's quorum prices (`quorum_below` of the
@@ -604,6 +592,7 @@ fun update_active_set(self: &mut StakingInnerV1, node_id: ID) {
 fun select_committee_and_params(self: &mut StakingInnerV1) {
     self.active_set.active_ids().do!(|node_id| self.update_active_set(node_id));
     let (ids, stakes) = self.active_set.sorted_nodes_and_stakes();
+    assert!(stakes.fold!(0, |total, stake| total + stake) > 0, ENoStake);
     let limit = apportionment::shards_limit(self.n_shards, ids.length());
     let seats = apportionment::dhondt(self.n_shards, limit, &stakes);
     let counts = committee::sorted_counts(ids, seats);

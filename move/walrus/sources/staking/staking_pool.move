@@ -31,31 +31,47 @@ use sui::table::{Self, Table};
 use wal::wal::WAL;
 use walrus::auth::{Self, Authenticated, Authorized};
 use walrus::exchange_rate::{Self, PoolExchangeRate};
+use walrus::messages;
 use walrus::node_metadata::NodeMetadata;
 use walrus::pending_values::{Self, PendingValues};
 use walrus::staked_wal::{Self, StakedWal};
 use walrus::storage_node::{Self, StorageNodeInfo};
 
-// === Errors ===
+// === Errors (numbered as in Walrus mainnet) ===
 
-/// The commission rate exceeds 10_000 basis points.
-const EInvalidCommissionRate: u64 = 0;
-/// The `StakedWal` belongs to another pool.
-const EIncorrectStakedWal: u64 = 1;
-/// A withdrawal was already requested for this `StakedWal`.
-const EAlreadyWithdrawing: u64 = 2;
-/// This stake can be withdrawn directly with `withdraw_stake`; no request needed.
-const EWithdrawDirectly: u64 = 3;
-/// The withdraw epoch of this `StakedWal` has not been reached yet.
-const EWithdrawEpochNotReached: u64 = 4;
-/// This stake must first be requested for withdrawal with `request_withdraw_stake`.
-const ERequestWithdrawFirst: u64 = 5;
-/// The caller is not authorized.
-const EAuthorizationFailure: u64 = 6;
 /// The pool was already advanced to this epoch.
-const EPoolAlreadyAdvanced: u64 = 7;
+const EPoolAlreadyUpdated: u64 = 0;
+/// The proof of possession of the BLS key does not verify.
+const EInvalidProofOfPossession: u64 = 4;
+/// Nothing to stake: the coin is empty.
+const EZeroStake: u64 = 7;
+/// The `StakedWal` is not in the `Staked` state (a withdrawal was already requested).
+const ENotStaked: u64 = 8;
+/// The `StakedWal` belongs to another pool.
+const EIncorrectPoolId: u64 = 9;
+/// This stake is active in a committee: request its withdrawal first.
+const ENotWithdrawing: u64 = 10;
+/// The withdraw epoch of this `StakedWal` has not been reached yet.
+const EWithdrawEpochNotReached: u64 = 11;
+/// This stake can be withdrawn directly with `withdraw_stake`; no request needed.
+const EWithdrawDirectly: u64 = 13;
+/// The commission rate exceeds 10_000 basis points.
+const EIncorrectCommissionRate: u64 = 14;
+/// The caller is not authorized.
+const EAuthorizationFailure: u64 = 15;
+/// The network address is longer than 259 bytes.
+const EInvalidNetworkAddressLength: u64 = 16;
+/// The node name is longer than 100 bytes.
+const EInvalidNameLength: u64 = 17;
+/// The stake is worth zero shares at its activation epoch's rate.
+const EZeroShares: u64 = 18;
 
 // === Constants ===
+
+/// The longest node name (bytes).
+const MAX_NODE_NAME_LENGTH: u64 = 100;
+/// The longest network address (bytes).
+const MAX_NETWORK_ADDRESS_LENGTH: u64 = 259;
 
 /// Basis points in 100%.
 const N_BASIS_POINTS: u64 = 10_000;
@@ -117,6 +133,7 @@ public(package) fun new(
     metadata: NodeMetadata,
     public_key: vector<u8>,
     network_public_key: vector<u8>,
+    proof_of_possession: vector<u8>,
     commission_rate: u16,
     storage_price: u64,
     write_price: u64,
@@ -125,7 +142,14 @@ public(package) fun new(
     committee_selected: bool,
     ctx: &mut TxContext,
 ): StakingPool {
-    assert!((commission_rate as u64) <= N_BASIS_POINTS, EInvalidCommissionRate);
+    assert!(
+        messages::new_proof_of_possession_msg(epoch, ctx.sender(), public_key)
+            .verify_proof_of_possession(proof_of_possession),
+        EInvalidProofOfPossession,
+    );
+    assert!(name.length() <= MAX_NODE_NAME_LENGTH, EInvalidNameLength);
+    assert!(network_address.length() <= MAX_NETWORK_ADDRESS_LENGTH, EInvalidNetworkAddressLength);
+    assert!((commission_rate as u64) <= N_BASIS_POINTS, EIncorrectCommissionRate);
     let id = object::new(ctx);
     let node_id = id.to_inner();
     let node_info = storage_node::new(
@@ -164,7 +188,7 @@ public(package) fun new(
 /// Advances the pool to `new_epoch` with `rewards`, the reward it earned in `new_epoch - 1`
 /// (catching up skipped epochs with zero reward first).
 public(package) fun advance_epoch(self: &mut StakingPool, rewards: Balance<WAL>, new_epoch: u32) {
-    assert!(new_epoch > self.latest_epoch, EPoolAlreadyAdvanced);
+    assert!(new_epoch > self.latest_epoch, EPoolAlreadyUpdated);
     self.catch_up(new_epoch - 1);
     self.step(rewards, new_epoch);
 }
@@ -226,6 +250,7 @@ public(package) fun stake(
     committee_selected: bool,
     ctx: &mut TxContext,
 ): StakedWal {
+    assert!(principal.value() > 0, EZeroStake);
     let activation_epoch = if (committee_selected) epoch + 2 else epoch + 1;
     let amount = principal.value();
     let staked = staked_wal::mint(self.id.to_inner(), principal, activation_epoch, ctx);
@@ -265,8 +290,8 @@ public(package) fun request_withdraw_stake(
     epoch: u32,
     committee_selected: bool,
 ) {
-    assert!(staked_wal.node_id() == self.id.to_inner(), EIncorrectStakedWal);
-    assert!(staked_wal.is_staked(), EAlreadyWithdrawing);
+    assert!(staked_wal.node_id() == self.id.to_inner(), EIncorrectPoolId);
+    assert!(staked_wal.is_staked(), ENotStaked);
     assert!(
         !can_withdraw_early(staked_wal, in_next_committee, epoch, committee_selected),
         EWithdrawDirectly,
@@ -283,6 +308,7 @@ public(package) fun request_withdraw_stake(
         assert!(in_current_committee || in_next, EWithdrawDirectly);
         let withdraw_epoch = if (in_next) epoch + 2 else epoch + 1;
         let shares = self.exchange_rate_at_epoch(activation).convert_to_share_amount(principal);
+        assert!(shares != 0, EZeroShares);
         self.pending_shares_withdraw.insert_or_add(withdraw_epoch, shares);
         staked_wal.set_withdrawing(withdraw_epoch);
     }
@@ -294,7 +320,7 @@ public(package) fun request_withdraw_stake(
 /// - early (see `can_withdraw_early`): principal only, the pending stake is cancelled;
 /// - active stake of a node in neither the current nor the selected next committee: leaves
 ///   the pool now, with the reward up to `epoch`.
-/// Otherwise aborts: a withdrawal must be requested first.
+/// Otherwise aborts (`ENotWithdrawing`): a withdrawal must be requested first.
 public(package) fun withdraw_stake(
     self: &mut StakingPool,
     staked_wal: StakedWal,
@@ -303,7 +329,7 @@ public(package) fun withdraw_stake(
     epoch: u32,
     committee_selected: bool,
 ): Balance<WAL> {
-    assert!(staked_wal.node_id() == self.id.to_inner(), EIncorrectStakedWal);
+    assert!(staked_wal.node_id() == self.id.to_inner(), EIncorrectPoolId);
     let activation = staked_wal.activation_epoch();
     if (staked_wal.is_withdrawing()) {
         let withdraw_epoch = staked_wal.withdraw_epoch();
@@ -319,7 +345,7 @@ public(package) fun withdraw_stake(
         return staked_wal.into_balance()
     };
     let in_next = committee_selected && in_next_committee;
-    assert!(activation <= epoch && !in_current_committee && !in_next, ERequestWithdrawFirst);
+    assert!(activation <= epoch && !in_current_committee && !in_next, ENotWithdrawing);
     let mut principal = staked_wal.into_balance();
     let shares = self.exchange_rate_at_epoch(activation).convert_to_share_amount(principal.value());
     let value = self.exchange_rate_at_epoch(epoch).convert_to_wal_amount(shares);
@@ -335,7 +361,7 @@ public(package) fun withdraw_stake(
 
 /// Schedules `commission_rate` (bps) to take effect at `epoch + 2`.
 public(package) fun set_next_commission(self: &mut StakingPool, commission_rate: u16, epoch: u32) {
-    assert!((commission_rate as u64) <= N_BASIS_POINTS, EInvalidCommissionRate);
+    assert!((commission_rate as u64) <= N_BASIS_POINTS, EIncorrectCommissionRate);
     self.pending_commission_rate.insert_or_replace(epoch + 2, commission_rate as u64);
 }
 
@@ -393,6 +419,36 @@ public(package) fun set_node_capacity_vote(self: &mut StakingPool, capacity: u64
 /// Mutable node information.
 public(package) fun node_info_mut(self: &mut StakingPool): &mut StorageNodeInfo {
     &mut self.node_info
+}
+
+/// Schedules a new BLS key for the next committees; its proof of possession must sign
+/// (`epoch`, sender, key): `messages::EInvalidKeyLength` unless 48 bytes, then
+/// `EInvalidProofOfPossession`.
+public(package) fun set_next_public_key(
+    self: &mut StakingPool,
+    public_key: vector<u8>,
+    proof_of_possession: vector<u8>,
+    epoch: u32,
+    ctx: &TxContext,
+) {
+    assert!(
+        messages::new_proof_of_possession_msg(epoch, ctx.sender(), public_key)
+            .verify_proof_of_possession(proof_of_possession),
+        EInvalidProofOfPossession,
+    );
+    self.node_info.set_next_public_key(public_key);
+}
+
+/// Sets the node's name (`EInvalidNameLength` above 100 bytes).
+public(package) fun set_name(self: &mut StakingPool, name: String) {
+    assert!(name.length() <= MAX_NODE_NAME_LENGTH, EInvalidNameLength);
+    self.node_info.set_name(name);
+}
+
+/// Sets the node's network address (`EInvalidNetworkAddressLength` above 259 bytes).
+public(package) fun set_network_address(self: &mut StakingPool, network_address: String) {
+    assert!(network_address.length() <= MAX_NETWORK_ADDRESS_LENGTH, EInvalidNetworkAddressLength);
+    self.node_info.set_network_address(network_address);
 }
 
 // === Accessors ===

@@ -10,24 +10,12 @@ use walrus::node_metadata::NodeMetadata;
 // === Errors ===
 
 /// The node name is longer than `MAX_NAME_LENGTH` bytes.
-const ENameTooLong: u64 = 0;
-/// The network address is longer than `MAX_NETWORK_ADDRESS_LENGTH` bytes.
-const ENetworkAddressTooLong: u64 = 1;
-/// The network public key is not `NETWORK_PUBLIC_KEY_LENGTH` bytes.
-const EInvalidNetworkPublicKey: u64 = 2;
-/// The BLS public key is not `BLS_PUBLIC_KEY_LENGTH` bytes.
-const EInvalidPublicKeyLength: u64 = 3;
+const EInvalidNetworkPublicKey: u64 = 0;
 
 // === Constants ===
 
-/// Maximal length of a node name, in bytes.
-const MAX_NAME_LENGTH: u64 = 100;
-/// Maximal length of a network address (`host:port`), in bytes.
-const MAX_NETWORK_ADDRESS_LENGTH: u64 = 259;
 /// Length of the network (TLS) public key: a compressed 33-byte key.
 const NETWORK_PUBLIC_KEY_LENGTH: u64 = 33;
-/// Length of a compressed BLS12-381 G1 public key.
-const BLS_PUBLIC_KEY_LENGTH: u64 = 48;
 
 // === Object definitions ===
 
@@ -54,7 +42,8 @@ public struct StorageNodeCap has key, store {
 
 // === Constructors ===
 
-/// Builds the node information, checking every length.
+/// Builds the node information, checking the network key's length (the name, address and
+/// protocol key are checked by the staking pool first).
 public(package) fun new(
     name: String,
     node_id: ID,
@@ -63,8 +52,6 @@ public(package) fun new(
     network_public_key: vector<u8>,
     metadata: NodeMetadata,
 ): StorageNodeInfo {
-    check_name(&name);
-    check_network_address(&network_address);
     check_network_public_key(&network_public_key);
     StorageNodeInfo {
         name,
@@ -82,9 +69,9 @@ public(package) fun new_cap(node_id: ID, ctx: &mut TxContext): StorageNodeCap {
     StorageNodeCap { id: object::new(ctx), node_id, last_epoch_sync_done: 0 }
 }
 
-/// Parses a 48-byte compressed BLS12-381 G1 public key (aborts if it is not a curve point).
+/// Parses a compressed BLS12-381 G1 public key (`sui::group_ops::EInvalidInput` if it is not
+/// a curve point; its 48-byte length is checked with the proof of possession).
 public(package) fun parse_public_key(public_key: &vector<u8>): Element<UncompressedG1> {
-    assert!(public_key.length() == BLS_PUBLIC_KEY_LENGTH, EInvalidPublicKeyLength);
     bls12381::g1_to_uncompressed_g1(&bls12381::g1_from_bytes(public_key))
 }
 
@@ -92,13 +79,11 @@ public(package) fun parse_public_key(public_key: &vector<u8>): Element<Uncompres
 
 /// Sets the name.
 public(package) fun set_name(self: &mut StorageNodeInfo, name: String) {
-    check_name(&name);
     self.name = name;
 }
 
 /// Sets the network address.
 public(package) fun set_network_address(self: &mut StorageNodeInfo, network_address: String) {
-    check_network_address(&network_address);
     self.network_address = network_address;
 }
 
@@ -168,14 +153,6 @@ public fun node_id(cap: &StorageNodeCap): ID { cap.node_id }
 public fun last_epoch_sync_done(cap: &StorageNodeCap): u32 { cap.last_epoch_sync_done }
 
 // === Private functions ===
-
-fun check_name(name: &String) {
-    assert!(name.length() <= MAX_NAME_LENGTH, ENameTooLong);
-}
-
-fun check_network_address(address: &String) {
-    assert!(address.length() <= MAX_NETWORK_ADDRESS_LENGTH, ENetworkAddressTooLong);
-}
 
 fun check_network_public_key(key: &vector<u8>) {
     assert!(key.length() == NETWORK_PUBLIC_KEY_LENGTH, EInvalidNetworkPublicKey);

@@ -113,7 +113,7 @@ fun sorted_counts_drops_zero_and_sorts() {
     assert_eq!(*m.get(&test_node_id(2)), 3);
 }
 
-#[test, expected_failure(abort_code = committee::EShardCountMismatch)]
+#[test, expected_failure(abort_code = committee::EInvalidShardAssignment)]
 fun transition_with_other_total_aborts() {
     let a = committee::initialize(counts(vector[3, 2]));
     a.transition(counts(vector[3, 3]));

@@ -47,14 +47,14 @@ fun reduce_removes_empty_entries() {
     assert!(pv.is_empty());
 }
 
-#[test, expected_failure(abort_code = pending_values::EInsufficientValue)]
+#[test, expected_failure(abort_code = pending_values::EReduceValueTooLarge)]
 fun reduce_too_much_aborts() {
     let mut pv = pending_values::empty();
     pv.insert_or_add(1, 10);
     pv.reduce(1, 11);
 }
 
-#[test, expected_failure(abort_code = pending_values::EInsufficientValue)]
+#[test, expected_failure(abort_code = pending_values::EMissingEpochValue)]
 fun reduce_missing_epoch_aborts() {
     let mut pv = pending_values::empty();
     pv.reduce(1, 1);

@@ -69,7 +69,7 @@ fun split_leaving_small_remainder_aborts() {
     destroy(sw);
 }
 
-#[test, expected_failure(abort_code = staked_wal::EInvalidSplitAmount)]
+#[test, expected_failure(abort_code = staked_wal::EInvalidAmount)]
 fun split_everything_aborts() {
     let ctx = &mut tx_context::dummy();
     let mut sw = staked_wal::mint_for_testing(test_node_id(0), 2 * WAL, 1, ctx);
@@ -77,7 +77,7 @@ fun split_everything_aborts() {
     destroy(sw);
 }
 
-#[test, expected_failure(abort_code = staked_wal::ENodeMismatch)]
+#[test, expected_failure(abort_code = staked_wal::EMetadataMismatch)]
 fun join_other_node_aborts() {
     let ctx = &mut tx_context::dummy();
     let mut a = staked_wal::mint_for_testing(test_node_id(0), WAL, 1, ctx);
@@ -85,7 +85,7 @@ fun join_other_node_aborts() {
     destroy(a);
 }
 
-#[test, expected_failure(abort_code = staked_wal::EActivationEpochMismatch)]
+#[test, expected_failure(abort_code = staked_wal::EMetadataMismatch)]
 fun join_other_activation_aborts() {
     let ctx = &mut tx_context::dummy();
     let mut a = staked_wal::mint_for_testing(test_node_id(0), WAL, 1, ctx);
@@ -93,7 +93,7 @@ fun join_other_activation_aborts() {
     destroy(a);
 }
 
-#[test, expected_failure(abort_code = staked_wal::EStateMismatch)]
+#[test, expected_failure(abort_code = staked_wal::EMetadataMismatch)]
 fun join_other_state_aborts() {
     let ctx = &mut tx_context::dummy();
     let mut a = staked_wal::mint_for_testing(test_node_id(0), WAL, 1, ctx);
@@ -103,7 +103,7 @@ fun join_other_state_aborts() {
     destroy(a);
 }
 
-#[test, expected_failure(abort_code = staked_wal::EStateMismatch)]
+#[test, expected_failure(abort_code = staked_wal::EMetadataMismatch)]
 fun join_other_withdraw_epoch_aborts() {
     let ctx = &mut tx_context::dummy();
     let mut a = staked_wal::mint_for_testing(test_node_id(0), WAL, 1, ctx);

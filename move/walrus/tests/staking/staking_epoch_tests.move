@@ -95,18 +95,12 @@ fun late_sync_done_after_quorum_is_accepted() {
     w.destroy_world();
 }
 
-#[test]
-fun empty_committee_finishes_epoch_change_at_once() {
+#[test, expected_failure(abort_code = staking_inner::ENoStake)]
+fun voting_end_without_stake_aborts() {
     let mut w = tu::world(10);
+    let _cap = w.register_node(0, 0);
     w.run_voting_end();
-    assert!(w.staking().next_committee().borrow().is_empty());
-    w.run_epoch_change();
-    assert_eq!(w.staking().epoch(), 1);
-    assert!(staking_inner::is_epoch_change_done(&w.staking().epoch_state()));
-    assert_eq!(event::events_by_type<events::EpochChangeDone>(), vector[events::epoch_change_done(1)]);
-    // No committee: prices are u64::MAX.
-    assert_eq!(w.system().storage_price_per_unit_size(), std::u64::max_value!());
-    w.destroy_world();
+    abort 0
 }
 
 #[test]
@@ -193,7 +187,7 @@ fun committee_changes_move_minimal_shards() {
 
 // === Time gates and state aborts ===
 
-#[test, expected_failure(abort_code = staking_inner::ETooEarly)]
+#[test, expected_failure(abort_code = staking_inner::EWrongEpochState)]
 fun voting_end_before_first_epoch_start_aborts() {
     let mut w = tu::world(10);
     w.clock().set_for_testing(99);
@@ -201,7 +195,7 @@ fun voting_end_before_first_epoch_start_aborts() {
     abort 0
 }
 
-#[test, expected_failure(abort_code = staking_inner::ETooEarly)]
+#[test, expected_failure(abort_code = staking_inner::EWrongEpochState)]
 fun voting_end_before_mid_epoch_aborts() {
     let mut w = tu::world(10);
     let cap = w.register_node(0, 0);
@@ -214,7 +208,7 @@ fun voting_end_before_mid_epoch_aborts() {
     abort 0
 }
 
-#[test, expected_failure(abort_code = staking_inner::ETooEarly)]
+#[test, expected_failure(abort_code = staking_inner::EWrongEpochState)]
 fun epoch_change_before_epoch_end_aborts() {
     let mut w = tu::world(10);
     let cap = w.register_node(0, 0);
@@ -250,12 +244,14 @@ fun voting_and_epoch_change_exactly_on_time() {
 #[test, expected_failure(abort_code = staking_inner::EWrongEpochState)]
 fun voting_end_twice_aborts() {
     let mut w = tu::world(10);
+    let cap = w.register_node(0, 0);
+    let _s = w.stake(cap.node_id(), 1000);
     w.run_voting_end();
     w.run_voting_end_at_current_time();
     abort 0
 }
 
-#[test, expected_failure(abort_code = staking_inner::EWrongEpochState)]
+#[test, expected_failure(abort_code = staking_inner::ENextCommitteeIsEmpty)]
 fun epoch_change_without_selection_aborts() {
     let mut w = tu::world(10);
     w.clock().set_for_testing(1_000);

@@ -18,6 +18,7 @@ fun pool(commission: u16, epoch: u32, ctx: &mut TxContext): StakingPool {
         node_metadata::default(),
         bls_pk(0),
         network_pk(),
+        vector[],
         commission,
         1,
         2,
@@ -76,7 +77,7 @@ fun catch_up_advances_epoch_by_epoch() {
     p.destroy_for_testing();
 }
 
-#[test, expected_failure(abort_code = staking_pool::EPoolAlreadyAdvanced)]
+#[test, expected_failure(abort_code = staking_pool::EPoolAlreadyUpdated)]
 fun advance_to_same_epoch_aborts() {
     let ctx = &mut tx_context::dummy();
     let mut p = pool(0, 0, ctx);
@@ -85,7 +86,7 @@ fun advance_to_same_epoch_aborts() {
     p.destroy_for_testing();
 }
 
-#[test, expected_failure(abort_code = staking_pool::EIncorrectStakedWal)]
+#[test, expected_failure(abort_code = staking_pool::EIncorrectPoolId)]
 fun withdraw_other_pools_stake_aborts() {
     let ctx = &mut tx_context::dummy();
     let mut p = pool(0, 0, ctx);
@@ -94,7 +95,7 @@ fun withdraw_other_pools_stake_aborts() {
     p.destroy_for_testing();
 }
 
-#[test, expected_failure(abort_code = staking_pool::EIncorrectStakedWal)]
+#[test, expected_failure(abort_code = staking_pool::EIncorrectPoolId)]
 fun request_other_pools_stake_aborts() {
     let ctx = &mut tx_context::dummy();
     let mut p = pool(0, 0, ctx);
@@ -104,7 +105,7 @@ fun request_other_pools_stake_aborts() {
     p.destroy_for_testing();
 }
 
-#[test, expected_failure(abort_code = staking_pool::EInvalidCommissionRate)]
+#[test, expected_failure(abort_code = staking_pool::EIncorrectCommissionRate)]
 fun new_pool_with_commission_above_100_percent_aborts() {
     let ctx = &mut tx_context::dummy();
     pool(10_001, 0, ctx).destroy_for_testing();

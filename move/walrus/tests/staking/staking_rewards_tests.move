@@ -63,7 +63,7 @@ fun two_delegators_commission_and_burn() {
 
     // Epoch 2: delegator 1 requests withdrawal before voting_end: withdrawable at 3.
     let mut d1 = d1;
-    w.staking().request_withdraw_stake(&mut d1);
+    w.staking().request_withdraw_stake(&mut d1, &mut tx_context::dummy());
     assert_eq!(d1.withdraw_epoch(), 3);
     w.add_epoch_rewards(EPOCH_REWARDS);
 

@@ -188,7 +188,7 @@ public fun run_voting_end(w: &mut World) {
 public fun run_epoch_change(w: &mut World) {
     let t = epoch_change_time(w).max(w.clock.timestamp_ms());
     w.clock.set_for_testing(t);
-    w.staking.initiate_epoch_change(&mut w.system, &mut w.treasury, &w.clock, w.scenario.ctx());
+    w.staking.initiate_epoch_change_v2(&mut w.system, &mut w.treasury, &w.clock, w.scenario.ctx());
 }
 
 /// Every cap whose node is in the current committee reports sync done, 10 ms later.
@@ -250,7 +250,7 @@ public fun register_node_with_votes(
 
 /// Requests the withdrawal of `staked_wal`.
 public fun request_withdraw(w: &mut World, staked_wal: &mut StakedWal) {
-    w.staking.request_withdraw_stake(staked_wal);
+    w.staking.request_withdraw_stake(staked_wal, w.scenario.ctx());
 }
 
 /// Reports sync done for `cap` in `epoch` at the current time.
@@ -270,5 +270,5 @@ public fun run_voting_end_at_current_time(w: &mut World) {
 
 /// `initiate_epoch_change` without moving the clock.
 public fun run_epoch_change_at_current_time(w: &mut World) {
-    w.staking.initiate_epoch_change(&mut w.system, &mut w.treasury, &w.clock, w.scenario.ctx());
+    w.staking.initiate_epoch_change_v2(&mut w.system, &mut w.treasury, &w.clock, w.scenario.ctx());
 }

@@ -5,6 +5,7 @@ module walrus::staking_tests;
 
 use std::unit_test::{assert_eq, destroy};
 use sui::clock;
+use walrus::messages;
 use walrus::auth;
 use walrus::bls_aggregate;
 use walrus::node_metadata;
@@ -87,21 +88,23 @@ fun register_candidate_creates_pool_and_cap() {
     // Not in the active set before it has stake.
     assert!(!w.staking().active_set().contains(node));
     // A node registered after the selection counts from the next epoch.
+    let s = w.stake(node, 1000);
     w.run_voting_end();
     let late = w.register_node(1, 0);
     assert_eq!(w.staking().pool(late.node_id()).activation_epoch(), 1);
     destroy(vector[cap, late]);
+    destroy(s);
     w.destroy_world();
 }
 
-#[test, expected_failure(abort_code = staking_pool::EInvalidCommissionRate)]
+#[test, expected_failure(abort_code = staking_pool::EIncorrectCommissionRate)]
 fun register_with_commission_above_100_percent_aborts() {
     let mut w = tu::world(10);
     let _cap = w.register_node(0, 10_001);
     abort 0
 }
 
-#[test, expected_failure(abort_code = storage_node::ENameTooLong)]
+#[test, expected_failure(abort_code = staking_pool::EInvalidNameLength)]
 fun register_with_long_name_aborts() {
     let mut w = tu::world(10);
     let ctx = &mut tx_context::dummy();
@@ -121,7 +124,7 @@ fun register_with_long_name_aborts() {
     abort 0
 }
 
-#[test, expected_failure(abort_code = storage_node::EInvalidPublicKeyLength)]
+#[test, expected_failure(abort_code = messages::EInvalidKeyLength)]
 fun register_with_bad_key_aborts() {
     let mut w = tu::world(10);
     let ctx = &mut tx_context::dummy();
@@ -172,7 +175,7 @@ fun node_setters() {
     w.destroy_world();
 }
 
-#[test, expected_failure(abort_code = staking_pool::EInvalidCommissionRate)]
+#[test, expected_failure(abort_code = staking_pool::EIncorrectCommissionRate)]
 fun next_commission_above_100_percent_aborts() {
     let mut w = tu::world(10);
     let cap = w.register_node(0, 0);
@@ -180,7 +183,7 @@ fun next_commission_above_100_percent_aborts() {
     abort 0
 }
 
-#[test, expected_failure(abort_code = storage_node::ENetworkAddressTooLong)]
+#[test, expected_failure(abort_code = staking_pool::EInvalidNetworkAddressLength)]
 fun set_long_network_address_aborts() {
     let mut w = tu::world(10);
     let cap = w.register_node(0, 0);
@@ -196,7 +199,7 @@ fun set_bad_network_key_aborts() {
     abort 0
 }
 
-#[test, expected_failure(abort_code = storage_node::ENameTooLong)]
+#[test, expected_failure(abort_code = staking_pool::EInvalidNameLength)]
 fun set_long_name_aborts() {
     let mut w = tu::world(10);
     let cap = w.register_node(0, 0);
@@ -305,7 +308,7 @@ fun next_public_key_is_used_by_the_next_committee() {
     w.next_epoch(&mut caps); // epoch 1 with key 0
     let member = w.system().committee().members()[0];
     assert_eq!(*member.public_key(), storage_node::parse_public_key(&bls_pk(0)));
-    let ctx = &tx_context::dummy();
+    let ctx = &mut tx_context::dummy();
     w.staking().set_next_public_key(&caps[0], bls_pk(5), vector[9], ctx);
     w.run_voting_end();
     assert_eq!(

@@ -258,7 +258,7 @@ fun request_for_node_in_neither_committee_aborts() {
     abort 0
 }
 
-#[test, expected_failure(abort_code = staking_pool::EAlreadyWithdrawing)]
+#[test, expected_failure(abort_code = staking_pool::ENotStaked)]
 fun request_twice_aborts() {
     let mut w = tu::world(10);
     let cap = w.register_node(0, 0);
@@ -270,7 +270,7 @@ fun request_twice_aborts() {
     abort 0
 }
 
-#[test, expected_failure(abort_code = staking_pool::ERequestWithdrawFirst)]
+#[test, expected_failure(abort_code = staking_pool::ENotWithdrawing)]
 fun withdraw_active_stake_of_committee_node_aborts() {
     let mut w = tu::world(10);
     let cap = w.register_node(0, 0);

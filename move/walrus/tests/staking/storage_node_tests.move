@@ -6,7 +6,8 @@ use sui::bcs;
 use walrus::auth;
 use walrus::bls_aggregate::test_node_id;
 use walrus::node_metadata;
-use walrus::proof_of_possession;
+use walrus::messages;
+use walrus::staking_pool;
 use walrus::staking_test_utils::{bls_pk, network_pk, string_of};
 use walrus::storage_node;
 
@@ -63,30 +64,41 @@ fun cap_records_sync_done() {
     destroy(cap);
 }
 
-#[test, expected_failure(abort_code = storage_node::ENameTooLong)]
+#[test, expected_failure(abort_code = staking_pool::EInvalidNameLength)]
 fun long_name_aborts() {
-    let info = storage_node::new(
-        string_of(101),
-        test_node_id(0),
-        b"a:1".to_string(),
-        bls_pk(0),
-        network_pk(),
-        node_metadata::default(),
-    );
-    info.destroy_for_testing();
+    let ctx = &mut tx_context::dummy();
+    let pool = pool_named(string_of(101), b"a:1".to_string(), ctx);
+    std::unit_test::destroy(pool);
 }
 
-#[test, expected_failure(abort_code = storage_node::ENetworkAddressTooLong)]
+#[test, expected_failure(abort_code = staking_pool::EInvalidNetworkAddressLength)]
 fun long_address_aborts() {
-    let info = storage_node::new(
-        b"n".to_string(),
-        test_node_id(0),
-        string_of(260),
+    let ctx = &mut tx_context::dummy();
+    let pool = pool_named(b"n".to_string(), string_of(260), ctx);
+    std::unit_test::destroy(pool);
+}
+
+/// A pool with this name and address (the pool checks their lengths, as in Walrus mainnet).
+fun pool_named(
+    name: std::string::String,
+    address: std::string::String,
+    ctx: &mut TxContext,
+): walrus::staking_pool::StakingPool {
+    staking_pool::new(
+        name,
+        address,
+        node_metadata::default(),
         bls_pk(0),
         network_pk(),
-        node_metadata::default(),
-    );
-    info.destroy_for_testing();
+        vector[],
+        0,
+        1,
+        2,
+        3,
+        0,
+        false,
+        ctx,
+    )
 }
 
 #[test, expected_failure(abort_code = storage_node::EInvalidNetworkPublicKey)]
@@ -102,7 +114,7 @@ fun short_network_key_aborts() {
     info.destroy_for_testing();
 }
 
-#[test, expected_failure(abort_code = storage_node::EInvalidPublicKeyLength)]
+#[test, expected_failure(abort_code = sui::group_ops::EInvalidInput)]
 fun short_bls_key_aborts() {
     storage_node::parse_public_key(&vector[1, 2, 3]);
 }
@@ -111,7 +123,7 @@ fun short_bls_key_aborts() {
 fun proof_of_possession_message_bytes() {
     let pk = bls_pk(0);
     let sender = @0xABCD;
-    let msg = proof_of_possession::message(7, sender, pk);
+    let msg = messages::new_proof_of_possession_msg(7, sender, pk).to_bcs();
     // Header: intent 0, version 0, app 3, epoch 7 as u32 little endian.
     let mut expected = vector[0u8, 0, 3, 7, 0, 0, 0];
     expected.append(bcs::to_bytes(&sender));
@@ -119,7 +131,7 @@ fun proof_of_possession_message_bytes() {
     assert_eq!(msg, expected);
     assert_eq!(msg.length(), 7 + 32 + 48);
     // Epoch 258 = 0x0102 in little endian.
-    let msg = proof_of_possession::message(258, sender, bls_pk(0));
+    let msg = messages::new_proof_of_possession_msg(258, sender, bls_pk(0)).to_bcs();
     assert_eq!(msg[3], 2);
     assert_eq!(msg[4], 1);
 }

@@ -663,7 +663,7 @@ impl<B: LedgerBackend> WalrusChain<B> {
         self.execute(Call::Staking(StakingCall::VotingEnd)).await
     }
 
-    /// `staking::initiate_epoch_change` (permissionless, time-gated).
+    /// `staking::initiate_epoch_change_v2` (permissionless, time-gated).
     pub async fn initiate_epoch_change(&self) -> Result<TransactionRecord, ChainError> {
         self.execute(Call::Staking(StakingCall::InitiateEpochChange))
             .await

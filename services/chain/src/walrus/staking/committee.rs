@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::active_set::id_lt;
 use super::errors::{
-    committee::{EShardCountMismatch, EUnsortedNodeIds},
+    committee::{EInvalidShardAssignment, EUnsortedNodeIds},
     ensure,
 };
 use crate::types::{ExecutionFailure, ObjectId};
@@ -53,7 +53,7 @@ impl Committee {
         }
         check_sorted(counts)?;
         let total: u64 = counts.iter().map(|(_, c)| u64::from(*c)).sum();
-        ensure(total == u64::from(self.n_shards()), EShardCountMismatch)?;
+        ensure(total == u64::from(self.n_shards()), EInvalidShardAssignment)?;
         let new_count = |id: &ObjectId| counts.iter().find(|(n, _)| n == id).map(|(_, c)| *c);
 
         let mut released = Vec::new();
@@ -72,7 +72,7 @@ impl Committee {
             while shards.len() < count {
                 // The totals match, so the pool holds exactly the shards still needed.
                 let Some(s) = released.get(cursor) else {
-                    return Err(EShardCountMismatch.fail());
+                    return Err(EInvalidShardAssignment.fail());
                 };
                 shards.push(*s);
                 cursor += 1;
@@ -257,7 +257,7 @@ mod tests {
         );
         assert_eq!(m, vec![(test_node_id(1), 2), (test_node_id(2), 3)]);
         let a = Committee::initialize(&counts(&[3, 2])).unwrap();
-        assert!(EShardCountMismatch.matches(&a.transition(&counts(&[3, 3])).unwrap_err()));
+        assert!(EInvalidShardAssignment.matches(&a.transition(&counts(&[3, 3])).unwrap_err()));
         let unsorted = vec![(test_node_id(1), 1), (test_node_id(0), 1)];
         assert!(EUnsortedNodeIds.matches(&Committee::initialize(&unsorted).unwrap_err()));
     }

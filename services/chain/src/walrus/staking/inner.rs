@@ -16,13 +16,14 @@ use super::errors::{
     add, add32, ensure,
     staking_inner::MODULE as STAKING_INNER,
     staking_inner::{
-        EDuplicateSyncDone, EInvalidParameters, EInvalidProofOfPossession, EInvalidSyncEpoch,
-        ENotInCommittee, EPoolNotFound, ETooEarly, EWrongEpochState,
+        EDuplicateSyncDone, EInvalidParameters, EInvalidSyncEpoch, ENextCommitteeIsEmpty, ENoStake,
+        ENotInCommittee, EPoolNotFound, EWrongEpochState,
     },
 };
 use super::events::StakingEvent;
 use super::node::{
-    Authenticated, Authorized, NodeMetadata, StorageNodeCap, verify_proof_of_possession,
+    Authenticated, Authorized, NodeMetadata, StorageNodeCap, check_name, check_network_address,
+    check_proof_of_possession,
 };
 use super::pool::{NewPool, StakingPool, can_withdraw_early};
 use super::quantile;
@@ -231,10 +232,11 @@ impl StakingInnerV1 {
         sender: Address,
         r: Registration,
     ) -> Result<StorageNodeCap, ExecutionFailure> {
-        ensure(
-            verify_proof_of_possession(self.epoch, sender, &r.public_key, &r.proof_of_possession),
-            EInvalidProofOfPossession,
-        )?;
+        // Move `staking_pool::new`'s checks, in its order (the commission and the network key
+        // follow in `StakingPool::new`).
+        check_proof_of_possession(self.epoch, sender, &r.public_key, &r.proof_of_possession)?;
+        check_name(&r.name)?;
+        check_network_address(&r.network_address)?;
         let pool_id = env.new_id();
         let table_id = env.new_id();
         let mut pool = StakingPool::new(
@@ -275,11 +277,9 @@ impl StakingInnerV1 {
         public_key: &[u8],
         proof_of_possession: &[u8],
     ) -> Result<(), ExecutionFailure> {
-        ensure(
-            verify_proof_of_possession(self.epoch, sender, public_key, proof_of_possession),
-            EInvalidProofOfPossession,
-        )?;
+        let epoch = self.epoch;
         self.with_pool(env, cap.node_id, |p| {
+            check_proof_of_possession(epoch, sender, public_key, proof_of_possession)?;
             p.node_info.set_next_public_key(public_key)
         })
     }
@@ -388,11 +388,11 @@ impl StakingInnerV1 {
             return Err(EWrongEpochState.fail());
         };
         if self.epoch == 0 {
-            ensure(now >= self.first_epoch_start, ETooEarly)?;
+            ensure(now >= self.first_epoch_start, EWrongEpochState)?;
         } else {
             ensure(
                 now >= add(STAKING_INNER, last_change, self.epoch_duration / 2)?,
-                ETooEarly,
+                EWrongEpochState,
             )?;
         }
         self.select_committee_and_params(env)?;
@@ -403,27 +403,29 @@ impl StakingInnerV1 {
         Ok(())
     }
 
-    /// Starts epoch E + 1 (Move `initiate_epoch_change`).
+    /// Starts epoch E + 1 (Move `staking::initiate_epoch_change_v2`): burns the burn share of
+    /// E's rewards, then needs a selected next committee (`ENextCommitteeIsEmpty`), the
+    /// `NextParamsSelected` state and the time (`EWrongEpochState`).
     pub fn initiate_epoch_change(
         &mut self,
         env: &mut impl StakingEnv,
     ) -> Result<(), ExecutionFailure> {
+        let burn = env.extract_burn_balance()?;
+        if burn > 0 {
+            env.burn(burn)?;
+        }
+        ensure(self.next_committee.is_some(), ENextCommitteeIsEmpty)?;
         let now = env.now_ms();
         let EpochState::NextParamsSelected(last_change) = self.epoch_state else {
             return Err(EWrongEpochState.fail());
         };
         if self.epoch == 0 {
-            ensure(now >= self.first_epoch_start, ETooEarly)?;
+            ensure(now >= self.first_epoch_start, EWrongEpochState)?;
         } else {
             ensure(
                 now >= add(STAKING_INNER, last_change, self.epoch_duration)?,
-                ETooEarly,
+                EWrongEpochState,
             )?;
-        }
-
-        let burn = env.extract_burn_balance()?;
-        if burn > 0 {
-            env.burn(burn)?;
         }
 
         let new_epoch = add32(STAKING_INNER, self.epoch, 1)?;
@@ -479,7 +481,7 @@ impl StakingInnerV1 {
         cap.last_epoch_sync_done = epoch;
         let shards = self.committee.shards(&node_id).cloned().unwrap_or_default();
         let weight = u16::try_from(shards.len()).unwrap_or(u16::MAX);
-        env.emit(StakingEvent::ShardsReceived { epoch, shards });
+        // `EpochChangeDone` (at quorum) comes before `ShardsReceived`, as in Walrus mainnet.
         if let EpochState::EpochChangeSync(done) = self.epoch_state {
             let done = done
                 .checked_add(weight)
@@ -491,6 +493,7 @@ impl StakingInnerV1 {
                 self.epoch_state = EpochState::EpochChangeSync(done);
             }
         }
+        env.emit(StakingEvent::ShardsReceived { epoch, shards });
         Ok(())
     }
 
@@ -585,6 +588,12 @@ impl StakingInnerV1 {
             self.update_active_set(env, node_id)?;
         }
         let (ids, stakes) = self.active_set.sorted_nodes_and_stakes();
+        // Move folds the stakes in u64 (overflow aborts).
+        let mut total: u64 = 0;
+        for stake in &stakes {
+            total = add(STAKING_INNER, total, *stake)?;
+        }
+        ensure(total > 0, ENoStake)?;
         let limit = apportionment::shards_limit(self.n_shards, ids.len() as u64);
         let seats = apportionment::dhondt(self.n_shards, limit, &stakes)?;
         let counts = Committee::sorted_counts(&ids, &seats);

@@ -477,7 +477,8 @@ pub enum StakingCall {
     },
     /// `voting_end` (clock = ledger time).
     VotingEnd,
-    /// `initiate_epoch_change` (clock = ledger time).
+    /// `initiate_epoch_change_v2` (clock = ledger time; the deprecated `initiate_epoch_change`
+    /// always aborts in Move and has no call here).
     InitiateEpochChange,
     /// `epoch_sync_done`.
     EpochSyncDone {

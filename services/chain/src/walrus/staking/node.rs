@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use sui_sdk_types::Address;
 
 use super::errors::{
-    ensure, framework::EKeyAlreadyExists, node_metadata as md_errors, storage_node as sn_errors,
+    ensure, framework::EKeyAlreadyExists, node_metadata as md_errors, staking_pool as pool_errors,
+    storage_node as sn_errors,
 };
 use crate::bls::{BlsPublicKey, BlsSignature};
 use crate::messages::ProofOfPossessionMessage;
@@ -122,14 +123,38 @@ pub struct StorageNodeInfo {
     pub metadata: NodeMetadata,
 }
 
-fn check_name(name: &str) -> Result<(), ExecutionFailure> {
-    ensure(name.len() <= MAX_NAME_LENGTH, sn_errors::ENameTooLong)
+/// Move `staking_pool`'s name check (`EInvalidNameLength` above 100 bytes).
+pub fn check_name(name: &str) -> Result<(), ExecutionFailure> {
+    ensure(
+        name.len() <= MAX_NAME_LENGTH,
+        pool_errors::EInvalidNameLength,
+    )
 }
 
-fn check_network_address(address: &str) -> Result<(), ExecutionFailure> {
+/// Move `staking_pool`'s address check (`EInvalidNetworkAddressLength` above 259 bytes).
+pub fn check_network_address(address: &str) -> Result<(), ExecutionFailure> {
     ensure(
         address.len() <= MAX_NETWORK_ADDRESS_LENGTH,
-        sn_errors::ENetworkAddressTooLong,
+        pool_errors::EInvalidNetworkAddressLength,
+    )
+}
+
+/// Move `messages::new_proof_of_possession_msg(..).verify_proof_of_possession(..)` asserted
+/// in `staking_pool`: the key must be 48 bytes (`messages::EInvalidKeyLength`) and the proof
+/// must verify (`staking_pool::EInvalidProofOfPossession`).
+pub fn check_proof_of_possession(
+    epoch: u32,
+    sender: Address,
+    public_key: &[u8],
+    proof_of_possession: &[u8],
+) -> Result<(), ExecutionFailure> {
+    ensure(
+        public_key.len() == BLS_PUBLIC_KEY_LENGTH,
+        crate::walrus::errors::messages::EInvalidKeyLength,
+    )?;
+    ensure(
+        verify_proof_of_possession(epoch, sender, public_key, proof_of_possession),
+        pool_errors::EInvalidProofOfPossession,
     )
 }
 
@@ -140,21 +165,19 @@ fn check_network_public_key(key: &[u8]) -> Result<(), ExecutionFailure> {
     )
 }
 
-/// Move `storage_node::parse_public_key`: 48 bytes (`EInvalidPublicKeyLength`) that are a
-/// valid G1 point (`sui::group_ops::EInvalidInput` otherwise, from `bls12381::g1_from_bytes`).
+/// Move `storage_node::parse_public_key`: a valid compressed G1 point
+/// (`sui::group_ops::EInvalidInput` otherwise, from `bls12381::g1_from_bytes`; the 48-byte
+/// length is checked with the proof of possession).
 /// The key is kept compressed; Move stores it as `Element<UncompressedG1>`
 /// ([`crate::walrus::bls_aggregate::uncompressed_g1`] gives those bytes).
 pub fn parse_public_key(public_key: &[u8]) -> Result<Vec<u8>, ExecutionFailure> {
-    ensure(
-        public_key.len() == BLS_PUBLIC_KEY_LENGTH,
-        sn_errors::EInvalidPublicKeyLength,
-    )?;
     crate::walrus::bls_aggregate::compressed_g1(public_key)?;
     Ok(public_key.to_vec())
 }
 
 impl StorageNodeInfo {
-    /// Builds the node information, checking every length (in Move's order).
+    /// Builds the node information, checking the network key (the pool checks the name,
+    /// address and protocol key first, as in Move).
     pub fn new(
         name: String,
         node_id: ObjectId,
@@ -163,8 +186,6 @@ impl StorageNodeInfo {
         network_public_key: Vec<u8>,
         metadata: NodeMetadata,
     ) -> Result<Self, ExecutionFailure> {
-        check_name(&name)?;
-        check_network_address(&network_address)?;
         check_network_public_key(&network_public_key)?;
         let public_key = parse_public_key(public_key)?;
         Ok(Self {
@@ -326,9 +347,11 @@ mod tests {
         assert_eq!(info.next_epoch_public_key(), &pk0[..]);
         info.set_name("a".repeat(100)).unwrap();
         info.set_network_address("a".repeat(259)).unwrap();
-        assert!(sn_errors::ENameTooLong.matches(&info.set_name("a".repeat(101)).unwrap_err()));
         assert!(
-            sn_errors::ENetworkAddressTooLong
+            pool_errors::EInvalidNameLength.matches(&info.set_name("a".repeat(101)).unwrap_err())
+        );
+        assert!(
+            pool_errors::EInvalidNetworkAddressLength
                 .matches(&info.set_network_address("a".repeat(260)).unwrap_err())
         );
         assert!(
@@ -336,8 +359,18 @@ mod tests {
                 .matches(&info.set_network_public_key(vec![2, 1]).unwrap_err())
         );
         assert!(
-            sn_errors::EInvalidPublicKeyLength
+            crate::walrus::errors::group_ops::EInvalidInput
                 .matches(&info.set_next_public_key(&[1, 2, 3]).unwrap_err())
+        );
+        let pop = sign_proof_of_possession(&bls(1), 3, Address::ZERO);
+        assert!(check_proof_of_possession(3, Address::ZERO, &pk1, &pop).is_ok());
+        assert!(
+            crate::walrus::errors::messages::EInvalidKeyLength
+                .matches(&check_proof_of_possession(3, Address::ZERO, &[1, 2], &pop).unwrap_err())
+        );
+        assert!(
+            pool_errors::EInvalidProofOfPossession
+                .matches(&check_proof_of_possession(4, Address::ZERO, &pk1, &pop).unwrap_err())
         );
         info.set_next_public_key(&pk1).unwrap();
         assert_eq!(info.next_epoch_public_key(), &pk1[..]);

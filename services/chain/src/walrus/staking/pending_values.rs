@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::errors::{
-    add, ensure, pending_values::EInsufficientValue, pending_values::MODULE as PENDING_VALUES,
+    add, ensure, pending_values::EMissingEpochValue, pending_values::EReduceValueTooLarge,
+    pending_values::MODULE as PENDING_VALUES,
 };
 use crate::types::ExecutionFailure;
 
@@ -52,8 +53,8 @@ impl PendingValues {
 
     /// Takes `value` from what is scheduled for `epoch`; removes the entry when it reaches 0.
     pub fn reduce(&mut self, epoch: u32, value: u64) -> Result<(), ExecutionFailure> {
-        let i = self.index(epoch).ok_or_else(|| EInsufficientValue.fail())?;
-        ensure(self.0[i].1 >= value, EInsufficientValue)?;
+        let i = self.index(epoch).ok_or_else(|| EMissingEpochValue.fail())?;
+        ensure(self.0[i].1 >= value, EReduceValueTooLarge)?;
         self.0[i].1 -= value;
         if self.0[i].1 == 0 {
             self.0.remove(i);
@@ -150,10 +151,10 @@ mod tests {
         pv.insert_or_add(1, 10).unwrap();
         pv.reduce(1, 4).unwrap();
         assert_eq!(pv.get(1), 6);
-        assert!(EInsufficientValue.matches(&pv.reduce(1, 7).unwrap_err()));
+        assert!(EReduceValueTooLarge.matches(&pv.reduce(1, 7).unwrap_err()));
         pv.reduce(1, 6).unwrap();
         assert!(pv.is_empty());
-        assert!(EInsufficientValue.matches(&pv.reduce(1, 1).unwrap_err()));
+        assert!(EMissingEpochValue.matches(&pv.reduce(1, 1).unwrap_err()));
     }
 
     #[test]

@@ -12,8 +12,9 @@ use super::errors::{
     framework::EFieldAlreadyExists,
     staking_pool::MODULE as STAKING_POOL,
     staking_pool::{
-        EAlreadyWithdrawing, EAuthorizationFailure, EIncorrectStakedWal, EInvalidCommissionRate,
-        EPoolAlreadyAdvanced, ERequestWithdrawFirst, EWithdrawDirectly, EWithdrawEpochNotReached,
+        EAuthorizationFailure, EIncorrectCommissionRate, EIncorrectPoolId, ENotStaked,
+        ENotWithdrawing, EPoolAlreadyUpdated, EWithdrawDirectly, EWithdrawEpochNotReached,
+        EZeroShares, EZeroStake,
     },
     sub, to_u64,
 };
@@ -131,7 +132,7 @@ impl StakingPool {
     ) -> Result<Self, ExecutionFailure> {
         ensure(
             u64::from(args.commission_rate) <= N_BASIS_POINTS,
-            EInvalidCommissionRate,
+            EIncorrectCommissionRate,
         )?;
         let node_info = StorageNodeInfo::new(
             args.name,
@@ -176,7 +177,7 @@ impl StakingPool {
 
     /// Advances the pool to `new_epoch` with `rewards` earned in `new_epoch - 1`.
     pub fn advance_epoch(&mut self, rewards: u64, new_epoch: u32) -> Result<(), ExecutionFailure> {
-        ensure(new_epoch > self.latest_epoch, EPoolAlreadyAdvanced)?;
+        ensure(new_epoch > self.latest_epoch, EPoolAlreadyUpdated)?;
         self.catch_up(new_epoch - 1)?;
         self.step(rewards, new_epoch)
     }
@@ -249,8 +250,9 @@ impl StakingPool {
 
     // === Staking ===
 
-    /// Stakes `principal` in `epoch` (the pool caught up to `epoch`): active from `epoch + 1`,
-    /// or `epoch + 2` if the next committee is selected. `id` is the new `StakedWal`'s id.
+    /// Stakes `principal` (not zero: `EZeroStake`) in `epoch` (the pool caught up to `epoch`):
+    /// active from `epoch + 1`, or `epoch + 2` if the next committee is selected. `id` is the
+    /// new `StakedWal`'s id.
     pub fn stake(
         &mut self,
         principal: u64,
@@ -258,6 +260,7 @@ impl StakingPool {
         committee_selected: bool,
         id: ObjectId,
     ) -> Result<StakedWal, ExecutionFailure> {
+        ensure(principal > 0, EZeroStake)?;
         let activation_epoch = add32(STAKING_POOL, epoch, if committee_selected { 2 } else { 1 })?;
         let staked = StakedWal::mint(id, self.id, principal, activation_epoch)?;
         self.pending_stake
@@ -275,8 +278,8 @@ impl StakingPool {
         epoch: u32,
         committee_selected: bool,
     ) -> Result<(), ExecutionFailure> {
-        ensure(staked_wal.node_id == self.id, EIncorrectStakedWal)?;
-        ensure(staked_wal.is_staked(), EAlreadyWithdrawing)?;
+        ensure(staked_wal.node_id == self.id, EIncorrectPoolId)?;
+        ensure(staked_wal.is_staked(), ENotStaked)?;
         ensure(
             !can_withdraw_early(staked_wal, in_next_committee, epoch, committee_selected),
             EWithdrawDirectly,
@@ -295,6 +298,7 @@ impl StakingPool {
             let shares = self
                 .exchange_rate_at_epoch(activation)
                 .convert_to_share_amount(principal)?;
+            ensure(shares != 0, EZeroShares)?;
             self.pending_shares_withdraw
                 .insert_or_add(withdraw_epoch, shares)?;
             staked_wal.set_withdrawing(withdraw_epoch);
@@ -312,7 +316,7 @@ impl StakingPool {
         epoch: u32,
         committee_selected: bool,
     ) -> Result<u64, ExecutionFailure> {
-        ensure(staked_wal.node_id == self.id, EIncorrectStakedWal)?;
+        ensure(staked_wal.node_id == self.id, EIncorrectPoolId)?;
         let activation = staked_wal.activation_epoch;
         let principal = staked_wal.value();
         if staked_wal.is_withdrawing() {
@@ -331,7 +335,7 @@ impl StakingPool {
         let in_next = committee_selected && in_next_committee;
         ensure(
             activation <= epoch && !in_current_committee && !in_next,
-            ERequestWithdrawFirst,
+            ENotWithdrawing,
         )?;
         let shares = self
             .exchange_rate_at_epoch(activation)
@@ -356,7 +360,7 @@ impl StakingPool {
     ) -> Result<(), ExecutionFailure> {
         ensure(
             u64::from(commission_rate) <= N_BASIS_POINTS,
-            EInvalidCommissionRate,
+            EIncorrectCommissionRate,
         )?;
         self.pending_commission_rate
             .insert_or_replace(add32(STAKING_POOL, epoch, 2)?, u64::from(commission_rate));
@@ -550,19 +554,18 @@ mod tests {
     fn aborts() {
         let mut p = pool(0, 0).unwrap();
         p.advance_epoch(0, 1).unwrap();
-        assert!(EPoolAlreadyAdvanced.matches(&p.advance_epoch(0, 1).unwrap_err()));
+        assert!(EPoolAlreadyUpdated.matches(&p.advance_epoch(0, 1).unwrap_err()));
         let mut sw = StakedWal::mint(test_node_id(60), test_node_id(3), frost(1), 1).unwrap();
         assert!(
-            EIncorrectStakedWal
-                .matches(&p.withdraw_stake(&sw, false, false, 0, false).unwrap_err())
+            EIncorrectPoolId.matches(&p.withdraw_stake(&sw, false, false, 0, false).unwrap_err())
         );
         assert!(
-            EIncorrectStakedWal.matches(
+            EIncorrectPoolId.matches(
                 &p.request_withdraw_stake(&mut sw, true, false, 0, false)
                     .unwrap_err()
             )
         );
-        assert!(EInvalidCommissionRate.matches(&pool(10_001, 0).unwrap_err()));
+        assert!(EIncorrectCommissionRate.matches(&pool(10_001, 0).unwrap_err()));
     }
 
     // Mirrors staking_pool_tests.move::newest_scheduled_commission_wins.
@@ -579,6 +582,6 @@ mod tests {
         p.set_next_commission(800, 3).unwrap();
         p.catch_up(5).unwrap();
         assert_eq!(p.commission_rate, 800);
-        assert!(EInvalidCommissionRate.matches(&p.set_next_commission(10_001, 5).unwrap_err()));
+        assert!(EIncorrectCommissionRate.matches(&p.set_next_commission(10_001, 5).unwrap_err()));
     }
 }

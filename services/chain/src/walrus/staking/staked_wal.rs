@@ -5,10 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::errors::{
     add, ensure,
     staked_wal::MODULE as STAKED_WAL,
-    staked_wal::{
-        EActivationEpochMismatch, EInvalidSplitAmount, ENodeMismatch, ENotWithdrawing,
-        EStakeBelowThreshold, EStateMismatch,
-    },
+    staked_wal::{EInvalidAmount, EMetadataMismatch, ENotWithdrawing, EStakeBelowThreshold},
 };
 use crate::types::{ExecutionFailure, ObjectId};
 
@@ -68,19 +65,19 @@ impl StakedWal {
 
     /// Merges `other` into `self` (same node, activation epoch and state).
     pub fn join(&mut self, other: &StakedWal) -> Result<(), ExecutionFailure> {
-        ensure(self.node_id == other.node_id, ENodeMismatch)?;
+        ensure(self.node_id == other.node_id, EMetadataMismatch)?;
         ensure(
             self.activation_epoch == other.activation_epoch,
-            EActivationEpochMismatch,
+            EMetadataMismatch,
         )?;
-        ensure(self.state == other.state, EStateMismatch)?;
+        ensure(self.state == other.state, EMetadataMismatch)?;
         self.principal = add(STAKED_WAL, self.principal, other.principal)?;
         Ok(())
     }
 
     /// Splits `amount` off into a new object `id`; both parts must hold at least 1 WAL.
     pub fn split(&mut self, amount: u64, id: ObjectId) -> Result<StakedWal, ExecutionFailure> {
-        ensure(0 < amount && amount < self.principal, EInvalidSplitAmount)?;
+        ensure(amount < self.principal, EInvalidAmount)?;
         ensure(amount >= MIN_STAKING_THRESHOLD, EStakeBelowThreshold)?;
         ensure(
             self.principal - amount >= MIN_STAKING_THRESHOLD,
@@ -174,15 +171,15 @@ mod tests {
         assert!(EStakeBelowThreshold.matches(&sw.split(WAL - 1, id).unwrap_err()));
         let mut sw2 = mint(0, 2 * WAL, 1).unwrap();
         assert!(EStakeBelowThreshold.matches(&sw2.split(WAL + 1, id).unwrap_err()));
-        assert!(EInvalidSplitAmount.matches(&sw2.split(2 * WAL, id).unwrap_err()));
-        assert!(EInvalidSplitAmount.matches(&sw2.split(0, id).unwrap_err()));
-        assert!(ENodeMismatch.matches(&sw.join(&mint(1, WAL, 1).unwrap()).unwrap_err()));
-        assert!(EActivationEpochMismatch.matches(&sw.join(&mint(0, WAL, 2).unwrap()).unwrap_err()));
+        assert!(EInvalidAmount.matches(&sw2.split(2 * WAL, id).unwrap_err()));
+        assert!(EStakeBelowThreshold.matches(&sw2.split(0, id).unwrap_err()));
+        assert!(EMetadataMismatch.matches(&sw.join(&mint(1, WAL, 1).unwrap()).unwrap_err()));
+        assert!(EMetadataMismatch.matches(&sw.join(&mint(0, WAL, 2).unwrap()).unwrap_err()));
         let mut b = mint(0, WAL, 1).unwrap();
         b.set_withdrawing(3);
-        assert!(EStateMismatch.matches(&sw.join(&b).unwrap_err()));
+        assert!(EMetadataMismatch.matches(&sw.join(&b).unwrap_err()));
         sw.set_withdrawing(4);
-        assert!(EStateMismatch.matches(&sw.join(&b).unwrap_err()));
+        assert!(EMetadataMismatch.matches(&sw.join(&b).unwrap_err()));
         assert!(ENotWithdrawing.matches(&sw2.withdraw_epoch().unwrap_err()));
         // Failed operations left the values alone.
         assert_eq!(sw.value(), 3 * WAL);
