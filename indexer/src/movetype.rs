@@ -107,7 +107,7 @@ pub enum ObjectKind {
     StakingInner,
     /// `dynamic_field::Field<vector<u8>, metadata::Metadata>`: a blob's attributes.
     BlobAttributes,
-    /// `dynamic_field::Field<u32, exchange_rate::PoolExchangeRate>`: one exchange-rate entry.
+    /// `dynamic_field::Field<u32, pool_exchange_rate::PoolExchangeRate>`: one exchange-rate entry.
     ExchangeRate,
     /// Anything else (coins, the `System` and `Staking` wrappers, packages, ...): not indexed.
     Other,
@@ -128,7 +128,7 @@ impl ObjectKind {
                 ("u64", "system_state_inner", "SystemStateInnerV1") => Self::SystemInner,
                 ("u64", "staking_inner", "StakingInnerV1") => Self::StakingInner,
                 ("vector<u8>", "metadata", "Metadata") => Self::BlobAttributes,
-                ("u32", "exchange_rate", "PoolExchangeRate") => Self::ExchangeRate,
+                ("u32", "pool_exchange_rate", "PoolExchangeRate") => Self::ExchangeRate,
                 _ => Self::Other,
             };
         }
@@ -174,7 +174,7 @@ mod tests {
         assert_eq!(ObjectKind::of(f), ObjectKind::SystemInner);
         let f = "0x2::dynamic_field::Field<vector<u8>,0xb1::metadata::Metadata>";
         assert_eq!(ObjectKind::of(f), ObjectKind::BlobAttributes);
-        let f = "0x2::dynamic_field::Field<u32, 0xb1::exchange_rate::PoolExchangeRate>";
+        let f = "0x2::dynamic_field::Field<u32, 0xb1::pool_exchange_rate::PoolExchangeRate>";
         assert_eq!(ObjectKind::of(f), ObjectKind::ExchangeRate);
         assert_eq!(
             ObjectKind::of("0x2::coin::Coin<0xa1::wal::WAL>"),

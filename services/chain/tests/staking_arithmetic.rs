@@ -93,15 +93,15 @@ fn quantiles() {
 /// staking_rewards_tests.move::two_delegators_commission_and_burn.
 #[test]
 fn exchange_rates() {
-    let rate = PoolExchangeRate::new(1_500, 1_000);
+    let rate = PoolExchangeRate::new(1_500, 1_000).unwrap();
     assert_eq!(rate.convert_to_wal_amount(7).unwrap(), 10);
     assert_eq!(rate.convert_to_share_amount(10).unwrap(), 6);
-    let rate2 = PoolExchangeRate::new(1_000_873_000_000, 1_000_000_000_000);
+    let rate2 = PoolExchangeRate::new(1_000_873_000_000, 1_000_000_000_000).unwrap();
     assert_eq!(
         rate2.convert_to_share_amount(1_500_873_000_000).unwrap(),
         1_499_563_880_732
     );
-    let rate3 = PoolExchangeRate::new(1_501_920_600_000, 1_499_563_880_732);
+    let rate3 = PoolExchangeRate::new(1_501_920_600_000, 1_499_563_880_732).unwrap();
     assert_eq!(
         rate3.convert_to_wal_amount(1_000_000_000_000).unwrap(),
         1_001_571_603_116

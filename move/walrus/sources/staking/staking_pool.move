@@ -30,7 +30,7 @@ use sui::balance::{Self, Balance};
 use sui::table::{Self, Table};
 use wal::wal::WAL;
 use walrus::auth::{Self, Authenticated, Authorized};
-use walrus::exchange_rate::{Self, PoolExchangeRate};
+use walrus::pool_exchange_rate::{Self, PoolExchangeRate};
 use walrus::messages;
 use walrus::node_metadata::NodeMetadata;
 use walrus::pending_values::{Self, PendingValues};
@@ -161,7 +161,7 @@ public(package) fun new(
         metadata,
     );
     let mut exchange_rates = table::new(ctx);
-    exchange_rates.add(epoch, exchange_rate::flat());
+    exchange_rates.add(epoch, pool_exchange_rate::flat());
     StakingPool {
         id,
         voting_params: VotingParams { storage_price, write_price, node_capacity },
@@ -219,7 +219,7 @@ fun step(self: &mut StakingPool, mut rewards: Balance<WAL>, epoch: u32) {
     self.node_info.rotate_public_key();
 
     // 4. Exchange rate at the start of `epoch`.
-    let rate = exchange_rate::new(self.wal_balance, self.num_shares);
+    let rate = pool_exchange_rate::new(self.wal_balance, self.num_shares);
     self.exchange_rates.add(epoch, rate);
     self.latest_epoch = epoch;
 
@@ -461,7 +461,7 @@ public fun exchange_rate_at_epoch(self: &StakingPool, epoch: u32): PoolExchangeR
     } else if (epoch > self.latest_epoch) {
         *self.exchange_rates.borrow(self.latest_epoch)
     } else {
-        exchange_rate::flat()
+        pool_exchange_rate::flat()
     }
 }
 

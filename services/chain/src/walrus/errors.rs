@@ -354,6 +354,7 @@ mod tests {
             st::apportionment::ALL,
             st::committee::ALL,
             st::weighted_quantile::ALL,
+            st::pool_exchange_rate::ALL,
         ];
         let mut in_rust = BTreeMap::new();
         for code in mirrored.iter().flat_map(|codes| codes.iter()) {

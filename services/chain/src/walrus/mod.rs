@@ -305,7 +305,7 @@ impl LedgerObject for WalrusObject {
                 &s.inner_move_bcs(),
             )],
             Self::Staking(staking::StakingObject::Pool(p)) => {
-                let value_type = walrus_type("exchange_rate", "PoolExchangeRate");
+                let value_type = walrus_type("pool_exchange_rate", "PoolExchangeRate");
                 staking::rates_to_move(p)
                     .iter()
                     .map(|(epoch, rate)| {

@@ -175,9 +175,9 @@ pub enum Authorized {
     ObjectID(ObjectId),
 }
 
-// === exchange_rate / pending_values ===
+// === pool_exchange_rate / pending_values ===
 
-/// `walrus::exchange_rate::PoolExchangeRate`.
+/// `walrus::pool_exchange_rate::PoolExchangeRate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PoolExchangeRate {
     /// One share is worth one FROST.

@@ -181,10 +181,12 @@ codes! {
     }
 }
 
-/// `walrus::exchange_rate` has no error constants; its arithmetic errors carry this module.
-pub mod exchange_rate {
-    /// The Move module's name.
-    pub const MODULE: &str = "walrus::exchange_rate";
+codes! {
+    /// `walrus::pool_exchange_rate` (`sources/staking/pool_exchange_rate.move`).
+    pool_exchange_rate = "walrus::pool_exchange_rate" {
+        /// A rate with more shares than WAL.
+        EInvalidRate = 0;
+    }
 }
 
 /// Sui framework aborts only the staking code can hit (the others are in

@@ -213,7 +213,7 @@ impl StakingPool {
         self.node_info.rotate_public_key();
 
         // 4. Exchange rate at the start of `epoch`.
-        let rate = PoolExchangeRate::new(self.wal_balance, self.num_shares);
+        let rate = PoolExchangeRate::new(self.wal_balance, self.num_shares)?;
         ensure(
             !self.exchange_rates.contains_key(&epoch),
             EFieldAlreadyExists,

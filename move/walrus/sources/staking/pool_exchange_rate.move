@@ -4,8 +4,14 @@
 /// Formulas (integer, rounding down; the Rust devnet ledger mirrors them exactly):
 /// - `to_shares(wal) = wal * share_amount / wal_amount`
 /// - `to_wal(shares) = shares * wal_amount / share_amount`
-/// A rate with a zero WAL or share amount is `Flat` (1 share = 1 FROST).
-module walrus::exchange_rate;
+/// A rate with a zero WAL or share amount is `Flat` (1 share = 1 FROST); more shares than WAL
+/// is refused (`EInvalidRate`), as in Walrus mainnet.
+module walrus::pool_exchange_rate;
+
+// === Errors ===
+
+/// A rate with more shares than WAL.
+const EInvalidRate: u64 = 0;
 
 // === Object definitions ===
 
@@ -25,6 +31,7 @@ public(package) fun flat(): PoolExchangeRate { PoolExchangeRate::Flat }
 /// The rate of a pool holding `wal_amount` FROST split into `share_amount` shares; `Flat` if
 /// either is zero.
 public(package) fun new(wal_amount: u64, share_amount: u64): PoolExchangeRate {
+    assert!(share_amount <= wal_amount, EInvalidRate);
     if (wal_amount == 0 || share_amount == 0) {
         PoolExchangeRate::Flat
     } else {
