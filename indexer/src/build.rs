@@ -744,6 +744,7 @@ impl Builder {
                 Some(ContractEvent::ShardsReceived(x)) => (Some(x.epoch), None, None),
                 Some(ContractEvent::EpochParametersSelected(x)) => (Some(x.next_epoch), None, None),
                 Some(ContractEvent::PricesUpdated(x)) => (Some(x.epoch), None, None),
+                Some(ContractEvent::ProtocolVersionUpdated(x)) => (Some(x.epoch), None, None),
                 None => (None, None, None),
             };
             batch.events.push(EventRow {
@@ -1196,7 +1197,8 @@ impl Builder {
                         row.write_price = Some(w);
                     });
                 }
-                ContractEvent::ShardsReceived(_) => {}
+                // Kept in the events table; no other table follows them.
+                ContractEvent::ShardsReceived(_) | ContractEvent::ProtocolVersionUpdated(_) => {}
             }
         }
 

@@ -134,11 +134,16 @@ async fn every_event_and_object_lands_in_its_rows(_p: PgPoolOptions, options: Pg
                 assert_eq!(decoded["storage_price"], x.storage_price);
                 assert_eq!(decoded["write_price"], x.write_price);
             }
+            ContractEvent::ProtocolVersionUpdated(x) => {
+                assert_eq!(decoded["start_epoch"], x.start_epoch);
+                assert_eq!(decoded["protocol_version"], x.protocol_version);
+                assert_eq!(row.get::<i32, _>("epoch"), x.epoch as i32);
+            }
         }
     }
     assert_eq!(
         names.len(),
-        9,
+        10,
         "the scenario emits every walrus event type: {names:?}"
     );
     assert_eq!(metrics.events.get(), ledger_events.len() as u64);

@@ -141,6 +141,8 @@ pub fn scenario(d: &TestDevnet) -> Scenario {
     let shared_object = d.share_blob(2, shared.object_id).unwrap();
     let invalid = d.register_blob(2, 800, 7, 3, false).unwrap();
     d.invalidate_blob_id(2, invalid.blob_id).unwrap();
+    let epoch = d.system().unwrap().committee.epoch;
+    d.update_protocol_version(epoch + 1, 2).unwrap();
     // An unused storage resource and stakes.
     d.reserve(2, 1 << 20, 2).unwrap();
     let stake = d.stake(0, 0, 5 * FROST_PER_WAL).unwrap();

@@ -12,6 +12,7 @@ use wal::wal::WAL;
 use walrus::blob::Blob;
 use walrus::bls_aggregate::BlsCommittee;
 use walrus::epoch_parameters::EpochParams;
+use walrus::storage_node::StorageNodeCap;
 use walrus::storage_resource::Storage;
 use walrus::system_state_inner::{Self, SystemStateInnerV1};
 
@@ -167,6 +168,18 @@ public fun invalidate_blob_id(
     message: vector<u8>,
 ): u256 {
     self.inner().invalidate_blob_id(signature, members_bitmap, message)
+}
+
+/// Announces the protocol version a quorum of the committee certified (see
+/// `system_state_inner::update_protocol_version`). Emits `ProtocolVersionUpdated`.
+public fun update_protocol_version(
+    self: &mut System,
+    cap: &StorageNodeCap,
+    signature: vector<u8>,
+    members_bitmap: vector<u8>,
+    message: vector<u8>,
+) {
+    self.inner().update_protocol_version(cap, signature, members_bitmap, message)
 }
 
 /// Adds `subsidy` to the rewards of the current and next `epochs_ahead - 1` epochs.

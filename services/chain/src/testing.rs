@@ -645,6 +645,40 @@ impl TestDevnet {
         )
     }
 
+    /// `update_protocol_version` by the first committee member's operator, with a certificate
+    /// of every member: `protocol_version` from `start_epoch`.
+    pub fn update_protocol_version(
+        &self,
+        start_epoch: u32,
+        protocol_version: u64,
+    ) -> Result<TransactionRecord> {
+        let committee = self.system()?.committee;
+        let node = self
+            .nodes
+            .iter()
+            .find(|n| {
+                committee
+                    .members
+                    .iter()
+                    .any(|m| m.node_id == crate::walrus::to_move_id(n.node_id))
+            })
+            .ok_or_else(|| FixtureError::Unexpected("no node in the committee".into()))?;
+        let mut message = vec![crate::walrus::messages::PROTOCOL_VERSION_MSG_TYPE, 0, 3];
+        message.extend_from_slice(&committee.epoch.to_le_bytes());
+        message.extend_from_slice(&start_epoch.to_le_bytes());
+        message.extend_from_slice(&protocol_version.to_le_bytes());
+        let (signature, members_bitmap) = self.sign_by_committee(&committee, &message)?;
+        self.execute_as(
+            &node.operator,
+            Call::System(SystemCall::UpdateProtocolVersion {
+                cap: node.cap,
+                signature,
+                members_bitmap,
+                message,
+            }),
+        )
+    }
+
     fn sign_by_committee(
         &self,
         committee: &contracts::BlsCommittee,

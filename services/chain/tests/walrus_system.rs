@@ -12,6 +12,7 @@ use walrus_chain::walrus::errors::{
 use walrus_chain::walrus::{Call, CoinCall, GenesisConfig, SystemCall, WalrusObject};
 use walrus_core::contracts::{
     BlobCertified, BlobDeleted, ContractEvent, EpochParams, InvalidBlobId, MetadataEntry,
+    ProtocolVersionUpdated,
 };
 use walrus_support::*;
 
@@ -624,6 +625,98 @@ fn invalidate_blob_id_aborts() {
         &a,
         invalidate(sign(&message, &all), vec![0x1F], message),
         bls_aggregate::EInvalidBitmap,
+    );
+}
+
+// === update_protocol_version ===
+
+/// A protocol version message: `protocol_version` from `start_epoch`, signed in `epoch`.
+fn protocol_version_message(epoch: u32, start_epoch: u32, protocol_version: u64) -> Vec<u8> {
+    let mut message = vec![6, 0, 3];
+    message.extend_from_slice(&epoch.to_le_bytes());
+    message.extend_from_slice(&start_epoch.to_le_bytes());
+    message.extend_from_slice(&protocol_version.to_le_bytes());
+    message
+}
+
+/// A `StorageNodeCap` for committee member `i`, owned by `user`.
+fn member_cap(world: &World, user: &Account, i: u64) -> ObjectId {
+    let record = world.ok(user, TestCall::NodeCapForTesting(test_node_id(i)));
+    bcs::from_bytes(&record.events[0].bcs).unwrap()
+}
+
+fn update_protocol_version(cap: ObjectId, signers: &[usize], message: Vec<u8>) -> Call {
+    Call::System(SystemCall::UpdateProtocolVersion {
+        cap,
+        signature: sign(&message, signers),
+        members_bitmap: bitmap(signers),
+        message,
+    })
+}
+
+/// Mirrors system_tests::update_protocol_version_with_a_quorum and the abort tests beside it,
+/// with real BLS signatures.
+#[test]
+fn update_protocol_version_with_a_quorum() {
+    let world = World::test_system(3);
+    let a = alice();
+    let cap = member_cap(&world, &a, 0);
+    let all = [0, 1, 2, 3];
+    let record = world.call(
+        &a,
+        update_protocol_version(cap, &all, protocol_version_message(3, 5, 2)),
+    );
+    assert_eq!(
+        events(&record),
+        vec![ContractEvent::ProtocolVersionUpdated(
+            ProtocolVersionUpdated {
+                epoch: 3,
+                start_epoch: 5,
+                protocol_version: 2,
+            }
+        )]
+    );
+    // Aborts, each changing nothing.
+    let outsider = member_cap(&world, &a, 9);
+    world.assert_aborts(
+        &a,
+        update_protocol_version(outsider, &all, protocol_version_message(3, 5, 2)),
+        ssi::ENotCommitteeMember,
+    );
+    world.assert_aborts(
+        &a,
+        update_protocol_version(cap, &all, protocol_version_message(3, 2, 2)),
+        ssi::EInvalidStartEpoch,
+    );
+    world.assert_aborts(
+        &a,
+        update_protocol_version(cap, &[0, 3], protocol_version_message(3, 5, 2)),
+        bls_aggregate::ENotEnoughStake,
+    );
+    world.assert_aborts(
+        &a,
+        update_protocol_version(cap, &all, protocol_version_message(2, 5, 2)),
+        messages::EIncorrectEpoch,
+    );
+    world.assert_aborts(
+        &a,
+        update_protocol_version(cap, &all, invalid_blob_id_message(3, u256(77))),
+        messages::EInvalidMsgType,
+    );
+    // A signature by other keys than the bitmap names.
+    let message = protocol_version_message(3, 5, 2);
+    let forged = Call::System(SystemCall::UpdateProtocolVersion {
+        cap,
+        signature: sign(&message, &[0, 1, 2]),
+        members_bitmap: bitmap(&all),
+        message,
+    });
+    world.assert_aborts(&a, forged, bls_aggregate::ESigVerification);
+    // Only the cap's owner can use it.
+    world.assert_aborts(
+        &bob(),
+        update_protocol_version(cap, &all, protocol_version_message(3, 5, 2)),
+        walrus_chain::walrus::errors::input::ENotOwner,
     );
 }
 

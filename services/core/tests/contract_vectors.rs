@@ -10,7 +10,7 @@ use walrus_core::contracts::{
     Blob, BlobCertificationMessage, BlobCertified, BlobDeleted, BlobIdDerivation,
     BlobPersistenceType, BlobRegistered, ContractEvent, EpochChangeDone, EpochChangeStart,
     EpochParametersSelected, InvalidBlobId, InvalidBlobIdMessage, ObjectId, PricesUpdated,
-    ShardsReceived, Storage, derive_blob_id,
+    ProtocolVersionUpdated, ShardsReceived, Storage, derive_blob_id,
 };
 
 const VECTORS: &str = include_str!("../../../move/walrus/tests/bcs_vectors.json");
@@ -102,7 +102,7 @@ fn every_move_vector_round_trips() {
         .collect();
     assert_eq!(
         vectors.len(),
-        15,
+        16,
         "a system vector was added: give it a twin check here"
     );
     for v in vectors {
@@ -202,6 +202,15 @@ fn every_move_vector_round_trips() {
                 };
                 check(name, e.clone(), hex);
                 check_event(name, ContractEvent::PricesUpdated(e), hex);
+            }
+            "ProtocolVersionUpdated" => {
+                let e = ProtocolVersionUpdated {
+                    epoch: u32_of(&f["epoch"]),
+                    start_epoch: u32_of(&f["start_epoch"]),
+                    protocol_version: f["protocol_version"].as_u64().unwrap(),
+                };
+                check(name, e.clone(), hex);
+                check_event(name, ContractEvent::ProtocolVersionUpdated(e), hex);
             }
             "Storage" => check(name, storage(f), hex),
             "Blob" => {

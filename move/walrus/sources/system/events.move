@@ -65,6 +65,14 @@ public struct EpochParametersSelected has copy, drop {
 }
 
 /// The storage and write prices changed in `epoch`.
+/// A quorum of the committee announced that `protocol_version` takes effect at `start_epoch`
+/// (certified in `epoch`).
+public struct ProtocolVersionUpdated has copy, drop {
+    epoch: u32,
+    start_epoch: u32,
+    protocol_version: u64,
+}
+
 public struct PricesUpdated has copy, drop {
     epoch: u32,
     storage_price: u64,
@@ -134,6 +142,10 @@ public(package) fun emit_epoch_parameters_selected(next_epoch: u32) {
     event::emit(EpochParametersSelected { next_epoch });
 }
 
+public(package) fun emit_protocol_version(epoch: u32, start_epoch: u32, protocol_version: u64) {
+    event::emit(ProtocolVersionUpdated { epoch, start_epoch, protocol_version })
+}
+
 public(package) fun emit_prices_updated(epoch: u32, storage_price: u64, write_price: u64) {
     event::emit(PricesUpdated { epoch, storage_price, write_price });
 }
@@ -179,6 +191,15 @@ public fun blob_deleted(
 #[test_only]
 public fun invalid_blob_id(epoch: u32, blob_id: u256): InvalidBlobID {
     InvalidBlobID { epoch, blob_id }
+}
+
+#[test_only]
+public fun protocol_version_updated(
+    epoch: u32,
+    start_epoch: u32,
+    protocol_version: u64,
+): ProtocolVersionUpdated {
+    ProtocolVersionUpdated { epoch, start_epoch, protocol_version }
 }
 
 #[test_only]

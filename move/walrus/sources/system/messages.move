@@ -330,6 +330,18 @@ public fun certified_blob_message_bytes_for_testing(
 }
 
 #[test_only]
+/// A protocol version message: `protocol_version` from `start_epoch`.
+public fun protocol_version_message_bytes_for_testing(
+    epoch: u32,
+    start_epoch: u32,
+    protocol_version: u64,
+): vector<u8> {
+    let mut body = sui::bcs::to_bytes(&start_epoch);
+    body.append(sui::bcs::to_bytes(&protocol_version));
+    message_bytes_for_testing(PROTOCOL_VERSION_MSG_TYPE, epoch, body)
+}
+
+#[test_only]
 /// An invalid blob id message for `blob_id`.
 public fun invalid_blob_id_message_bytes_for_testing(epoch: u32, blob_id: u256): vector<u8> {
     message_bytes_for_testing(INVALID_BLOB_ID_MSG_TYPE, epoch, sui::bcs::to_bytes(&blob_id))

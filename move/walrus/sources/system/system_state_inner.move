@@ -13,6 +13,7 @@ use walrus::encoding;
 use walrus::epoch_parameters::EpochParams;
 use walrus::events;
 use walrus::storage_accounting::{Self, FutureAccountingRingBuffer};
+use walrus::storage_node::StorageNodeCap;
 use walrus::storage_resource::{Self, Storage};
 
 // === Constants ===
@@ -41,8 +42,12 @@ const EInvalidIdEpoch: u64 = 3;
 const EIncorrectCommittee: u64 = 4;
 /// The accounting entry popped at an epoch change is not the ending epoch's.
 const EInvalidAccountingEpoch: u64 = 5;
+/// The storage node is not a member of the current committee.
+const ENotCommitteeMember: u64 = 8;
 /// The storage size is zero.
 const EInvalidResourceSize: u64 = 11;
+/// A protocol version would take effect in an epoch that has passed.
+const EInvalidStartEpoch: u64 = 12;
 
 // === Object definitions ===
 
@@ -269,6 +274,27 @@ public(package) fun invalidate_blob_id(
     assert!(epoch == self.epoch(), EInvalidIdEpoch);
     events::emit_invalid_blob_id(epoch, blob_id);
     blob_id
+}
+
+/// Announces a protocol version: `cap`'s node must be in the current committee
+/// (`ENotCommitteeMember`) and a quorum must certify (intent 6) that `protocol_version` takes
+/// effect at `start_epoch`, signed in the current epoch (`EInvalidIdEpoch`) for the current or
+/// a later epoch (`EInvalidStartEpoch`). Emits `ProtocolVersionUpdated`.
+public(package) fun update_protocol_version(
+    self: &SystemStateInnerV1,
+    cap: &StorageNodeCap,
+    signature: vector<u8>,
+    members_bitmap: vector<u8>,
+    message: vector<u8>,
+) {
+    assert!(self.committee.contains(&cap.node_id()), ENotCommitteeMember);
+    let certified = self.committee.verify_quorum_in_epoch(signature, members_bitmap, message);
+    let epoch = certified.cert_epoch();
+    let message = certified.protocol_version_message();
+    let start_epoch = message.start_epoch();
+    assert!(epoch == self.epoch(), EInvalidIdEpoch);
+    assert!(start_epoch >= self.epoch(), EInvalidStartEpoch);
+    events::emit_protocol_version(epoch, start_epoch, message.protocol_version());
 }
 
 /// Adds `subsidy` to the rewards of the current and next `epochs_ahead - 1` epochs, split

@@ -96,6 +96,13 @@ fun prices_updated() {
 }
 
 #[test]
+fun protocol_version_updated() {
+    events::emit_protocol_version(10, 12, 3);
+    let emitted = event::events_by_type<events::ProtocolVersionUpdated>();
+    assert_eq!(bcs::to_bytes(&emitted[0]), x"0a0000000c0000000300000000000000");
+}
+
+#[test]
 fun blob_id_derivation() {
     // BCS(encoding_type u8, size u64, root_hash u256); its Blake2b-256 is the blob id.
     let preimage = x"010c000000000000008d73426967a532d3bc1aab4bc9df2fa6009eaa505cba626cd86449ea2fe0b82b";

@@ -9,6 +9,7 @@ use walrus::bls_aggregate::{Self, test_node_id};
 use walrus::epoch_parameters;
 use walrus::events;
 use walrus::messages;
+use walrus::storage_node;
 use walrus::storage_resource;
 use walrus::system::{Self, System};
 use walrus::system_state_inner;
@@ -547,6 +548,66 @@ fun invalidate_blob_id_with_bad_bitmap_aborts() {
     let system = test_utils::system(3, &mut ctx);
     let message = messages::invalid_blob_id_message_bytes_for_testing(3, 77);
     system.invalidate_blob_id(signature(), x"1F", message);
+    abort
+}
+
+// === update_protocol_version ===
+
+#[test]
+fun update_protocol_version_with_a_quorum() {
+    let mut ctx = tx_context::dummy();
+    let mut system = test_utils::system(3, &mut ctx);
+    let cap = storage_node::new_cap_for_testing(test_node_id(0), &mut ctx);
+    let message = messages::protocol_version_message_bytes_for_testing(3, 5, 2);
+    system.update_protocol_version(&cap, signature(), all_signers(), message);
+    // Taking effect in the current epoch is allowed too.
+    let now = messages::protocol_version_message_bytes_for_testing(3, 3, 3);
+    system.update_protocol_version(&cap, signature(), all_signers(), now);
+    assert_eq!(
+        event::events_by_type<events::ProtocolVersionUpdated>(),
+        vector[events::protocol_version_updated(3, 5, 2), events::protocol_version_updated(3, 3, 3)],
+    );
+    destroy(cap);
+    system.destroy_for_testing();
+}
+
+#[test, expected_failure(abort_code = system_state_inner::ENotCommitteeMember)]
+fun update_protocol_version_by_a_non_member_aborts() {
+    let mut ctx = tx_context::dummy();
+    let mut system = test_utils::system(3, &mut ctx);
+    let cap = storage_node::new_cap_for_testing(test_node_id(9), &mut ctx);
+    let message = messages::protocol_version_message_bytes_for_testing(3, 5, 2);
+    system.update_protocol_version(&cap, signature(), all_signers(), message);
+    abort
+}
+
+#[test, expected_failure(abort_code = system_state_inner::EInvalidStartEpoch)]
+fun update_protocol_version_for_a_past_epoch_aborts() {
+    let mut ctx = tx_context::dummy();
+    let mut system = test_utils::system(3, &mut ctx);
+    let cap = storage_node::new_cap_for_testing(test_node_id(0), &mut ctx);
+    let message = messages::protocol_version_message_bytes_for_testing(3, 2, 2);
+    system.update_protocol_version(&cap, signature(), all_signers(), message);
+    abort
+}
+
+#[test, expected_failure(abort_code = bls_aggregate::ENotEnoughStake)]
+fun update_protocol_version_without_a_quorum_aborts() {
+    let mut ctx = tx_context::dummy();
+    let mut system = test_utils::system(3, &mut ctx);
+    let cap = storage_node::new_cap_for_testing(test_node_id(0), &mut ctx);
+    let message = messages::protocol_version_message_bytes_for_testing(3, 5, 2);
+    system.update_protocol_version(&cap, signature(), x"09", message);
+    abort
+}
+
+#[test, expected_failure(abort_code = messages::EInvalidMsgType)]
+fun update_protocol_version_with_another_message_aborts() {
+    let mut ctx = tx_context::dummy();
+    let mut system = test_utils::system(3, &mut ctx);
+    let cap = storage_node::new_cap_for_testing(test_node_id(0), &mut ctx);
+    let message = messages::invalid_blob_id_message_bytes_for_testing(3, 77);
+    system.update_protocol_version(&cap, signature(), all_signers(), message);
     abort
 }
 

@@ -111,8 +111,12 @@ codes! {
         EIncorrectCommittee = 4;
         /// The accounting entry popped at an epoch change is not the ending epoch's.
         EInvalidAccountingEpoch = 5;
+        /// The storage node is not a member of the current committee.
+        ENotCommitteeMember = 8;
         /// The storage size is zero.
         EInvalidResourceSize = 11;
+        /// A protocol version would take effect in an epoch that has passed.
+        EInvalidStartEpoch = 12;
     }
 }
 

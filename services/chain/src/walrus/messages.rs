@@ -12,6 +12,8 @@ use crate::types::ExecutionFailure;
 pub const BLOB_CERT_MSG_TYPE: u8 = 1;
 /// Intent type of an invalid-blob-id attestation.
 pub const INVALID_BLOB_ID_MSG_TYPE: u8 = 2;
+/// Intent type of a protocol version announcement.
+pub const PROTOCOL_VERSION_MSG_TYPE: u8 = 6;
 /// The only supported intent version.
 pub const INTENT_VERSION: u8 = 0;
 /// App id of Walrus storage messages.
@@ -48,6 +50,15 @@ pub struct CertifiedInvalidBlobId {
     pub blob_id: BlobId,
 }
 
+/// `messages::ProtocolVersionMessage`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtocolVersionMessage {
+    /// The first epoch of the version.
+    pub start_epoch: u32,
+    /// The protocol version.
+    pub protocol_version: u64,
+}
+
 /// `sui::bcs::BCS` peeling, enough for the messages.
 struct Peel<'a> {
     bytes: &'a [u8],
@@ -66,6 +77,11 @@ impl<'a> Peel<'a> {
     fn u32(&mut self) -> Result<u32, ExecutionFailure> {
         let b = self.take(4)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn u64(&mut self) -> Result<u64, ExecutionFailure> {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(self.take(8)?);
+        Ok(u64::from_le_bytes(b))
     }
     fn bytes32(&mut self) -> Result<[u8; 32], ExecutionFailure> {
         let mut out = [0u8; 32];
@@ -139,11 +155,48 @@ pub fn invalid_blob_id_message(
     })
 }
 
+/// `messages::protocol_version_message` (`EInvalidMsgType`).
+pub fn protocol_version_message(
+    message: CertifiedMessage,
+) -> Result<ProtocolVersionMessage, ExecutionFailure> {
+    e::EInvalidMsgType.ensure(message.intent_type == PROTOCOL_VERSION_MSG_TYPE)?;
+    let mut body = Peel {
+        bytes: &message.message,
+    };
+    let start_epoch = body.u32()?;
+    let protocol_version = body.u64()?;
+    Ok(ProtocolVersionMessage {
+        start_epoch,
+        protocol_version,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::messages::{BlobCertificationMessage, BlobPersistence, InvalidBlobIdMessage};
+
+    #[test]
+    fn parses_protocol_version_messages() {
+        let mut signed = vec![PROTOCOL_VERSION_MSG_TYPE, 0, 3, 7, 0, 0, 0];
+        signed.extend_from_slice(&9u32.to_le_bytes());
+        signed.extend_from_slice(&4u64.to_le_bytes());
+        let m = new_certified_message(&signed, 7, 5).unwrap();
+        assert_eq!(
+            protocol_version_message(m).unwrap(),
+            ProtocolVersionMessage {
+                start_epoch: 9,
+                protocol_version: 4
+            }
+        );
+        let m = new_certified_message(&signed[..15], 7, 5).unwrap();
+        assert!(bcs_err::EOutOfRange.matches(&protocol_version_message(m).unwrap_err()));
+        let mut other = signed.clone();
+        other[0] = INVALID_BLOB_ID_MSG_TYPE;
+        let m = new_certified_message(&other, 7, 5).unwrap();
+        assert!(e::EInvalidMsgType.matches(&protocol_version_message(m).unwrap_err()));
+    }
 
     #[test]
     fn parses_what_nodes_sign() {

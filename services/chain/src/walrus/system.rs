@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use walrus_core::BlobId;
 use walrus_core::contracts::{
     self, BlsCommittee, Coin, ContractEvent, EpochParams, FutureAccounting,
-    FutureAccountingRingBuffer, InvalidBlobId, Storage, SystemStateInnerV1,
+    FutureAccountingRingBuffer, InvalidBlobId, ProtocolVersionUpdated, Storage, SystemStateInnerV1,
 };
 
 use super::errors::{
@@ -116,6 +116,17 @@ pub enum SystemCall {
         /// Signers bitmap.
         members_bitmap: Vec<u8>,
         /// The signed message bytes.
+        message: Vec<u8>,
+    },
+    /// `system::update_protocol_version` with the sender's `StorageNodeCap`.
+    UpdateProtocolVersion {
+        /// The sender's `StorageNodeCap` (`&`).
+        cap: ObjectId,
+        /// Aggregate BLS signature.
+        signature: Vec<u8>,
+        /// Signers bitmap.
+        members_bitmap: Vec<u8>,
+        /// The signed message bytes (intent 6).
         message: Vec<u8>,
     },
     /// `system::add_subsidy`: consumes the coin.
@@ -743,6 +754,41 @@ pub fn invalidate_blob_id_inner(
     Ok(blob_id)
 }
 
+/// `system_state_inner::update_protocol_version`: the cap's node in the current committee
+/// (`ENotCommitteeMember`), a quorum certificate (`bls_aggregate::*`, `messages::*`) of a
+/// protocol version message signed in the current epoch (`EInvalidIdEpoch`) that starts now or
+/// later (`EInvalidStartEpoch`); emits `ProtocolVersionUpdated`.
+pub fn update_protocol_version_inner(
+    view: &mut View<'_>,
+    inner: &SystemStateInnerV1,
+    cap: &super::staking::StorageNodeCap,
+    signature: &[u8],
+    members_bitmap: &[u8],
+    message: &[u8],
+) -> Result<(), ExecutionFailure> {
+    let node_id = to_move_id(cap.node_id);
+    e::ENotCommitteeMember.ensure(inner.committee.members.iter().any(|m| m.node_id == node_id))?;
+    let certified = bls_aggregate::verify_quorum_in_epoch(
+        &inner.committee,
+        signature,
+        members_bitmap,
+        message,
+    )?;
+    let epoch = certified.cert_epoch;
+    let version = messages::protocol_version_message(certified)?;
+    e::EInvalidIdEpoch.ensure(epoch == self::epoch(inner))?;
+    e::EInvalidStartEpoch.ensure(version.start_epoch >= self::epoch(inner))?;
+    blob::emit(
+        view,
+        ContractEvent::ProtocolVersionUpdated(ProtocolVersionUpdated {
+            epoch,
+            start_epoch: version.start_epoch,
+            protocol_version: version.protocol_version,
+        }),
+    );
+    Ok(())
+}
+
 /// `system_state_inner::add_subsidy`: `0 < epochs_ahead <= max` (`EInvalidEpochsAhead`);
 /// `value / epochs_ahead` to each of the epochs current+1 .. current+epochs_ahead-1 and the
 /// rest to the current epoch.
@@ -982,6 +1028,26 @@ pub fn execute(view: &mut View<'_>, call: &SystemCall) -> Result<(), ExecutionFa
             // system::invalidate_blob_id
             let (_, system) = load(view)?;
             invalidate_blob_id_inner(view, &system.inner, signature, members_bitmap, message)?;
+            Ok(())
+        }
+        SystemCall::UpdateProtocolVersion {
+            cap,
+            signature,
+            members_bitmap,
+            message,
+        } => {
+            // system::update_protocol_version (`&mut System`: written back)
+            let cap = super::staking::owned_cap(view, cap)?;
+            let (system_id, system) = load(view)?;
+            update_protocol_version_inner(
+                view,
+                &system.inner,
+                &cap,
+                signature,
+                members_bitmap,
+                message,
+            )?;
+            save(view, system_id, system);
             Ok(())
         }
         SystemCall::AddSubsidy {

@@ -113,6 +113,9 @@ pub enum TestCall {
     },
     /// `system::extract_burn_balance` + `wal::burn`. Emits `test::Burned` with the amount.
     ExtractAndBurn,
+    /// `storage_node::new_cap_for_testing(node_id)`, owned by the sender. Emits `test::Cap`
+    /// with the new cap's id.
+    NodeCapForTesting(contracts::ObjectId),
 }
 
 /// The Walrus machine with test-only setup calls.
@@ -149,6 +152,23 @@ impl Machine for TestMachine {
             TestCall::AdvanceEpoch { committee, params } => {
                 let rewards = system::advance_epoch(view, committee.clone(), params)?;
                 view.emit("test::Rewards".into(), bcs::to_bytes(&rewards).unwrap());
+                Ok(())
+            }
+            TestCall::NodeCapForTesting(node_id) => {
+                let id = view.new_id();
+                let cap = walrus_chain::walrus::staking::StorageNodeCap {
+                    id,
+                    node_id: walrus_chain::walrus::to_object_id(*node_id),
+                    last_epoch_sync_done: 0,
+                };
+                view.put(
+                    id,
+                    walrus_chain::types::Owner::Address(view.sender),
+                    WalrusObject::Staking(walrus_chain::walrus::staking::StakingObject::NodeCap(
+                        cap,
+                    )),
+                );
+                view.emit("test::Cap".into(), bcs::to_bytes(&id).unwrap());
                 Ok(())
             }
             TestCall::ExtractAndBurn => {

@@ -109,6 +109,18 @@ pub struct PricesUpdated {
     pub write_price: u64,
 }
 
+/// `walrus::events::ProtocolVersionUpdated`: a committee quorum certified (in `epoch`) that
+/// `protocol_version` takes effect at `start_epoch`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProtocolVersionUpdated {
+    /// The epoch of the certificate.
+    pub epoch: u32,
+    /// The first epoch of the new version.
+    pub start_epoch: u32,
+    /// The protocol version.
+    pub protocol_version: u64,
+}
+
 /// Any event of the `walrus::events` module.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ContractEvent {
@@ -130,6 +142,8 @@ pub enum ContractEvent {
     EpochParametersSelected(EpochParametersSelected),
     /// `PricesUpdated`.
     PricesUpdated(PricesUpdated),
+    /// `ProtocolVersionUpdated`.
+    ProtocolVersionUpdated(ProtocolVersionUpdated),
 }
 
 /// An event of a known walrus type whose bytes do not decode.
@@ -158,6 +172,7 @@ impl ContractEvent {
             Self::ShardsReceived(_) => "ShardsReceived",
             Self::EpochParametersSelected(_) => "EpochParametersSelected",
             Self::PricesUpdated(_) => "PricesUpdated",
+            Self::ProtocolVersionUpdated(_) => "ProtocolVersionUpdated",
         }
     }
 
@@ -178,6 +193,7 @@ impl ContractEvent {
             Self::ShardsReceived(e) => bcs::to_bytes(e),
             Self::EpochParametersSelected(e) => bcs::to_bytes(e),
             Self::PricesUpdated(e) => bcs::to_bytes(e),
+            Self::ProtocolVersionUpdated(e) => bcs::to_bytes(e),
         };
         // Plain structs of integers, byte arrays and vectors always serialize.
         bytes.unwrap_or_default()
@@ -213,6 +229,7 @@ impl ContractEvent {
             "ShardsReceived" => Self::ShardsReceived(de(event_type, bcs_bytes)?),
             "EpochParametersSelected" => Self::EpochParametersSelected(de(event_type, bcs_bytes)?),
             "PricesUpdated" => Self::PricesUpdated(de(event_type, bcs_bytes)?),
+            "ProtocolVersionUpdated" => Self::ProtocolVersionUpdated(de(event_type, bcs_bytes)?),
             _ => return Ok(None),
         };
         Ok(Some(event))

@@ -23,7 +23,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 pub use crate::BlobId;
 pub use events::{
     BlobCertified, BlobDeleted, BlobRegistered, ContractEvent, EpochChangeDone, EpochChangeStart,
-    EpochParametersSelected, EventDecodeError, InvalidBlobId, PricesUpdated, ShardsReceived,
+    EpochParametersSelected, EventDecodeError, InvalidBlobId, PricesUpdated,
+    ProtocolVersionUpdated, ShardsReceived,
 };
 pub use system::{
     Blob, BlobCertificationMessage, BlobIdDerivation, BlobPersistenceType, BlsCommittee,

@@ -626,7 +626,11 @@ pub fn can_withdraw_staked_wal_early(state: &StakingInnerV1, staked_wal: &Staked
     state.can_withdraw_staked_wal_early(staked_wal)
 }
 
-fn owned_cap(view: &View<'_>, id: &ObjectId) -> Result<StorageNodeCap, ExecutionFailure> {
+/// The sender's `StorageNodeCap` `id` (input errors as for any owned object).
+pub(crate) fn owned_cap(
+    view: &View<'_>,
+    id: &ObjectId,
+) -> Result<StorageNodeCap, ExecutionFailure> {
     match super::owned(view, id)? {
         WalrusObject::Staking(StakingObject::NodeCap(c)) => Ok(*c),
         _ => Err(input::EWrongObjectType.fail_with(format!("{id} is not a StorageNodeCap"))),
