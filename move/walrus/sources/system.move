@@ -12,6 +12,7 @@ use wal::wal::WAL;
 use walrus::blob::Blob;
 use walrus::bls_aggregate::BlsCommittee;
 use walrus::epoch_parameters::EpochParams;
+use walrus::storage_accounting::FutureAccountingRingBuffer;
 use walrus::storage_node::StorageNodeCap;
 use walrus::storage_resource::Storage;
 use walrus::system_state_inner::{Self, SystemStateInnerV1};
@@ -229,6 +230,11 @@ public fun rewards_at(self: &System, epochs_in_future: u32): u64 {
 
 /// The object version.
 public fun version(self: &System): u64 { self.version }
+
+/// The storage accounting of the current and the next `max_epochs_ahead - 1` epochs.
+public fun future_accounting(self: &System): &FutureAccountingRingBuffer {
+    self.inner().future_accounting()
+}
 
 // === Private functions ===
 

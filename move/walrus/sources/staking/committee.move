@@ -141,6 +141,9 @@ public fun node_ids(self: &Committee): vector<ID> { self.0.keys() }
 /// The assignment.
 public fun inner(self: &Committee): &VecMap<ID, vector<u16>> { &self.0 }
 
+/// A copy of the node id -> shards map.
+public fun to_inner(self: &Committee): VecMap<ID, vector<u16>> { self.0 }
+
 /// Node id -> number of shards.
 public fun to_counts(self: &Committee): VecMap<ID, u16> {
     let mut counts = vec_map::empty();

@@ -75,6 +75,16 @@ public fun insert_or_update_extra_field(self: &mut NodeMetadata, key: String, va
     }
 }
 
+/// Replaces all extra fields (within the same limits as `insert_or_update_extra_field`).
+public fun set_extra_fields(self: &mut NodeMetadata, extra_fields: VecMap<String, String>) {
+    assert!(extra_fields.length() <= MAX_EXTRA_FIELDS, ETooManyExtraFields);
+    extra_fields.keys().do_ref!(|key| {
+        check_length(key);
+        check_length(extra_fields.get(key));
+    });
+    self.extra_fields = extra_fields;
+}
+
 /// Removes an extra field if present.
 public fun remove_extra_field_if_exists(self: &mut NodeMetadata, key: &String) {
     if (self.extra_fields.contains(key)) {

@@ -6,7 +6,7 @@ use std::string::String;
 use sui::vec_map::{Self, VecMap};
 
 /// Key/value attributes of a blob.
-public struct Metadata has copy, drop, store {
+public struct Metadata has drop, store {
     metadata: VecMap<String, String>,
 }
 

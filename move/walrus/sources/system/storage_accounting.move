@@ -43,7 +43,7 @@ public(package) fun ring_new(length: u32): FutureAccountingRingBuffer {
 }
 
 /// The entry for epoch current + `epochs_in_future`.
-public(package) fun ring_lookup(
+public fun ring_lookup(
     self: &FutureAccountingRingBuffer,
     epochs_in_future: u32,
 ): &FutureAccounting {
@@ -74,7 +74,7 @@ public(package) fun ring_pop_expand(self: &mut FutureAccountingRingBuffer): Futu
 }
 
 /// The ring length, i.e. the maximum number of epochs ahead that can be reserved.
-public(package) fun max_epochs_ahead(self: &FutureAccountingRingBuffer): u32 { self.length }
+public fun max_epochs_ahead(self: &FutureAccountingRingBuffer): u32 { self.length }
 
 /// Adds `amount` to the used capacity of the entry.
 public(package) fun increase_used_capacity(self: &mut FutureAccounting, amount: u64) {

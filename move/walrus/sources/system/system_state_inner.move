@@ -321,6 +321,10 @@ public(package) fun epoch(self: &SystemStateInnerV1): u32 { self.committee.epoch
 
 public(package) fun committee(self: &SystemStateInnerV1): &BlsCommittee { &self.committee }
 
+public(package) fun future_accounting(self: &SystemStateInnerV1): &FutureAccountingRingBuffer {
+    &self.future_accounting
+}
+
 public(package) fun n_shards(self: &SystemStateInnerV1): u16 { self.committee.n_shards() }
 
 public(package) fun total_capacity_size(self: &SystemStateInnerV1): u64 { self.total_capacity_size }

@@ -28,6 +28,8 @@ fun moved(a: &Committee, b: &Committee): u64 {
 fun first_committee_assigns_in_order() {
     let c = committee::initialize(counts(vector[3, 2]));
     assert_eq!(*c.shards(&test_node_id(0)), vector[0, 1, 2]);
+    assert_eq!(c.to_inner(), *c.inner());
+    assert_eq!(*c.to_inner().get(&test_node_id(1)), vector[3, 4]);
     assert_eq!(*c.shards(&test_node_id(1)), vector[3, 4]);
     assert_eq!(c.n_shards(), 5);
     assert_eq!(c.size(), 2);

@@ -151,6 +151,19 @@ fun metadata_fields() {
     md.remove_extra_field_if_exists(&b"k".to_string());
     md.remove_extra_field_if_exists(&b"k".to_string());
     assert!(md.extra_fields().is_empty());
+    let mut fields = sui::vec_map::empty();
+    fields.insert(b"a".to_string(), b"1".to_string());
+    fields.insert(b"b".to_string(), b"2".to_string());
+    md.set_extra_fields(fields);
+    assert_eq!(*md.extra_fields(), fields);
+}
+
+#[test, expected_failure(abort_code = node_metadata::EFieldTooLong)]
+fun metadata_set_extra_fields_checks_lengths() {
+    let mut md = node_metadata::default();
+    let mut fields = sui::vec_map::empty();
+    fields.insert(b"a".to_string(), string_of(513));
+    md.set_extra_fields(fields);
 }
 
 #[test, expected_failure(abort_code = node_metadata::EFieldTooLong)]

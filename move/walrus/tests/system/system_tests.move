@@ -551,6 +551,24 @@ fun invalidate_blob_id_with_bad_bitmap_aborts() {
     abort
 }
 
+// === future_accounting ===
+
+#[test]
+fun future_accounting_is_readable() {
+    let mut ctx = tx_context::dummy();
+    let mut system = test_utils::system(3, &mut ctx);
+    let mut payment = wal(1_000_000, &mut ctx);
+    let storage = system.reserve_space(ENCODED, 2, &mut payment, &mut ctx);
+    let ring = system.future_accounting();
+    assert_eq!(ring.max_epochs_ahead(), test_utils::max_epochs_ahead());
+    assert_eq!(ring.ring_lookup(0).epoch(), 3);
+    assert_eq!(ring.ring_lookup(1).used_capacity(), ENCODED);
+    assert_eq!(ring.ring_lookup(2).used_capacity(), 0);
+    destroy(storage);
+    destroy(payment);
+    system.destroy_for_testing();
+}
+
 // === update_protocol_version ===
 
 #[test]
