@@ -745,6 +745,11 @@ impl Builder {
                 Some(ContractEvent::EpochParametersSelected(x)) => (Some(x.next_epoch), None, None),
                 Some(ContractEvent::PricesUpdated(x)) => (Some(x.epoch), None, None),
                 Some(ContractEvent::ProtocolVersionUpdated(x)) => (Some(x.epoch), None, None),
+                Some(ContractEvent::RegisterDenyListUpdate(x)) => (Some(x.epoch), None, None),
+                Some(ContractEvent::DenyListUpdate(x)) => (Some(x.epoch), None, None),
+                Some(ContractEvent::DenyListBlobDeleted(x)) => {
+                    (Some(x.epoch), Some(x.blob_id.0), None)
+                }
                 None => (None, None, None),
             };
             batch.events.push(EventRow {
@@ -1198,7 +1203,11 @@ impl Builder {
                     });
                 }
                 // Kept in the events table; no other table follows them.
-                ContractEvent::ShardsReceived(_) | ContractEvent::ProtocolVersionUpdated(_) => {}
+                ContractEvent::ShardsReceived(_)
+                | ContractEvent::ProtocolVersionUpdated(_)
+                | ContractEvent::RegisterDenyListUpdate(_)
+                | ContractEvent::DenyListUpdate(_)
+                | ContractEvent::DenyListBlobDeleted(_) => {}
             }
         }
 

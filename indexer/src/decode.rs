@@ -178,6 +178,9 @@ fn event_json(event: &ContractEvent) -> String {
         ContractEvent::EpochParametersSelected(e) => serde_json::to_string(e),
         ContractEvent::PricesUpdated(e) => serde_json::to_string(e),
         ContractEvent::ProtocolVersionUpdated(e) => serde_json::to_string(e),
+        ContractEvent::RegisterDenyListUpdate(e) => serde_json::to_string(e),
+        ContractEvent::DenyListUpdate(e) => serde_json::to_string(e),
+        ContractEvent::DenyListBlobDeleted(e) => serde_json::to_string(e),
     };
     // Plain structs of integers, strings and ids always serialize.
     json.unwrap_or_else(|_| "null".to_owned())

@@ -134,6 +134,17 @@ async fn every_event_and_object_lands_in_its_rows(_p: PgPoolOptions, options: Pg
                 assert_eq!(decoded["storage_price"], x.storage_price);
                 assert_eq!(decoded["write_price"], x.write_price);
             }
+            ContractEvent::RegisterDenyListUpdate(x) => {
+                assert_eq!(decoded["sequence_number"], x.sequence_number);
+                assert_eq!(row.get::<i32, _>("epoch"), x.epoch as i32);
+            }
+            ContractEvent::DenyListUpdate(x) => {
+                assert_eq!(decoded["sequence_number"], x.sequence_number);
+                assert_eq!(row.get::<i32, _>("epoch"), x.epoch as i32);
+            }
+            ContractEvent::DenyListBlobDeleted(x) => {
+                assert_eq!(row.get::<Vec<u8>, _>("blob_id"), x.blob_id.0.to_vec());
+            }
             ContractEvent::ProtocolVersionUpdated(x) => {
                 assert_eq!(decoded["start_epoch"], x.start_epoch);
                 assert_eq!(decoded["protocol_version"], x.protocol_version);
@@ -143,7 +154,7 @@ async fn every_event_and_object_lands_in_its_rows(_p: PgPoolOptions, options: Pg
     }
     assert_eq!(
         names.len(),
-        10,
+        13,
         "the scenario emits every walrus event type: {names:?}"
     );
     assert_eq!(metrics.events.get(), ledger_events.len() as u64);

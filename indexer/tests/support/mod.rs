@@ -143,6 +143,8 @@ pub fn scenario(d: &TestDevnet) -> Scenario {
     d.invalidate_blob_id(2, invalid.blob_id).unwrap();
     let epoch = d.system().unwrap().committee.epoch;
     d.update_protocol_version(epoch + 1, 2).unwrap();
+    d.update_deny_list(1, 4096, [7; 32]).unwrap();
+    d.delete_deny_listed_blob(2, invalid.blob_id).unwrap();
     // An unused storage resource and stakes.
     d.reserve(2, 1 << 20, 2).unwrap();
     let stake = d.stake(0, 0, 5 * FROST_PER_WAL).unwrap();

@@ -171,6 +171,39 @@ public fun invalidate_blob_id(
     self.inner().invalidate_blob_id(signature, members_bitmap, message)
 }
 
+/// Announces a new deny list of the node of `cap` (see
+/// `system_state_inner::register_deny_list_update`). Emits `RegisterDenyListUpdate`.
+public fun register_deny_list_update(
+    self: &mut System,
+    cap: &StorageNodeCap,
+    deny_list_root: u256,
+    deny_list_sequence: u64,
+) {
+    self.inner_mut().register_deny_list_update(cap, deny_list_root, deny_list_sequence)
+}
+
+/// Applies a quorum-certified deny list update of the node of `cap` (see
+/// `system_state_inner::update_deny_list`). Emits `DenyListUpdate`.
+public fun update_deny_list(
+    self: &mut System,
+    cap: &mut StorageNodeCap,
+    signature: vector<u8>,
+    members_bitmap: vector<u8>,
+    message: vector<u8>,
+) {
+    self.inner_mut().update_deny_list(cap, signature, members_bitmap, message)
+}
+
+/// Marks a deny-listed blob for deletion with an f+1 certificate. Emits `DenyListBlobDeleted`.
+public fun delete_deny_listed_blob(
+    self: &System,
+    signature: vector<u8>,
+    members_bitmap: vector<u8>,
+    message: vector<u8>,
+) {
+    self.inner().delete_deny_listed_blob(signature, members_bitmap, message)
+}
+
 /// Announces the protocol version a quorum of the committee certified (see
 /// `system_state_inner::update_protocol_version`). Emits `ProtocolVersionUpdated`.
 public fun update_protocol_version(
@@ -240,7 +273,8 @@ public fun future_accounting(self: &System): &FutureAccountingRingBuffer {
 
 fun new(max_epochs_ahead: u32, ctx: &mut TxContext): System {
     let mut system = System { id: object::new(ctx), version: VERSION };
-    dynamic_field::add(&mut system.id, VERSION, system_state_inner::create_empty(max_epochs_ahead));
+    let inner = system_state_inner::create_empty(max_epochs_ahead, ctx);
+    dynamic_field::add(&mut system.id, VERSION, inner);
     system
 }
 

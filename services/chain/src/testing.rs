@@ -645,6 +645,77 @@ impl TestDevnet {
         )
     }
 
+    /// The first node of the current committee.
+    fn committee_node(&self, committee: &contracts::BlsCommittee) -> Result<&TestNode> {
+        self.nodes
+            .iter()
+            .find(|n| {
+                committee
+                    .members
+                    .iter()
+                    .any(|m| m.node_id == crate::walrus::to_move_id(n.node_id))
+            })
+            .ok_or_else(|| FixtureError::Unexpected("no node in the committee".into()))
+    }
+
+    /// The first committee member announces (`register_deny_list_update`) and then applies
+    /// with a certificate of every member (`update_deny_list`) a deny list of `size` bytes with
+    /// this `sequence` and `root`.
+    pub fn update_deny_list(&self, sequence: u64, size: u64, root: [u8; 32]) -> Result<()> {
+        let committee = self.system()?.committee;
+        let node = self.committee_node(&committee)?;
+        self.execute_as(
+            &node.operator,
+            Call::System(SystemCall::RegisterDenyListUpdate {
+                cap: node.cap,
+                deny_list_root: root,
+                deny_list_sequence: sequence,
+            }),
+        )?;
+        let mut message = vec![crate::walrus::messages::DENY_LIST_UPDATE_MSG_TYPE, 0, 3];
+        message.extend_from_slice(&committee.epoch.to_le_bytes());
+        message.extend_from_slice(node.node_id.as_bytes());
+        message.extend_from_slice(&sequence.to_le_bytes());
+        message.extend_from_slice(&size.to_le_bytes());
+        message.extend_from_slice(&root);
+        let (signature, members_bitmap) = self.sign_by_committee(&committee, &message)?;
+        self.execute_as(
+            &node.operator,
+            Call::System(SystemCall::UpdateDenyList {
+                cap: node.cap,
+                signature,
+                members_bitmap,
+                message,
+            }),
+        )?;
+        Ok(())
+    }
+
+    /// `delete_deny_listed_blob` with a certificate of every committee member.
+    pub fn delete_deny_listed_blob(
+        &self,
+        account: usize,
+        blob_id: BlobId,
+    ) -> Result<TransactionRecord> {
+        let committee = self.system()?.committee;
+        let mut message = vec![
+            crate::walrus::messages::DENY_LIST_BLOB_DELETED_MSG_TYPE,
+            0,
+            3,
+        ];
+        message.extend_from_slice(&committee.epoch.to_le_bytes());
+        message.extend_from_slice(&blob_id.0);
+        let (signature, members_bitmap) = self.sign_by_committee(&committee, &message)?;
+        self.execute(
+            account,
+            Call::System(SystemCall::DeleteDenyListedBlob {
+                signature,
+                members_bitmap,
+                message,
+            }),
+        )
+    }
+
     /// `update_protocol_version` by the first committee member's operator, with a certificate
     /// of every member: `protocol_version` from `start_epoch`.
     pub fn update_protocol_version(
@@ -653,16 +724,7 @@ impl TestDevnet {
         protocol_version: u64,
     ) -> Result<TransactionRecord> {
         let committee = self.system()?.committee;
-        let node = self
-            .nodes
-            .iter()
-            .find(|n| {
-                committee
-                    .members
-                    .iter()
-                    .any(|m| m.node_id == crate::walrus::to_move_id(n.node_id))
-            })
-            .ok_or_else(|| FixtureError::Unexpected("no node in the committee".into()))?;
+        let node = self.committee_node(&committee)?;
         let mut message = vec![crate::walrus::messages::PROTOCOL_VERSION_MSG_TYPE, 0, 3];
         message.extend_from_slice(&committee.epoch.to_le_bytes());
         message.extend_from_slice(&start_epoch.to_le_bytes());

@@ -11,8 +11,8 @@ use walrus_chain::walrus::errors::{
 };
 use walrus_chain::walrus::{Call, CoinCall, GenesisConfig, SystemCall, WalrusObject};
 use walrus_core::contracts::{
-    BlobCertified, BlobDeleted, ContractEvent, EpochParams, InvalidBlobId, MetadataEntry,
-    ProtocolVersionUpdated,
+    BlobCertified, BlobDeleted, ContractEvent, DenyListBlobDeleted, DenyListUpdate, EpochParams,
+    InvalidBlobId, MetadataEntry, ProtocolVersionUpdated, RegisterDenyListUpdate,
 };
 use walrus_support::*;
 
@@ -625,6 +625,183 @@ fn invalidate_blob_id_aborts() {
         &a,
         invalidate(sign(&message, &all), vec![0x1F], message),
         bls_aggregate::EInvalidBitmap,
+    );
+}
+
+// === deny lists ===
+
+/// A deny list update message for member `node`, signed in `epoch`.
+fn deny_list_update_message(epoch: u32, node: u64, sequence: u64, size: u64, root: u8) -> Vec<u8> {
+    let mut message = vec![4, 0, 3];
+    message.extend_from_slice(&epoch.to_le_bytes());
+    message.extend_from_slice(&test_node_id(node).0);
+    message.extend_from_slice(&sequence.to_le_bytes());
+    message.extend_from_slice(&size.to_le_bytes());
+    let mut root_le = [0u8; 32];
+    root_le[0] = root;
+    message.extend_from_slice(&root_le);
+    message
+}
+
+fn update_deny_list(cap: ObjectId, signers: &[usize], message: Vec<u8>) -> Call {
+    Call::System(SystemCall::UpdateDenyList {
+        cap,
+        signature: sign(&message, signers),
+        members_bitmap: bitmap(signers),
+        message,
+    })
+}
+
+fn node_cap(world: &World, id: ObjectId) -> walrus_chain::walrus::staking::StorageNodeCap {
+    match world.object(&id) {
+        WalrusObject::Staking(walrus_chain::walrus::staking::StakingObject::NodeCap(c)) => c,
+        other => panic!("not a cap: {other:?}"),
+    }
+}
+
+/// Mirrors system_tests::{register_deny_list_update_announces_it,
+/// register_deny_list_update_with_old_sequence_aborts,
+/// register_deny_list_update_by_a_non_member_aborts}.
+#[test]
+fn register_deny_list_update() {
+    let world = World::test_system(3);
+    let a = alice();
+    let cap = member_cap(&world, &a, 1);
+    let register = |cap, sequence| {
+        Call::System(SystemCall::RegisterDenyListUpdate {
+            cap,
+            deny_list_root: [0xAB; 32],
+            deny_list_sequence: sequence,
+        })
+    };
+    let record = world.call(&a, register(cap, 1));
+    assert_eq!(
+        events(&record),
+        vec![ContractEvent::RegisterDenyListUpdate(
+            RegisterDenyListUpdate {
+                epoch: 3,
+                root: [0xAB; 32],
+                sequence_number: 1,
+                node_id: test_node_id(1),
+            }
+        )]
+    );
+    world.assert_aborts(&a, register(cap, 0), ssi::EIncorrectDenyListSequence);
+    let outsider = member_cap(&world, &a, 9);
+    world.assert_aborts(&a, register(outsider, 1), ssi::ENotCommitteeMember);
+}
+
+/// Mirrors system_tests::certified_deny_list_update_reduces_the_nodes_rewards and the aborts
+/// beside it, with real BLS signatures.
+#[test]
+fn certified_deny_list_update_reduces_the_nodes_rewards() {
+    let world = World::test_system(3);
+    let a = alice();
+    let payment = world.wal(&a, 100);
+    reserve(&world, &a, 3_000_000, 2, payment);
+    subsidy(&world, &a, 100, 1);
+    assert_eq!(world.rewards_at(0), 115);
+    let cap = member_cap(&world, &a, 0);
+    let all = [0, 1, 2, 3];
+    // Aborts first, each changing nothing.
+    world.assert_aborts(
+        &a,
+        update_deny_list(cap, &all, deny_list_update_message(3, 1, 1, 10, 1)),
+        ssi::EIncorrectDenyListNode,
+    );
+    world.assert_aborts(
+        &a,
+        update_deny_list(cap, &[0, 3], deny_list_update_message(3, 0, 1, 10, 1)),
+        bls_aggregate::ENotEnoughStake,
+    );
+    world.assert_aborts(
+        &a,
+        update_deny_list(cap, &all, deny_list_update_message(2, 0, 1, 10, 1)),
+        messages::EIncorrectEpoch,
+    );
+    world.assert_aborts(
+        &a,
+        update_deny_list(cap, &all, invalid_blob_id_message(3, u256(77))),
+        messages::EInvalidMsgType,
+    );
+    // Node 0 denies everything that is stored.
+    let message = deny_list_update_message(3, 0, 1, 3_000_000, 0xCD);
+    let record = world.call(&a, update_deny_list(cap, &all, message.clone()));
+    let mut root = [0u8; 32];
+    root[0] = 0xCD;
+    assert_eq!(
+        events(&record),
+        vec![ContractEvent::DenyListUpdate(DenyListUpdate {
+            epoch: 3,
+            root,
+            sequence_number: 1,
+            node_id: test_node_id(0),
+        })]
+    );
+    let c = node_cap(&world, cap);
+    assert_eq!(
+        (c.deny_list_root, c.deny_list_sequence, c.deny_list_size),
+        (root, 1, 3_000_000)
+    );
+    // The same update again is stale.
+    world.assert_aborts(
+        &a,
+        update_deny_list(cap, &all, message),
+        ssi::EIncorrectDenyListSequence,
+    );
+    // Stored: 0, 3 * 3M, 3 * 3M, 1 * 3M; 115 * 9 / 21 = 49, 115 * 3 / 21 = 16.
+    let record = world.ok(
+        &admin(),
+        TestCall::AdvanceEpoch {
+            committee: committee(4),
+            params: EpochParams {
+                total_capacity_size: 5_000_000,
+                storage_price_per_unit_size: 0,
+                write_price_per_unit_size: 0,
+            },
+        },
+    );
+    let rewards: Vec<(ObjectId, u64)> = bcs::from_bytes(&record.events[0].bcs).unwrap();
+    let by_node: Vec<u64> = rewards.iter().map(|(_, r)| *r).collect();
+    assert_eq!(by_node, vec![0, 49, 49, 16]);
+    // 115 - 2 * 49 - 16 = 1 rolls over into epoch 4 (which already had 15).
+    assert_eq!(world.rewards_at(0), 16);
+}
+
+/// Mirrors system_tests::{delete_deny_listed_blob_with_f_plus_one,
+/// delete_deny_listed_blob_with_another_message_aborts}.
+#[test]
+fn delete_deny_listed_blob() {
+    let world = World::test_system(3);
+    let a = alice();
+    let mut message = vec![5, 0, 3];
+    message.extend_from_slice(&3u32.to_le_bytes());
+    message.extend_from_slice(&u256(77).0);
+    let delete = |signers: &[usize], message: Vec<u8>| {
+        Call::System(SystemCall::DeleteDenyListedBlob {
+            signature: sign(&message, signers),
+            members_bitmap: bitmap(signers),
+            message,
+        })
+    };
+    world.assert_aborts(
+        &a,
+        delete(&[0], message.clone()),
+        bls_aggregate::ENotEnoughStake,
+    );
+    world.assert_aborts(
+        &a,
+        delete(&[0, 3], invalid_blob_id_message(3, u256(77))),
+        messages::EInvalidMsgType,
+    );
+    // Members 0 and 3: 4 of 10 shards, 3 * 4 >= 10 + 1.
+    let record = world.call(&a, delete(&[0, 3], message));
+    assert_eq!(
+        events(&record),
+        vec![ContractEvent::DenyListBlobDeleted(DenyListBlobDeleted {
+            epoch: 3,
+            blob_id: u256(77),
+        })]
     );
 }
 

@@ -8,9 +8,10 @@ use serde_json::Value;
 use walrus_core::BlobId;
 use walrus_core::contracts::{
     Blob, BlobCertificationMessage, BlobCertified, BlobDeleted, BlobIdDerivation,
-    BlobPersistenceType, BlobRegistered, ContractEvent, EpochChangeDone, EpochChangeStart,
-    EpochParametersSelected, InvalidBlobId, InvalidBlobIdMessage, ObjectId, PricesUpdated,
-    ProtocolVersionUpdated, ShardsReceived, Storage, derive_blob_id,
+    BlobPersistenceType, BlobRegistered, ContractEvent, DenyListBlobDeleted, DenyListUpdate,
+    EpochChangeDone, EpochChangeStart, EpochParametersSelected, InvalidBlobId,
+    InvalidBlobIdMessage, ObjectId, PricesUpdated, ProtocolVersionUpdated, RegisterDenyListUpdate,
+    ShardsReceived, Storage, derive_blob_id,
 };
 
 const VECTORS: &str = include_str!("../../../move/walrus/tests/bcs_vectors.json");
@@ -102,7 +103,7 @@ fn every_move_vector_round_trips() {
         .collect();
     assert_eq!(
         vectors.len(),
-        16,
+        19,
         "a system vector was added: give it a twin check here"
     );
     for v in vectors {
@@ -212,6 +213,34 @@ fn every_move_vector_round_trips() {
                 check(name, e.clone(), hex);
                 check_event(name, ContractEvent::ProtocolVersionUpdated(e), hex);
             }
+            "RegisterDenyListUpdate" => {
+                let e = RegisterDenyListUpdate {
+                    epoch: u32_of(&f["epoch"]),
+                    root: u256_le(&f["root"]),
+                    sequence_number: f["sequence_number"].as_u64().unwrap(),
+                    node_id: id_of(&f["node_id"]),
+                };
+                check(name, e.clone(), hex);
+                check_event(name, ContractEvent::RegisterDenyListUpdate(e), hex);
+            }
+            "DenyListUpdate" => {
+                let e = DenyListUpdate {
+                    epoch: u32_of(&f["epoch"]),
+                    root: u256_le(&f["root"]),
+                    sequence_number: f["sequence_number"].as_u64().unwrap(),
+                    node_id: id_of(&f["node_id"]),
+                };
+                check(name, e.clone(), hex);
+                check_event(name, ContractEvent::DenyListUpdate(e), hex);
+            }
+            "DenyListBlobDeleted" => {
+                let e = DenyListBlobDeleted {
+                    epoch: u32_of(&f["epoch"]),
+                    blob_id: blob_id(&f["blob_id"]),
+                };
+                check(name, e.clone(), hex);
+                check_event(name, ContractEvent::DenyListBlobDeleted(e), hex);
+            }
             "Storage" => check(name, storage(f), hex),
             "Blob" => {
                 let blob = Blob {
@@ -276,4 +305,15 @@ fn twins_round_trip_through_json() {
     let json = serde_json::to_string(&blob).unwrap();
     assert!(json.contains("0x381dd9078c322a4663c392761a0211b527c127b29583851217f948d62131f409"));
     assert_eq!(serde_json::from_str::<Blob>(&json).unwrap(), blob);
+}
+
+/// A Move `u256` written as `0x`-hex (big-endian digits) as its 32 little-endian BCS bytes.
+fn u256_le(v: &Value) -> [u8; 32] {
+    let digits = v.as_str().unwrap().trim_start_matches("0x");
+    let mut bytes: [u8; 32] = hex::decode(format!("{digits:0>64}"))
+        .unwrap()
+        .try_into()
+        .unwrap();
+    bytes.reverse();
+    bytes
 }

@@ -5,8 +5,8 @@
 
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
-use walrus_core::contracts::ObjectId;
 use walrus_core::contracts::staking::{StakedWal, StakedWalState, StorageNodeCap};
+use walrus_core::contracts::{EventBlobAttestation, ObjectId};
 
 const VECTORS: &str = include_str!("../../../move/walrus/tests/bcs_vectors.json");
 
@@ -84,6 +84,15 @@ fn staking_vectors_round_trip() {
                     id: id_of(&f["id"]),
                     node_id: id_of(&f["node_id"]),
                     last_epoch_sync_done: u32_of(&f["last_epoch_sync_done"]),
+                    last_event_blob_attestation: f["last_event_blob_attestation"].as_object().map(
+                        |a| EventBlobAttestation {
+                            checkpoint_sequence_num: a["checkpoint_sequence_num"].as_u64().unwrap(),
+                            epoch: u32_of(&a["epoch"]),
+                        },
+                    ),
+                    deny_list_root: u256_le(&f["deny_list_root"]),
+                    deny_list_sequence: f["deny_list_sequence"].as_u64().unwrap(),
+                    deny_list_size: f["deny_list_size"].as_u64().unwrap(),
                 },
                 hex,
             ),
@@ -104,4 +113,13 @@ fn staked_wal_json_is_readable() {
     assert_eq!(json["state"]["Withdrawing"]["withdraw_epoch"], 7);
     assert_eq!(json["node_id"], v["fields"]["node_id"]);
     assert_eq!(sw.withdraw_epoch(), Some(7));
+}
+
+/// A Move `u256` written as `0x`-hex (big-endian digits) as its 32 little-endian BCS bytes.
+fn u256_le(v: &Value) -> [u8; 32] {
+    let digits = v.as_str().unwrap().trim_start_matches("0x");
+    let padded = format!("{digits:0>64}");
+    let mut bytes: [u8; 32] = hex::decode(padded).unwrap().try_into().unwrap();
+    bytes.reverse();
+    bytes
 }

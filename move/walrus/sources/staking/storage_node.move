@@ -5,6 +5,7 @@ module walrus::storage_node;
 use std::string::String;
 use sui::bls12381::{Self, UncompressedG1};
 use sui::group_ops::Element;
+use walrus::event_blob::EventBlobAttestation;
 use walrus::node_metadata::NodeMetadata;
 
 // === Errors ===
@@ -38,6 +39,14 @@ public struct StorageNodeCap has key, store {
     node_id: ID,
     /// The last epoch for which the node reported `epoch_sync_done` (0 = never).
     last_epoch_sync_done: u32,
+    /// The node's latest event blob attestation.
+    last_event_blob_attestation: Option<EventBlobAttestation>,
+    /// The root of the node's deny list (0 = empty).
+    deny_list_root: u256,
+    /// The sequence number of the node's latest deny list update.
+    deny_list_sequence: u64,
+    /// The encoded size of the blobs on the node's deny list.
+    deny_list_size: u64,
 }
 
 // === Constructors ===
@@ -66,7 +75,15 @@ public(package) fun new(
 
 /// A new capability for `node_id`.
 public(package) fun new_cap(node_id: ID, ctx: &mut TxContext): StorageNodeCap {
-    StorageNodeCap { id: object::new(ctx), node_id, last_epoch_sync_done: 0 }
+    StorageNodeCap {
+        id: object::new(ctx),
+        node_id,
+        last_epoch_sync_done: 0,
+        last_event_blob_attestation: option::none(),
+        deny_list_root: 0,
+        deny_list_sequence: 0,
+        deny_list_size: 0,
+    }
 }
 
 /// Parses a compressed BLS12-381 G1 public key (`sui::group_ops::EInvalidInput` if it is not
@@ -115,6 +132,26 @@ public(package) fun set_last_epoch_sync_done(self: &mut StorageNodeCap, epoch: u
     self.last_epoch_sync_done = epoch;
 }
 
+/// Records the node's latest event blob attestation.
+public(package) fun set_last_event_blob_attestation(
+    self: &mut StorageNodeCap,
+    attestation: EventBlobAttestation,
+) {
+    self.last_event_blob_attestation = option::some(attestation);
+}
+
+/// Records the node's deny list after a certified update.
+public(package) fun set_deny_list_properties(
+    self: &mut StorageNodeCap,
+    root: u256,
+    sequence: u64,
+    size: u64,
+) {
+    self.deny_list_root = root;
+    self.deny_list_sequence = sequence;
+    self.deny_list_size = size;
+}
+
 // === Accessors ===
 
 /// The node's name.
@@ -151,6 +188,20 @@ public fun node_id(cap: &StorageNodeCap): ID { cap.node_id }
 
 /// The last epoch for which the node reported sync done.
 public fun last_epoch_sync_done(cap: &StorageNodeCap): u32 { cap.last_epoch_sync_done }
+
+/// The node's latest event blob attestation (`&mut`, as in Walrus mainnet).
+public fun last_event_blob_attestation(cap: &mut StorageNodeCap): Option<EventBlobAttestation> {
+    cap.last_event_blob_attestation
+}
+
+/// The root of the node's deny list.
+public fun deny_list_root(cap: &StorageNodeCap): u256 { cap.deny_list_root }
+
+/// The sequence number of the node's latest deny list update.
+public fun deny_list_sequence(cap: &StorageNodeCap): u64 { cap.deny_list_sequence }
+
+/// The encoded size of the blobs on the node's deny list.
+public(package) fun deny_list_size(cap: &StorageNodeCap): u64 { cap.deny_list_size }
 
 // === Private functions ===
 

@@ -65,6 +65,28 @@ public struct EpochParametersSelected has copy, drop {
 }
 
 /// The storage and write prices changed in `epoch`.
+/// A node announced a new deny list (root and sequence number) for the others to certify.
+public struct RegisterDenyListUpdate has copy, drop {
+    epoch: u32,
+    root: u256,
+    sequence_number: u64,
+    node_id: ID,
+}
+
+/// A node's deny list update was certified and applied.
+public struct DenyListUpdate has copy, drop {
+    epoch: u32,
+    root: u256,
+    sequence_number: u64,
+    node_id: ID,
+}
+
+/// A deny-listed blob is to be deleted by the nodes.
+public struct DenyListBlobDeleted has copy, drop {
+    epoch: u32,
+    blob_id: u256,
+}
+
 /// A quorum of the committee announced that `protocol_version` takes effect at `start_epoch`
 /// (certified in `epoch`).
 public struct ProtocolVersionUpdated has copy, drop {
@@ -142,6 +164,28 @@ public(package) fun emit_epoch_parameters_selected(next_epoch: u32) {
     event::emit(EpochParametersSelected { next_epoch });
 }
 
+public(package) fun emit_register_deny_list_update(
+    epoch: u32,
+    root: u256,
+    sequence_number: u64,
+    node_id: ID,
+) {
+    event::emit(RegisterDenyListUpdate { epoch, root, sequence_number, node_id })
+}
+
+public(package) fun emit_deny_list_update(
+    epoch: u32,
+    root: u256,
+    sequence_number: u64,
+    node_id: ID,
+) {
+    event::emit(DenyListUpdate { epoch, root, sequence_number, node_id })
+}
+
+public(package) fun emit_deny_listed_blob_deleted(epoch: u32, blob_id: u256) {
+    event::emit(DenyListBlobDeleted { epoch, blob_id })
+}
+
 public(package) fun emit_protocol_version(epoch: u32, start_epoch: u32, protocol_version: u64) {
     event::emit(ProtocolVersionUpdated { epoch, start_epoch, protocol_version })
 }
@@ -191,6 +235,31 @@ public fun blob_deleted(
 #[test_only]
 public fun invalid_blob_id(epoch: u32, blob_id: u256): InvalidBlobID {
     InvalidBlobID { epoch, blob_id }
+}
+
+#[test_only]
+public fun register_deny_list_update(
+    epoch: u32,
+    root: u256,
+    sequence_number: u64,
+    node_id: ID,
+): RegisterDenyListUpdate {
+    RegisterDenyListUpdate { epoch, root, sequence_number, node_id }
+}
+
+#[test_only]
+public fun deny_list_update(
+    epoch: u32,
+    root: u256,
+    sequence_number: u64,
+    node_id: ID,
+): DenyListUpdate {
+    DenyListUpdate { epoch, root, sequence_number, node_id }
+}
+
+#[test_only]
+public fun deny_list_blob_deleted(epoch: u32, blob_id: u256): DenyListBlobDeleted {
+    DenyListBlobDeleted { epoch, blob_id }
 }
 
 #[test_only]

@@ -342,6 +342,28 @@ public fun protocol_version_message_bytes_for_testing(
 }
 
 #[test_only]
+/// A deny list update message for `node_id`.
+public fun deny_list_update_message_bytes_for_testing(
+    epoch: u32,
+    node_id: ID,
+    sequence_number: u64,
+    size: u64,
+    root: u256,
+): vector<u8> {
+    let mut body = sui::bcs::to_bytes(&node_id);
+    body.append(sui::bcs::to_bytes(&sequence_number));
+    body.append(sui::bcs::to_bytes(&size));
+    body.append(sui::bcs::to_bytes(&root));
+    message_bytes_for_testing(DENY_LIST_UPDATE_MSG_TYPE, epoch, body)
+}
+
+#[test_only]
+/// A deny-listed blob deletion message for `blob_id`.
+public fun deny_list_blob_deleted_message_bytes_for_testing(epoch: u32, blob_id: u256): vector<u8> {
+    message_bytes_for_testing(DENY_LIST_BLOB_DELETED_MSG_TYPE, epoch, sui::bcs::to_bytes(&blob_id))
+}
+
+#[test_only]
 /// An invalid blob id message for `blob_id`.
 public fun invalid_blob_id_message_bytes_for_testing(epoch: u32, blob_id: u256): vector<u8> {
     message_bytes_for_testing(INVALID_BLOB_ID_MSG_TYPE, epoch, sui::bcs::to_bytes(&blob_id))

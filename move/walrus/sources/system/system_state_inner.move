@@ -11,7 +11,9 @@ use walrus::blob::{Self, Blob};
 use walrus::bls_aggregate::{Self, BlsCommittee};
 use walrus::encoding;
 use walrus::epoch_parameters::EpochParams;
+use walrus::event_blob::{Self, EventBlobCertificationState};
 use walrus::events;
+use walrus::extended_field::{Self, ExtendedField};
 use walrus::storage_accounting::{Self, FutureAccountingRingBuffer};
 use walrus::storage_node::StorageNodeCap;
 use walrus::storage_resource::{Self, Storage};
@@ -44,6 +46,10 @@ const EIncorrectCommittee: u64 = 4;
 const EInvalidAccountingEpoch: u64 = 5;
 /// The storage node is not a member of the current committee.
 const ENotCommitteeMember: u64 = 8;
+/// A deny list update's sequence number is not above the node's current one.
+const EIncorrectDenyListSequence: u64 = 9;
+/// A certified deny list update is for another node than the cap's.
+const EIncorrectDenyListNode: u64 = 10;
 /// The storage size is zero.
 const EInvalidResourceSize: u64 = 11;
 /// A protocol version would take effect in an epoch that has passed.
@@ -65,12 +71,16 @@ public struct SystemStateInnerV1 has store {
     write_price_per_unit_size: u64,
     /// Used capacity and rewards for the current and the next `max_epochs_ahead - 1` epochs.
     future_accounting: FutureAccountingRingBuffer,
+    /// Event blobs: the latest certified one and this epoch's attestations.
+    event_blob_certification_state: EventBlobCertificationState,
+    /// Node id -> encoded size of the blobs on its deny list (certified updates only).
+    deny_list_sizes: ExtendedField<VecMap<ID, u64>>,
 }
 
 // === Public-Package functions: lifecycle ===
 
 /// An empty system in epoch 0: empty committee, zero capacity and zero prices.
-public(package) fun create_empty(max_epochs_ahead: u32): SystemStateInnerV1 {
+public(package) fun create_empty(max_epochs_ahead: u32, ctx: &mut TxContext): SystemStateInnerV1 {
     assert!(
         max_epochs_ahead > 0 && max_epochs_ahead <= MAX_MAX_EPOCHS_AHEAD,
         EInvalidMaxEpochsAhead,
@@ -82,6 +92,8 @@ public(package) fun create_empty(max_epochs_ahead: u32): SystemStateInnerV1 {
         storage_price_per_unit_size: 0,
         write_price_per_unit_size: 0,
         future_accounting: storage_accounting::ring_new(max_epochs_ahead),
+        event_blob_certification_state: event_blob::create_with_empty_state(),
+        deny_list_sizes: extended_field::new(vec_map::empty(), ctx),
     }
 }
 
@@ -102,20 +114,29 @@ public(package) fun advance_epoch(
 
     let ending = self.future_accounting.ring_pop_expand();
     assert!(ending.epoch() == self.epoch() - 1, EInvalidAccountingEpoch);
+    self.event_blob_certification_state.reset();
     let (used_capacity, mut rewards) = ending.delete();
     self.used_capacity_size = self.future_accounting.ring_lookup(0).used_capacity();
     self.total_capacity_size = new_epoch_params.capacity().max(self.used_capacity_size);
 
-    let mut node_rewards = vec_map::empty();
-    let total_rewards = rewards.value() as u128;
-    let n_shards = old_committee.n_shards() as u128;
+    // Node i is paid for what it stored: weight_i * (used - deny list size_i), over the sum
+    // of these (at least 1); the remainder rolls over.
+    let deny_list_sizes = self.deny_list_sizes.borrow();
+    let mut stored = vector[];
+    let mut total_stored: u128 = 0;
     old_committee.members().do_ref!(|member| {
-        let share = if (used_capacity == 0 || n_shards == 0) {
-            0
-        } else {
-            (total_rewards * (member.weight() as u128) / n_shards) as u64
-        };
-        node_rewards.insert(member.node_id(), rewards.split(share));
+        let node_id = member.node_id();
+        let denied = if (deny_list_sizes.contains(&node_id)) *deny_list_sizes.get(&node_id) else 0;
+        let weighted = (member.weight() as u128) * ((used_capacity - denied.min(used_capacity)) as u128);
+        total_stored = total_stored + weighted;
+        stored.push_back(weighted);
+    });
+    let total_stored = total_stored.max(1);
+    let total_rewards = rewards.value() as u128;
+    let mut node_rewards = vec_map::empty();
+    old_committee.members().length().do!(|i| {
+        let share = (stored[i] * total_rewards / total_stored) as u64;
+        node_rewards.insert(old_committee.members()[i].node_id(), rewards.split(share));
     });
     self.future_accounting.ring_lookup_mut(0).rewards_balance().join(rewards);
     node_rewards
@@ -274,6 +295,81 @@ public(package) fun invalidate_blob_id(
     assert!(epoch == self.epoch(), EInvalidIdEpoch);
     events::emit_invalid_blob_id(epoch, blob_id);
     blob_id
+}
+
+// === Deny lists ===
+
+/// Announces that the node of `cap` (in the current committee: `ENotCommitteeMember`) has a
+/// new deny list (`deny_list_sequence` above its current one: `EIncorrectDenyListSequence`),
+/// for the other nodes to certify. Emits `RegisterDenyListUpdate`.
+public(package) fun register_deny_list_update(
+    self: &SystemStateInnerV1,
+    cap: &StorageNodeCap,
+    deny_list_root: u256,
+    deny_list_sequence: u64,
+) {
+    assert!(self.committee.contains(&cap.node_id()), ENotCommitteeMember);
+    assert!(deny_list_sequence > cap.deny_list_sequence(), EIncorrectDenyListSequence);
+    events::emit_register_deny_list_update(
+        self.epoch(),
+        deny_list_root,
+        deny_list_sequence,
+        cap.node_id(),
+    );
+}
+
+/// Applies a deny list update certified by a quorum (intent 4): for `cap`'s node (in the
+/// committee: `ENotCommitteeMember`; the message's node: `EIncorrectDenyListNode`), signed in
+/// the current epoch (`EInvalidIdEpoch`), with a higher sequence number
+/// (`EIncorrectDenyListSequence`). Records root, sequence and size in the cap and the size in
+/// the System (it reduces the node's rewards). Emits `DenyListUpdate`.
+public(package) fun update_deny_list(
+    self: &mut SystemStateInnerV1,
+    cap: &mut StorageNodeCap,
+    signature: vector<u8>,
+    members_bitmap: vector<u8>,
+    message: vector<u8>,
+) {
+    assert!(self.committee.contains(&cap.node_id()), ENotCommitteeMember);
+    let certified = self.committee.verify_quorum_in_epoch(signature, members_bitmap, message);
+    let epoch = certified.cert_epoch();
+    let message = certified.deny_list_update_message();
+    let node_id = message.storage_node_id();
+    let size = message.size();
+    assert!(epoch == self.epoch(), EInvalidIdEpoch);
+    assert!(node_id == cap.node_id(), EIncorrectDenyListNode);
+    assert!(cap.deny_list_sequence() < message.sequence_number(), EIncorrectDenyListSequence);
+    let root = message.root();
+    let sequence = message.sequence_number();
+    cap.set_deny_list_properties(root, sequence, size);
+    let sizes = self.deny_list_sizes.borrow_mut();
+    if (sizes.contains(&node_id)) {
+        *sizes.get_mut(&node_id) = size;
+    } else {
+        sizes.insert(node_id, size);
+    };
+    events::emit_deny_list_update(self.epoch(), root, sequence, node_id);
+}
+
+/// Marks a deny-listed blob for deletion with a certificate of at least one correct node
+/// (f+1, intent 5) signed in the current epoch (`EInvalidIdEpoch`). Emits
+/// `DenyListBlobDeleted`.
+public(package) fun delete_deny_listed_blob(
+    self: &SystemStateInnerV1,
+    signature: vector<u8>,
+    members_bitmap: vector<u8>,
+    message: vector<u8>,
+) {
+    let certified = self.committee.verify_one_correct_node_in_epoch(signature, members_bitmap, message);
+    let epoch = certified.cert_epoch();
+    let message = certified.deny_list_blob_deleted_message();
+    assert!(epoch == self.epoch(), EInvalidIdEpoch);
+    events::emit_deny_listed_blob_deleted(epoch, message.blob_id());
+}
+
+/// The deny list sizes by node id.
+public(package) fun deny_list_sizes(self: &SystemStateInnerV1): &VecMap<ID, u64> {
+    self.deny_list_sizes.borrow()
 }
 
 /// Announces a protocol version: `cap`'s node must be in the current committee

@@ -45,9 +45,12 @@ fun storage_node_cap_object() {
     let mut ctx = tx_context::dummy();
     let mut cap = storage_node::new_cap_for_testing(node_id(), &mut ctx);
     cap.set_last_epoch_sync_done(4);
+    // An attestation of the blob ending at checkpoint 42 in epoch 3; deny list 0xab, #2, 1 KiB.
+    cap.set_last_event_blob_attestation(walrus::event_blob::new_attestation(42, 3));
+    cap.set_deny_list_properties(0xab, 2, 1024);
     assert_eq!(
         bcs::to_bytes(&cap),
-        x"381dd9078c322a4663c392761a0211b527c127b29583851217f948d62131f4090000000000000000000000000000000000000000000000000000000000c0ffee04000000",
+        x"381dd9078c322a4663c392761a0211b527c127b29583851217f948d62131f4090000000000000000000000000000000000000000000000000000000000c0ffee04000000012a0000000000000003000000ab0000000000000000000000000000000000000000000000000000000000000002000000000000000004000000000000",
     );
     destroy(cap);
 }

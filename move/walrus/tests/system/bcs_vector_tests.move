@@ -103,6 +103,27 @@ fun protocol_version_updated() {
 }
 
 #[test]
+fun register_deny_list_update() {
+    events::emit_register_deny_list_update(10, 0xab, 2, @0xc0ffee.to_id());
+    let emitted = event::events_by_type<events::RegisterDenyListUpdate>();
+    assert_eq!(bcs::to_bytes(&emitted[0]), x"0a000000ab0000000000000000000000000000000000000000000000000000000000000002000000000000000000000000000000000000000000000000000000000000000000000000c0ffee");
+}
+
+#[test]
+fun deny_list_update() {
+    events::emit_deny_list_update(10, 0xab, 2, @0xc0ffee.to_id());
+    let emitted = event::events_by_type<events::DenyListUpdate>();
+    assert_eq!(bcs::to_bytes(&emitted[0]), x"0a000000ab0000000000000000000000000000000000000000000000000000000000000002000000000000000000000000000000000000000000000000000000000000000000000000c0ffee");
+}
+
+#[test]
+fun deny_list_blob_deleted() {
+    events::emit_deny_listed_blob_deleted(10, 77);
+    let emitted = event::events_by_type<events::DenyListBlobDeleted>();
+    assert_eq!(bcs::to_bytes(&emitted[0]), x"0a0000004d00000000000000000000000000000000000000000000000000000000000000");
+}
+
+#[test]
 fun blob_id_derivation() {
     // BCS(encoding_type u8, size u64, root_hash u256); its Blake2b-256 is the blob id.
     let preimage = x"010c000000000000008d73426967a532d3bc1aab4bc9df2fa6009eaa505cba626cd86449ea2fe0b82b";

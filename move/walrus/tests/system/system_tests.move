@@ -569,6 +569,131 @@ fun future_accounting_is_readable() {
     system.destroy_for_testing();
 }
 
+// === deny lists ===
+
+#[test]
+fun register_deny_list_update_announces_it() {
+    let mut ctx = tx_context::dummy();
+    let mut system = test_utils::system(3, &mut ctx);
+    let cap = storage_node::new_cap_for_testing(test_node_id(1), &mut ctx);
+    system.register_deny_list_update(&cap, 0xAB, 1);
+    assert_eq!(
+        event::events_by_type<events::RegisterDenyListUpdate>(),
+        vector[events::register_deny_list_update(3, 0xAB, 1, test_node_id(1))],
+    );
+    destroy(cap);
+    system.destroy_for_testing();
+}
+
+#[test, expected_failure(abort_code = system_state_inner::EIncorrectDenyListSequence)]
+fun register_deny_list_update_with_old_sequence_aborts() {
+    let mut ctx = tx_context::dummy();
+    let mut system = test_utils::system(3, &mut ctx);
+    let cap = storage_node::new_cap_for_testing(test_node_id(1), &mut ctx);
+    system.register_deny_list_update(&cap, 0xAB, 0);
+    abort
+}
+
+#[test, expected_failure(abort_code = system_state_inner::ENotCommitteeMember)]
+fun register_deny_list_update_by_a_non_member_aborts() {
+    let mut ctx = tx_context::dummy();
+    let mut system = test_utils::system(3, &mut ctx);
+    let cap = storage_node::new_cap_for_testing(test_node_id(9), &mut ctx);
+    system.register_deny_list_update(&cap, 0xAB, 1);
+    abort
+}
+
+#[test]
+fun certified_deny_list_update_reduces_the_nodes_rewards() {
+    let mut ctx = tx_context::dummy();
+    let mut system = test_utils::system(3, &mut ctx);
+    let mut payment = wal(100, &mut ctx);
+    destroy(system.reserve_space(3_000_000, 2, &mut payment, &mut ctx));
+    system.add_subsidy(wal(100, &mut ctx), 1);
+    assert_eq!(system.rewards_at(0), 115);
+    // Node 0 denies everything that is stored: it is paid nothing for epoch 3.
+    let mut cap = storage_node::new_cap_for_testing(test_node_id(0), &mut ctx);
+    let message =
+        messages::deny_list_update_message_bytes_for_testing(3, test_node_id(0), 1, 3_000_000, 0xCD);
+    system.update_deny_list(&mut cap, signature(), all_signers(), message);
+    assert_eq!(cap.deny_list_root(), 0xCD);
+    assert_eq!(cap.deny_list_sequence(), 1);
+    assert_eq!(
+        event::events_by_type<events::DenyListUpdate>(),
+        vector[events::deny_list_update(3, 0xCD, 1, test_node_id(0))],
+    );
+    let params = epoch_parameters::new(5_000_000, 0, 0);
+    let mut rewards = system.advance_epoch(test_utils::committee(4), &params);
+    // Stored: 0, 3 * 3M, 3 * 3M, 1 * 3M; 115 * 9 / 21 = 49, 115 * 3 / 21 = 16.
+    let (_, r0) = rewards.remove(&test_node_id(0));
+    let (_, r1) = rewards.remove(&test_node_id(1));
+    let (_, r3) = rewards.remove(&test_node_id(3));
+    assert_eq!(r0.value(), 0);
+    assert_eq!(r1.value(), 49);
+    assert_eq!(r3.value(), 16);
+    // 115 - 2 * 49 - 16 = 1 rolls over into epoch 4 (which already had 15).
+    assert_eq!(system.rewards_at(0), 16);
+    destroy(vector[r0, r1, r3]);
+    destroy(rewards);
+    destroy(payment);
+    destroy(cap);
+    system.destroy_for_testing();
+}
+
+#[test, expected_failure(abort_code = system_state_inner::EIncorrectDenyListNode)]
+fun deny_list_update_for_another_node_aborts() {
+    let mut ctx = tx_context::dummy();
+    let mut system = test_utils::system(3, &mut ctx);
+    let mut cap = storage_node::new_cap_for_testing(test_node_id(0), &mut ctx);
+    let message = messages::deny_list_update_message_bytes_for_testing(3, test_node_id(1), 1, 10, 1);
+    system.update_deny_list(&mut cap, signature(), all_signers(), message);
+    abort
+}
+
+#[test, expected_failure(abort_code = system_state_inner::EIncorrectDenyListSequence)]
+fun replayed_deny_list_update_aborts() {
+    let mut ctx = tx_context::dummy();
+    let mut system = test_utils::system(3, &mut ctx);
+    let mut cap = storage_node::new_cap_for_testing(test_node_id(0), &mut ctx);
+    let message = messages::deny_list_update_message_bytes_for_testing(3, test_node_id(0), 1, 10, 1);
+    system.update_deny_list(&mut cap, signature(), all_signers(), message);
+    system.update_deny_list(&mut cap, signature(), all_signers(), message);
+    abort
+}
+
+#[test, expected_failure(abort_code = bls_aggregate::ENotEnoughStake)]
+fun deny_list_update_without_a_quorum_aborts() {
+    let mut ctx = tx_context::dummy();
+    let mut system = test_utils::system(3, &mut ctx);
+    let mut cap = storage_node::new_cap_for_testing(test_node_id(0), &mut ctx);
+    let message = messages::deny_list_update_message_bytes_for_testing(3, test_node_id(0), 1, 10, 1);
+    system.update_deny_list(&mut cap, signature(), x"09", message);
+    abort
+}
+
+#[test]
+fun delete_deny_listed_blob_with_f_plus_one() {
+    let mut ctx = tx_context::dummy();
+    let system = test_utils::system(3, &mut ctx);
+    let message = messages::deny_list_blob_deleted_message_bytes_for_testing(3, 77);
+    // Members 0 and 3: 4 of 10 shards.
+    system.delete_deny_listed_blob(signature(), x"09", message);
+    assert_eq!(
+        event::events_by_type<events::DenyListBlobDeleted>(),
+        vector[events::deny_list_blob_deleted(3, 77)],
+    );
+    system.destroy_for_testing();
+}
+
+#[test, expected_failure(abort_code = messages::EInvalidMsgType)]
+fun delete_deny_listed_blob_with_another_message_aborts() {
+    let mut ctx = tx_context::dummy();
+    let system = test_utils::system(3, &mut ctx);
+    let message = messages::invalid_blob_id_message_bytes_for_testing(3, 77);
+    system.delete_deny_listed_blob(signature(), all_signers(), message);
+    abort
+}
+
 // === update_protocol_version ===
 
 #[test]

@@ -113,6 +113,10 @@ codes! {
         EInvalidAccountingEpoch = 5;
         /// The storage node is not a member of the current committee.
         ENotCommitteeMember = 8;
+        /// A deny list update's sequence number is not above the node's current one.
+        EIncorrectDenyListSequence = 9;
+        /// A certified deny list update is for another node than the cap's.
+        EIncorrectDenyListNode = 10;
         /// The storage size is zero.
         EInvalidResourceSize = 11;
         /// A protocol version would take effect in an epoch that has passed.

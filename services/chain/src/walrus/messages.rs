@@ -12,6 +12,10 @@ use crate::types::ExecutionFailure;
 pub const BLOB_CERT_MSG_TYPE: u8 = 1;
 /// Intent type of an invalid-blob-id attestation.
 pub const INVALID_BLOB_ID_MSG_TYPE: u8 = 2;
+/// Intent type of a deny list update.
+pub const DENY_LIST_UPDATE_MSG_TYPE: u8 = 4;
+/// Intent type of a deny-listed blob deletion.
+pub const DENY_LIST_BLOB_DELETED_MSG_TYPE: u8 = 5;
 /// Intent type of a protocol version announcement.
 pub const PROTOCOL_VERSION_MSG_TYPE: u8 = 6;
 /// The only supported intent version.
@@ -57,6 +61,26 @@ pub struct ProtocolVersionMessage {
     pub start_epoch: u32,
     /// The protocol version.
     pub protocol_version: u64,
+}
+
+/// `messages::DenyListUpdateMessage`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DenyListUpdateMessage {
+    /// The node whose deny list this is.
+    pub storage_node_id: ObjectId,
+    /// The update's sequence number.
+    pub deny_list_sequence_number: u64,
+    /// The encoded size of the denied blobs.
+    pub deny_list_size: u64,
+    /// The deny list's root (Move `u256`, 32 little-endian bytes).
+    pub deny_list_root: [u8; 32],
+}
+
+/// `messages::DenyListBlobDeleted`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DenyListBlobDeleted {
+    /// The blob to delete.
+    pub blob_id: BlobId,
 }
 
 /// `sui::bcs::BCS` peeling, enough for the messages.
@@ -155,6 +179,39 @@ pub fn invalid_blob_id_message(
     })
 }
 
+/// `messages::deny_list_update_message` (`EInvalidMsgType`).
+pub fn deny_list_update_message(
+    message: CertifiedMessage,
+) -> Result<DenyListUpdateMessage, ExecutionFailure> {
+    e::EInvalidMsgType.ensure(message.intent_type == DENY_LIST_UPDATE_MSG_TYPE)?;
+    let mut body = Peel {
+        bytes: &message.message,
+    };
+    let storage_node_id = ObjectId(body.bytes32()?);
+    let deny_list_sequence_number = body.u64()?;
+    let deny_list_size = body.u64()?;
+    let deny_list_root = body.bytes32()?;
+    Ok(DenyListUpdateMessage {
+        storage_node_id,
+        deny_list_sequence_number,
+        deny_list_size,
+        deny_list_root,
+    })
+}
+
+/// `messages::deny_list_blob_deleted_message` (`EInvalidMsgType`).
+pub fn deny_list_blob_deleted_message(
+    message: CertifiedMessage,
+) -> Result<DenyListBlobDeleted, ExecutionFailure> {
+    e::EInvalidMsgType.ensure(message.intent_type == DENY_LIST_BLOB_DELETED_MSG_TYPE)?;
+    let mut body = Peel {
+        bytes: &message.message,
+    };
+    Ok(DenyListBlobDeleted {
+        blob_id: BlobId(body.bytes32()?),
+    })
+}
+
 /// `messages::protocol_version_message` (`EInvalidMsgType`).
 pub fn protocol_version_message(
     message: CertifiedMessage,
@@ -176,6 +233,35 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::messages::{BlobCertificationMessage, BlobPersistence, InvalidBlobIdMessage};
+
+    #[test]
+    fn parses_deny_list_messages() {
+        let mut signed = vec![DENY_LIST_UPDATE_MSG_TYPE, 0, 3, 7, 0, 0, 0];
+        signed.extend_from_slice(&[5; 32]);
+        signed.extend_from_slice(&2u64.to_le_bytes());
+        signed.extend_from_slice(&1024u64.to_le_bytes());
+        signed.extend_from_slice(&[9; 32]);
+        let m = new_certified_message(&signed, 7, 5).unwrap();
+        assert_eq!(
+            deny_list_update_message(m.clone()).unwrap(),
+            DenyListUpdateMessage {
+                storage_node_id: ObjectId([5; 32]),
+                deny_list_sequence_number: 2,
+                deny_list_size: 1024,
+                deny_list_root: [9; 32],
+            }
+        );
+        assert!(e::EInvalidMsgType.matches(&deny_list_blob_deleted_message(m).unwrap_err()));
+        let m = new_certified_message(&signed[..60], 7, 5).unwrap();
+        assert!(bcs_err::EOutOfRange.matches(&deny_list_update_message(m).unwrap_err()));
+        let mut deleted = vec![DENY_LIST_BLOB_DELETED_MSG_TYPE, 0, 3, 7, 0, 0, 0];
+        deleted.extend_from_slice(&[4; 32]);
+        let m = new_certified_message(&deleted, 7, 5).unwrap();
+        assert_eq!(
+            deny_list_blob_deleted_message(m).unwrap().blob_id,
+            BlobId([4; 32])
+        );
+    }
 
     #[test]
     fn parses_protocol_version_messages() {

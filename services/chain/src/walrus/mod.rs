@@ -86,6 +86,16 @@ pub fn to_object_id(id: contracts::ObjectId) -> ObjectId {
     Address::new(id.0)
 }
 
+/// `walrus::extended_field::Key`, the key type of every `ExtendedField`'s value.
+pub fn extended_field_key_type() -> sui_sdk_types::TypeTag {
+    sui_sdk_types::TypeTag::Struct(Box::new(sui_sdk_types::StructTag::new(
+        WALRUS_PACKAGE,
+        sui_sdk_types::Identifier::from_static("extended_field"),
+        sui_sdk_types::Identifier::from_static("Key"),
+        Vec::new(),
+    )))
+}
+
 /// `0x…b1::module::Name`.
 pub fn walrus_type(module: &str, name: &str) -> String {
     format!("{WALRUS_PACKAGE}::{module}::{name}")
@@ -160,6 +170,9 @@ pub struct SystemObject {
     pub system: contracts::System,
     /// `system_state_inner::SystemStateInnerV1`.
     pub inner: contracts::SystemStateInnerV1,
+    /// The value of `inner.deny_list_sizes` (an `ExtendedField<VecMap<ID, u64>>`): node id ->
+    /// deny list size, in Move's insertion order.
+    pub deny_list_sizes: contracts::staking::VecMap<contracts::ObjectId, u64>,
 }
 
 /// `wal::ProtectedTreasury` and the supply of its `TreasuryCap` (a dynamic object field on
@@ -288,13 +301,24 @@ impl LedgerObject for WalrusObject {
             })
         };
         match self {
-            Self::System(s) => vec![DynamicField::new(
-                to_object_id(s.system.id),
-                &TypeTag::U64,
-                &bcs_of(&s.system.version),
-                &walrus_type("system_state_inner", "SystemStateInnerV1"),
-                &bcs_of(&s.inner),
-            )],
+            Self::System(s) => vec![
+                DynamicField::new(
+                    to_object_id(s.system.id),
+                    &TypeTag::U64,
+                    &bcs_of(&s.system.version),
+                    &walrus_type("system_state_inner", "SystemStateInnerV1"),
+                    &bcs_of(&s.inner),
+                ),
+                // The deny list sizes hang off the `ExtendedField`'s own id, under `Key()` (a
+                // struct without fields: BCS of its `dummy_field: bool`).
+                DynamicField::new(
+                    to_object_id(s.inner.deny_list_sizes.id),
+                    &extended_field_key_type(),
+                    &bcs_of(&false),
+                    "0x2::vec_map::VecMap<0x2::object::ID, u64>",
+                    &bcs_of(&s.deny_list_sizes),
+                ),
+            ],
             Self::Blob(b) => blob_attributes(b).into_iter().collect(),
             Self::SharedBlob(s) => blob_attributes(&s.blob).into_iter().collect(),
             Self::Staking(staking::StakingObject::Staking(s)) => vec![DynamicField::new(

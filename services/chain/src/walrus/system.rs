@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 use walrus_core::BlobId;
 use walrus_core::contracts::{
-    self, BlsCommittee, Coin, ContractEvent, EpochParams, FutureAccounting,
-    FutureAccountingRingBuffer, InvalidBlobId, ProtocolVersionUpdated, Storage, SystemStateInnerV1,
+    self, BlsCommittee, Coin, ContractEvent, DenyListBlobDeleted, DenyListUpdate, EpochParams,
+    FutureAccounting, FutureAccountingRingBuffer, InvalidBlobId, ProtocolVersionUpdated,
+    RegisterDenyListUpdate, Storage, SystemStateInnerV1,
 };
 
 use super::errors::{
@@ -116,6 +117,35 @@ pub enum SystemCall {
         /// Signers bitmap.
         members_bitmap: Vec<u8>,
         /// The signed message bytes.
+        message: Vec<u8>,
+    },
+    /// `system::register_deny_list_update` with the sender's `StorageNodeCap`.
+    RegisterDenyListUpdate {
+        /// The sender's `StorageNodeCap` (`&`).
+        cap: ObjectId,
+        /// The new deny list's root (Move `u256`, 32 little-endian bytes).
+        deny_list_root: [u8; 32],
+        /// Its sequence number.
+        deny_list_sequence: u64,
+    },
+    /// `system::update_deny_list` with the sender's `StorageNodeCap` (`&mut`).
+    UpdateDenyList {
+        /// The sender's `StorageNodeCap` (`&mut`).
+        cap: ObjectId,
+        /// Aggregate BLS signature.
+        signature: Vec<u8>,
+        /// Signers bitmap.
+        members_bitmap: Vec<u8>,
+        /// The signed message bytes (intent 4).
+        message: Vec<u8>,
+    },
+    /// `system::delete_deny_listed_blob`.
+    DeleteDenyListedBlob {
+        /// Aggregate BLS signature (of at least f + 1 shards).
+        signature: Vec<u8>,
+        /// Signers bitmap.
+        members_bitmap: Vec<u8>,
+        /// The signed message bytes (intent 5).
         message: Vec<u8>,
     },
     /// `system::update_protocol_version` with the sender's `StorageNodeCap`.
@@ -298,13 +328,21 @@ pub fn create_empty(
     let id = view.new_id();
     e::EInvalidMaxEpochsAhead
         .ensure(max_epochs_ahead > 0 && max_epochs_ahead <= MAX_MAX_EPOCHS_AHEAD)?;
+    let committee = bls_aggregate::new_bls_committee(0, Vec::new())?;
+    let future_accounting = ring_new(max_epochs_ahead)?;
+    // `extended_field::new(vec_map::empty(), ctx)`: the next fresh id.
+    let deny_list_sizes = contracts::ExtendedField {
+        id: to_move_id(view.new_id()),
+    };
     let inner = SystemStateInnerV1 {
-        committee: bls_aggregate::new_bls_committee(0, Vec::new())?,
+        committee,
         total_capacity_size: 0,
         used_capacity_size: 0,
         storage_price_per_unit_size: 0,
         write_price_per_unit_size: 0,
-        future_accounting: ring_new(max_epochs_ahead)?,
+        future_accounting,
+        event_blob_certification_state: contracts::EventBlobCertificationState::default(),
+        deny_list_sizes,
     };
     save(
         view,
@@ -315,6 +353,7 @@ pub fn create_empty(
                 version: VERSION,
             },
             inner,
+            deny_list_sizes: contracts::staking::VecMap::default(),
         },
     );
     Ok(id)
@@ -325,21 +364,30 @@ pub fn create_empty(
 /// `system::advance_epoch` / `system_state_inner::advance_epoch`: starts the epoch of
 /// `new_committee` (which must be the current epoch + 1, `EIncorrectCommittee`), pops the ending
 /// epoch's accounting, sets the capacity to max(voted, used) and returns the ending epoch's
-/// rewards per node id of the old committee, in member order: `floor(R * w / n)` each when the
-/// epoch had used capacity, else 0. The remainder rolls over into the new epoch.
+/// rewards per node id of the old committee, in member order: node i gets
+/// `R * w_i * stored_i / sum(w * stored)` with `stored_i = used - min(deny_list_size_i, used)`
+/// (so `floor(R * w / n)` without deny lists, 0 when nothing was stored); the remainder rolls
+/// over into the new epoch. Resets this epoch's event blob attestations.
 pub fn advance_epoch(
     view: &mut View<'_>,
     new_committee: BlsCommittee,
     params: &EpochParams,
 ) -> Result<Vec<(ObjectId, u64)>, ExecutionFailure> {
-    with_inner_mut(view, |inner| {
-        advance_epoch_inner(inner, new_committee, params)
-    })
+    let (id, mut system) = load(view)?;
+    let rewards = advance_epoch_inner(
+        &mut system.inner,
+        &system.deny_list_sizes,
+        new_committee,
+        params,
+    )?;
+    save(view, id, system);
+    Ok(rewards)
 }
 
 /// [`advance_epoch`] on the state.
 pub fn advance_epoch_inner(
     inner: &mut SystemStateInnerV1,
+    deny_list_sizes: &contracts::staking::VecMap<contracts::ObjectId, u64>,
     new_committee: BlsCommittee,
     params: &EpochParams,
 ) -> Result<Vec<(ObjectId, u64)>, ExecutionFailure> {
@@ -355,16 +403,30 @@ pub fn advance_epoch_inner(
     inner.used_capacity_size = ring_lookup(&inner.future_accounting, 0)?.used_capacity;
     inner.total_capacity_size = params.total_capacity_size.max(inner.used_capacity_size);
 
+    inner
+        .event_blob_certification_state
+        .aggregate_weight_per_blob = contracts::staking::VecMap::default();
+
+    // Node i is paid for what it stored: `w_i * (used - min(deny_i, used))` over the sum of
+    // these (at least 1), in u128 as in Move.
+    let stored: Vec<u128> = old_committee
+        .members
+        .iter()
+        .map(|m| {
+            let denied = deny_list_sizes
+                .contents
+                .iter()
+                .find(|e| e.key == m.node_id)
+                .map_or(0, |e| e.value);
+            u128::from(m.weight) * u128::from(used_capacity - denied.min(used_capacity))
+        })
+        .collect();
+    let total_stored = stored.iter().sum::<u128>().max(1);
     let total_rewards = u128::from(rewards);
-    let n_shards = u128::from(old_committee.n_shards);
     let mut node_rewards = Vec::with_capacity(old_committee.members.len());
-    for member in &old_committee.members {
-        let share = if used_capacity == 0 || n_shards == 0 {
-            0
-        } else {
-            u64::try_from(total_rewards * u128::from(member.weight) / n_shards)
-                .map_err(|_| errors::arithmetic(e::MODULE))?
-        };
+    for (member, stored) in old_committee.members.iter().zip(stored) {
+        let share = u64::try_from(stored * total_rewards / total_stored)
+            .map_err(|_| errors::arithmetic(e::MODULE))?;
         // `balance::split` (the shares never add up to more than the rewards).
         rewards = rewards
             .checked_sub(share)
@@ -754,6 +816,63 @@ pub fn invalidate_blob_id_inner(
     Ok(blob_id)
 }
 
+/// Whether the cap's node is a member of the current committee.
+fn is_member(inner: &SystemStateInnerV1, cap: &super::staking::StorageNodeCap) -> bool {
+    let node_id = to_move_id(cap.node_id);
+    inner.committee.members.iter().any(|m| m.node_id == node_id)
+}
+
+/// `system_state_inner::update_deny_list`: the cap's node in the committee
+/// (`ENotCommitteeMember`), a quorum certificate of a deny list update (intent 4) signed in the
+/// current epoch (`EInvalidIdEpoch`), for the cap's node (`EIncorrectDenyListNode`) with a
+/// higher sequence number (`EIncorrectDenyListSequence`). Records root, sequence and size in
+/// the cap and the size in the System's deny list sizes (Move's `VecMap`: replaced in place or
+/// appended); emits `DenyListUpdate`.
+fn update_deny_list(
+    view: &mut View<'_>,
+    system: &mut SystemObject,
+    cap: &mut super::staking::StorageNodeCap,
+    signature: &[u8],
+    members_bitmap: &[u8],
+    message: &[u8],
+) -> Result<(), ExecutionFailure> {
+    e::ENotCommitteeMember.ensure(is_member(&system.inner, cap))?;
+    let certified = bls_aggregate::verify_quorum_in_epoch(
+        &system.inner.committee,
+        signature,
+        members_bitmap,
+        message,
+    )?;
+    let cert_epoch = certified.cert_epoch;
+    let update = messages::deny_list_update_message(certified)?;
+    e::EInvalidIdEpoch.ensure(cert_epoch == epoch(&system.inner))?;
+    let node_id = update.storage_node_id;
+    e::EIncorrectDenyListNode.ensure(node_id == to_move_id(cap.node_id))?;
+    e::EIncorrectDenyListSequence
+        .ensure(cap.deny_list_sequence < update.deny_list_sequence_number)?;
+    cap.deny_list_root = update.deny_list_root;
+    cap.deny_list_sequence = update.deny_list_sequence_number;
+    cap.deny_list_size = update.deny_list_size;
+    let sizes = &mut system.deny_list_sizes.contents;
+    match sizes.iter_mut().find(|e| e.key == node_id) {
+        Some(entry) => entry.value = update.deny_list_size,
+        None => sizes.push(contracts::staking::VecMapEntry {
+            key: node_id,
+            value: update.deny_list_size,
+        }),
+    }
+    blob::emit(
+        view,
+        ContractEvent::DenyListUpdate(DenyListUpdate {
+            epoch: epoch(&system.inner),
+            root: update.deny_list_root,
+            sequence_number: update.deny_list_sequence_number,
+            node_id,
+        }),
+    );
+    Ok(())
+}
+
 /// `system_state_inner::update_protocol_version`: the cap's node in the current committee
 /// (`ENotCommitteeMember`), a quorum certificate (`bls_aggregate::*`, `messages::*`) of a
 /// protocol version message signed in the current epoch (`EInvalidIdEpoch`) that starts now or
@@ -766,8 +885,7 @@ pub fn update_protocol_version_inner(
     members_bitmap: &[u8],
     message: &[u8],
 ) -> Result<(), ExecutionFailure> {
-    let node_id = to_move_id(cap.node_id);
-    e::ENotCommitteeMember.ensure(inner.committee.members.iter().any(|m| m.node_id == node_id))?;
+    e::ENotCommitteeMember.ensure(is_member(inner, cap))?;
     let certified = bls_aggregate::verify_quorum_in_epoch(
         &inner.committee,
         signature,
@@ -1028,6 +1146,74 @@ pub fn execute(view: &mut View<'_>, call: &SystemCall) -> Result<(), ExecutionFa
             // system::invalidate_blob_id
             let (_, system) = load(view)?;
             invalidate_blob_id_inner(view, &system.inner, signature, members_bitmap, message)?;
+            Ok(())
+        }
+        SystemCall::RegisterDenyListUpdate {
+            cap,
+            deny_list_root,
+            deny_list_sequence,
+        } => {
+            // system::register_deny_list_update (`&mut System`: written back)
+            let cap = super::staking::owned_cap(view, cap)?;
+            let (system_id, system) = load(view)?;
+            e::ENotCommitteeMember.ensure(is_member(&system.inner, &cap))?;
+            e::EIncorrectDenyListSequence.ensure(*deny_list_sequence > cap.deny_list_sequence)?;
+            blob::emit(
+                view,
+                ContractEvent::RegisterDenyListUpdate(RegisterDenyListUpdate {
+                    epoch: epoch(&system.inner),
+                    root: *deny_list_root,
+                    sequence_number: *deny_list_sequence,
+                    node_id: to_move_id(cap.node_id),
+                }),
+            );
+            save(view, system_id, system);
+            Ok(())
+        }
+        SystemCall::UpdateDenyList {
+            cap,
+            signature,
+            members_bitmap,
+            message,
+        } => {
+            // system::update_deny_list
+            let mut cap = super::staking::owned_cap(view, cap)?;
+            let (system_id, mut system) = load(view)?;
+            update_deny_list(
+                view,
+                &mut system,
+                &mut cap,
+                signature,
+                members_bitmap,
+                message,
+            )?;
+            super::staking::save_cap(view, cap);
+            save(view, system_id, system);
+            Ok(())
+        }
+        SystemCall::DeleteDenyListedBlob {
+            signature,
+            members_bitmap,
+            message,
+        } => {
+            // system::delete_deny_listed_blob (`&System`)
+            let (_, system) = load(view)?;
+            let certified = bls_aggregate::verify_one_correct_node_in_epoch(
+                &system.inner.committee,
+                signature,
+                members_bitmap,
+                message,
+            )?;
+            let cert_epoch = certified.cert_epoch;
+            let deleted = messages::deny_list_blob_deleted_message(certified)?;
+            e::EInvalidIdEpoch.ensure(cert_epoch == epoch(&system.inner))?;
+            blob::emit(
+                view,
+                ContractEvent::DenyListBlobDeleted(DenyListBlobDeleted {
+                    epoch: cert_epoch,
+                    blob_id: deleted.blob_id,
+                }),
+            );
             Ok(())
         }
         SystemCall::UpdateProtocolVersion {

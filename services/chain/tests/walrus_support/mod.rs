@@ -156,11 +156,10 @@ impl Machine for TestMachine {
             }
             TestCall::NodeCapForTesting(node_id) => {
                 let id = view.new_id();
-                let cap = walrus_chain::walrus::staking::StorageNodeCap {
+                let cap = walrus_chain::walrus::staking::StorageNodeCap::new(
                     id,
-                    node_id: walrus_chain::walrus::to_object_id(*node_id),
-                    last_epoch_sync_done: 0,
-                };
+                    walrus_chain::walrus::to_object_id(*node_id),
+                );
                 view.put(
                     id,
                     walrus_chain::types::Owner::Address(view.sender),

@@ -121,6 +121,43 @@ pub struct ProtocolVersionUpdated {
     pub protocol_version: u64,
 }
 
+/// `walrus::events::RegisterDenyListUpdate`: a node announced a new deny list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterDenyListUpdate {
+    /// The epoch.
+    pub epoch: u32,
+    /// The deny list's root (Move `u256`, 32 little-endian bytes).
+    #[serde(with = "super::hex_u256")]
+    pub root: [u8; 32],
+    /// The deny list's sequence number.
+    pub sequence_number: u64,
+    /// The node.
+    pub node_id: ObjectId,
+}
+
+/// `walrus::events::DenyListUpdate`: a node's certified deny list update was applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DenyListUpdate {
+    /// The epoch.
+    pub epoch: u32,
+    /// The deny list's root (Move `u256`, 32 little-endian bytes).
+    #[serde(with = "super::hex_u256")]
+    pub root: [u8; 32],
+    /// The deny list's sequence number.
+    pub sequence_number: u64,
+    /// The node.
+    pub node_id: ObjectId,
+}
+
+/// `walrus::events::DenyListBlobDeleted`: a deny-listed blob is to be deleted by the nodes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DenyListBlobDeleted {
+    /// The epoch of the certificate.
+    pub epoch: u32,
+    /// The blob id.
+    pub blob_id: BlobId,
+}
+
 /// Any event of the `walrus::events` module.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ContractEvent {
@@ -144,6 +181,12 @@ pub enum ContractEvent {
     PricesUpdated(PricesUpdated),
     /// `ProtocolVersionUpdated`.
     ProtocolVersionUpdated(ProtocolVersionUpdated),
+    /// `RegisterDenyListUpdate`.
+    RegisterDenyListUpdate(RegisterDenyListUpdate),
+    /// `DenyListUpdate`.
+    DenyListUpdate(DenyListUpdate),
+    /// `DenyListBlobDeleted`.
+    DenyListBlobDeleted(DenyListBlobDeleted),
 }
 
 /// An event of a known walrus type whose bytes do not decode.
@@ -173,6 +216,9 @@ impl ContractEvent {
             Self::EpochParametersSelected(_) => "EpochParametersSelected",
             Self::PricesUpdated(_) => "PricesUpdated",
             Self::ProtocolVersionUpdated(_) => "ProtocolVersionUpdated",
+            Self::RegisterDenyListUpdate(_) => "RegisterDenyListUpdate",
+            Self::DenyListUpdate(_) => "DenyListUpdate",
+            Self::DenyListBlobDeleted(_) => "DenyListBlobDeleted",
         }
     }
 
@@ -194,6 +240,9 @@ impl ContractEvent {
             Self::EpochParametersSelected(e) => bcs::to_bytes(e),
             Self::PricesUpdated(e) => bcs::to_bytes(e),
             Self::ProtocolVersionUpdated(e) => bcs::to_bytes(e),
+            Self::RegisterDenyListUpdate(e) => bcs::to_bytes(e),
+            Self::DenyListUpdate(e) => bcs::to_bytes(e),
+            Self::DenyListBlobDeleted(e) => bcs::to_bytes(e),
         };
         // Plain structs of integers, byte arrays and vectors always serialize.
         bytes.unwrap_or_default()
@@ -230,6 +279,9 @@ impl ContractEvent {
             "EpochParametersSelected" => Self::EpochParametersSelected(de(event_type, bcs_bytes)?),
             "PricesUpdated" => Self::PricesUpdated(de(event_type, bcs_bytes)?),
             "ProtocolVersionUpdated" => Self::ProtocolVersionUpdated(de(event_type, bcs_bytes)?),
+            "RegisterDenyListUpdate" => Self::RegisterDenyListUpdate(de(event_type, bcs_bytes)?),
+            "DenyListUpdate" => Self::DenyListUpdate(de(event_type, bcs_bytes)?),
+            "DenyListBlobDeleted" => Self::DenyListBlobDeleted(de(event_type, bcs_bytes)?),
             _ => return Ok(None),
         };
         Ok(Some(event))

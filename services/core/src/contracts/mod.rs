@@ -22,13 +22,14 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 
 pub use crate::BlobId;
 pub use events::{
-    BlobCertified, BlobDeleted, BlobRegistered, ContractEvent, EpochChangeDone, EpochChangeStart,
-    EpochParametersSelected, EventDecodeError, InvalidBlobId, PricesUpdated,
-    ProtocolVersionUpdated, ShardsReceived,
+    BlobCertified, BlobDeleted, BlobRegistered, ContractEvent, DenyListBlobDeleted, DenyListUpdate,
+    EpochChangeDone, EpochChangeStart, EpochParametersSelected, EventDecodeError, InvalidBlobId,
+    PricesUpdated, ProtocolVersionUpdated, RegisterDenyListUpdate, ShardsReceived,
 };
 pub use system::{
     Blob, BlobCertificationMessage, BlobIdDerivation, BlobPersistenceType, BlsCommittee,
-    BlsCommitteeMember, Coin, EpochParams, FutureAccounting, FutureAccountingRingBuffer,
+    BlsCommitteeMember, Coin, EpochParams, EventBlob, EventBlobAttestation,
+    EventBlobCertificationState, ExtendedField, FutureAccounting, FutureAccountingRingBuffer,
     InvalidBlobIdMessage, Metadata, MetadataEntry, ProtectedTreasury, SharedBlob, Storage, System,
     SystemStateInnerV1, derive_blob_id,
 };

@@ -126,6 +126,15 @@ pub struct StorageNodeCap {
     pub node_id: ObjectId,
     /// The last epoch the node reported `epoch_sync_done` for (0 = never).
     pub last_epoch_sync_done: u32,
+    /// The node's latest event blob attestation.
+    pub last_event_blob_attestation: Option<super::system::EventBlobAttestation>,
+    /// The root of the node's deny list (Move `u256`, 32 little-endian bytes).
+    #[serde(with = "super::hex_u256")]
+    pub deny_list_root: [u8; 32],
+    /// The sequence number of the node's latest deny list update.
+    pub deny_list_sequence: u64,
+    /// The encoded size of the blobs on the node's deny list.
+    pub deny_list_size: u64,
 }
 
 /// `walrus::node_metadata::NodeMetadata`.

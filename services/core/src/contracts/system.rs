@@ -243,6 +243,46 @@ pub struct SystemStateInnerV1 {
     pub write_price_per_unit_size: u64,
     /// The future accounting.
     pub future_accounting: FutureAccountingRingBuffer,
+    /// Event blobs: the latest certified one and this epoch's attestations.
+    pub event_blob_certification_state: EventBlobCertificationState,
+    /// `ExtendedField<VecMap<ID, u64>>`: the deny list size of each node lives in a dynamic
+    /// field of this id (key `extended_field::Key()`).
+    pub deny_list_sizes: ExtendedField,
+}
+
+/// `walrus::extended_field::ExtendedField<T>`: only the id; the value is the dynamic field
+/// `extended_field::Key() -> T` of that id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtendedField {
+    /// The object id holding the value.
+    pub id: ObjectId,
+}
+
+/// `walrus::event_blob::EventBlob`: a blob of Walrus events ending at a checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventBlob {
+    /// The blob id.
+    pub blob_id: BlobId,
+    /// The last checkpoint whose events it holds.
+    pub ending_checkpoint_sequence_number: u64,
+}
+
+/// `walrus::event_blob::EventBlobAttestation`: a node's latest attestation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventBlobAttestation {
+    /// The checkpoint the attested blob ends at.
+    pub checkpoint_sequence_num: u64,
+    /// The epoch of the attestation.
+    pub epoch: u32,
+}
+
+/// `walrus::event_blob::EventBlobCertificationState`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventBlobCertificationState {
+    /// The newest certified event blob.
+    pub latest_certified_blob: Option<EventBlob>,
+    /// Attested weight per candidate blob.
+    pub aggregate_weight_per_blob: super::staking::VecMap<EventBlob, u16>,
 }
 
 /// `walrus::system::System`: the shared object (its state is [`SystemStateInnerV1`]).

@@ -257,11 +257,7 @@ impl StakingInnerV1 {
             table_id,
             sender,
         )?;
-        let cap = StorageNodeCap {
-            id: env.new_id(),
-            node_id: pool_id,
-            last_epoch_sync_done: 0,
-        };
+        let cap = StorageNodeCap::new(env.new_id(), pool_id);
         pool.commission_receiver = Authorized::ObjectID(cap.id);
         env.put_pool(pool);
         self.pools.node_ids.push(pool_id);

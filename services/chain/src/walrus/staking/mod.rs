@@ -200,6 +200,10 @@ pub fn cap_to_move(c: &StorageNodeCap) -> twin::StorageNodeCap {
         id: to_move_id(c.id),
         node_id: to_move_id(c.node_id),
         last_epoch_sync_done: c.last_epoch_sync_done,
+        last_event_blob_attestation: c.last_event_blob_attestation,
+        deny_list_root: c.deny_list_root,
+        deny_list_sequence: c.deny_list_sequence,
+        deny_list_size: c.deny_list_size,
     }
 }
 
@@ -655,6 +659,11 @@ fn authenticate(view: &View<'_>, auth: &Auth) -> Result<Authenticated, Execution
             Some(_) => Err(input::ENotOwner.fail_with(id)),
         },
     }
+}
+
+/// Writes back a `StorageNodeCap` taken by `&mut` (owned by the sender).
+pub(crate) fn save_cap(view: &mut View<'_>, cap: StorageNodeCap) {
+    put_staking_object(view, cap.id, StakingObject::NodeCap(cap));
 }
 
 fn put_staking_object(view: &mut View<'_>, id: ObjectId, object: StakingObject) {

@@ -242,7 +242,8 @@ impl StorageNodeInfo {
 }
 
 /// The operator's capability for one node (Move `storage_node::StorageNodeCap`; the serde form
-/// has its BCS layout: `id ‖ node_id ‖ last_epoch_sync_done`).
+/// has its BCS layout: `id ‖ node_id ‖ last_epoch_sync_done ‖ last_event_blob_attestation ‖
+/// deny_list_root ‖ deny_list_sequence ‖ deny_list_size`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StorageNodeCap {
     /// Object id.
@@ -251,6 +252,29 @@ pub struct StorageNodeCap {
     pub node_id: ObjectId,
     /// The last epoch the node reported `epoch_sync_done` for (0 = never).
     pub last_epoch_sync_done: u32,
+    /// The node's latest event blob attestation.
+    pub last_event_blob_attestation: Option<walrus_core::contracts::EventBlobAttestation>,
+    /// The root of the node's deny list (Move `u256`, 32 little-endian bytes).
+    pub deny_list_root: [u8; 32],
+    /// The sequence number of the node's latest deny list update.
+    pub deny_list_sequence: u64,
+    /// The encoded size of the blobs on the node's deny list.
+    pub deny_list_size: u64,
+}
+
+impl StorageNodeCap {
+    /// Move `storage_node::new_cap`: nothing reported, attested or denied yet.
+    pub fn new(id: ObjectId, node_id: ObjectId) -> Self {
+        Self {
+            id,
+            node_id,
+            last_epoch_sync_done: 0,
+            last_event_blob_attestation: None,
+            deny_list_root: [0; 32],
+            deny_list_sequence: 0,
+            deny_list_size: 0,
+        }
+    }
 }
 
 // === proof_of_possession ===
@@ -435,13 +459,11 @@ mod tests {
 
     #[test]
     fn cap_bcs_layout() {
-        let cap = StorageNodeCap {
-            id: test_node_id(0),
-            node_id: test_node_id(1),
-            last_epoch_sync_done: 3,
-        };
+        let mut cap = StorageNodeCap::new(test_node_id(0), test_node_id(1));
+        cap.last_epoch_sync_done = 3;
         let bytes = bcs::to_bytes(&cap).unwrap();
-        assert_eq!(bytes.len(), 68);
-        assert_eq!(&bytes[64..], &[3, 0, 0, 0]);
+        // id, node id, epoch, no attestation, root, sequence, size.
+        assert_eq!(bytes.len(), 32 + 32 + 4 + 1 + 32 + 8 + 8);
+        assert_eq!(&bytes[64..69], &[3, 0, 0, 0, 0]);
     }
 }
