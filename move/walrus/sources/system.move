@@ -171,6 +171,34 @@ public fun invalidate_blob_id(
     self.inner().invalidate_blob_id(signature, members_bitmap, message)
 }
 
+/// A storage node attests the event blob `blob_id` (see
+/// `system_state_inner::certify_event_blob`); at a quorum of attestations the blob is
+/// certified without payment.
+public fun certify_event_blob(
+    system: &mut System,
+    cap: &mut StorageNodeCap,
+    blob_id: u256,
+    root_hash: u256,
+    size: u64,
+    encoding_type: u8,
+    ending_checkpoint_sequence_num: u64,
+    epoch: u32,
+    ctx: &mut TxContext,
+) {
+    system
+        .inner_mut()
+        .certify_event_blob(
+            cap,
+            blob_id,
+            root_hash,
+            size,
+            encoding_type,
+            ending_checkpoint_sequence_num,
+            epoch,
+            ctx,
+        )
+}
+
 /// Announces a new deny list of the node of `cap` (see
 /// `system_state_inner::register_deny_list_update`). Emits `RegisterDenyListUpdate`.
 public fun register_deny_list_update(

@@ -628,6 +628,76 @@ fn invalidate_blob_id_aborts() {
     );
 }
 
+// === event blobs ===
+
+fn attest(cap: ObjectId, checkpoint: u64, epoch: u32) -> Call {
+    Call::System(SystemCall::CertifyEventBlob {
+        cap,
+        blob_id: blob_id(),
+        root_hash: root_hash(),
+        size: SIZE,
+        encoding_type: 1,
+        ending_checkpoint_sequence_num: checkpoint,
+        epoch,
+    })
+}
+
+/// Mirrors system_tests::event_blob_is_certified_at_a_quorum_of_attestations and the aborts
+/// beside it.
+#[test]
+fn event_blob_is_certified_at_a_quorum_of_attestations() {
+    let world = World::test_system(3);
+    let a = alice();
+    let caps: Vec<ObjectId> = (0..4).map(|i| member_cap(&world, &a, i)).collect();
+    let outsider = member_cap(&world, &a, 9);
+    world.assert_aborts(&a, attest(outsider, 10, 3), ssi::ENotCommitteeMember);
+    world.assert_aborts(&a, attest(caps[0], 10, 2), ssi::EInvalidIdEpoch);
+    // Weights 3, 3, 3, 1 of 10: 6 is below the quorum (7), 9 reaches it.
+    assert!(events(&world.call(&a, attest(caps[0], 10, 3))).is_empty());
+    world.assert_aborts(&a, attest(caps[0], 10, 3), ssi::ERepeatedAttestation);
+    world.assert_aborts(&a, attest(caps[0], 20, 3), ssi::EIncorrectAttestation);
+    assert!(events(&world.call(&a, attest(caps[1], 10, 3))).is_empty());
+    assert_eq!(world.system().used_capacity_size, 0);
+    let record = world.call(&a, attest(caps[2], 10, 3));
+    let names: Vec<&str> = events(&record).iter().map(|e| e.struct_name()).collect();
+    assert_eq!(names, vec!["BlobRegistered", "BlobCertified"]);
+    // Stored for the whole window without payment, and burned at once: no object remains.
+    let state = world.system();
+    assert_eq!(state.used_capacity_size, ENCODED);
+    assert_eq!(world.used_capacity_at(MAX_EPOCHS_AHEAD - 1), ENCODED);
+    assert_eq!(world.rewards_at(0), 0);
+    assert!(
+        !record
+            .object_changes
+            .iter()
+            .any(|c| c.kind == walrus_chain::types::ChangeKind::Created
+                && c.object_type.contains("::blob::Blob"))
+    );
+    let latest = state
+        .event_blob_certification_state
+        .latest_certified_blob
+        .unwrap();
+    assert_eq!(
+        (latest.blob_id, latest.ending_checkpoint_sequence_number),
+        (blob_id(), 10)
+    );
+    assert!(
+        state
+            .event_blob_certification_state
+            .aggregate_weight_per_blob
+            .contents
+            .is_empty()
+    );
+    // A late attestation of the certified blob only records it; the next blob can follow.
+    assert!(events(&world.call(&a, attest(caps[3], 10, 3))).is_empty());
+    assert!(
+        node_cap(&world, caps[3])
+            .last_event_blob_attestation
+            .is_some()
+    );
+    assert!(events(&world.call(&a, attest(caps[0], 20, 3))).is_empty());
+}
+
 // === deny lists ===
 
 /// A deny list update message for member `node`, signed in `epoch`.

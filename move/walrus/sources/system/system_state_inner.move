@@ -14,6 +14,7 @@ use walrus::epoch_parameters::EpochParams;
 use walrus::event_blob::{Self, EventBlobCertificationState};
 use walrus::events;
 use walrus::extended_field::{Self, ExtendedField};
+use walrus::messages;
 use walrus::storage_accounting::{Self, FutureAccountingRingBuffer};
 use walrus::storage_node::StorageNodeCap;
 use walrus::storage_resource::{Self, Storage};
@@ -44,6 +45,10 @@ const EInvalidIdEpoch: u64 = 3;
 const EIncorrectCommittee: u64 = 4;
 /// The accounting entry popped at an epoch change is not the ending epoch's.
 const EInvalidAccountingEpoch: u64 = 5;
+/// An attestation of a blob while the node's previous attestation is not certified yet.
+const EIncorrectAttestation: u64 = 6;
+/// A node attested a blob that does not end after the one it attested before.
+const ERepeatedAttestation: u64 = 7;
 /// The storage node is not a member of the current committee.
 const ENotCommitteeMember: u64 = 8;
 /// A deny list update's sequence number is not above the node's current one.
@@ -195,7 +200,7 @@ public(package) fun reserve_space_for_epochs(
     assert!(end_epoch - current <= self.future_accounting.max_epochs_ahead(), EInvalidEpochsAhead);
     self.charge_storage(storage_amount, start_epoch - current, end_epoch - current, payment);
     assert!(storage_amount > 0, EInvalidResourceSize);
-    self.account_capacity(storage_amount, start_epoch - current, end_epoch - current);
+    self.account_capacity(storage_amount, start_epoch - current, end_epoch - current, true);
     storage_resource::create_storage(start_epoch, end_epoch, storage_amount, ctx)
 }
 
@@ -266,7 +271,7 @@ public(package) fun extend_blob(
     );
     let size = blob.storage().size();
     self.charge_storage(size, end_offset, end_offset + extended_epochs, payment);
-    self.account_capacity(size, end_offset, end_offset + extended_epochs);
+    self.account_capacity(size, end_offset, end_offset + extended_epochs, true);
     blob.extend_end_epoch(extended_epochs, current);
 }
 
@@ -295,6 +300,99 @@ public(package) fun invalidate_blob_id(
     assert!(epoch == self.epoch(), EInvalidIdEpoch);
     events::emit_invalid_blob_id(epoch, blob_id);
     blob_id
+}
+
+// === Event blobs ===
+
+/// The node of `cap` (in the committee: `ENotCommitteeMember`) attests, in the current epoch
+/// (`EInvalidIdEpoch`), that the event blob `blob_id` ends at checkpoint
+/// `ending_checkpoint_sequence_num`. A node attests once per blob and only after the blob
+/// it attested before was certified (`ERepeatedAttestation`, `EIncorrectAttestation`, both
+/// unless its previous attestation is from an earlier epoch). When a quorum of the committee
+/// attested the same blob, the blob is registered and certified for `max_epochs_ahead` epochs
+/// without payment (its capacity is accounted but not checked), recorded as the latest
+/// certified event blob, and burned: `BlobRegistered` and `BlobCertified` are emitted.
+public(package) fun certify_event_blob(
+    self: &mut SystemStateInnerV1,
+    cap: &mut StorageNodeCap,
+    blob_id: u256,
+    root_hash: u256,
+    size: u64,
+    encoding_type: u8,
+    ending_checkpoint_sequence_num: u64,
+    epoch: u32,
+    ctx: &mut TxContext,
+) {
+    assert!(self.committee.contains(&cap.node_id()), ENotCommitteeMember);
+    assert!(epoch == self.epoch(), EInvalidIdEpoch);
+    let current = self.epoch();
+    let latest = self.event_blob_certification_state.get_latest_certified_checkpoint_sequence_number();
+    cap.last_event_blob_attestation().do!(|attestation| {
+        let earlier_epoch = attestation.last_attested_event_blob_epoch() < current;
+        let attested = attestation.last_attested_event_blob_checkpoint_seq_num();
+        assert!(earlier_epoch || ending_checkpoint_sequence_num > attested, ERepeatedAttestation);
+        if (latest.is_some()) {
+            assert!(earlier_epoch || attested <= *latest.borrow(), EIncorrectAttestation);
+        } else {
+            assert!(earlier_epoch, EIncorrectAttestation);
+        }
+    });
+    cap.set_last_event_blob_attestation(event_blob::new_attestation(ending_checkpoint_sequence_num, epoch));
+    if (self.event_blob_certification_state.is_blob_already_certified(ending_checkpoint_sequence_num)) {
+        return
+    };
+    self.event_blob_certification_state.start_tracking_blob(blob_id, ending_checkpoint_sequence_num);
+    let weight = self.committee.get_member_weight(&cap.node_id());
+    let aggregate = self
+        .event_blob_certification_state
+        .update_aggregate_weight(blob_id, ending_checkpoint_sequence_num, weight);
+    if (!self.committee.is_quorum(aggregate)) return;
+
+    let n_shards = self.n_shards();
+    let epochs_ahead = self.future_accounting.max_epochs_ahead();
+    let encoded_size = encoding::encoded_blob_length(size, encoding_type, n_shards);
+    let storage = self.reserve_space_without_payment(encoded_size, 0, epochs_ahead, ctx);
+    let mut blob = blob::new(
+        storage,
+        blob_id,
+        root_hash,
+        size,
+        encoding_type,
+        false,
+        current,
+        n_shards,
+        ctx,
+    );
+    blob.certify_with_certified_msg(current, messages::certified_event_blob_message(blob_id));
+    self
+        .event_blob_certification_state
+        .update_latest_certified_event_blob(ending_checkpoint_sequence_num, blob_id);
+    self.event_blob_certification_state.reset();
+    blob.burn();
+}
+
+/// Storage for [current + from, current + to) that is accounted but not paid for and not
+/// checked against the capacity.
+fun reserve_space_without_payment(
+    self: &mut SystemStateInnerV1,
+    storage_amount: u64,
+    from: u32,
+    to: u32,
+    ctx: &mut TxContext,
+): Storage {
+    assert!(to - from > 0, EInvalidEpochsAhead);
+    assert!(to <= self.future_accounting.max_epochs_ahead(), EInvalidEpochsAhead);
+    assert!(storage_amount > 0, EInvalidResourceSize);
+    self.account_capacity(storage_amount, from, to, false);
+    let current = self.epoch();
+    storage_resource::create_storage(current + from, current + to, storage_amount, ctx)
+}
+
+/// The event blob certification state.
+public(package) fun event_blob_certification_state(
+    self: &SystemStateInnerV1,
+): &EventBlobCertificationState {
+    &self.event_blob_certification_state
 }
 
 // === Deny lists ===
@@ -456,17 +554,18 @@ public(package) fun storage_units_from_size(size: u64): u64 {
 
 // === Private functions ===
 
-/// Adds `size` to the used capacity of each epoch current + [from, to), checking the capacity.
-fun account_capacity(self: &mut SystemStateInnerV1, size: u64, from: u32, to: u32) {
+/// Adds `size` to the used capacity of each epoch current + [from, to) (also to
+/// `used_capacity_size` for the current epoch), checking the capacity unless `check` is false.
+fun account_capacity(self: &mut SystemStateInnerV1, size: u64, from: u32, to: u32, check: bool) {
     let total = self.total_capacity_size;
     let mut k = from;
     while (k < to) {
         let entry = self.future_accounting.ring_lookup_mut(k);
-        assert!((entry.used_capacity() as u128) + (size as u128) <= (total as u128), EStorageExceeded);
         entry.increase_used_capacity(size);
+        if (k == 0) self.used_capacity_size = entry.used_capacity();
+        assert!(!check || entry.used_capacity() <= total, EStorageExceeded);
         k = k + 1;
     };
-    if (from == 0) self.used_capacity_size = self.used_capacity_size + size;
 }
 
 /// Charges storage_price * units(size) for each epoch current + [from, to) from `payment`

@@ -569,6 +569,98 @@ fun future_accounting_is_readable() {
     system.destroy_for_testing();
 }
 
+// === event blobs ===
+
+/// Node `i` attests the test blob as the event blob ending at `checkpoint` in epoch 3.
+fun attest(system: &mut System, cap: &mut storage_node::StorageNodeCap, checkpoint: u64, ctx: &mut TxContext) {
+    system.certify_event_blob(
+        cap,
+        blob_id(),
+        test_utils::root_hash(),
+        test_utils::size(),
+        1,
+        checkpoint,
+        3,
+        ctx,
+    );
+}
+
+#[test]
+fun event_blob_is_certified_at_a_quorum_of_attestations() {
+    let mut ctx = tx_context::dummy();
+    let mut system = test_utils::system(3, &mut ctx);
+    let mut caps = vector::tabulate!(4, |i| storage_node::new_cap_for_testing(test_node_id(i), &mut ctx));
+    // Weights 3, 3, 3, 1 of 10: 6 is below the quorum (7), 9 reaches it.
+    attest(&mut system, &mut caps[0], 10, &mut ctx);
+    attest(&mut system, &mut caps[1], 10, &mut ctx);
+    assert!(event::events_by_type<events::BlobCertified>().is_empty());
+    assert_eq!(system.used_capacity_size(), 0);
+    attest(&mut system, &mut caps[2], 10, &mut ctx);
+    let registered = event::events_by_type<events::BlobRegistered>();
+    let certified = event::events_by_type<events::BlobCertified>();
+    assert_eq!(registered.length(), 1);
+    assert_eq!(certified.length(), 1);
+    // Stored for the whole window without payment; the capacity is not checked.
+    assert_eq!(system.used_capacity_size(), ENCODED);
+    assert_eq!(system.used_capacity_at(test_utils::max_epochs_ahead() - 1), ENCODED);
+    assert_eq!(system.rewards_at(0), 0);
+    // A late attestation of a certified blob only records the attestation.
+    attest(&mut system, &mut caps[3], 10, &mut ctx);
+    assert_eq!(event::events_by_type<events::BlobCertified>().length(), 1);
+    assert_eq!(caps[3].last_event_blob_attestation().is_some(), true);
+    // The next blob can be attested by a node whose previous one was certified.
+    attest(&mut system, &mut caps[0], 20, &mut ctx);
+    destroy(caps);
+    system.destroy_for_testing();
+}
+
+#[test, expected_failure(abort_code = system_state_inner::ERepeatedAttestation)]
+fun attesting_the_same_event_blob_twice_aborts() {
+    let mut ctx = tx_context::dummy();
+    let mut system = test_utils::system(3, &mut ctx);
+    let mut cap = storage_node::new_cap_for_testing(test_node_id(0), &mut ctx);
+    attest(&mut system, &mut cap, 10, &mut ctx);
+    attest(&mut system, &mut cap, 10, &mut ctx);
+    abort
+}
+
+#[test, expected_failure(abort_code = system_state_inner::EIncorrectAttestation)]
+fun attesting_beyond_an_uncertified_event_blob_aborts() {
+    let mut ctx = tx_context::dummy();
+    let mut system = test_utils::system(3, &mut ctx);
+    let mut cap = storage_node::new_cap_for_testing(test_node_id(0), &mut ctx);
+    attest(&mut system, &mut cap, 10, &mut ctx);
+    attest(&mut system, &mut cap, 20, &mut ctx);
+    abort
+}
+
+#[test, expected_failure(abort_code = system_state_inner::ENotCommitteeMember)]
+fun event_blob_attestation_by_a_non_member_aborts() {
+    let mut ctx = tx_context::dummy();
+    let mut system = test_utils::system(3, &mut ctx);
+    let mut cap = storage_node::new_cap_for_testing(test_node_id(9), &mut ctx);
+    attest(&mut system, &mut cap, 10, &mut ctx);
+    abort
+}
+
+#[test, expected_failure(abort_code = system_state_inner::EInvalidIdEpoch)]
+fun event_blob_attestation_for_another_epoch_aborts() {
+    let mut ctx = tx_context::dummy();
+    let mut system = test_utils::system(3, &mut ctx);
+    let mut cap = storage_node::new_cap_for_testing(test_node_id(0), &mut ctx);
+    system.certify_event_blob(
+        &mut cap,
+        blob_id(),
+        test_utils::root_hash(),
+        test_utils::size(),
+        1,
+        10,
+        2,
+        &mut ctx,
+    );
+    abort
+}
+
 // === deny lists ===
 
 #[test]

@@ -111,6 +111,10 @@ codes! {
         EIncorrectCommittee = 4;
         /// The accounting entry popped at an epoch change is not the ending epoch's.
         EInvalidAccountingEpoch = 5;
+        /// An attestation of a blob while the node's previous attestation is not certified.
+        EIncorrectAttestation = 6;
+        /// A node attested a blob that does not end after the one it attested before.
+        ERepeatedAttestation = 7;
         /// The storage node is not a member of the current committee.
         ENotCommitteeMember = 8;
         /// A deny list update's sequence number is not above the node's current one.
@@ -168,6 +172,14 @@ codes! {
         ENotMember = 5;
         /// The sum of the members' weights does not fit in a u16.
         ETooManyShards = 6;
+    }
+}
+
+codes! {
+    /// `walrus::event_blob` (`sources/system/event_blob.move`).
+    event_blob = "walrus::event_blob" {
+        /// A certified event blob must end at a later checkpoint than the previous one.
+        EInvalidSequenceNumber = 0;
     }
 }
 
@@ -347,6 +359,7 @@ mod tests {
             blob::ALL,
             bls_aggregate::ALL,
             encoding::ALL,
+            event_blob::ALL,
             messages::ALL,
             storage_accounting::ALL,
             storage_resource::ALL,

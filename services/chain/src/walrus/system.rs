@@ -148,6 +148,23 @@ pub enum SystemCall {
         /// The signed message bytes (intent 5).
         message: Vec<u8>,
     },
+    /// `system::certify_event_blob` with the sender's `StorageNodeCap` (`&mut`).
+    CertifyEventBlob {
+        /// The sender's `StorageNodeCap` (`&mut`).
+        cap: ObjectId,
+        /// The event blob's id.
+        blob_id: BlobId,
+        /// Its Merkle root (Move `u256`, 32 little-endian bytes).
+        root_hash: [u8; 32],
+        /// Its unencoded size.
+        size: u64,
+        /// Its encoding type.
+        encoding_type: u8,
+        /// The last checkpoint whose events it holds.
+        ending_checkpoint_sequence_num: u64,
+        /// The epoch of the attestation.
+        epoch: u32,
+    },
     /// `system::update_protocol_version` with the sender's `StorageNodeCap`.
     UpdateProtocolVersion {
         /// The sender's `StorageNodeCap` (`&`).
@@ -700,6 +717,7 @@ pub fn reserve_space_for_epochs_inner(
         storage_amount,
         start_epoch - current,
         end_epoch - current,
+        true,
     )?;
     storage_resource::create_storage(new_id, start_epoch, end_epoch, storage_amount)
 }
@@ -783,7 +801,7 @@ pub fn extend_blob_inner(
     let size = blob.blob.storage.storage_size;
     let to = end_offset + extended_epochs;
     charge_storage(inner, size, end_offset, to, payment)?;
-    account_capacity(inner, size, end_offset, to)?;
+    account_capacity(inner, size, end_offset, to, true)?;
     blob::extend_end_epoch(view, blob, extended_epochs, current)
 }
 
@@ -937,26 +955,144 @@ fn join_rewards(entry: &mut FutureAccounting, amount: u64) -> Result<(), Executi
 }
 
 /// `system_state_inner::account_capacity`: adds `size` to the used capacity of epochs
-/// current + [from, to), each at most the total capacity (`EStorageExceeded`).
+/// current + [from, to) (and to `used_capacity_size` for the current epoch), each then at most
+/// the total capacity (`EStorageExceeded`) unless `check` is false.
 fn account_capacity(
     inner: &mut SystemStateInnerV1,
     size: u64,
     from: u32,
     to: u32,
+    check: bool,
 ) -> Result<(), ExecutionFailure> {
     let total = inner.total_capacity_size;
     for k in from..to {
         let entry = ring_lookup_mut(&mut inner.future_accounting, k)?;
-        e::EStorageExceeded
-            .ensure(u128::from(entry.used_capacity) + u128::from(size) <= u128::from(total))?;
         increase_used_capacity(entry, size)?;
+        let used = entry.used_capacity;
+        if k == 0 {
+            inner.used_capacity_size = used;
+        }
+        e::EStorageExceeded.ensure(!check || used <= total)?;
     }
-    if from == 0 {
-        inner.used_capacity_size = inner
-            .used_capacity_size
-            .checked_add(size)
-            .ok_or_else(|| errors::arithmetic(e::MODULE))?;
+    Ok(())
+}
+
+/// `system_state_inner::reserve_space_without_payment`: storage for [current + from, current +
+/// to), accounted but neither paid for nor checked against the capacity.
+fn reserve_space_without_payment(
+    inner: &mut SystemStateInnerV1,
+    storage_amount: u64,
+    from: u32,
+    to: u32,
+    new_id: contracts::ObjectId,
+) -> Result<Storage, ExecutionFailure> {
+    e::EInvalidEpochsAhead.ensure(to.checked_sub(from).is_some_and(|d| d > 0))?;
+    e::EInvalidEpochsAhead.ensure(to <= max_epochs_ahead(inner))?;
+    e::EInvalidResourceSize.ensure(storage_amount > 0)?;
+    account_capacity(inner, storage_amount, from, to, false)?;
+    let current = epoch(inner);
+    storage_resource::create_storage(new_id, current + from, current + to, storage_amount)
+}
+
+/// `system_state_inner::certify_event_blob`: an attestation by the cap's node (in the
+/// committee: `ENotCommitteeMember`) in the current epoch (`EInvalidIdEpoch`), one per blob
+/// and only after its previous attested blob was certified (`ERepeatedAttestation`,
+/// `EIncorrectAttestation`, unless that one is from an earlier epoch). At a quorum of weight
+/// on the same blob it is registered and certified for `max_epochs_ahead` epochs without
+/// payment (`BlobRegistered`, `BlobCertified`), recorded as the latest certified event blob,
+/// and burned (its `Storage` and `Blob` ids are used up, no object remains).
+#[allow(clippy::too_many_arguments)] // as the Move function
+pub fn certify_event_blob(
+    view: &mut View<'_>,
+    inner: &mut SystemStateInnerV1,
+    cap: &mut super::staking::StorageNodeCap,
+    blob_id: BlobId,
+    root_hash: &[u8; 32],
+    size: u64,
+    encoding_type: u8,
+    ending_checkpoint_sequence_num: u64,
+    cert_epoch: u32,
+) -> Result<(), ExecutionFailure> {
+    e::ENotCommitteeMember.ensure(is_member(inner, cap))?;
+    let current = epoch(inner);
+    e::EInvalidIdEpoch.ensure(cert_epoch == current)?;
+    let state = &mut inner.event_blob_certification_state;
+    let latest = state
+        .latest_certified_blob
+        .map(|b| b.ending_checkpoint_sequence_number);
+    if let Some(attestation) = cap.last_event_blob_attestation {
+        let earlier_epoch = attestation.epoch < current;
+        let attested = attestation.checkpoint_sequence_num;
+        e::ERepeatedAttestation
+            .ensure(earlier_epoch || ending_checkpoint_sequence_num > attested)?;
+        match latest {
+            Some(latest) => e::EIncorrectAttestation.ensure(earlier_epoch || attested <= latest)?,
+            None => e::EIncorrectAttestation.ensure(earlier_epoch)?,
+        }
     }
+    cap.last_event_blob_attestation = Some(contracts::EventBlobAttestation {
+        checkpoint_sequence_num: ending_checkpoint_sequence_num,
+        epoch: cert_epoch,
+    });
+    if latest.is_some_and(|latest| latest >= ending_checkpoint_sequence_num) {
+        return Ok(());
+    }
+    let candidate = contracts::EventBlob {
+        blob_id,
+        ending_checkpoint_sequence_number: ending_checkpoint_sequence_num,
+    };
+    let weights = &mut state.aggregate_weight_per_blob.contents;
+    let index = match weights.iter().position(|e| e.key == candidate) {
+        Some(i) => i,
+        None => {
+            weights.push(contracts::staking::VecMapEntry {
+                key: candidate,
+                value: 0,
+            });
+            weights.len() - 1
+        }
+    };
+    let weight = bls_aggregate::get_member_weight(&inner.committee, &to_move_id(cap.node_id))?;
+    let aggregate = weights[index]
+        .value
+        .checked_add(weight)
+        .ok_or_else(|| errors::arithmetic(errors::event_blob::MODULE))?;
+    weights[index].value = aggregate;
+    if !bls_aggregate::is_quorum(&inner.committee, aggregate) {
+        return Ok(());
+    }
+    let n_shards = n_shards(inner);
+    let encoded_size = encoding::encoded_blob_length(size, encoding_type, n_shards)?;
+    let storage_id = fresh_id(view);
+    let window = max_epochs_ahead(inner);
+    let storage = reserve_space_without_payment(inner, encoded_size, 0, window, storage_id)?;
+    let blob_object_id = fresh_id(view);
+    let mut blob = blob::new(
+        view,
+        blob_object_id,
+        storage,
+        blob_id,
+        root_hash,
+        size,
+        encoding_type,
+        false,
+        current,
+        n_shards,
+    )?;
+    let message = messages::CertifiedBlobMessage {
+        blob_id,
+        blob_persistence_type: contracts::BlobPersistenceType::Permanent,
+    };
+    blob::certify_with_certified_msg(view, &mut blob, current, &message)?;
+    let state = &mut inner.event_blob_certification_state;
+    errors::event_blob::EInvalidSequenceNumber.ensure(
+        state
+            .latest_certified_blob
+            .is_none_or(|b| ending_checkpoint_sequence_num > b.ending_checkpoint_sequence_number),
+    )?;
+    state.latest_certified_blob = Some(candidate);
+    state.aggregate_weight_per_blob = contracts::staking::VecMap::default();
+    // `blob.burn()`: neither the blob nor its storage remains.
     Ok(())
 }
 
@@ -1146,6 +1282,33 @@ pub fn execute(view: &mut View<'_>, call: &SystemCall) -> Result<(), ExecutionFa
             // system::invalidate_blob_id
             let (_, system) = load(view)?;
             invalidate_blob_id_inner(view, &system.inner, signature, members_bitmap, message)?;
+            Ok(())
+        }
+        SystemCall::CertifyEventBlob {
+            cap,
+            blob_id,
+            root_hash,
+            size,
+            encoding_type,
+            ending_checkpoint_sequence_num,
+            epoch,
+        } => {
+            // system::certify_event_blob
+            let mut cap = super::staking::owned_cap(view, cap)?;
+            let (system_id, mut system) = load(view)?;
+            certify_event_blob(
+                view,
+                &mut system.inner,
+                &mut cap,
+                *blob_id,
+                root_hash,
+                *size,
+                *encoding_type,
+                *ending_checkpoint_sequence_num,
+                *epoch,
+            )?;
+            super::staking::save_cap(view, cap);
+            save(view, system_id, system);
             Ok(())
         }
         SystemCall::RegisterDenyListUpdate {
