@@ -747,6 +747,7 @@ impl Builder {
                 Some(ContractEvent::ProtocolVersionUpdated(x)) => (Some(x.epoch), None, None),
                 Some(ContractEvent::RegisterDenyListUpdate(x)) => (Some(x.epoch), None, None),
                 Some(ContractEvent::DenyListUpdate(x)) => (Some(x.epoch), None, None),
+                Some(ContractEvent::ShardRecoveryStart(x)) => (Some(x.epoch), None, None),
                 Some(ContractEvent::DenyListBlobDeleted(x)) => {
                     (Some(x.epoch), Some(x.blob_id.0), None)
                 }
@@ -1207,7 +1208,8 @@ impl Builder {
                 | ContractEvent::ProtocolVersionUpdated(_)
                 | ContractEvent::RegisterDenyListUpdate(_)
                 | ContractEvent::DenyListUpdate(_)
-                | ContractEvent::DenyListBlobDeleted(_) => {}
+                | ContractEvent::DenyListBlobDeleted(_)
+                | ContractEvent::ShardRecoveryStart(_) => {}
             }
         }
 

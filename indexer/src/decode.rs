@@ -181,6 +181,7 @@ fn event_json(event: &ContractEvent) -> String {
         ContractEvent::RegisterDenyListUpdate(e) => serde_json::to_string(e),
         ContractEvent::DenyListUpdate(e) => serde_json::to_string(e),
         ContractEvent::DenyListBlobDeleted(e) => serde_json::to_string(e),
+        ContractEvent::ShardRecoveryStart(e) => serde_json::to_string(e),
     };
     // Plain structs of integers, strings and ids always serialize.
     json.unwrap_or_else(|_| "null".to_owned())

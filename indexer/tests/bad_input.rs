@@ -76,7 +76,7 @@ async fn undecodable_and_unknown_input_is_stored_raw_and_counted(
                 .iter_mut()
                 .find(|e| e.event_type.ends_with("::ShardsReceived"))
                 .unwrap();
-            e.event_type = e.event_type.replace("ShardsReceived", "ShardRecoveryStart");
+            e.event_type = e.event_type.replace("ShardsReceived", "ShardsReceivedV9");
         }
         if r.cursor == extra {
             let index = r.events.len() as u32;
@@ -151,7 +151,7 @@ async fn undecodable_and_unknown_input_is_stored_raw_and_counted(
     assert_eq!(
         unknown,
         vec![
-            (renamed as i64, "events::ShardRecoveryStart".to_owned()),
+            (renamed as i64, "events::ShardsReceivedV9".to_owned()),
             (extra as i64, "other::Thing".to_owned())
         ]
     );

@@ -142,6 +142,9 @@ async fn every_event_and_object_lands_in_its_rows(_p: PgPoolOptions, options: Pg
                 assert_eq!(decoded["sequence_number"], x.sequence_number);
                 assert_eq!(row.get::<i32, _>("epoch"), x.epoch as i32);
             }
+            ContractEvent::ShardRecoveryStart(x) => {
+                assert_eq!(decoded["shards"].as_array().unwrap().len(), x.shards.len());
+            }
             ContractEvent::DenyListBlobDeleted(x) => {
                 assert_eq!(row.get::<Vec<u8>, _>("blob_id"), x.blob_id.0.to_vec());
             }
@@ -155,7 +158,8 @@ async fn every_event_and_object_lands_in_its_rows(_p: PgPoolOptions, options: Pg
     assert_eq!(
         names.len(),
         13,
-        "the scenario emits every walrus event type: {names:?}"
+        "the scenario emits every walrus event type but ShardRecoveryStart, which the package \
+         declares and never emits (as mainnet): {names:?}"
     );
     assert_eq!(metrics.events.get(), ledger_events.len() as u64);
 

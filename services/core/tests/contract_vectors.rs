@@ -11,7 +11,7 @@ use walrus_core::contracts::{
     BlobPersistenceType, BlobRegistered, ContractEvent, DenyListBlobDeleted, DenyListUpdate,
     EpochChangeDone, EpochChangeStart, EpochParametersSelected, InvalidBlobId,
     InvalidBlobIdMessage, ObjectId, PricesUpdated, ProtocolVersionUpdated, RegisterDenyListUpdate,
-    ShardsReceived, Storage, derive_blob_id,
+    ShardRecoveryStart, ShardsReceived, Storage, derive_blob_id,
 };
 
 const VECTORS: &str = include_str!("../../../move/walrus/tests/bcs_vectors.json");
@@ -103,7 +103,7 @@ fn every_move_vector_round_trips() {
         .collect();
     assert_eq!(
         vectors.len(),
-        19,
+        20,
         "a system vector was added: give it a twin check here"
     );
     for v in vectors {
@@ -232,6 +232,19 @@ fn every_move_vector_round_trips() {
                 };
                 check(name, e.clone(), hex);
                 check_event(name, ContractEvent::DenyListUpdate(e), hex);
+            }
+            "ShardRecoveryStart" => {
+                let e = ShardRecoveryStart {
+                    epoch: u32_of(&f["epoch"]),
+                    shards: f["shards"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|s| u16::try_from(s.as_u64().unwrap()).unwrap())
+                        .collect(),
+                };
+                check(name, e.clone(), hex);
+                check_event(name, ContractEvent::ShardRecoveryStart(e), hex);
             }
             "DenyListBlobDeleted" => {
                 let e = DenyListBlobDeleted {

@@ -19,6 +19,8 @@ public struct ActiveSetEntry has copy, drop, store {
 /// The active set.
 public struct ActiveSet has copy, drop, store {
     max_size: u16,
+    /// The least stake a node needs to be in the set.
+    threshold_stake: u64,
     /// Candidates with a positive stake, in no particular order.
     nodes: vector<ActiveSetEntry>,
     total_stake: u64,
@@ -27,9 +29,9 @@ public struct ActiveSet has copy, drop, store {
 // === Constructors ===
 
 /// An empty set holding at most `max_size` nodes.
-public(package) fun new(max_size: u16): ActiveSet {
+public(package) fun new(max_size: u16, threshold_stake: u64): ActiveSet {
     assert!(max_size > 0, EZeroMaxSize);
-    ActiveSet { max_size, nodes: vector[], total_stake: 0 }
+    ActiveSet { max_size, threshold_stake, nodes: vector[], total_stake: 0 }
 }
 
 // === Mutators ===
@@ -38,6 +40,8 @@ public(package) fun new(max_size: u16): ActiveSet {
 /// there is room, or else replaces the lowest-priority member if its stake is strictly larger
 /// than that member's. Returns whether the node is in the set afterwards.
 public(package) fun insert_or_update(self: &mut ActiveSet, node_id: ID, staked_amount: u64): bool {
+    // Below the threshold a node leaves (or stays out of) the set, as with no stake.
+    let staked_amount = if (staked_amount < self.threshold_stake) 0 else staked_amount;
     let idx = self.nodes.find_index!(|e| e.node_id == node_id);
     if (idx.is_some()) {
         let i = idx.destroy_some();
@@ -106,6 +110,9 @@ public fun size(self: &ActiveSet): u64 { self.nodes.length() }
 
 /// The maximal number of members.
 public fun max_size(self: &ActiveSet): u16 { self.max_size }
+
+/// The least stake a node needs to be in the set.
+public fun threshold_stake(self: &ActiveSet): u64 { self.threshold_stake }
 
 /// Sum of the members' stakes.
 public fun total_stake(self: &ActiveSet): u64 { self.total_stake }

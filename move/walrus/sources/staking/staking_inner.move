@@ -54,8 +54,10 @@ const EInvalidParameters: u64 = 11;
 
 // === Constants ===
 
-/// Maximal number of nodes in the active set.
-const ACTIVE_SET_SIZE_LIMIT: u16 = 150;
+/// Maximal number of nodes in the active set (mainnet's `TEMP_ACTIVE_SET_SIZE_LIMIT`).
+const ACTIVE_SET_SIZE_LIMIT: u16 = 111;
+/// The least stake a node needs to be in the active set (none, as in Walrus mainnet).
+const MIN_STAKE: u64 = 0;
 
 // === Object definitions ===
 
@@ -116,7 +118,7 @@ public(package) fun new(
         first_epoch_start: now + epoch_zero_duration,
         pools: object_table::new(ctx),
         epoch: 0,
-        active_set: active_set::new(ACTIVE_SET_SIZE_LIMIT),
+        active_set: active_set::new(ACTIVE_SET_SIZE_LIMIT, MIN_STAKE),
         next_committee: option::none(),
         committee: committee::empty(),
         previous_committee: committee::empty(),

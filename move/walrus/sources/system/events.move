@@ -65,6 +65,13 @@ public struct EpochParametersSelected has copy, drop {
 }
 
 /// The storage and write prices changed in `epoch`.
+/// The given shards can be recovered through the shard recovery endpoint. Declared as in
+/// Walrus mainnet, which defines but never emits it (so readers can decode it).
+public struct ShardRecoveryStart has copy, drop {
+    epoch: u32,
+    shards: vector<u16>,
+}
+
 /// A node announced a new deny list (root and sequence number) for the others to certify.
 public struct RegisterDenyListUpdate has copy, drop {
     epoch: u32,
@@ -162,6 +169,10 @@ public(package) fun emit_shards_received(epoch: u32, shards: vector<u16>) {
 
 public(package) fun emit_epoch_parameters_selected(next_epoch: u32) {
     event::emit(EpochParametersSelected { next_epoch });
+}
+
+public(package) fun emit_shard_recovery_start(epoch: u32, shards: vector<u16>) {
+    event::emit(ShardRecoveryStart { epoch, shards })
 }
 
 public(package) fun emit_register_deny_list_update(

@@ -7,7 +7,7 @@ use walrus::bls_aggregate::test_node_id;
 
 #[test]
 fun insert_update_remove() {
-    let mut set = active_set::new(3);
+    let mut set = active_set::new(3, 0);
     assert!(set.insert_or_update(test_node_id(0), 10));
     assert!(set.insert_or_update(test_node_id(1), 20));
     assert_eq!(set.total_stake(), 30);
@@ -27,7 +27,7 @@ fun insert_update_remove() {
 
 #[test]
 fun full_set_evicts_the_lowest_only_for_more() {
-    let mut set = active_set::new(2);
+    let mut set = active_set::new(2, 0);
     set.insert_or_update(test_node_id(0), 10);
     set.insert_or_update(test_node_id(1), 20);
     // Equal to the minimum: rejected.
@@ -37,7 +37,7 @@ fun full_set_evicts_the_lowest_only_for_more() {
     assert!(!set.contains(test_node_id(0)));
     assert_eq!(set.total_stake(), 31);
     // Ties at the minimum: the larger id is the lowest priority and is evicted.
-    let mut set = active_set::new(2);
+    let mut set = active_set::new(2, 0);
     set.insert_or_update(test_node_id(0), 10);
     set.insert_or_update(test_node_id(1), 10);
     assert!(set.insert_or_update(test_node_id(2), 12));
@@ -47,7 +47,7 @@ fun full_set_evicts_the_lowest_only_for_more() {
 
 #[test]
 fun sorted_by_stake_then_id() {
-    let mut set = active_set::new(10);
+    let mut set = active_set::new(10, 0);
     set.insert_or_update(test_node_id(3), 5);
     set.insert_or_update(test_node_id(1), 7);
     set.insert_or_update(test_node_id(0), 5);
@@ -59,5 +59,17 @@ fun sorted_by_stake_then_id() {
 
 #[test, expected_failure(abort_code = active_set::EZeroMaxSize)]
 fun zero_max_size_aborts() {
-    active_set::new(0);
+    active_set::new(0, 0);
+}
+
+#[test]
+fun stake_below_the_threshold_leaves_the_set() {
+    let mut set = active_set::new(3, 100);
+    assert_eq!(set.threshold_stake(), 100);
+    assert!(!set.insert_or_update(test_node_id(0), 99));
+    assert!(set.insert_or_update(test_node_id(0), 100));
+    assert_eq!(set.total_stake(), 100);
+    assert!(!set.insert_or_update(test_node_id(0), 50));
+    assert!(!set.contains(test_node_id(0)));
+    assert_eq!(set.total_stake(), 0);
 }

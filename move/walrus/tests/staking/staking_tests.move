@@ -33,7 +33,7 @@ fun new_staking_starts_in_epoch_zero() {
     let state = staking.epoch_state();
     assert!(staking_inner::is_epoch_change_done(&state));
     assert_eq!(staking_inner::last_epoch_change_time(&state), option::some(1_000));
-    assert_eq!(staking.active_set().max_size(), 150);
+    assert_eq!(staking.active_set().max_size(), 111);
     staking.destroy_for_testing();
     clock.destroy_for_testing();
 }

@@ -124,6 +124,13 @@ fun deny_list_blob_deleted() {
 }
 
 #[test]
+fun shard_recovery_start() {
+    events::emit_shard_recovery_start(10, vector[1, 5, 9]);
+    let emitted = event::events_by_type<events::ShardRecoveryStart>();
+    assert_eq!(bcs::to_bytes(&emitted[0]), x"0a00000003010005000900");
+}
+
+#[test]
 fun blob_id_derivation() {
     // BCS(encoding_type u8, size u64, root_hash u256); its Blake2b-256 is the blob id.
     let preimage = x"010c000000000000008d73426967a532d3bc1aab4bc9df2fa6009eaa505cba626cd86449ea2fe0b82b";

@@ -121,6 +121,16 @@ pub struct ProtocolVersionUpdated {
     pub protocol_version: u64,
 }
 
+/// `walrus::events::ShardRecoveryStart`: the shards can be recovered through the shard recovery
+/// endpoint (declared by the package, as in Walrus mainnet, but never emitted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardRecoveryStart {
+    /// The epoch.
+    pub epoch: u32,
+    /// The shards.
+    pub shards: Vec<u16>,
+}
+
 /// `walrus::events::RegisterDenyListUpdate`: a node announced a new deny list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegisterDenyListUpdate {
@@ -187,6 +197,8 @@ pub enum ContractEvent {
     DenyListUpdate(DenyListUpdate),
     /// `DenyListBlobDeleted`.
     DenyListBlobDeleted(DenyListBlobDeleted),
+    /// `ShardRecoveryStart`.
+    ShardRecoveryStart(ShardRecoveryStart),
 }
 
 /// An event of a known walrus type whose bytes do not decode.
@@ -219,6 +231,7 @@ impl ContractEvent {
             Self::RegisterDenyListUpdate(_) => "RegisterDenyListUpdate",
             Self::DenyListUpdate(_) => "DenyListUpdate",
             Self::DenyListBlobDeleted(_) => "DenyListBlobDeleted",
+            Self::ShardRecoveryStart(_) => "ShardRecoveryStart",
         }
     }
 
@@ -243,6 +256,7 @@ impl ContractEvent {
             Self::RegisterDenyListUpdate(e) => bcs::to_bytes(e),
             Self::DenyListUpdate(e) => bcs::to_bytes(e),
             Self::DenyListBlobDeleted(e) => bcs::to_bytes(e),
+            Self::ShardRecoveryStart(e) => bcs::to_bytes(e),
         };
         // Plain structs of integers, byte arrays and vectors always serialize.
         bytes.unwrap_or_default()
@@ -282,6 +296,7 @@ impl ContractEvent {
             "RegisterDenyListUpdate" => Self::RegisterDenyListUpdate(de(event_type, bcs_bytes)?),
             "DenyListUpdate" => Self::DenyListUpdate(de(event_type, bcs_bytes)?),
             "DenyListBlobDeleted" => Self::DenyListBlobDeleted(de(event_type, bcs_bytes)?),
+            "ShardRecoveryStart" => Self::ShardRecoveryStart(de(event_type, bcs_bytes)?),
             _ => return Ok(None),
         };
         Ok(Some(event))

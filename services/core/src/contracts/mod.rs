@@ -24,7 +24,8 @@ pub use crate::BlobId;
 pub use events::{
     BlobCertified, BlobDeleted, BlobRegistered, ContractEvent, DenyListBlobDeleted, DenyListUpdate,
     EpochChangeDone, EpochChangeStart, EpochParametersSelected, EventDecodeError, InvalidBlobId,
-    PricesUpdated, ProtocolVersionUpdated, RegisterDenyListUpdate, ShardsReceived,
+    PricesUpdated, ProtocolVersionUpdated, RegisterDenyListUpdate, ShardRecoveryStart,
+    ShardsReceived,
 };
 pub use system::{
     Blob, BlobCertificationMessage, BlobIdDerivation, BlobPersistenceType, BlsCommittee,

@@ -317,8 +317,10 @@ pub struct ActiveSetEntry {
 /// `walrus::active_set::ActiveSet`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActiveSet {
-    /// Largest number of members (150).
+    /// Largest number of members (111).
     pub max_size: u16,
+    /// The least stake a node needs to be in the set (0).
+    pub threshold_stake: u64,
     /// Members, in storage order.
     pub nodes: Vec<ActiveSetEntry>,
     /// Sum of the members' stakes.

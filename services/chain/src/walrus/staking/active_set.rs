@@ -21,6 +21,8 @@ pub struct ActiveSetEntry {
 pub struct ActiveSet {
     /// Largest number of members.
     pub max_size: u16,
+    /// The least stake a node needs to be in the set.
+    pub threshold_stake: u64,
     /// Members with a positive stake, in the order Move's vector holds them.
     pub nodes: Vec<ActiveSetEntry>,
     /// Sum of the members' stakes.
@@ -39,11 +41,12 @@ pub fn higher_priority(a: &ActiveSetEntry, b: &ActiveSetEntry) -> bool {
 }
 
 impl ActiveSet {
-    /// An empty set holding at most `max_size` nodes.
-    pub fn new(max_size: u16) -> Result<Self, ExecutionFailure> {
+    /// An empty set holding at most `max_size` nodes of at least `threshold_stake` each.
+    pub fn new(max_size: u16, threshold_stake: u64) -> Result<Self, ExecutionFailure> {
         ensure(max_size > 0, EZeroMaxSize)?;
         Ok(Self {
             max_size,
+            threshold_stake,
             nodes: Vec::new(),
             total_stake: 0,
         })
@@ -56,6 +59,12 @@ impl ActiveSet {
         node_id: ObjectId,
         staked_amount: u64,
     ) -> Result<bool, ExecutionFailure> {
+        // Below the threshold a node leaves (or stays out of) the set, as with no stake.
+        let staked_amount = if staked_amount < self.threshold_stake {
+            0
+        } else {
+            staked_amount
+        };
         if let Some(i) = self.nodes.iter().position(|e| e.node_id == node_id) {
             let old = self.nodes[i].staked_amount;
             self.total_stake = sub(ACTIVE_SET, self.total_stake, old)?;
@@ -159,7 +168,7 @@ pub(crate) mod tests {
     // Mirrors active_set_tests.move::insert_update_remove.
     #[test]
     fn insert_update_remove() {
-        let mut set = ActiveSet::new(3).unwrap();
+        let mut set = ActiveSet::new(3, 0).unwrap();
         assert!(set.insert_or_update(test_node_id(0), 10).unwrap());
         assert!(set.insert_or_update(test_node_id(1), 20).unwrap());
         assert_eq!(set.total_stake, 30);
@@ -179,14 +188,14 @@ pub(crate) mod tests {
     // Mirrors active_set_tests.move::full_set_evicts_the_lowest_only_for_more.
     #[test]
     fn full_set_evicts_the_lowest_only_for_more() {
-        let mut set = ActiveSet::new(2).unwrap();
+        let mut set = ActiveSet::new(2, 0).unwrap();
         set.insert_or_update(test_node_id(0), 10).unwrap();
         set.insert_or_update(test_node_id(1), 20).unwrap();
         assert!(!set.insert_or_update(test_node_id(2), 10).unwrap());
         assert!(set.insert_or_update(test_node_id(2), 11).unwrap());
         assert!(!set.contains(test_node_id(0)));
         assert_eq!(set.total_stake, 31);
-        let mut set = ActiveSet::new(2).unwrap();
+        let mut set = ActiveSet::new(2, 0).unwrap();
         set.insert_or_update(test_node_id(0), 10).unwrap();
         set.insert_or_update(test_node_id(1), 10).unwrap();
         assert!(set.insert_or_update(test_node_id(2), 12).unwrap());
@@ -197,7 +206,7 @@ pub(crate) mod tests {
     // Mirrors active_set_tests.move::sorted_by_stake_then_id.
     #[test]
     fn sorted_by_stake_then_id() {
-        let mut set = ActiveSet::new(10).unwrap();
+        let mut set = ActiveSet::new(10, 0).unwrap();
         set.insert_or_update(test_node_id(3), 5).unwrap();
         set.insert_or_update(test_node_id(1), 7).unwrap();
         set.insert_or_update(test_node_id(0), 5).unwrap();
@@ -218,7 +227,15 @@ pub(crate) mod tests {
     // Mirrors active_set_tests.move::zero_max_size_aborts.
     #[test]
     fn zero_max_size_aborts() {
-        assert!(EZeroMaxSize.matches(&ActiveSet::new(0).unwrap_err()));
+        assert!(EZeroMaxSize.matches(&ActiveSet::new(0, 0).unwrap_err()));
+        // Mirrors active_set_tests.move::stake_below_the_threshold_leaves_the_set.
+        let mut set = ActiveSet::new(3, 100).unwrap();
+        assert!(!set.insert_or_update(test_node_id(0), 99).unwrap());
+        assert!(set.insert_or_update(test_node_id(0), 100).unwrap());
+        assert_eq!(set.total_stake, 100);
+        assert!(!set.insert_or_update(test_node_id(0), 50).unwrap());
+        assert!(set.nodes.is_empty());
+        assert_eq!(set.total_stake, 0);
     }
 
     #[test]

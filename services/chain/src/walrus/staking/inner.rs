@@ -31,7 +31,9 @@ use super::staked_wal::StakedWal;
 use crate::types::{ExecutionFailure, ObjectId};
 
 /// Maximal number of nodes in the active set.
-pub const ACTIVE_SET_SIZE_LIMIT: u16 = 150;
+pub const ACTIVE_SET_SIZE_LIMIT: u16 = 111;
+/// The least stake a node needs to be in the active set (Move `MIN_STAKE`: none).
+pub const MIN_STAKE: u64 = 0;
 
 pub use walrus_core::contracts::EpochParams;
 
@@ -212,7 +214,7 @@ impl StakingInnerV1 {
                 node_ids: Vec::new(),
             },
             epoch: 0,
-            active_set: ActiveSet::new(ACTIVE_SET_SIZE_LIMIT)?,
+            active_set: ActiveSet::new(ACTIVE_SET_SIZE_LIMIT, MIN_STAKE)?,
             next_committee: None,
             committee: Committee::empty(),
             previous_committee: Committee::empty(),

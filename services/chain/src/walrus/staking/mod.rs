@@ -275,6 +275,7 @@ pub fn inner_to_move(s: &StakingInnerV1) -> twin::StakingInnerV1 {
         epoch: s.epoch,
         active_set: twin::ActiveSet {
             max_size: s.active_set.max_size,
+            threshold_stake: s.active_set.threshold_stake,
             nodes: s
                 .active_set
                 .nodes
