@@ -765,12 +765,7 @@ fn register_deny_list_update() {
 /// beside it, with real BLS signatures.
 #[test]
 fn certified_deny_list_update_reduces_the_nodes_rewards() {
-    let world = World::test_system(3);
-    let a = alice();
-    let payment = world.wal(&a, 100);
-    reserve(&world, &a, 3_000_000, 2, payment);
-    subsidy(&world, &a, 100, 1);
-    assert_eq!(world.rewards_at(0), 115);
+    let (world, a) = epoch_with_115_rewards();
     let cap = member_cap(&world, &a, 0);
     let all = [0, 1, 2, 3];
     // Aborts first, each changing nothing.
@@ -820,18 +815,9 @@ fn certified_deny_list_update_reduces_the_nodes_rewards() {
         ssi::EIncorrectDenyListSequence,
     );
     // Stored: 0, 3 * 3M, 3 * 3M, 1 * 3M; 115 * 9 / 21 = 49, 115 * 3 / 21 = 16.
-    let record = world.ok(
-        &admin(),
-        TestCall::AdvanceEpoch {
-            committee: committee(4),
-            params: EpochParams {
-                total_capacity_size: 5_000_000,
-                storage_price_per_unit_size: 0,
-                write_price_per_unit_size: 0,
-            },
-        },
-    );
-    let rewards: Vec<(ObjectId, u64)> = bcs::from_bytes(&record.events[0].bcs).unwrap();
+    let rewards = world
+        .advance_epoch_with(committee(4), params(5_000_000))
+        .unwrap();
     let by_node: Vec<u64> = rewards.iter().map(|(_, r)| *r).collect();
     assert_eq!(by_node, vec![0, 49, 49, 16]);
     // 115 - 2 * 49 - 16 = 1 rolls over into epoch 4 (which already had 15).
@@ -1002,15 +988,22 @@ fn add_subsidy_aborts() {
 
 // === Epoch change (package functions used by staking) ===
 
-/// Mirrors system_tests::advance_epoch_distributes_rewards_by_weight.
-#[test]
-fn advance_epoch_distributes_rewards_by_weight() {
+/// Epoch 3 with 3 MB stored for two epochs and 115 FROST of rewards (15 storage fees, 100
+/// subsidy) for the current epoch; also alice, who paid.
+fn epoch_with_115_rewards() -> (World, Account) {
     let world = World::test_system(3);
     let a = alice();
     let payment = world.wal(&a, 100);
     reserve(&world, &a, 3_000_000, 2, payment);
     subsidy(&world, &a, 100, 1);
     assert_eq!(world.rewards_at(0), 115);
+    (world, a)
+}
+
+/// Mirrors system_tests::advance_epoch_distributes_rewards_by_weight.
+#[test]
+fn advance_epoch_distributes_rewards_by_weight() {
+    let (world, _) = epoch_with_115_rewards();
     let rewards = world
         .advance_epoch_with(committee(4), params(5_000_000))
         .unwrap();

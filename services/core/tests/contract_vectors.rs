@@ -178,12 +178,7 @@ fn every_move_vector_round_trips() {
             "ShardsReceived" => {
                 let e = ShardsReceived {
                     epoch: u32_of(&f["epoch"]),
-                    shards: f["shards"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|s| u16::try_from(s.as_u64().unwrap()).unwrap())
-                        .collect(),
+                    shards: shards_of(&f["shards"]),
                 };
                 check(name, e.clone(), hex);
                 check_event(name, ContractEvent::ShardsReceived(e), hex);
@@ -214,21 +209,23 @@ fn every_move_vector_round_trips() {
                 check_event(name, ContractEvent::ProtocolVersionUpdated(e), hex);
             }
             "RegisterDenyListUpdate" => {
+                let (epoch, root, sequence_number, node_id) = deny_list_fields(f);
                 let e = RegisterDenyListUpdate {
-                    epoch: u32_of(&f["epoch"]),
-                    root: u256_le(&f["root"]),
-                    sequence_number: f["sequence_number"].as_u64().unwrap(),
-                    node_id: id_of(&f["node_id"]),
+                    epoch,
+                    root,
+                    sequence_number,
+                    node_id,
                 };
                 check(name, e.clone(), hex);
                 check_event(name, ContractEvent::RegisterDenyListUpdate(e), hex);
             }
             "DenyListUpdate" => {
+                let (epoch, root, sequence_number, node_id) = deny_list_fields(f);
                 let e = DenyListUpdate {
-                    epoch: u32_of(&f["epoch"]),
-                    root: u256_le(&f["root"]),
-                    sequence_number: f["sequence_number"].as_u64().unwrap(),
-                    node_id: id_of(&f["node_id"]),
+                    epoch,
+                    root,
+                    sequence_number,
+                    node_id,
                 };
                 check(name, e.clone(), hex);
                 check_event(name, ContractEvent::DenyListUpdate(e), hex);
@@ -236,12 +233,7 @@ fn every_move_vector_round_trips() {
             "ShardRecoveryStart" => {
                 let e = ShardRecoveryStart {
                     epoch: u32_of(&f["epoch"]),
-                    shards: f["shards"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|s| u16::try_from(s.as_u64().unwrap()).unwrap())
-                        .collect(),
+                    shards: shards_of(&f["shards"]),
                 };
                 check(name, e.clone(), hex);
                 check_event(name, ContractEvent::ShardRecoveryStart(e), hex);
@@ -329,4 +321,23 @@ fn u256_le(v: &Value) -> [u8; 32] {
         .unwrap();
     bytes.reverse();
     bytes
+}
+
+/// The fields both deny-list events share: epoch, root, sequence number, node id.
+fn deny_list_fields(f: &Value) -> (u32, [u8; 32], u64, ObjectId) {
+    (
+        u32_of(&f["epoch"]),
+        u256_le(&f["root"]),
+        f["sequence_number"].as_u64().unwrap(),
+        id_of(&f["node_id"]),
+    )
+}
+
+/// A JSON array of shard indices.
+fn shards_of(v: &Value) -> Vec<u16> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| u16::try_from(s.as_u64().unwrap()).unwrap())
+        .collect()
 }

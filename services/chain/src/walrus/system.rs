@@ -834,6 +834,25 @@ pub fn invalidate_blob_id_inner(
     Ok(blob_id)
 }
 
+/// Runs `f` on the sender's `StorageNodeCap` `cap_id` and the `System`, both taken by `&mut`,
+/// and writes both back if it succeeds.
+fn with_cap_and_system(
+    view: &mut View<'_>,
+    cap_id: &ObjectId,
+    f: impl FnOnce(
+        &mut View<'_>,
+        &mut SystemObject,
+        &mut super::staking::StorageNodeCap,
+    ) -> Result<(), ExecutionFailure>,
+) -> Result<(), ExecutionFailure> {
+    let mut cap = super::staking::owned_cap(view, cap_id)?;
+    let (system_id, mut system) = load(view)?;
+    f(view, &mut system, &mut cap)?;
+    super::staking::save_cap(view, cap);
+    save(view, system_id, system);
+    Ok(())
+}
+
 /// Whether the cap's node is a member of the current committee.
 fn is_member(inner: &SystemStateInnerV1, cap: &super::staking::StorageNodeCap) -> bool {
     let node_id = to_move_id(cap.node_id);
@@ -1294,22 +1313,19 @@ pub fn execute(view: &mut View<'_>, call: &SystemCall) -> Result<(), ExecutionFa
             epoch,
         } => {
             // system::certify_event_blob
-            let mut cap = super::staking::owned_cap(view, cap)?;
-            let (system_id, mut system) = load(view)?;
-            certify_event_blob(
-                view,
-                &mut system.inner,
-                &mut cap,
-                *blob_id,
-                root_hash,
-                *size,
-                *encoding_type,
-                *ending_checkpoint_sequence_num,
-                *epoch,
-            )?;
-            super::staking::save_cap(view, cap);
-            save(view, system_id, system);
-            Ok(())
+            with_cap_and_system(view, cap, |view, system, cap| {
+                certify_event_blob(
+                    view,
+                    &mut system.inner,
+                    cap,
+                    *blob_id,
+                    root_hash,
+                    *size,
+                    *encoding_type,
+                    *ending_checkpoint_sequence_num,
+                    *epoch,
+                )
+            })
         }
         SystemCall::RegisterDenyListUpdate {
             cap,
@@ -1340,19 +1356,9 @@ pub fn execute(view: &mut View<'_>, call: &SystemCall) -> Result<(), ExecutionFa
             message,
         } => {
             // system::update_deny_list
-            let mut cap = super::staking::owned_cap(view, cap)?;
-            let (system_id, mut system) = load(view)?;
-            update_deny_list(
-                view,
-                &mut system,
-                &mut cap,
-                signature,
-                members_bitmap,
-                message,
-            )?;
-            super::staking::save_cap(view, cap);
-            save(view, system_id, system);
-            Ok(())
+            with_cap_and_system(view, cap, |view, system, cap| {
+                update_deny_list(view, system, cap, signature, members_bitmap, message)
+            })
         }
         SystemCall::DeleteDenyListedBlob {
             signature,
