@@ -30,6 +30,7 @@ use walrus::staked_wal::StakedWal;
 use walrus::staking_pool::{Self, StakingPool};
 use walrus::storage_node::{Self, StorageNodeCap};
 use walrus::system::System;
+use walrus::walrus_context::{Self, WalrusContext};
 use walrus::weighted_quantile;
 
 // === Errors (numbered as in Walrus mainnet; EInvalidParameters is ours) ===
@@ -147,6 +148,7 @@ public(package) fun register_candidate(
     node_capacity: u64,
     ctx: &mut TxContext,
 ): StorageNodeCap {
+    let wctx = self.walrus_context();
     let mut pool = staking_pool::new(
         name,
         network_address,
@@ -158,8 +160,7 @@ public(package) fun register_candidate(
         storage_price,
         write_price,
         node_capacity,
-        self.epoch,
-        self.next_committee.is_some(),
+        &wctx,
         ctx,
     );
     let node_id = pool.node_id();
@@ -177,8 +178,8 @@ public(package) fun set_next_public_key(
     proof_of_possession: vector<u8>,
     ctx: &TxContext,
 ) {
-    let epoch = self.epoch;
-    self.pool_mut(cap.node_id()).set_next_public_key(public_key, proof_of_possession, epoch, ctx);
+    let wctx = self.walrus_context();
+    self.pool_mut(cap.node_id()).set_next_public_key(public_key, proof_of_possession, &wctx, ctx);
 }
 
 /// Sets the node's name.
@@ -219,8 +220,8 @@ public(package) fun set_next_commission(
     cap: &StorageNodeCap,
     commission_rate: u16,
 ) {
-    let epoch = self.epoch;
-    self.pool_mut(cap.node_id()).set_next_commission(commission_rate, epoch);
+    let wctx = self.walrus_context();
+    self.pool_mut(cap.node_id()).set_next_commission(commission_rate, &wctx);
 }
 
 /// Sets the storage price vote.
@@ -290,10 +291,9 @@ public(package) fun stake_with_pool(
     node_id: ID,
     ctx: &mut TxContext,
 ): StakedWal {
-    let epoch = self.epoch;
-    let selected = self.next_committee.is_some();
+    let wctx = self.walrus_context();
     let pool = self.pool_mut(node_id);
-    let staked = pool.stake(to_stake.into_balance(), epoch, selected, ctx);
+    let staked = pool.stake(to_stake.into_balance(), &wctx, ctx);
     self.update_active_set(node_id);
     staked
 }
@@ -301,8 +301,9 @@ public(package) fun stake_with_pool(
 /// Requests the withdrawal of `staked_wal` (see `staking_pool::request_withdraw_stake`).
 public(package) fun request_withdraw_stake(self: &mut StakingInnerV1, staked_wal: &mut StakedWal) {
     let node_id = staked_wal.node_id();
-    let (in_current, in_next, epoch, selected) = self.withdraw_context(node_id);
-    self.pool_mut(node_id).request_withdraw_stake(staked_wal, in_current, in_next, epoch, selected);
+    let (in_current, in_next) = self.committee_membership(node_id);
+    let wctx = self.walrus_context();
+    self.pool_mut(node_id).request_withdraw_stake(staked_wal, in_current, in_next, &wctx);
     self.update_active_set(node_id);
 }
 
@@ -313,10 +314,9 @@ public(package) fun withdraw_stake(
     ctx: &mut TxContext,
 ): Coin<WAL> {
     let node_id = staked_wal.node_id();
-    let (in_current, in_next, epoch, selected) = self.withdraw_context(node_id);
-    let balance = self
-        .pool_mut(node_id)
-        .withdraw_stake(staked_wal, in_current, in_next, epoch, selected);
+    let (in_current, in_next) = self.committee_membership(node_id);
+    let wctx = self.walrus_context();
+    let balance = self.pool_mut(node_id).withdraw_stake(staked_wal, in_current, in_next, &wctx);
     self.update_active_set(node_id);
     coin::from_balance(balance, ctx)
 }
@@ -512,8 +512,8 @@ public(package) fun can_withdraw_staked_wal_early(
     self: &StakingInnerV1,
     staked_wal: &StakedWal,
 ): bool {
-    let (_, in_next, epoch, selected) = self.withdraw_context(staked_wal.node_id());
-    staking_pool::can_withdraw_early(staked_wal, in_next, epoch, selected)
+    let (_, in_next) = self.committee_membership(staked_wal.node_id());
+    staking_pool::can_withdraw_early(staked_wal, in_next, self.epoch, self.next_committee.is_some())
 }
 
 /// Whether the epoch change is in progress (nodes syncing).
@@ -569,12 +569,17 @@ fun pool_mut(self: &mut StakingInnerV1, node_id: ID): &mut StakingPool {
     pool
 }
 
-/// (in current committee, in selected next committee, epoch, next committee selected).
-fun withdraw_context(self: &StakingInnerV1, node_id: ID): (bool, bool, u32, bool) {
+/// (in the current committee, in the selected next committee).
+fun committee_membership(self: &StakingInnerV1, node_id: ID): (bool, bool) {
     let in_current = self.committee.contains(&node_id);
-    let selected = self.next_committee.is_some();
-    let in_next = selected && self.next_committee.borrow().contains(&node_id);
-    (in_current, in_next, self.epoch, selected)
+    let in_next = self.next_committee.is_some() && self.next_committee.borrow().contains(&node_id);
+    (in_current, in_next)
+}
+
+/// The context of a pool operation now: epoch, whether the next committee is selected, and
+/// the current committee.
+fun walrus_context(self: &StakingInnerV1): WalrusContext {
+    walrus_context::new(self.epoch, self.next_committee.is_some(), self.committee.to_inner())
 }
 
 /// The epoch whose stake the active set tracks: E + 1, or E + 2 after the selection.

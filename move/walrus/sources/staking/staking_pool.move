@@ -36,6 +36,7 @@ use walrus::node_metadata::NodeMetadata;
 use walrus::pending_values::{Self, PendingValues};
 use walrus::staked_wal::{Self, StakedWal};
 use walrus::storage_node::{Self, StorageNodeInfo};
+use walrus::walrus_context::WalrusContext;
 
 // === Errors (numbered as in Walrus mainnet) ===
 
@@ -125,8 +126,8 @@ public struct StakingPool has key, store {
 
 // === Constructors ===
 
-/// A new pool created in `epoch`; `committee_selected` says whether the committee for the next
-/// epoch was already selected. Commission receiver and governance default to the sender.
+/// A new pool created in the context's epoch (counted from the next epoch if the next
+/// committee is already selected). Commission receiver and governance default to the sender.
 public(package) fun new(
     name: String,
     network_address: String,
@@ -138,10 +139,10 @@ public(package) fun new(
     storage_price: u64,
     write_price: u64,
     node_capacity: u64,
-    epoch: u32,
-    committee_selected: bool,
+    wctx: &WalrusContext,
     ctx: &mut TxContext,
 ): StakingPool {
+    let (epoch, committee_selected) = (wctx.epoch(), wctx.committee_selected());
     assert!(
         messages::new_proof_of_possession_msg(epoch, ctx.sender(), public_key)
             .verify_proof_of_possession(proof_of_possession),
@@ -241,15 +242,15 @@ fun step(self: &mut StakingPool, mut rewards: Balance<WAL>, epoch: u32) {
 
 // === Staking ===
 
-/// Stakes `principal` in epoch `epoch`: active from `epoch + 1`, or `epoch + 2` if the next
-/// committee is already selected. The pool must be caught up to `epoch`.
+/// Stakes `principal` in the context's epoch: active from `epoch + 1`, or `epoch + 2` if the
+/// next committee is already selected. The pool must be caught up to that epoch.
 public(package) fun stake(
     self: &mut StakingPool,
     principal: Balance<WAL>,
-    epoch: u32,
-    committee_selected: bool,
+    wctx: &WalrusContext,
     ctx: &mut TxContext,
 ): StakedWal {
+    let (epoch, committee_selected) = (wctx.epoch(), wctx.committee_selected());
     assert!(principal.value() > 0, EZeroStake);
     let activation_epoch = if (committee_selected) epoch + 2 else epoch + 1;
     let amount = principal.value();
@@ -287,9 +288,9 @@ public(package) fun request_withdraw_stake(
     staked_wal: &mut StakedWal,
     in_current_committee: bool,
     in_next_committee: bool,
-    epoch: u32,
-    committee_selected: bool,
+    wctx: &WalrusContext,
 ) {
+    let (epoch, committee_selected) = (wctx.epoch(), wctx.committee_selected());
     assert!(staked_wal.node_id() == self.id.to_inner(), EIncorrectPoolId);
     assert!(staked_wal.is_staked(), ENotStaked);
     assert!(
@@ -326,9 +327,9 @@ public(package) fun withdraw_stake(
     staked_wal: StakedWal,
     in_current_committee: bool,
     in_next_committee: bool,
-    epoch: u32,
-    committee_selected: bool,
+    wctx: &WalrusContext,
 ): Balance<WAL> {
+    let (epoch, committee_selected) = (wctx.epoch(), wctx.committee_selected());
     assert!(staked_wal.node_id() == self.id.to_inner(), EIncorrectPoolId);
     let activation = staked_wal.activation_epoch();
     if (staked_wal.is_withdrawing()) {
@@ -359,10 +360,14 @@ public(package) fun withdraw_stake(
 
 // === Commission and authorization ===
 
-/// Schedules `commission_rate` (bps) to take effect at `epoch + 2`.
-public(package) fun set_next_commission(self: &mut StakingPool, commission_rate: u16, epoch: u32) {
+/// Schedules `commission_rate` (bps) to take effect two epochs after the context's epoch.
+public(package) fun set_next_commission(
+    self: &mut StakingPool,
+    commission_rate: u16,
+    wctx: &WalrusContext,
+) {
     assert!((commission_rate as u64) <= N_BASIS_POINTS, EIncorrectCommissionRate);
-    self.pending_commission_rate.insert_or_replace(epoch + 2, commission_rate as u64);
+    self.pending_commission_rate.insert_or_replace(wctx.epoch() + 2, commission_rate as u64);
 }
 
 /// Takes the whole commission; `auth` must match the commission receiver.
@@ -428,11 +433,11 @@ public(package) fun set_next_public_key(
     self: &mut StakingPool,
     public_key: vector<u8>,
     proof_of_possession: vector<u8>,
-    epoch: u32,
+    wctx: &WalrusContext,
     ctx: &TxContext,
 ) {
     assert!(
-        messages::new_proof_of_possession_msg(epoch, ctx.sender(), public_key)
+        messages::new_proof_of_possession_msg(wctx.epoch(), ctx.sender(), public_key)
             .verify_proof_of_possession(proof_of_possession),
         EInvalidProofOfPossession,
     );

@@ -10,6 +10,7 @@ use walrus::node_metadata;
 use walrus::staked_wal;
 use walrus::staking_pool::{Self, StakingPool};
 use walrus::staking_test_utils::{bls_pk, frost, network_pk};
+use walrus::walrus_context::{Self, WalrusContext};
 
 fun pool(commission: u16, epoch: u32, ctx: &mut TxContext): StakingPool {
     staking_pool::new(
@@ -23,17 +24,21 @@ fun pool(commission: u16, epoch: u32, ctx: &mut TxContext): StakingPool {
         1,
         2,
         3,
-        epoch,
-        false,
+        &wctx(epoch, false),
         ctx,
     )
+}
+
+/// The context of a pool call in `epoch`, with or without a selected next committee.
+fun wctx(epoch: u32, committee_selected: bool): WalrusContext {
+    walrus_context::new(epoch, committee_selected, sui::vec_map::empty())
 }
 
 #[test]
 fun steps_record_rates_and_activate_stake() {
     let ctx = &mut tx_context::dummy();
     let mut p = pool(2_000, 0, ctx);
-    let s1 = p.stake(balance::create_for_testing(frost(100)), 0, false, ctx);
+    let s1 = p.stake(balance::create_for_testing(frost(100)), &wctx(0, false), ctx);
     assert_eq!(s1.activation_epoch(), 1);
     assert_eq!(p.wal_balance_at_epoch(1), frost(100));
     assert_eq!(p.wal_balance_at_epoch(0), 0);
@@ -61,7 +66,7 @@ fun steps_record_rates_and_activate_stake() {
 fun catch_up_advances_epoch_by_epoch() {
     let ctx = &mut tx_context::dummy();
     let mut p = pool(0, 0, ctx);
-    let s1 = p.stake(balance::create_for_testing(frost(3)), 0, true, ctx);
+    let s1 = p.stake(balance::create_for_testing(frost(3)), &wctx(0, true), ctx);
     assert_eq!(s1.activation_epoch(), 2);
     p.catch_up(4);
     assert_eq!(p.latest_epoch(), 4);
@@ -91,7 +96,7 @@ fun withdraw_other_pools_stake_aborts() {
     let ctx = &mut tx_context::dummy();
     let mut p = pool(0, 0, ctx);
     let sw = staked_wal::mint_for_testing(test_node_id(3), frost(1), 1, ctx);
-    destroy(p.withdraw_stake(sw, false, false, 0, false));
+    destroy(p.withdraw_stake(sw, false, false, &wctx(0, false)));
     p.destroy_for_testing();
 }
 
@@ -100,7 +105,7 @@ fun request_other_pools_stake_aborts() {
     let ctx = &mut tx_context::dummy();
     let mut p = pool(0, 0, ctx);
     let mut sw = staked_wal::mint_for_testing(test_node_id(3), frost(1), 1, ctx);
-    p.request_withdraw_stake(&mut sw, true, false, 0, false);
+    p.request_withdraw_stake(&mut sw, true, false, &wctx(0, false));
     destroy(sw);
     p.destroy_for_testing();
 }
@@ -115,14 +120,14 @@ fun new_pool_with_commission_above_100_percent_aborts() {
 fun newest_scheduled_commission_wins() {
     let ctx = &mut tx_context::dummy();
     let mut p = pool(100, 0, ctx);
-    p.set_next_commission(300, 0); // for epoch 2
-    p.set_next_commission(500, 1); // for epoch 3
+    p.set_next_commission(300, &wctx(0, false)); // for epoch 2
+    p.set_next_commission(500, &wctx(1, false)); // for epoch 3
     p.catch_up(2);
     assert_eq!(p.commission_rate(), 300);
     p.catch_up(3);
     assert_eq!(p.commission_rate(), 500);
-    p.set_next_commission(700, 3);
-    p.set_next_commission(800, 3); // replaces 700 for epoch 5
+    p.set_next_commission(700, &wctx(3, false));
+    p.set_next_commission(800, &wctx(3, false)); // replaces 700 for epoch 5
     p.catch_up(5);
     assert_eq!(p.commission_rate(), 800);
     p.destroy_for_testing();

@@ -95,8 +95,7 @@ fun pool_named(
         1,
         2,
         3,
-        0,
-        false,
+        &walrus::walrus_context::new(0, false, sui::vec_map::empty()),
         ctx,
     )
 }
