@@ -26,6 +26,7 @@
 module walrus::staking_pool;
 
 use std::string::String;
+use sui::bag::{Self, Bag};
 use sui::balance::{Self, Balance};
 use sui::table::{Self, Table};
 use wal::wal::WAL;
@@ -44,6 +45,8 @@ use walrus::walrus_context::WalrusContext;
 const EPoolAlreadyUpdated: u64 = 0;
 /// The proof of possession of the BLS key does not verify.
 const EInvalidProofOfPossession: u64 = 4;
+/// The pool does not accept stake (it is not `Active`).
+const EPoolIsNotActive: u64 = 6;
 /// Nothing to stake: the coin is empty.
 const EZeroStake: u64 = 7;
 /// The `StakedWal` is not in the `Staked` state (a withdrawal was already requested).
@@ -92,6 +95,8 @@ public struct VotingParams has copy, drop, store {
 /// A staking pool; its id is the node id.
 public struct StakingPool has key, store {
     id: UID,
+    /// Active (the only state a pool reaches today), withdrawing or withdrawn.
+    state: PoolState,
     voting_params: VotingParams,
     node_info: StorageNodeInfo,
     /// The first epoch in which stake in the pool can count (E if registered before the
@@ -122,6 +127,18 @@ public struct StakingPool has key, store {
     commission: Balance<WAL>,
     commission_receiver: Authorized,
     governance_authorized: Authorized,
+    /// Room for fields added by later versions (empty).
+    extra_fields: Bag,
+}
+
+/// The life cycle of a pool, as in Walrus mainnet; no call moves a pool out of `Active` yet.
+public enum PoolState has copy, drop, store {
+    /// Accepts stake.
+    Active,
+    /// Its stake leaves; it is withdrawn at this epoch.
+    Withdrawing(u32),
+    /// Empty; can be destroyed.
+    Withdrawn,
 }
 
 // === Constructors ===
@@ -165,6 +182,7 @@ public(package) fun new(
     exchange_rates.add(epoch, pool_exchange_rate::flat());
     StakingPool {
         id,
+        state: PoolState::Active,
         voting_params: VotingParams { storage_price, write_price, node_capacity },
         node_info,
         activation_epoch: if (committee_selected) epoch + 1 else epoch,
@@ -181,6 +199,7 @@ public(package) fun new(
         commission: balance::zero(),
         commission_receiver: auth::authorized_address(ctx.sender()),
         governance_authorized: auth::authorized_address(ctx.sender()),
+        extra_fields: bag::new(ctx),
     }
 }
 
@@ -251,6 +270,7 @@ public(package) fun stake(
     ctx: &mut TxContext,
 ): StakedWal {
     let (epoch, committee_selected) = (wctx.epoch(), wctx.committee_selected());
+    assert!(self.state == PoolState::Active, EPoolIsNotActive);
     assert!(principal.value() > 0, EZeroStake);
     let activation_epoch = if (committee_selected) epoch + 2 else epoch + 1;
     let amount = principal.value();
@@ -560,4 +580,10 @@ public fun governance_authorized(self: &StakingPool): &Authorized { &self.govern
 /// Destroys a pool in tests.
 public fun destroy_for_testing(self: StakingPool) {
     std::unit_test::destroy(self)
+}
+
+#[test_only]
+/// Moves the pool to the withdrawing state (no call does this yet).
+public fun set_withdrawing_for_testing(self: &mut StakingPool, epoch: u32) {
+    self.state = PoolState::Withdrawing(epoch);
 }

@@ -132,3 +132,12 @@ fun newest_scheduled_commission_wins() {
     assert_eq!(p.commission_rate(), 800);
     p.destroy_for_testing();
 }
+
+#[test, expected_failure(abort_code = staking_pool::EPoolIsNotActive)]
+fun staking_with_a_pool_that_is_not_active_aborts() {
+    let ctx = &mut tx_context::dummy();
+    let mut p = pool(0, 0, ctx);
+    p.set_withdrawing_for_testing(2);
+    let _s = p.stake(balance::create_for_testing(frost(1)), &wctx(0, false), ctx);
+    abort
+}

@@ -269,6 +269,8 @@ pub struct VotingParams {
 pub struct StakingPool {
     /// Pool id = node id.
     pub id: ObjectId,
+    /// Active (the only state a pool reaches today), withdrawing or withdrawn.
+    pub state: PoolState,
     /// Votes.
     pub voting_params: VotingParams,
     /// Node information.
@@ -301,7 +303,24 @@ pub struct StakingPool {
     pub commission_receiver: Authorized,
     /// Who may act in governance.
     pub governance_authorized: Authorized,
+    /// `sui::bag::Bag` for fields added by later versions (empty).
+    pub extra_fields: Bag,
 }
+
+/// `walrus::staking_pool::PoolState`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PoolState {
+    /// Accepts stake.
+    #[default]
+    Active,
+    /// Its stake leaves; it is withdrawn at this epoch.
+    Withdrawing(u32),
+    /// Empty; can be destroyed.
+    Withdrawn,
+}
+
+/// `sui::bag::Bag`: `id ‖ size` (the same layout as [`Table`]; its entries are dynamic fields).
+pub type Bag = Table;
 
 // === active_set / committee / staking_inner / staking ===
 

@@ -80,6 +80,8 @@ codes! {
         EPoolAlreadyUpdated = 0;
         /// The proof of possession of the BLS key does not verify.
         EInvalidProofOfPossession = 4;
+        /// The pool does not accept stake (it is not `Active`).
+        EPoolIsNotActive = 6;
         /// Nothing to stake: the coin is empty.
         EZeroStake = 7;
         /// The `StakedWal` is not in the `Staked` state.

@@ -241,6 +241,7 @@ impl StakingInnerV1 {
         check_network_address(&r.network_address)?;
         let pool_id = env.new_id();
         let table_id = env.new_id();
+        let bag_id = env.new_id();
         let mut pool = StakingPool::new(
             NewPool {
                 name: r.name,
@@ -255,8 +256,7 @@ impl StakingInnerV1 {
             },
             self.epoch,
             self.next_committee.is_some(),
-            pool_id,
-            table_id,
+            [pool_id, table_id, bag_id],
             sender,
         )?;
         let cap = StorageNodeCap::new(env.new_id(), pool_id);

@@ -212,6 +212,7 @@ pub fn pool_to_move(p: &StakingPool) -> twin::StakingPool {
     let info = &p.node_info;
     twin::StakingPool {
         id: to_move_id(p.id),
+        state: p.state,
         voting_params: twin::VotingParams {
             storage_price: p.voting_params.storage_price,
             write_price: p.voting_params.write_price,
@@ -251,6 +252,10 @@ pub fn pool_to_move(p: &StakingPool) -> twin::StakingPool {
         commission: p.commission,
         commission_receiver: authorized_to_move(&p.commission_receiver),
         governance_authorized: authorized_to_move(&p.governance_authorized),
+        extra_fields: twin::Bag {
+            id: to_move_id(p.extra_fields_id),
+            size: 0,
+        },
     }
 }
 

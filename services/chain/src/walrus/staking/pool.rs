@@ -13,8 +13,8 @@ use super::errors::{
     staking_pool::MODULE as STAKING_POOL,
     staking_pool::{
         EAuthorizationFailure, EIncorrectCommissionRate, EIncorrectPoolId, ENotStaked,
-        ENotWithdrawing, EPoolAlreadyUpdated, EWithdrawDirectly, EWithdrawEpochNotReached,
-        EZeroShares, EZeroStake,
+        ENotWithdrawing, EPoolAlreadyUpdated, EPoolIsNotActive, EWithdrawDirectly,
+        EWithdrawEpochNotReached, EZeroShares, EZeroStake,
     },
     sub, to_u64,
 };
@@ -78,6 +78,10 @@ pub struct StakingPool {
     pub commission_receiver: Authorized,
     /// Who may act in governance.
     pub governance_authorized: Authorized,
+    /// Move `state`: always `Active` (no call moves a pool out of it).
+    pub state: walrus_core::contracts::staking::PoolState,
+    /// The id of Move's `extra_fields: Bag` (always empty).
+    pub extra_fields_id: ObjectId,
 }
 
 /// The arguments of `staking_pool::new` that describe the node.
@@ -119,17 +123,17 @@ pub fn can_withdraw_early(
 }
 
 impl StakingPool {
-    /// A new pool created in `epoch` (Move `staking_pool::new`); `id` and `exchange_rates_id`
-    /// are the first two object ids the call creates. Commission receiver and governance
-    /// default to `sender`.
+    /// A new pool created in `epoch` (Move `staking_pool::new`); `ids` are the three object ids
+    /// the call creates: the pool, its exchange-rate table and its `extra_fields` bag.
+    /// Commission receiver and governance default to `sender`.
     pub fn new(
         args: NewPool,
         epoch: u32,
         committee_selected: bool,
-        id: ObjectId,
-        exchange_rates_id: ObjectId,
+        ids: [ObjectId; 3],
         sender: Address,
     ) -> Result<Self, ExecutionFailure> {
+        let [id, exchange_rates_id, extra_fields_id] = ids;
         ensure(
             u64::from(args.commission_rate) <= N_BASIS_POINTS,
             EIncorrectCommissionRate,
@@ -170,6 +174,8 @@ impl StakingPool {
             commission: 0,
             commission_receiver: Authorized::Address(sender),
             governance_authorized: Authorized::Address(sender),
+            state: walrus_core::contracts::staking::PoolState::Active,
+            extra_fields_id,
         })
     }
 
@@ -260,6 +266,10 @@ impl StakingPool {
         committee_selected: bool,
         id: ObjectId,
     ) -> Result<StakedWal, ExecutionFailure> {
+        ensure(
+            self.state == walrus_core::contracts::staking::PoolState::Active,
+            EPoolIsNotActive,
+        )?;
         ensure(principal > 0, EZeroStake)?;
         let activation_epoch = add32(STAKING_POOL, epoch, if committee_selected { 2 } else { 1 })?;
         let staked = StakedWal::mint(id, self.id, principal, activation_epoch)?;
@@ -499,13 +509,22 @@ mod tests {
             },
             epoch,
             false,
-            test_node_id(50),
-            test_node_id(51),
+            [test_node_id(50), test_node_id(51), test_node_id(52)],
             Address::ZERO,
         )
     }
 
     // Mirrors staking_pool_tests.move::steps_record_rates_and_activate_stake.
+    #[test]
+    fn staking_with_a_pool_that_is_not_active_aborts() {
+        // Mirrors staking_pool_tests.move::staking_with_a_pool_that_is_not_active_aborts.
+        let mut p = pool(0, 0).unwrap();
+        assert_eq!(p.state, walrus_core::contracts::staking::PoolState::Active);
+        p.state = walrus_core::contracts::staking::PoolState::Withdrawing(2);
+        let err = p.stake(frost(1), 0, false, test_node_id(60)).unwrap_err();
+        assert!(EPoolIsNotActive.matches(&err));
+    }
+
     #[test]
     fn steps_record_rates_and_activate_stake() {
         let mut p = pool(2_000, 0).unwrap();
