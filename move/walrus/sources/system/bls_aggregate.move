@@ -20,7 +20,7 @@ const ESigVerification: u64 = 1;
 /// The signers do not hold enough weight (shards) for the required threshold.
 const ENotEnoughStake: u64 = 2;
 /// A committee member has weight zero.
-const EZeroWeight: u64 = 3;
+const EIncorrectCommittee: u64 = 3;
 /// Committee members are not in strictly increasing node-id order.
 const EMembersNotSorted: u64 = 4;
 /// The node is not a member of the committee.
@@ -29,6 +29,14 @@ const ENotMember: u64 = 5;
 const ETooManyShards: u64 = 6;
 
 // === Object definitions ===
+
+/// The weight a certificate's signers must hold.
+public enum RequiredWeight {
+    /// More than two thirds of the shards (`3w >= 2n + 1`).
+    Quorum,
+    /// At least one correct node (`3w >= n + 1`).
+    OneCorrectNode,
+}
 
 /// A committee member: BLS public key, weight (number of shards, > 0) and node id.
 public struct BlsCommitteeMember has copy, drop, store {
@@ -60,7 +68,7 @@ public(package) fun new_bls_committee(
     let len = members.length();
     while (i < len) {
         let member = &members[i];
-        assert!(member.weight > 0, EZeroWeight);
+        assert!(member.weight > 0, EIncorrectCommittee);
         if (i > 0) {
             let prev = members[i - 1].node_id.to_address().to_u256();
             assert!(prev < member.node_id.to_address().to_u256(), EMembersNotSorted);
@@ -95,8 +103,12 @@ public(package) fun verify_quorum_in_epoch(
     signers_bitmap: vector<u8>,
     message: vector<u8>,
 ): CertifiedMessage {
-    let weight = self.verify_certificate_and_weight(&signature, &signers_bitmap, &message);
-    assert!(self.is_quorum(weight), ENotEnoughStake);
+    let weight = self.verify_certificate_and_weight(
+        &signature,
+        &signers_bitmap,
+        &message,
+        RequiredWeight::Quorum,
+    );
     messages::new_certified_message(message, self.epoch, weight)
 }
 
@@ -108,45 +120,50 @@ public(package) fun verify_one_correct_node_in_epoch(
     signers_bitmap: vector<u8>,
     message: vector<u8>,
 ): CertifiedMessage {
-    let weight = self.verify_certificate_and_weight(&signature, &signers_bitmap, &message);
-    assert!(self.includes_one_correct_node(weight), ENotEnoughStake);
+    let weight = self.verify_certificate_and_weight(
+        &signature,
+        &signers_bitmap,
+        &message,
+        RequiredWeight::OneCorrectNode,
+    );
     messages::new_certified_message(message, self.epoch, weight)
 }
 
-/// Checks the bitmap and the aggregate signature of the signers over `message`, and returns
-/// the signers' total weight. Does not check any threshold.
-public(package) fun verify_certificate_and_weight(
+/// Verifies an aggregate BLS signature over `message` by the members `signers_bitmap` names
+/// (bit i = member i, LSB first; at most ceil(members / 8) bytes and no bit past the last
+/// member: `EInvalidBitmap`), that they hold the `required_weight` (`ENotEnoughStake`, checked
+/// before the signature, as in Walrus mainnet) and that the signature verifies against the
+/// signers' aggregate key (`ESigVerification`). Returns the signers' weight.
+fun verify_certificate_and_weight(
     self: &BlsCommittee,
     signature: &vector<u8>,
     signers_bitmap: &vector<u8>,
     message: &vector<u8>,
+    required_weight: RequiredWeight,
 ): u16 {
     let n_members = self.members.length();
-    assert!(signers_bitmap.length() <= (n_members + 7) / 8, EInvalidBitmap);
+    let max_bytes = (n_members + 7) / 8;
+    assert!(signers_bitmap.length() <= max_bytes, EInvalidBitmap);
     let mut non_signer_keys = vector[];
-    let mut non_signer_weight: u64 = 0;
-    let mut byte_index = 0;
-    let n_bytes = signers_bitmap.length();
-    let mut member_index = 0;
-    while (member_index < n_members) {
-        let signed = if (byte_index < n_bytes) {
-            let byte = signers_bitmap[byte_index];
-            (byte >> ((member_index % 8) as u8)) & 1 == 1
-        } else {
-            false
-        };
-        if (!signed) {
-            let member = &self.members[member_index];
-            non_signer_keys.push_back(member.public_key);
-            non_signer_weight = non_signer_weight + (member.weight as u64);
-        };
-        member_index = member_index + 1;
-        if (member_index % 8 == 0) byte_index = byte_index + 1;
-    };
-    // Bits past the last member (in the last byte) must be zero.
-    if (n_bytes > 0 && n_bytes == (n_members + 7) / 8 && n_members % 8 != 0) {
-        let last = signers_bitmap[n_bytes - 1];
-        assert!(last >> ((n_members % 8) as u8) == 0, EInvalidBitmap);
+    let mut non_signer_weight: u16 = 0;
+    max_bytes.do!(|byte_index| {
+        let byte = if (byte_index < signers_bitmap.length()) signers_bitmap[byte_index] else 0;
+        (8u8).do!(|bit| {
+            let index = byte_index * 8 + (bit as u64);
+            let signed = (byte >> bit) & 1 == 1;
+            if (index >= n_members) {
+                assert!(!signed, EInvalidBitmap);
+            } else if (!signed) {
+                let member = &self.members[index];
+                non_signer_keys.push_back(member.public_key);
+                non_signer_weight = non_signer_weight + member.weight;
+            }
+        });
+    });
+    let weight = self.n_shards - non_signer_weight;
+    match (required_weight) {
+        RequiredWeight::Quorum => assert!(self.is_quorum(weight), ENotEnoughStake),
+        RequiredWeight::OneCorrectNode => assert!(self.includes_one_correct_node(weight), ENotEnoughStake),
     };
     let aggregate_key = if (non_signer_keys.is_empty()) {
         self.total_aggregated_key
@@ -160,7 +177,7 @@ public(package) fun verify_certificate_and_weight(
         bls12381_min_pk_verify(signature, aggregate_key.bytes(), message),
         ESigVerification,
     );
-    ((self.n_shards as u64) - non_signer_weight) as u16
+    weight
 }
 
 // === Public functions ===

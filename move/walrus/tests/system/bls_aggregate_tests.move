@@ -38,7 +38,7 @@ fun empty_committee() {
     assert!(c.total_aggregated_key().equal(&bls12381::g1_identity()));
 }
 
-#[test, expected_failure(abort_code = bls_aggregate::EZeroWeight)]
+#[test, expected_failure(abort_code = bls_aggregate::EIncorrectCommittee)]
 fun zero_weight_aborts() {
     bls_aggregate::new_bls_committee_for_testing(5, vector[3, 0]);
 }
@@ -102,32 +102,40 @@ fun thresholds() {
 
 #[test]
 fun bitmap_weights() {
-    let c = committee();
-    // LSB first: bit i is member i.
-    assert_eq!(c.verify_certificate_and_weight(&sig(), &x"0F", &message(5)), 10);
-    assert_eq!(c.verify_certificate_and_weight(&sig(), &x"07", &message(5)), 9);
-    assert_eq!(c.verify_certificate_and_weight(&sig(), &x"08", &message(5)), 1);
-    assert_eq!(c.verify_certificate_and_weight(&sig(), &x"09", &message(5)), 4);
+    // LSB first: bit i is member i. The signed weight is the certificate's stake support.
+    assert_eq!(weight(&committee(), x"0F", 5), 10);
+    assert_eq!(weight(&committee(), x"07", 5), 9);
+    assert_eq!(weight(&committee(), x"0C", 5), 4);
+    assert_eq!(weight(&committee(), x"09", 5), 4);
+}
+
+#[test, expected_failure(abort_code = bls_aggregate::ENotEnoughStake)]
+fun empty_bitmap_signs_nothing() {
     // A shorter (here empty) bitmap means the missing members did not sign.
-    assert_eq!(c.verify_certificate_and_weight(&sig(), &vector[], &message(5)), 0);
+    committee().verify_one_correct_node_in_epoch(sig(), vector[], message(5));
 }
 
 #[test]
 fun bitmap_over_two_bytes() {
     let c = bls_aggregate::new_bls_committee_for_testing(1, vector[1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
-    assert_eq!(c.verify_certificate_and_weight(&sig(), &x"FF03", &message(1)), 10);
-    assert_eq!(c.verify_certificate_and_weight(&sig(), &x"0102", &message(1)), 2);
-    assert_eq!(c.verify_certificate_and_weight(&sig(), &x"FF", &message(1)), 8);
+    assert_eq!(weight(&c, x"FF03", 1), 10);
+    assert_eq!(weight(&c, x"FF", 1), 8);
+    assert_eq!(weight(&c, x"0F02", 1), 5);
+}
+
+/// The stake support of an f+1 certificate of `bitmap` over the epoch's message.
+fun weight(c: &bls_aggregate::BlsCommittee, bitmap: vector<u8>, epoch: u32): u16 {
+    c.verify_one_correct_node_in_epoch(sig(), bitmap, message(epoch)).stake_support()
 }
 
 #[test, expected_failure(abort_code = bls_aggregate::EInvalidBitmap)]
 fun bit_past_the_last_member_aborts() {
-    committee().verify_certificate_and_weight(&sig(), &x"1F", &message(5));
+    committee().verify_quorum_in_epoch(sig(), x"1F", message(5));
 }
 
 #[test, expected_failure(abort_code = bls_aggregate::EInvalidBitmap)]
 fun bitmap_too_long_aborts() {
-    committee().verify_certificate_and_weight(&sig(), &x"0F00", &message(5));
+    committee().verify_quorum_in_epoch(sig(), x"0F00", message(5));
 }
 
 #[test]

@@ -77,7 +77,7 @@ fn sum_keys<'a>(
 }
 
 /// `bls_aggregate::new_bls_committee`: members must have non-zero weights
-/// (`EZeroWeight`), strictly increasing node ids (`EMembersNotSorted`) and at most 65535
+/// (`EIncorrectCommittee`), strictly increasing node ids (`EMembersNotSorted`) and at most 65535
 /// shards in total (`ETooManyShards`), checked in that order per member.
 pub fn new_bls_committee(
     epoch: u32,
@@ -85,7 +85,7 @@ pub fn new_bls_committee(
 ) -> Result<BlsCommittee, ExecutionFailure> {
     let mut n_shards: u64 = 0;
     for (i, member) in members.iter().enumerate() {
-        e::EZeroWeight.ensure(member.weight > 0)?;
+        e::EIncorrectCommittee.ensure(member.weight > 0)?;
         if i > 0 {
             // `to_address().to_u256()` compares the 32 bytes big-endian: lexicographically.
             e::EMembersNotSorted.ensure(members[i - 1].node_id < member.node_id)?;
@@ -141,14 +141,24 @@ pub fn to_vec_map(committee: &BlsCommittee) -> Vec<(ObjectId, u16)> {
         .collect()
 }
 
-/// `bls_aggregate::verify_certificate_and_weight`: checks the bitmap (`EInvalidBitmap`) and the
-/// aggregate signature of the signers over `message` (`ESigVerification`) and returns the
-/// signers' weight. No threshold.
+/// The weight a certificate's signers must hold (Move `bls_aggregate::RequiredWeight`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequiredWeight {
+    /// More than two thirds of the shards.
+    Quorum,
+    /// At least one correct node.
+    OneCorrectNode,
+}
+
+/// `bls_aggregate::verify_certificate_and_weight`: checks the bitmap (`EInvalidBitmap`), that
+/// the signers hold `required` weight (`ENotEnoughStake`), then the aggregate signature of the
+/// signers over `message` (`ESigVerification`), in Move's order; returns the signers' weight.
 pub fn verify_certificate_and_weight(
     committee: &BlsCommittee,
     signature: &[u8],
     signers_bitmap: &[u8],
     message: &[u8],
+    required: RequiredWeight,
 ) -> Result<u16, ExecutionFailure> {
     let n_members = committee.members.len();
     let full_len = n_members.div_ceil(8);
@@ -171,11 +181,17 @@ pub fn verify_certificate_and_weight(
         let last = signers_bitmap[n_bytes - 1];
         e::EInvalidBitmap.ensure(last >> (n_members % 8) == 0)?;
     }
-    verify_signature(&signers, signature, message)?;
     let weight = u64::from(committee.n_shards)
         .checked_sub(non_signer_weight)
         .ok_or_else(|| super::errors::arithmetic(e::MODULE))?;
-    u16::try_from(weight).map_err(|_| super::errors::arithmetic(e::MODULE))
+    let weight = u16::try_from(weight).map_err(|_| super::errors::arithmetic(e::MODULE))?;
+    let enough = match required {
+        RequiredWeight::Quorum => is_quorum(committee, weight),
+        RequiredWeight::OneCorrectNode => includes_one_correct_node(committee, weight),
+    };
+    e::ENotEnoughStake.ensure(enough)?;
+    verify_signature(&signers, signature, message)?;
+    Ok(weight)
 }
 
 /// `bls12381_min_pk_verify(signature, sum of the signers' keys, message)`, aborting with
@@ -206,7 +222,14 @@ pub fn preverify(
     signers_bitmap: &[u8],
     message: &[u8],
 ) {
-    let _ = verify_certificate_and_weight(committee, signature, signers_bitmap, message);
+    // The weaker threshold: a quorum certificate passes it too, so either use finds it cached.
+    let _ = verify_certificate_and_weight(
+        committee,
+        signature,
+        signers_bitmap,
+        message,
+        RequiredWeight::OneCorrectNode,
+    );
 }
 
 /// Remembers aggregate signatures that verified, keyed by a hash of everything the verification
@@ -305,8 +328,13 @@ pub fn verify_quorum_in_epoch(
     signers_bitmap: &[u8],
     message: &[u8],
 ) -> Result<CertifiedMessage, ExecutionFailure> {
-    let weight = verify_certificate_and_weight(committee, signature, signers_bitmap, message)?;
-    e::ENotEnoughStake.ensure(is_quorum(committee, weight))?;
+    let weight = verify_certificate_and_weight(
+        committee,
+        signature,
+        signers_bitmap,
+        message,
+        RequiredWeight::Quorum,
+    )?;
     messages::new_certified_message(message, committee.epoch, weight)
 }
 
@@ -318,8 +346,13 @@ pub fn verify_one_correct_node_in_epoch(
     signers_bitmap: &[u8],
     message: &[u8],
 ) -> Result<CertifiedMessage, ExecutionFailure> {
-    let weight = verify_certificate_and_weight(committee, signature, signers_bitmap, message)?;
-    e::ENotEnoughStake.ensure(includes_one_correct_node(committee, weight))?;
+    let weight = verify_certificate_and_weight(
+        committee,
+        signature,
+        signers_bitmap,
+        message,
+        RequiredWeight::OneCorrectNode,
+    )?;
     messages::new_certified_message(message, committee.epoch, weight)
 }
 
@@ -373,7 +406,7 @@ mod tests {
         assert!(e::EMembersNotSorted.matches(&new_bls_committee(1, unsorted).unwrap_err()));
         let mut zero = c.members.clone();
         zero[2].weight = 0;
-        assert!(e::EZeroWeight.matches(&new_bls_committee(1, zero).unwrap_err()));
+        assert!(e::EIncorrectCommittee.matches(&new_bls_committee(1, zero).unwrap_err()));
         let mut big = c.members.clone();
         big[0].weight = u16::MAX;
         assert!(e::ETooManyShards.matches(&new_bls_committee(1, big).unwrap_err()));
@@ -396,6 +429,7 @@ mod tests {
 
     #[test]
     fn weight_of_a_certificate() {
+        use RequiredWeight::{OneCorrectNode as OneCorrect, Quorum};
         let (keys, c) = committee(&[1, 2, 3]);
         let msg = b"hello";
         let sig = |signers: &[usize]| {
@@ -406,36 +440,52 @@ mod tests {
                 .to_vec()
         };
         assert_eq!(
-            verify_certificate_and_weight(&c, &sig(&[1, 2]), &[0b110], msg).unwrap(),
+            verify_certificate_and_weight(&c, &sig(&[1, 2]), &[0b110], msg, OneCorrect).unwrap(),
             5
         );
         assert_eq!(
-            verify_certificate_and_weight(&c, &sig(&[0, 1, 2]), &[0b111], msg).unwrap(),
+            verify_certificate_and_weight(&c, &sig(&[0, 1, 2]), &[0b111], msg, OneCorrect).unwrap(),
             6
         );
         // Wrong signer set.
-        assert!(e::ESigVerification.matches(
-            &verify_certificate_and_weight(&c, &sig(&[1, 2]), &[0b011], msg).unwrap_err()
-        ));
-        // Bit past the last member.
-        assert!(e::EInvalidBitmap.matches(
-            &verify_certificate_and_weight(&c, &sig(&[1, 2]), &[0b1110], msg).unwrap_err()
-        ));
-        // Too long.
-        assert!(e::EInvalidBitmap.matches(
-            &verify_certificate_and_weight(&c, &sig(&[1, 2]), &[0b110, 0], msg).unwrap_err()
-        ));
-        // Empty bitmap: nobody signed.
-        assert!(
-            e::ESigVerification
-                .matches(&verify_certificate_and_weight(&c, &sig(&[1, 2]), &[], msg).unwrap_err())
-        );
-        // Garbage signature bytes.
         assert!(
             e::ESigVerification.matches(
-                &verify_certificate_and_weight(&c, &[7u8; 96], &[0b110], msg).unwrap_err()
+                &verify_certificate_and_weight(&c, &sig(&[1, 2]), &[0b011], msg, OneCorrect)
+                    .unwrap_err()
             )
         );
+        // Bit past the last member.
+        assert!(
+            e::EInvalidBitmap.matches(
+                &verify_certificate_and_weight(&c, &sig(&[1, 2]), &[0b1110], msg, OneCorrect)
+                    .unwrap_err()
+            )
+        );
+        // Too long.
+        assert!(
+            e::EInvalidBitmap.matches(
+                &verify_certificate_and_weight(&c, &sig(&[1, 2]), &[0b110, 0], msg, OneCorrect)
+                    .unwrap_err()
+            )
+        );
+        // Empty bitmap: nobody signed, which is not enough weight (checked before the
+        // signature, as in Move).
+        assert!(e::ENotEnoughStake.matches(
+            &verify_certificate_and_weight(&c, &sig(&[1, 2]), &[], msg, OneCorrect).unwrap_err()
+        ));
+        // Weight 5 of 6 is a quorum; weight 2 is not even one correct node, whatever the
+        // signature.
+        assert_eq!(
+            verify_certificate_and_weight(&c, &sig(&[1, 2]), &[0b110], msg, Quorum).unwrap(),
+            5
+        );
+        assert!(e::ENotEnoughStake.matches(
+            &verify_certificate_and_weight(&c, &[7u8; 96], &[0b010], msg, OneCorrect).unwrap_err()
+        ));
+        // Garbage signature bytes.
+        assert!(e::ESigVerification.matches(
+            &verify_certificate_and_weight(&c, &[7u8; 96], &[0b110], msg, OneCorrect).unwrap_err()
+        ));
     }
 
     #[test]
@@ -451,12 +501,28 @@ mod tests {
         let c = new_bls_committee(1, members).unwrap();
         assert_eq!(c.total_aggregated_key, G1_IDENTITY_COMPRESSED.to_vec());
         let sig = k.sign(b"m");
-        assert!(e::ESigVerification.matches(
-            &verify_certificate_and_weight(&c, sig.as_bytes(), &[0b11], b"m").unwrap_err()
-        ));
+        assert!(
+            e::ESigVerification.matches(
+                &verify_certificate_and_weight(
+                    &c,
+                    sig.as_bytes(),
+                    &[0b11],
+                    b"m",
+                    RequiredWeight::OneCorrectNode
+                )
+                .unwrap_err()
+            )
+        );
         // Member 0 alone is fine.
         assert_eq!(
-            verify_certificate_and_weight(&c, sig.as_bytes(), &[0b01], b"m").unwrap(),
+            verify_certificate_and_weight(
+                &c,
+                sig.as_bytes(),
+                &[0b01],
+                b"m",
+                RequiredWeight::OneCorrectNode
+            )
+            .unwrap(),
             1
         );
     }
@@ -490,7 +556,8 @@ mod tests {
             bitmap[i / 8] |= 1 << (i % 8);
         }
         assert_eq!(
-            verify_certificate_and_weight(&c, sig.as_bytes(), &bitmap, msg).unwrap(),
+            verify_certificate_and_weight(&c, sig.as_bytes(), &bitmap, msg, RequiredWeight::Quorum)
+                .unwrap(),
             670
         );
         assert!(is_quorum(&c, 670));

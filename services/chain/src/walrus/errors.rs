@@ -165,7 +165,7 @@ codes! {
         /// The signers do not hold enough weight for the required threshold.
         ENotEnoughStake = 2;
         /// A committee member has weight zero.
-        EZeroWeight = 3;
+        EIncorrectCommittee = 3;
         /// Committee members are not in strictly increasing node-id order.
         EMembersNotSorted = 4;
         /// The node is not a member of the committee.
