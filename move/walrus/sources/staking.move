@@ -262,6 +262,12 @@ public fun epoch_sync_done(
     staking.inner_mut().epoch_sync_done(cap, epoch, clock)
 }
 
+/// The committee the active set's current stakes would give (see
+/// `staking_inner::compute_next_committee`); read-only.
+public fun compute_next_committee(staking: &Staking): Committee {
+    staking.inner().compute_next_committee()
+}
+
 /// Applies the current committee's price votes to the System. Emits `PricesUpdated`.
 public fun update_prices(staking: &mut Staking, system: &mut System) {
     staking.inner().update_prices(system)

@@ -598,12 +598,7 @@ fun update_active_set(self: &mut StakingInnerV1, node_id: ID) {
 /// the next epoch's parameters.
 fun select_committee_and_params(self: &mut StakingInnerV1) {
     self.active_set.active_ids().do!(|node_id| self.update_active_set(node_id));
-    let (ids, stakes) = self.active_set.sorted_nodes_and_stakes();
-    assert!(stakes.fold!(0, |total, stake| total + stake) > 0, ENoStake);
-    let limit = apportionment::shards_limit(self.n_shards, ids.length());
-    let seats = apportionment::dhondt(self.n_shards, limit, &stakes);
-    let counts = committee::sorted_counts(ids, seats);
-    let next = if (counts.is_empty()) committee::empty() else self.committee.transition(counts);
+    let next = self.compute_next_committee();
 
     let mut keys = vec_map::empty();
     next.node_ids().do!(|node_id| {
@@ -614,6 +609,18 @@ fun select_committee_and_params(self: &mut StakingInnerV1) {
     self.next_epoch_public_keys = keys;
     self.next_epoch_params = option::some(epoch_parameters::new(capacity, storage_price, write_price));
     self.next_committee = option::some(next);
+}
+
+/// The committee the active set's stakes give now (`ENoStake` without stake): shards
+/// apportioned by stake, moving as few shards as possible from the current committee.
+/// `voting_end` refreshes the stakes first; this read-only view uses them as stored.
+public(package) fun compute_next_committee(self: &StakingInnerV1): Committee {
+    let (ids, stakes) = self.active_set.sorted_nodes_and_stakes();
+    assert!(stakes.fold!(0, |total, stake| total + stake) > 0, ENoStake);
+    let limit = apportionment::shards_limit(self.n_shards, ids.length());
+    let seats = apportionment::dhondt(self.n_shards, limit, &stakes);
+    let counts = committee::sorted_counts(ids, seats);
+    if (counts.is_empty()) committee::empty() else self.committee.transition(counts)
 }
 
 /// The BLS committee for `epoch`: members in node-id order, weight = shard count, key = the

@@ -305,3 +305,26 @@ fun sync_done_outside_committee_aborts() {
     w.sync_done(&mut other, 1);
     abort 0
 }
+
+#[test]
+fun compute_next_committee_previews_the_selection() {
+    let mut w = tu::world(10);
+    let c0 = w.register_node(0, 0);
+    let c1 = w.register_node(1, 0);
+    let s0 = w.stake(c0.node_id(), 800);
+    let s1 = w.stake(c1.node_id(), 200);
+    let preview = w.staking().compute_next_committee();
+    assert_eq!(preview.weight(&c0.node_id()) + preview.weight(&c1.node_id()), 10);
+    w.run_voting_end();
+    assert_eq!(*w.staking().next_committee().borrow(), preview);
+    destroy(vector[s0, s1]);
+    destroy(vector[c0, c1]);
+    w.destroy_world();
+}
+
+#[test, expected_failure(abort_code = staking_inner::ENoStake)]
+fun compute_next_committee_without_stake_aborts() {
+    let mut w = tu::world(10);
+    w.staking().compute_next_committee();
+    abort 0
+}
