@@ -9,6 +9,9 @@
 //! | 1 blob certification | blob id (32 B) ‖ persistence: 0 permanent, or 1 ‖ object id (32 B) for deletable |
 //! | 2 invalid blob id | blob id (32 B) |
 //! | 3 shard sync | version tag 0 (V1) ‖ shard u16 LE ‖ sliver type (0 primary, 1 secondary) ‖ starting blob id (32 B) ‖ sliver count u64 LE ‖ epoch u32 LE |
+//! | 4 deny list update | node id (32 B) ‖ sequence u64 LE ‖ size u64 LE ‖ root (u256, 32 B LE) |
+//! | 5 deny-listed blob deleted | blob id (32 B) |
+//! | 6 protocol version | start epoch u32 LE ‖ version u64 LE |
 //!
 //! Parsing tolerates trailing bytes after the body, as the Move parser does (forward
 //! compatibility); everything else that is off is a typed error.
@@ -32,6 +35,12 @@ pub enum IntentType {
     InvalidBlobId = 2,
     /// A node asks another for a shard's slivers.
     SyncShard = 3,
+    /// A node's deny list changed (certified by a quorum).
+    DenyListUpdate = 4,
+    /// A deny-listed blob is to be deleted (certified by f + 1).
+    DenyListBlobDeleted = 5,
+    /// A protocol version takes effect (certified by a quorum).
+    ProtocolVersion = 6,
 }
 
 /// Errors parsing a signed message.
@@ -297,9 +306,110 @@ impl SyncShardMessage {
     }
 }
 
+/// "This node's deny list is now ..." (intent 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DenyListUpdateMessage {
+    /// The signer's current epoch.
+    pub epoch: u32,
+    /// The node whose deny list this is.
+    pub node_id: [u8; 32],
+    /// The update's sequence number.
+    pub sequence_number: u64,
+    /// The encoded size of the denied blobs.
+    pub size: u64,
+    /// The deny list's root (Move `u256`, 32 little-endian bytes).
+    pub root: [u8; 32],
+}
+
+impl DenyListUpdateMessage {
+    /// The exact signed bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = header_bytes(IntentType::DenyListUpdate, self.epoch);
+        out.extend_from_slice(&self.node_id);
+        out.extend_from_slice(&self.sequence_number.to_le_bytes());
+        out.extend_from_slice(&self.size.to_le_bytes());
+        out.extend_from_slice(&self.root);
+        out
+    }
+}
+
+/// "Delete this deny-listed blob" (intent 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DenyListBlobDeletedMessage {
+    /// The signer's current epoch.
+    pub epoch: u32,
+    /// The blob to delete.
+    pub blob_id: [u8; 32],
+}
+
+impl DenyListBlobDeletedMessage {
+    /// The exact signed bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = header_bytes(IntentType::DenyListBlobDeleted, self.epoch);
+        out.extend_from_slice(&self.blob_id);
+        out
+    }
+}
+
+/// "Protocol version `version` takes effect at `start_epoch`" (intent 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProtocolVersionMessage {
+    /// The signer's current epoch.
+    pub epoch: u32,
+    /// The first epoch of the version.
+    pub start_epoch: u32,
+    /// The protocol version.
+    pub version: u64,
+}
+
+impl ProtocolVersionMessage {
+    /// The exact signed bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = header_bytes(IntentType::ProtocolVersion, self.epoch);
+        out.extend_from_slice(&self.start_epoch.to_le_bytes());
+        out.extend_from_slice(&self.version.to_le_bytes());
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deny_list_and_protocol_version_message_layout() {
+        let update = DenyListUpdateMessage {
+            epoch: 7,
+            node_id: [5; 32],
+            sequence_number: 2,
+            size: 1024,
+            root: [9; 32],
+        }
+        .to_bytes();
+        let mut expected = vec![4, 0, 3, 7, 0, 0, 0];
+        expected.extend_from_slice(&[5; 32]);
+        expected.extend_from_slice(&[2, 0, 0, 0, 0, 0, 0, 0]);
+        expected.extend_from_slice(&[0, 4, 0, 0, 0, 0, 0, 0]);
+        expected.extend_from_slice(&[9; 32]);
+        assert_eq!(update, expected);
+        let deleted = DenyListBlobDeletedMessage {
+            epoch: 7,
+            blob_id: [4; 32],
+        }
+        .to_bytes();
+        assert_eq!(&deleted[..7], &[5, 0, 3, 7, 0, 0, 0]);
+        assert_eq!(&deleted[7..], &[4; 32]);
+        let version = ProtocolVersionMessage {
+            epoch: 7,
+            start_epoch: 9,
+            version: 4,
+        }
+        .to_bytes();
+        assert_eq!(
+            version,
+            [6, 0, 3, 7, 0, 0, 0, 9, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0]
+        );
+    }
 
     #[test]
     fn certification_message_layout() {

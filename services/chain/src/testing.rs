@@ -39,7 +39,10 @@ use walrus_core::contracts::{self, SystemStateInnerV1};
 use crate::bls::{BlsPrivateKey, BlsSignature};
 use crate::devnet::ledger::{Ledger, LedgerError, LedgerOptions, ManualClock, SubmitError};
 use crate::devnet::tx::{SignedTransaction, TransactionData, address_of};
-use crate::messages::{BlobCertificationMessage, BlobPersistence, InvalidBlobIdMessage};
+use crate::messages::{
+    BlobCertificationMessage, BlobPersistence, DenyListBlobDeletedMessage, DenyListUpdateMessage,
+    InvalidBlobIdMessage, ProtocolVersionMessage,
+};
 use crate::types::{ChangeKind, ExecutionFailure, ExecutionStatus, ObjectId, TransactionRecord};
 use crate::walrus::staking::{
     self, EpochState, GenesisNode, GenesisVotes, StakingCall, StakingInnerV1, StakingObject,
@@ -672,12 +675,14 @@ impl TestDevnet {
                 deny_list_sequence: sequence,
             }),
         )?;
-        let mut message = vec![crate::walrus::messages::DENY_LIST_UPDATE_MSG_TYPE, 0, 3];
-        message.extend_from_slice(&committee.epoch.to_le_bytes());
-        message.extend_from_slice(node.node_id.as_bytes());
-        message.extend_from_slice(&sequence.to_le_bytes());
-        message.extend_from_slice(&size.to_le_bytes());
-        message.extend_from_slice(&root);
+        let message = DenyListUpdateMessage {
+            epoch: committee.epoch,
+            node_id: node.node_id.into_inner(),
+            sequence_number: sequence,
+            size,
+            root,
+        }
+        .to_bytes();
         let (signature, members_bitmap) = self.sign_by_committee(&committee, &message)?;
         self.execute_as(
             &node.operator,
@@ -698,13 +703,11 @@ impl TestDevnet {
         blob_id: BlobId,
     ) -> Result<TransactionRecord> {
         let committee = self.system()?.committee;
-        let mut message = vec![
-            crate::walrus::messages::DENY_LIST_BLOB_DELETED_MSG_TYPE,
-            0,
-            3,
-        ];
-        message.extend_from_slice(&committee.epoch.to_le_bytes());
-        message.extend_from_slice(&blob_id.0);
+        let message = DenyListBlobDeletedMessage {
+            epoch: committee.epoch,
+            blob_id: blob_id.0,
+        }
+        .to_bytes();
         let (signature, members_bitmap) = self.sign_by_committee(&committee, &message)?;
         self.execute(
             account,
@@ -725,10 +728,12 @@ impl TestDevnet {
     ) -> Result<TransactionRecord> {
         let committee = self.system()?.committee;
         let node = self.committee_node(&committee)?;
-        let mut message = vec![crate::walrus::messages::PROTOCOL_VERSION_MSG_TYPE, 0, 3];
-        message.extend_from_slice(&committee.epoch.to_le_bytes());
-        message.extend_from_slice(&start_epoch.to_le_bytes());
-        message.extend_from_slice(&protocol_version.to_le_bytes());
+        let message = ProtocolVersionMessage {
+            epoch: committee.epoch,
+            start_epoch,
+            version: protocol_version,
+        }
+        .to_bytes();
         let (signature, members_bitmap) = self.sign_by_committee(&committee, &message)?;
         self.execute_as(
             &node.operator,

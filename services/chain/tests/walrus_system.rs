@@ -702,15 +702,16 @@ fn event_blob_is_certified_at_a_quorum_of_attestations() {
 
 /// A deny list update message for member `node`, signed in `epoch`.
 fn deny_list_update_message(epoch: u32, node: u64, sequence: u64, size: u64, root: u8) -> Vec<u8> {
-    let mut message = vec![4, 0, 3];
-    message.extend_from_slice(&epoch.to_le_bytes());
-    message.extend_from_slice(&test_node_id(node).0);
-    message.extend_from_slice(&sequence.to_le_bytes());
-    message.extend_from_slice(&size.to_le_bytes());
     let mut root_le = [0u8; 32];
     root_le[0] = root;
-    message.extend_from_slice(&root_le);
-    message
+    walrus_chain::messages::DenyListUpdateMessage {
+        epoch,
+        node_id: test_node_id(node).0,
+        sequence_number: sequence,
+        size,
+        root: root_le,
+    }
+    .to_bytes()
 }
 
 fn update_deny_list(cap: ObjectId, signers: &[usize], message: Vec<u8>) -> Call {
@@ -830,9 +831,11 @@ fn certified_deny_list_update_reduces_the_nodes_rewards() {
 fn delete_deny_listed_blob() {
     let world = World::test_system(3);
     let a = alice();
-    let mut message = vec![5, 0, 3];
-    message.extend_from_slice(&3u32.to_le_bytes());
-    message.extend_from_slice(&u256(77).0);
+    let message = walrus_chain::messages::DenyListBlobDeletedMessage {
+        epoch: 3,
+        blob_id: u256(77).0,
+    }
+    .to_bytes();
     let delete = |signers: &[usize], message: Vec<u8>| {
         Call::System(SystemCall::DeleteDenyListedBlob {
             signature: sign(&message, signers),
@@ -865,11 +868,12 @@ fn delete_deny_listed_blob() {
 
 /// A protocol version message: `protocol_version` from `start_epoch`, signed in `epoch`.
 fn protocol_version_message(epoch: u32, start_epoch: u32, protocol_version: u64) -> Vec<u8> {
-    let mut message = vec![6, 0, 3];
-    message.extend_from_slice(&epoch.to_le_bytes());
-    message.extend_from_slice(&start_epoch.to_le_bytes());
-    message.extend_from_slice(&protocol_version.to_le_bytes());
-    message
+    walrus_chain::messages::ProtocolVersionMessage {
+        epoch,
+        start_epoch,
+        version: protocol_version,
+    }
+    .to_bytes()
 }
 
 /// A `StorageNodeCap` for committee member `i`, owned by `user`.

@@ -236,11 +236,14 @@ mod tests {
 
     #[test]
     fn parses_deny_list_messages() {
-        let mut signed = vec![DENY_LIST_UPDATE_MSG_TYPE, 0, 3, 7, 0, 0, 0];
-        signed.extend_from_slice(&[5; 32]);
-        signed.extend_from_slice(&2u64.to_le_bytes());
-        signed.extend_from_slice(&1024u64.to_le_bytes());
-        signed.extend_from_slice(&[9; 32]);
+        let signed = crate::messages::DenyListUpdateMessage {
+            epoch: 7,
+            node_id: [5; 32],
+            sequence_number: 2,
+            size: 1024,
+            root: [9; 32],
+        }
+        .to_bytes();
         let m = new_certified_message(&signed, 7, 5).unwrap();
         assert_eq!(
             deny_list_update_message(m.clone()).unwrap(),
@@ -254,8 +257,11 @@ mod tests {
         assert!(e::EInvalidMsgType.matches(&deny_list_blob_deleted_message(m).unwrap_err()));
         let m = new_certified_message(&signed[..60], 7, 5).unwrap();
         assert!(bcs_err::EOutOfRange.matches(&deny_list_update_message(m).unwrap_err()));
-        let mut deleted = vec![DENY_LIST_BLOB_DELETED_MSG_TYPE, 0, 3, 7, 0, 0, 0];
-        deleted.extend_from_slice(&[4; 32]);
+        let deleted = crate::messages::DenyListBlobDeletedMessage {
+            epoch: 7,
+            blob_id: [4; 32],
+        }
+        .to_bytes();
         let m = new_certified_message(&deleted, 7, 5).unwrap();
         assert_eq!(
             deny_list_blob_deleted_message(m).unwrap().blob_id,
@@ -265,9 +271,12 @@ mod tests {
 
     #[test]
     fn parses_protocol_version_messages() {
-        let mut signed = vec![PROTOCOL_VERSION_MSG_TYPE, 0, 3, 7, 0, 0, 0];
-        signed.extend_from_slice(&9u32.to_le_bytes());
-        signed.extend_from_slice(&4u64.to_le_bytes());
+        let signed = crate::messages::ProtocolVersionMessage {
+            epoch: 7,
+            start_epoch: 9,
+            version: 4,
+        }
+        .to_bytes();
         let m = new_certified_message(&signed, 7, 5).unwrap();
         assert_eq!(
             protocol_version_message(m).unwrap(),

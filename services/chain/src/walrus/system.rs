@@ -430,11 +430,7 @@ pub fn advance_epoch_inner(
         .members
         .iter()
         .map(|m| {
-            let denied = deny_list_sizes
-                .contents
-                .iter()
-                .find(|e| e.key == m.node_id)
-                .map_or(0, |e| e.value);
+            let denied = deny_list_sizes.get(&m.node_id).copied().unwrap_or(0);
             u128::from(m.weight) * u128::from(used_capacity - denied.min(used_capacity))
         })
         .collect();
@@ -805,6 +801,20 @@ pub fn extend_blob_inner(
     blob::extend_end_epoch(view, blob, extended_epochs, current)
 }
 
+/// Parses a verified certificate's body with `parse`, then requires it signed in the current
+/// epoch (`EInvalidIdEpoch`): mainnet's order in `invalidate_blob_id`, the deny-list and the
+/// protocol-version functions, so a malformed body aborts before a stale epoch does.
+fn parse_in_current_epoch<T>(
+    inner: &SystemStateInnerV1,
+    certified: messages::CertifiedMessage,
+    parse: impl FnOnce(messages::CertifiedMessage) -> Result<T, ExecutionFailure>,
+) -> Result<(u32, T), ExecutionFailure> {
+    let cert_epoch = certified.cert_epoch;
+    let parsed = parse(certified)?;
+    e::EInvalidIdEpoch.ensure(cert_epoch == epoch(inner))?;
+    Ok((cert_epoch, parsed))
+}
+
 /// `system_state_inner::invalidate_blob_id`: an f+1 certificate of the current committee,
 /// signed in the current epoch (`EInvalidIdEpoch`); emits `InvalidBlobID` and returns the blob
 /// id.
@@ -821,9 +831,9 @@ pub fn invalidate_blob_id_inner(
         members_bitmap,
         message,
     )?;
-    let cert_epoch = certified.cert_epoch;
-    let blob_id = messages::invalid_blob_id_message(certified)?.blob_id;
-    e::EInvalidIdEpoch.ensure(cert_epoch == epoch(inner))?;
+    let (cert_epoch, message) =
+        parse_in_current_epoch(inner, certified, messages::invalid_blob_id_message)?;
+    let blob_id = message.blob_id;
     blob::emit(
         view,
         ContractEvent::InvalidBlobId(InvalidBlobId {
@@ -855,8 +865,7 @@ fn with_cap_and_system(
 
 /// Whether the cap's node is a member of the current committee.
 fn is_member(inner: &SystemStateInnerV1, cap: &super::staking::StorageNodeCap) -> bool {
-    let node_id = to_move_id(cap.node_id);
-    inner.committee.members.iter().any(|m| m.node_id == node_id)
+    bls_aggregate::contains(&inner.committee, &to_move_id(cap.node_id))
 }
 
 /// `system_state_inner::update_deny_list`: the cap's node in the committee
@@ -880,9 +889,8 @@ fn update_deny_list(
         members_bitmap,
         message,
     )?;
-    let cert_epoch = certified.cert_epoch;
-    let update = messages::deny_list_update_message(certified)?;
-    e::EInvalidIdEpoch.ensure(cert_epoch == epoch(&system.inner))?;
+    let (_, update) =
+        parse_in_current_epoch(&system.inner, certified, messages::deny_list_update_message)?;
     let node_id = update.storage_node_id;
     e::EIncorrectDenyListNode.ensure(node_id == to_move_id(cap.node_id))?;
     e::EIncorrectDenyListSequence
@@ -890,14 +898,7 @@ fn update_deny_list(
     cap.deny_list_root = update.deny_list_root;
     cap.deny_list_sequence = update.deny_list_sequence_number;
     cap.deny_list_size = update.deny_list_size;
-    let sizes = &mut system.deny_list_sizes.contents;
-    match sizes.iter_mut().find(|e| e.key == node_id) {
-        Some(entry) => entry.value = update.deny_list_size,
-        None => sizes.push(contracts::staking::VecMapEntry {
-            key: node_id,
-            value: update.deny_list_size,
-        }),
-    }
+    *system.deny_list_sizes.get_or_insert(node_id, 0) = update.deny_list_size;
     blob::emit(
         view,
         ContractEvent::DenyListUpdate(DenyListUpdate {
@@ -929,9 +930,8 @@ pub fn update_protocol_version_inner(
         members_bitmap,
         message,
     )?;
-    let epoch = certified.cert_epoch;
-    let version = messages::protocol_version_message(certified)?;
-    e::EInvalidIdEpoch.ensure(epoch == self::epoch(inner))?;
+    let (epoch, version) =
+        parse_in_current_epoch(inner, certified, messages::protocol_version_message)?;
     e::EInvalidStartEpoch.ensure(version.start_epoch >= self::epoch(inner))?;
     blob::emit(
         view,
@@ -1060,23 +1060,12 @@ pub fn certify_event_blob(
         blob_id,
         ending_checkpoint_sequence_number: ending_checkpoint_sequence_num,
     };
-    let weights = &mut state.aggregate_weight_per_blob.contents;
-    let index = match weights.iter().position(|e| e.key == candidate) {
-        Some(i) => i,
-        None => {
-            weights.push(contracts::staking::VecMapEntry {
-                key: candidate,
-                value: 0,
-            });
-            weights.len() - 1
-        }
-    };
     let weight = bls_aggregate::get_member_weight(&inner.committee, &to_move_id(cap.node_id))?;
-    let aggregate = weights[index]
-        .value
+    let tracked = state.aggregate_weight_per_blob.get_or_insert(candidate, 0);
+    let aggregate = tracked
         .checked_add(weight)
         .ok_or_else(|| errors::arithmetic(errors::event_blob::MODULE))?;
-    weights[index].value = aggregate;
+    *tracked = aggregate;
     if !bls_aggregate::is_quorum(&inner.committee, aggregate) {
         return Ok(());
     }
@@ -1373,9 +1362,11 @@ pub fn execute(view: &mut View<'_>, call: &SystemCall) -> Result<(), ExecutionFa
                 members_bitmap,
                 message,
             )?;
-            let cert_epoch = certified.cert_epoch;
-            let deleted = messages::deny_list_blob_deleted_message(certified)?;
-            e::EInvalidIdEpoch.ensure(cert_epoch == epoch(&system.inner))?;
+            let (cert_epoch, deleted) = parse_in_current_epoch(
+                &system.inner,
+                certified,
+                messages::deny_list_blob_deleted_message,
+            )?;
             blob::emit(
                 view,
                 ContractEvent::DenyListBlobDeleted(DenyListBlobDeleted {

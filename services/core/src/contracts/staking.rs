@@ -60,6 +60,22 @@ impl<K: PartialEq, V> VecMap<K, V> {
     pub fn keys(&self) -> impl Iterator<Item = &K> {
         self.contents.iter().map(|e| &e.key)
     }
+
+    /// The value of `key`, inserted at the end with `default` first if absent (Move
+    /// `vec_map::insert` appends).
+    pub fn get_or_insert(&mut self, key: K, default: V) -> &mut V {
+        let index = match self.contents.iter().position(|e| e.key == key) {
+            Some(index) => index,
+            None => {
+                self.contents.push(VecMapEntry {
+                    key,
+                    value: default,
+                });
+                self.contents.len() - 1
+            }
+        };
+        &mut self.contents[index].value
+    }
 }
 
 /// A Move `Table<K, V>` or `ObjectTable<K, V>`: only its id and size are part of the value.
