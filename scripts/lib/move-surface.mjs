@@ -98,40 +98,31 @@ function describeModule(m, packageOf) {
   return { structs, enums, functions };
 }
 
-/** `const EName: u64 = N;` of every module in the package's sources, by module name. */
+/** `const EName: u64 = N;` of every module in the package's sources: `{ module: { EName: N } }`. */
 export function abortConstants(files) {
   const byModule = {};
-  for (const [path, text] of Object.entries(files)) {
-    if (!path.startsWith('sources/')) continue;
-    const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
-    const header = /\bmodule\s+\w+::(\w+)\s*[;{]/.exec(code);
-    if (!header) continue;
-    const errors = (byModule[header[1]] ??= {});
-    for (const c of code.matchAll(/\bconst\s+(E[A-Z]\w*)\s*:\s*u64\s*=\s*([0-9_]+|0x[0-9a-fA-F_]+)\s*;/g)) {
-      errors[c[1]] = Number(c[2].replace(/_/g, ''));
-    }
-  }
+  for (const { module, code, name } of abortConstantDocs(files)) (byModule[module] ??= {})[name] = code;
   return byModule;
 }
 
 /**
  * Every abort constant of a package's sources with its doc comment, in module then code order:
- * `[{ module, code, name, doc }]` (module as `pkg::name`). The doc is the `///` lines right above
- * the constant, joined.
+ * `[{ module, code, name, doc }]` (module without its package). The doc is the `///` lines right
+ * above the constant, joined. Decimal and hex values; constants inside block comments are skipped.
  */
-export function abortConstantDocs(pkgName, files) {
+export function abortConstantDocs(files) {
   const rows = [];
   for (const [path, text] of Object.entries(files)) {
     if (!path.startsWith('sources/')) continue;
     const header = /^\s*module\s+\w+::(\w+)\s*[;{]/m.exec(text);
     if (!header) continue;
-    const lines = text.split('\n');
+    const lines = text.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' ')).split('\n');
     lines.forEach((line, i) => {
-      const c = /^\s*const\s+(E[A-Z]\w*)\s*:\s*u64\s*=\s*([0-9_]+)\s*;/.exec(line);
+      const c = /^\s*const\s+(E[A-Z]\w*)\s*:\s*u64\s*=\s*([0-9_]+|0x[0-9a-fA-F_]+)\s*;/.exec(line);
       if (!c) return;
       const doc = [];
       for (let j = i - 1; j >= 0 && /^\s*\/\/\//.test(lines[j]); j--) doc.unshift(lines[j].replace(/^\s*\/\/\/\s?/, ''));
-      rows.push({ module: `${pkgName}::${header[1]}`, code: Number(c[2].replace(/_/g, '')), name: c[1], doc: doc.join(' ') });
+      rows.push({ module: header[1], code: Number(c[2].replace(/_/g, '')), name: c[1], doc: doc.join(' ') });
     });
   }
   return rows.sort((a, b) => (a.module < b.module ? -1 : a.module > b.module ? 1 : a.code - b.code));
