@@ -1,7 +1,17 @@
 // Self-test of scripts/test.sh: in a scratch project with one failing Rust test and one failing
 // Move test, the test command exits non-zero, shows both failures, and its closing line counts them.
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { frameworkAvailable, movePackage, run, scriptsDir, tempDir, writeTree } from './helpers.mjs';
@@ -45,7 +55,20 @@ test('test.sh fails on a failing Rust test and a failing Move test', { timeout: 
   for (const f of readdirSync(join(scriptsDir, 'lib'))) {
     copyFileSync(join(scriptsDir, 'lib', f), join(proj, 'scripts', 'lib', f));
   }
-  symlinkSync(join(scriptsDir, 'node_modules'), join(proj, 'scripts', 'node_modules'));
+  // The scratch project gets its own node_modules directory whose entries link to ours, with
+  // test.sh's install stamp for the copied lock file: test.sh then finds the packages installed
+  // and never runs `npm ci` there (which, through a link to our whole node_modules, would wipe
+  // it; with links per entry it could only remove the links).
+  const modules = join(proj, 'scripts', 'node_modules');
+  mkdirSync(modules);
+  const ours = join(scriptsDir, 'node_modules');
+  if (existsSync(ours)) {
+    for (const entry of readdirSync(ours)) {
+      if (entry !== '.walrus-lock-sha256') symlinkSync(join(ours, entry), join(modules, entry));
+    }
+  }
+  const lock = readFileSync(join(scriptsDir, 'package-lock.json'));
+  writeFileSync(join(modules, '.walrus-lock-sha256'), `${createHash('sha256').update(lock).digest('hex')}\n`);
   assert.equal(run('cargo', ['generate-lockfile', '--offline'], { cwd: proj }).code, 0);
 
   const env = {
