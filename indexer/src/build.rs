@@ -751,6 +751,21 @@ impl Builder {
                 Some(ContractEvent::DenyListBlobDeleted(x)) => {
                     (Some(x.epoch), Some(x.blob_id.0), None)
                 }
+                Some(ContractEvent::StoragePoolCreated(x)) => {
+                    (Some(x.epoch), None, Some(x.storage_pool_id.0))
+                }
+                Some(ContractEvent::StoragePoolExtended(x)) => {
+                    (Some(x.epoch), None, Some(x.storage_pool_id.0))
+                }
+                Some(ContractEvent::PooledBlobRegistered(x)) => {
+                    (Some(x.epoch), Some(x.blob_id.0), Some(x.object_id.0))
+                }
+                Some(ContractEvent::PooledBlobCertified(x)) => {
+                    (Some(x.epoch), Some(x.blob_id.0), Some(x.object_id.0))
+                }
+                Some(ContractEvent::PooledBlobDeleted(x)) => {
+                    (Some(x.epoch), Some(x.blob_id.0), Some(x.object_id.0))
+                }
                 None => (None, None, None),
             };
             batch.events.push(EventRow {
@@ -1209,7 +1224,12 @@ impl Builder {
                 | ContractEvent::RegisterDenyListUpdate(_)
                 | ContractEvent::DenyListUpdate(_)
                 | ContractEvent::DenyListBlobDeleted(_)
-                | ContractEvent::ShardRecoveryStart(_) => {}
+                | ContractEvent::ShardRecoveryStart(_)
+                | ContractEvent::StoragePoolCreated(_)
+                | ContractEvent::StoragePoolExtended(_)
+                | ContractEvent::PooledBlobRegistered(_)
+                | ContractEvent::PooledBlobCertified(_)
+                | ContractEvent::PooledBlobDeleted(_) => {}
             }
         }
 

@@ -182,6 +182,11 @@ fn event_json(event: &ContractEvent) -> String {
         ContractEvent::DenyListUpdate(e) => serde_json::to_string(e),
         ContractEvent::DenyListBlobDeleted(e) => serde_json::to_string(e),
         ContractEvent::ShardRecoveryStart(e) => serde_json::to_string(e),
+        ContractEvent::StoragePoolCreated(e) => serde_json::to_string(e),
+        ContractEvent::PooledBlobRegistered(e) => serde_json::to_string(e),
+        ContractEvent::PooledBlobCertified(e) => serde_json::to_string(e),
+        ContractEvent::PooledBlobDeleted(e) => serde_json::to_string(e),
+        ContractEvent::StoragePoolExtended(e) => serde_json::to_string(e),
     };
     // Plain structs of integers, strings and ids always serialize.
     json.unwrap_or_else(|_| "null".to_owned())

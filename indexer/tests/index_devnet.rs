@@ -148,6 +148,28 @@ async fn every_event_and_object_lands_in_its_rows(_p: PgPoolOptions, options: Pg
             ContractEvent::DenyListBlobDeleted(x) => {
                 assert_eq!(row.get::<Vec<u8>, _>("blob_id"), x.blob_id.0.to_vec());
             }
+            ContractEvent::StoragePoolCreated(x) => {
+                assert_eq!(decoded["end_epoch"], x.end_epoch);
+                assert_eq!(row.get::<Vec<u8>, _>("object_id"), id(&s.storage_pool));
+            }
+            ContractEvent::StoragePoolExtended(x) => {
+                assert_eq!(decoded["new_end_epoch"], x.new_end_epoch);
+                assert_eq!(row.get::<Vec<u8>, _>("object_id"), id(&s.storage_pool));
+            }
+            ContractEvent::PooledBlobRegistered(x) => {
+                assert_eq!(decoded["unencoded_size"], x.unencoded_size);
+                assert_eq!(row.get::<Vec<u8>, _>("blob_id"), x.blob_id.0.to_vec());
+                assert_eq!(row.get::<Vec<u8>, _>("object_id"), x.object_id.0.to_vec());
+                assert_eq!(x.storage_pool_id.0.to_vec(), id(&s.storage_pool));
+            }
+            ContractEvent::PooledBlobCertified(x) => {
+                assert_eq!(decoded["deletable"], x.deletable);
+                assert_eq!(row.get::<Vec<u8>, _>("object_id"), x.object_id.0.to_vec());
+            }
+            ContractEvent::PooledBlobDeleted(x) => {
+                assert_eq!(decoded["was_certified"], x.was_certified);
+                assert_eq!(row.get::<Vec<u8>, _>("blob_id"), x.blob_id.0.to_vec());
+            }
             ContractEvent::ProtocolVersionUpdated(x) => {
                 assert_eq!(decoded["start_epoch"], x.start_epoch);
                 assert_eq!(decoded["protocol_version"], x.protocol_version);
@@ -157,7 +179,7 @@ async fn every_event_and_object_lands_in_its_rows(_p: PgPoolOptions, options: Pg
     }
     assert_eq!(
         names.len(),
-        13,
+        18,
         "the scenario emits every walrus event type but ShardRecoveryStart, which the package \
          declares and never emits (as mainnet): {names:?}"
     );

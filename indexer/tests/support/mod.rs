@@ -107,6 +107,9 @@ pub struct Scenario {
     pub shared_object: ObjectId,
     /// Registered, then its blob id invalidated.
     pub invalid: StoredBlob,
+    /// A storage pool: one permanent certified blob stays, a deletable one is deleted; the
+    /// pool is extended.
+    pub storage_pool: ObjectId,
     /// A stake that stays.
     pub stake: ObjectId,
     /// A stake that is withdrawn.
@@ -118,7 +121,8 @@ pub struct Scenario {
 }
 
 /// Runs a scenario with every event type (registered, certified, extension, deleted, invalid,
-/// epoch change start/done, shards received, parameters selected, prices) and every indexed
+/// epoch change start/done, shards received, parameters selected, prices, the storage-pool
+/// events) and every indexed
 /// object (blobs incl. shared and burned, attributes, storage, stakes, pools, caps), over
 /// three epoch changes.
 pub fn scenario(d: &TestDevnet) -> Scenario {
@@ -145,6 +149,21 @@ pub fn scenario(d: &TestDevnet) -> Scenario {
     d.update_protocol_version(epoch + 1, 2).unwrap();
     d.update_deny_list(1, 4096, [7; 32]).unwrap();
     d.delete_deny_listed_blob(2, invalid.blob_id).unwrap();
+    // A storage pool with a certified blob and a deleted one, extended.
+    let storage_pool = d.create_storage_pool(0, 10 << 20, 3).unwrap();
+    let pooled = d
+        .register_pooled_blob(0, storage_pool, 1_000, 10, false)
+        .unwrap();
+    d.certify_pooled_blob(0, storage_pool, &pooled, false)
+        .unwrap();
+    let pooled_deleted = d
+        .register_pooled_blob(0, storage_pool, 1_000, 11, true)
+        .unwrap();
+    d.certify_pooled_blob(0, storage_pool, &pooled_deleted, true)
+        .unwrap();
+    d.delete_pooled_blob(0, storage_pool, pooled_deleted.blob_id)
+        .unwrap();
+    d.extend_storage_pool(0, storage_pool, 2).unwrap();
     // An unused storage resource and stakes.
     d.reserve(2, 1 << 20, 2).unwrap();
     let stake = d.stake(0, 0, 5 * FROST_PER_WAL).unwrap();
@@ -171,6 +190,7 @@ pub fn scenario(d: &TestDevnet) -> Scenario {
         shared,
         shared_object,
         invalid,
+        storage_pool,
         stake,
         withdrawn,
         withdrawing,

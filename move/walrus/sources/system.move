@@ -14,6 +14,7 @@ use walrus::bls_aggregate::BlsCommittee;
 use walrus::epoch_parameters::EpochParams;
 use walrus::storage_accounting::FutureAccountingRingBuffer;
 use walrus::storage_node::StorageNodeCap;
+use walrus::storage_pool::StoragePool;
 use walrus::storage_resource::Storage;
 use walrus::system_state_inner::{Self, SystemStateInnerV1};
 
@@ -26,6 +27,8 @@ const VERSION: u64 = 1;
 
 /// The `System` object's version does not match this package's version.
 const EWrongVersion: u64 = 1;
+/// A capacity decrease would split off zero bytes.
+const EZeroExtractSize: u64 = 2;
 
 // === Object definitions ===
 
@@ -247,6 +250,142 @@ public fun update_protocol_version(
 /// Adds `subsidy` to the rewards of the current and next `epochs_ahead - 1` epochs.
 public fun add_subsidy(self: &mut System, subsidy: Coin<WAL>, epochs_ahead: u32) {
     self.inner_mut().add_subsidy(subsidy, epochs_ahead)
+}
+
+// === Public functions: storage pools ===
+
+/// Reserves `reserved_encoded_capacity_bytes` for the current and next `epochs_ahead - 1`
+/// epochs, paid from `payment`, as a new pool. Emits `StoragePoolCreated`.
+public fun create_storage_pool(
+    self: &mut System,
+    reserved_encoded_capacity_bytes: u64,
+    epochs_ahead: u32,
+    payment: &mut Coin<WAL>,
+    ctx: &mut TxContext,
+): StoragePool {
+    self
+        .inner_mut()
+        .create_storage_pool(reserved_encoded_capacity_bytes, epochs_ahead, payment, ctx)
+}
+
+/// Makes `storage` (started, not expired, non-empty) a new pool. Emits `StoragePoolCreated`.
+public fun create_storage_pool_with_storage(
+    self: &System,
+    storage: Storage,
+    ctx: &mut TxContext,
+): StoragePool {
+    self.inner().create_storage_pool_with_storage(storage, ctx)
+}
+
+/// Registers a blob against `storage_pool`, which must have room for its encoded size, paying
+/// the write price. Emits `PooledBlobRegistered`.
+public fun register_pooled_blob(
+    self: &mut System,
+    storage_pool: &mut StoragePool,
+    blob_id: u256,
+    root_hash: u256,
+    unencoded_size: u64,
+    encoding_type: u8,
+    deletable: bool,
+    write_payment: &mut Coin<WAL>,
+    ctx: &mut TxContext,
+) {
+    self
+        .inner_mut()
+        .register_pooled_blob(
+            storage_pool,
+            blob_id,
+            root_hash,
+            unencoded_size,
+            encoding_type,
+            deletable,
+            write_payment,
+            ctx,
+        )
+}
+
+/// Deletes a deletable pooled blob of an unexpired pool, freeing its bytes in the pool. Emits
+/// `PooledBlobDeleted`.
+public fun delete_pooled_blob(self: &System, storage_pool: &mut StoragePool, blob_id: u256) {
+    self.inner().delete_pooled_blob(storage_pool, blob_id)
+}
+
+/// Destroys a pooled blob of an expired pool, deletable or not (no event).
+public fun burn_expired_pooled_blob(self: &System, storage_pool: &mut StoragePool, blob_id: u256) {
+    self.inner().burn_expired_pooled_blob(storage_pool, blob_id)
+}
+
+/// Extends an unexpired pool by `extended_epochs`, paying its whole capacity for each added
+/// epoch. Emits `StoragePoolExtended`.
+public fun extend_storage_pool(
+    self: &mut System,
+    storage_pool: &mut StoragePool,
+    extended_epochs: u32,
+    payment: &mut Coin<WAL>,
+) {
+    self.inner_mut().extend_storage_pool(storage_pool, extended_epochs, payment)
+}
+
+/// Adds `additional_encoded_capacity_bytes` to an unexpired pool, paid from now to its end.
+public fun increase_storage_pool_capacity(
+    self: &mut System,
+    storage_pool: &mut StoragePool,
+    additional_encoded_capacity_bytes: u64,
+    payment: &mut Coin<WAL>,
+) {
+    self
+        .inner_mut()
+        .increase_storage_pool_capacity(storage_pool, additional_encoded_capacity_bytes, payment)
+}
+
+/// Absorbs `storage` (started, same end epoch) into an unexpired pool.
+public fun increase_storage_pool_capacity_with_storage(
+    self: &System,
+    storage_pool: &mut StoragePool,
+    storage: Storage,
+) {
+    self.inner().increase_storage_pool_capacity_with_storage(storage_pool, storage)
+}
+
+/// Splits `size` unused bytes off an unexpired pool as a `Storage` for the pool's period;
+/// `EZeroExtractSize` when `size` is zero.
+public fun decrease_storage_pool_capacity_by_size(
+    self: &System,
+    storage_pool: &mut StoragePool,
+    size: u64,
+    ctx: &mut TxContext,
+): Storage {
+    let extracted = self.inner().decrease_storage_pool_capacity_by_size(storage_pool, size, ctx);
+    assert!(extracted.is_some(), EZeroExtractSize);
+    extracted.destroy_some()
+}
+
+/// Splits `percent` (0..=100) of an unexpired pool's unused bytes, rounded down, off as a
+/// `Storage`; `EZeroExtractSize` when that is zero.
+public fun decrease_storage_pool_unused_capacity_by_percent(
+    self: &System,
+    storage_pool: &mut StoragePool,
+    percent: u8,
+    ctx: &mut TxContext,
+): Storage {
+    let extracted = self
+        .inner()
+        .decrease_storage_pool_unused_capacity_by_percent(storage_pool, percent, ctx);
+    assert!(extracted.is_some(), EZeroExtractSize);
+    extracted.destroy_some()
+}
+
+/// Certifies the pooled blob `blob_id` with a quorum certificate of the current committee.
+/// Emits `PooledBlobCertified`.
+public fun certify_pooled_blob(
+    self: &System,
+    storage_pool: &mut StoragePool,
+    blob_id: u256,
+    signature: vector<u8>,
+    signers_bitmap: vector<u8>,
+    message: vector<u8>,
+) {
+    self.inner().certify_pooled_blob(storage_pool, blob_id, signature, signers_bitmap, message)
 }
 
 // === Accessors ===

@@ -501,6 +501,31 @@ impl TestDevnet {
         })
     }
 
+    /// A certificate of every member of the current committee for `blob_id` with this
+    /// persistence (`Deletable` with `object`): (signature, signers bitmap, message).
+    fn blob_certificate(
+        &self,
+        blob_id: BlobId,
+        object: ObjectId,
+        deletable: bool,
+    ) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+        let committee = self.system()?.committee;
+        let message = BlobCertificationMessage {
+            epoch: committee.epoch,
+            blob_id: blob_id.0,
+            persistence: if deletable {
+                BlobPersistence::Deletable {
+                    object_id: object.into_inner(),
+                }
+            } else {
+                BlobPersistence::Permanent
+            },
+        }
+        .to_bytes();
+        let (signature, signers_bitmap) = self.sign_by_committee(&committee, &message)?;
+        Ok((signature, signers_bitmap, message))
+    }
+
     /// The `certify_blob` call for `blob` (blob id and persistence as given), signed by every
     /// member of the current committee.
     pub fn certify_call_for(
@@ -509,26 +534,126 @@ impl TestDevnet {
         blob_id: BlobId,
         deletable: bool,
     ) -> Result<Call> {
-        let committee = self.system()?.committee;
-        let message = BlobCertificationMessage {
-            epoch: committee.epoch,
-            blob_id: blob_id.0,
-            persistence: if deletable {
-                BlobPersistence::Deletable {
-                    object_id: blob.into_inner(),
-                }
-            } else {
-                BlobPersistence::Permanent
-            },
-        }
-        .to_bytes();
-        let (signature, signers_bitmap) = self.sign_by_committee(&committee, &message)?;
+        let (signature, signers_bitmap, message) =
+            self.blob_certificate(blob_id, blob, deletable)?;
         Ok(Call::System(SystemCall::CertifyBlob {
             blob,
             signature,
             signers_bitmap,
             message,
         }))
+    }
+
+    /// `create_storage_pool` of `capacity` encoded bytes for `epochs_ahead` epochs, paid from
+    /// the account's coin; the new `StoragePool`.
+    pub fn create_storage_pool(
+        &self,
+        account: usize,
+        capacity: u64,
+        epochs_ahead: u32,
+    ) -> Result<ObjectId> {
+        let record = self.execute(
+            account,
+            Call::System(SystemCall::CreateStoragePool {
+                reserved_encoded_capacity_bytes: capacity,
+                epochs_ahead,
+                payment: self.coin(account),
+            }),
+        )?;
+        record
+            .object_changes
+            .iter()
+            .find(|c| {
+                c.kind == ChangeKind::Created
+                    && c.object_type.ends_with("::storage_pool::StoragePool")
+            })
+            .map(|c| c.object_id)
+            .ok_or_else(|| FixtureError::Unexpected("create_storage_pool made no pool".into()))
+    }
+
+    /// Registers blob `(size, seed)` against `pool`; its `PooledBlob` object id.
+    pub fn register_pooled_blob(
+        &self,
+        account: usize,
+        pool: ObjectId,
+        size: u64,
+        seed: u64,
+        deletable: bool,
+    ) -> Result<StoredBlob> {
+        let record = self.execute(
+            account,
+            Call::System(SystemCall::RegisterPooledBlob {
+                storage_pool: pool,
+                blob_id: blob_id_for(size, seed),
+                root_hash: root_hash(seed),
+                unencoded_size: size,
+                encoding_type: encoding::RS2,
+                deletable,
+                write_payment: self.coin(account),
+            }),
+        )?;
+        let object_id = created(&record, "::storage_pool::PooledBlob").ok_or_else(|| {
+            FixtureError::Unexpected("register_pooled_blob made no PooledBlob".into())
+        })?;
+        Ok(StoredBlob {
+            object_id,
+            blob_id: blob_id_for(size, seed),
+        })
+    }
+
+    /// Certifies the pooled blob `blob` of `pool` with a certificate of every committee member.
+    pub fn certify_pooled_blob(
+        &self,
+        account: usize,
+        pool: ObjectId,
+        blob: &StoredBlob,
+        deletable: bool,
+    ) -> Result<TransactionRecord> {
+        let (signature, signers_bitmap, message) =
+            self.blob_certificate(blob.blob_id, blob.object_id, deletable)?;
+        self.execute(
+            account,
+            Call::System(SystemCall::CertifyPooledBlob {
+                storage_pool: pool,
+                blob_id: blob.blob_id,
+                signature,
+                signers_bitmap,
+                message,
+            }),
+        )
+    }
+
+    /// `delete_pooled_blob`.
+    pub fn delete_pooled_blob(
+        &self,
+        account: usize,
+        pool: ObjectId,
+        blob_id: BlobId,
+    ) -> Result<TransactionRecord> {
+        self.execute(
+            account,
+            Call::System(SystemCall::DeletePooledBlob {
+                storage_pool: pool,
+                blob_id,
+            }),
+        )
+    }
+
+    /// `extend_storage_pool`, paid from the account's coin.
+    pub fn extend_storage_pool(
+        &self,
+        account: usize,
+        pool: ObjectId,
+        extended_epochs: u32,
+    ) -> Result<TransactionRecord> {
+        self.execute(
+            account,
+            Call::System(SystemCall::ExtendStoragePool {
+                storage_pool: pool,
+                extended_epochs,
+                payment: self.coin(account),
+            }),
+        )
     }
 
     /// Certifies `blob` with a certificate of every committee member.

@@ -10,8 +10,10 @@ use walrus_core::contracts::{
     Blob, BlobCertificationMessage, BlobCertified, BlobDeleted, BlobIdDerivation,
     BlobPersistenceType, BlobRegistered, ContractEvent, DenyListBlobDeleted, DenyListUpdate,
     EpochChangeDone, EpochChangeStart, EpochParametersSelected, InvalidBlobId,
-    InvalidBlobIdMessage, ObjectId, PricesUpdated, ProtocolVersionUpdated, RegisterDenyListUpdate,
-    ShardRecoveryStart, ShardsReceived, Storage, derive_blob_id,
+    InvalidBlobIdMessage, ObjectId, PooledBlob, PooledBlobCertified, PooledBlobDeleted,
+    PooledBlobRegistered, PricesUpdated, ProtocolVersionUpdated, RegisterDenyListUpdate,
+    ShardRecoveryStart, ShardsReceived, Storage, StoragePoolCreated, StoragePoolExtended,
+    derive_blob_id,
 };
 
 const VECTORS: &str = include_str!("../../../move/walrus/tests/bcs_vectors.json");
@@ -103,7 +105,7 @@ fn every_move_vector_round_trips() {
         .collect();
     assert_eq!(
         vectors.len(),
-        20,
+        26,
         "a system vector was added: give it a twin check here"
     );
     for v in vectors {
@@ -245,6 +247,78 @@ fn every_move_vector_round_trips() {
                 };
                 check(name, e.clone(), hex);
                 check_event(name, ContractEvent::DenyListBlobDeleted(e), hex);
+            }
+            "StoragePoolCreated" => {
+                let e = StoragePoolCreated {
+                    epoch: u32_of(&f["epoch"]),
+                    storage_pool_id: id_of(&f["storage_pool_id"]),
+                    reserved_encoded_capacity_bytes: f["reserved_encoded_capacity_bytes"]
+                        .as_u64()
+                        .unwrap(),
+                    start_epoch: u32_of(&f["start_epoch"]),
+                    end_epoch: u32_of(&f["end_epoch"]),
+                };
+                check(name, e.clone(), hex);
+                check_event(name, ContractEvent::StoragePoolCreated(e), hex);
+            }
+            "PooledBlobRegistered" => {
+                let e = PooledBlobRegistered {
+                    epoch: u32_of(&f["epoch"]),
+                    blob_id: blob_id(&f["blob_id"]),
+                    unencoded_size: f["unencoded_size"].as_u64().unwrap(),
+                    encoding_type: u8_of(&f["encoding_type"]),
+                    deletable: f["deletable"].as_bool().unwrap(),
+                    object_id: id_of(&f["object_id"]),
+                    storage_pool_id: id_of(&f["storage_pool_id"]),
+                };
+                check(name, e.clone(), hex);
+                check_event(name, ContractEvent::PooledBlobRegistered(e), hex);
+            }
+            "PooledBlobCertified" => {
+                let e = PooledBlobCertified {
+                    epoch: u32_of(&f["epoch"]),
+                    blob_id: blob_id(&f["blob_id"]),
+                    deletable: f["deletable"].as_bool().unwrap(),
+                    object_id: id_of(&f["object_id"]),
+                    storage_pool_id: id_of(&f["storage_pool_id"]),
+                };
+                check(name, e.clone(), hex);
+                check_event(name, ContractEvent::PooledBlobCertified(e), hex);
+            }
+            "PooledBlobDeleted" => {
+                let e = PooledBlobDeleted {
+                    epoch: u32_of(&f["epoch"]),
+                    blob_id: blob_id(&f["blob_id"]),
+                    object_id: id_of(&f["object_id"]),
+                    was_certified: f["was_certified"].as_bool().unwrap(),
+                    storage_pool_id: id_of(&f["storage_pool_id"]),
+                };
+                check(name, e.clone(), hex);
+                check_event(name, ContractEvent::PooledBlobDeleted(e), hex);
+            }
+            "StoragePoolExtended" => {
+                let e = StoragePoolExtended {
+                    epoch: u32_of(&f["epoch"]),
+                    storage_pool_id: id_of(&f["storage_pool_id"]),
+                    new_end_epoch: u32_of(&f["new_end_epoch"]),
+                };
+                check(name, e.clone(), hex);
+                check_event(name, ContractEvent::StoragePoolExtended(e), hex);
+            }
+            "PooledBlob" => {
+                let pooled = PooledBlob {
+                    id: id_of(&f["id"]),
+                    registered_epoch: u32_of(&f["registered_epoch"]),
+                    blob_id: blob_id(&f["blob_id"]),
+                    unencoded_size: f["unencoded_size"].as_u64().unwrap(),
+                    encoding_type: u8_of(&f["encoding_type"]),
+                    certified_epoch: f["certified_epoch"]
+                        .as_u64()
+                        .map(|e| u32::try_from(e).unwrap()),
+                    storage_pool_id: id_of(&f["storage_pool_id"]),
+                    deletable: f["deletable"].as_bool().unwrap(),
+                };
+                check(name, pooled, hex);
             }
             "Storage" => check(name, storage(f), hex),
             "Blob" => {

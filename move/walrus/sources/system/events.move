@@ -64,7 +64,6 @@ public struct EpochParametersSelected has copy, drop {
     next_epoch: u32,
 }
 
-/// The storage and write prices changed in `epoch`.
 /// The given shards can be recovered through the shard recovery endpoint. Declared as in
 /// Walrus mainnet, which defines but never emits it (so readers can decode it).
 public struct ShardRecoveryStart has copy, drop {
@@ -102,10 +101,56 @@ public struct ProtocolVersionUpdated has copy, drop {
     protocol_version: u64,
 }
 
+/// The storage and write prices changed in `epoch`.
 public struct PricesUpdated has copy, drop {
     epoch: u32,
     storage_price: u64,
     write_price: u64,
+}
+
+/// A storage pool was created (`system::create_storage_pool*`) for `[start_epoch, end_epoch)`.
+public struct StoragePoolCreated has copy, drop {
+    epoch: u32,
+    storage_pool_id: ID,
+    reserved_encoded_capacity_bytes: u64,
+    start_epoch: u32,
+    end_epoch: u32,
+}
+
+/// A blob was registered against a storage pool (`system::register_pooled_blob`).
+public struct PooledBlobRegistered has copy, drop {
+    epoch: u32,
+    blob_id: u256,
+    unencoded_size: u64,
+    encoding_type: u8,
+    deletable: bool,
+    object_id: ID,
+    storage_pool_id: ID,
+}
+
+/// A pooled blob was certified (`system::certify_pooled_blob`).
+public struct PooledBlobCertified has copy, drop {
+    epoch: u32,
+    blob_id: u256,
+    deletable: bool,
+    object_id: ID,
+    storage_pool_id: ID,
+}
+
+/// A deletable pooled blob was deleted (`system::delete_pooled_blob`).
+public struct PooledBlobDeleted has copy, drop {
+    epoch: u32,
+    blob_id: u256,
+    object_id: ID,
+    was_certified: bool,
+    storage_pool_id: ID,
+}
+
+/// A storage pool now ends at `new_end_epoch` (`system::extend_storage_pool`).
+public struct StoragePoolExtended has copy, drop {
+    epoch: u32,
+    storage_pool_id: ID,
+    new_end_epoch: u32,
 }
 
 // === Public-Package functions ===
@@ -205,6 +250,66 @@ public(package) fun emit_prices_updated(epoch: u32, storage_price: u64, write_pr
     event::emit(PricesUpdated { epoch, storage_price, write_price });
 }
 
+public(package) fun emit_storage_pool_created(
+    epoch: u32,
+    storage_pool_id: ID,
+    reserved_encoded_capacity_bytes: u64,
+    start_epoch: u32,
+    end_epoch: u32,
+) {
+    event::emit(StoragePoolCreated {
+        epoch,
+        storage_pool_id,
+        reserved_encoded_capacity_bytes,
+        start_epoch,
+        end_epoch,
+    })
+}
+
+public(package) fun emit_pooled_blob_registered(
+    epoch: u32,
+    blob_id: u256,
+    unencoded_size: u64,
+    encoding_type: u8,
+    deletable: bool,
+    object_id: ID,
+    storage_pool_id: ID,
+) {
+    event::emit(PooledBlobRegistered {
+        epoch,
+        blob_id,
+        unencoded_size,
+        encoding_type,
+        deletable,
+        object_id,
+        storage_pool_id,
+    })
+}
+
+public(package) fun emit_pooled_blob_certified(
+    epoch: u32,
+    blob_id: u256,
+    deletable: bool,
+    object_id: ID,
+    storage_pool_id: ID,
+) {
+    event::emit(PooledBlobCertified { epoch, blob_id, deletable, object_id, storage_pool_id })
+}
+
+public(package) fun emit_pooled_blob_deleted(
+    epoch: u32,
+    blob_id: u256,
+    object_id: ID,
+    was_certified: bool,
+    storage_pool_id: ID,
+) {
+    event::emit(PooledBlobDeleted { epoch, blob_id, object_id, was_certified, storage_pool_id })
+}
+
+public(package) fun emit_storage_pool_extended(epoch: u32, storage_pool_id: ID, new_end_epoch: u32) {
+    event::emit(StoragePoolExtended { epoch, storage_pool_id, new_end_epoch })
+}
+
 // === Test-only constructors ===
 
 #[test_only]
@@ -301,4 +406,67 @@ public fun epoch_parameters_selected(next_epoch: u32): EpochParametersSelected {
 #[test_only]
 public fun prices_updated(epoch: u32, storage_price: u64, write_price: u64): PricesUpdated {
     PricesUpdated { epoch, storage_price, write_price }
+}
+
+#[test_only]
+public fun storage_pool_created(
+    epoch: u32,
+    storage_pool_id: ID,
+    reserved_encoded_capacity_bytes: u64,
+    start_epoch: u32,
+    end_epoch: u32,
+): StoragePoolCreated {
+    StoragePoolCreated { epoch, storage_pool_id, reserved_encoded_capacity_bytes, start_epoch, end_epoch }
+}
+
+#[test_only]
+public fun pooled_blob_registered(
+    epoch: u32,
+    blob_id: u256,
+    unencoded_size: u64,
+    encoding_type: u8,
+    deletable: bool,
+    object_id: ID,
+    storage_pool_id: ID,
+): PooledBlobRegistered {
+    PooledBlobRegistered {
+        epoch,
+        blob_id,
+        unencoded_size,
+        encoding_type,
+        deletable,
+        object_id,
+        storage_pool_id,
+    }
+}
+
+#[test_only]
+public fun pooled_blob_certified(
+    epoch: u32,
+    blob_id: u256,
+    deletable: bool,
+    object_id: ID,
+    storage_pool_id: ID,
+): PooledBlobCertified {
+    PooledBlobCertified { epoch, blob_id, deletable, object_id, storage_pool_id }
+}
+
+#[test_only]
+public fun pooled_blob_deleted(
+    epoch: u32,
+    blob_id: u256,
+    object_id: ID,
+    was_certified: bool,
+    storage_pool_id: ID,
+): PooledBlobDeleted {
+    PooledBlobDeleted { epoch, blob_id, object_id, was_certified, storage_pool_id }
+}
+
+#[test_only]
+public fun storage_pool_extended(
+    epoch: u32,
+    storage_pool_id: ID,
+    new_end_epoch: u32,
+): StoragePoolExtended {
+    StoragePoolExtended { epoch, storage_pool_id, new_end_epoch }
 }

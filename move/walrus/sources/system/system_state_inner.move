@@ -17,6 +17,7 @@ use walrus::extended_field::{Self, ExtendedField};
 use walrus::messages;
 use walrus::storage_accounting::{Self, FutureAccountingRingBuffer};
 use walrus::storage_node::StorageNodeCap;
+use walrus::storage_pool::{Self, StoragePool};
 use walrus::storage_resource::{Self, Storage};
 
 // === Constants ===
@@ -229,9 +230,7 @@ public(package) fun register_blob(
         ctx,
     );
     let encoded_size = encoding::encoded_blob_length(size, encoding_type, self.n_shards());
-    let price = storage_units_from_size(encoded_size) * self.write_price_per_unit_size;
-    let fee = write_payment.balance_mut().split(price);
-    self.future_accounting.ring_lookup_mut(0).rewards_balance().join(fee);
+    self.charge_write(encoded_size, write_payment);
     blob
 }
 
@@ -282,6 +281,185 @@ public(package) fun extend_blob_with_resource(
     extension: Storage,
 ) {
     blob.extend_with_resource(extension, self.epoch());
+}
+
+// === Public-Package functions: storage pools ===
+
+/// Reserves `reserved_encoded_capacity_bytes` for `epochs_ahead` epochs (as `reserve_space`,
+/// paid from `payment`) and makes it a pool.
+public(package) fun create_storage_pool(
+    self: &mut SystemStateInnerV1,
+    reserved_encoded_capacity_bytes: u64,
+    epochs_ahead: u32,
+    payment: &mut Coin<WAL>,
+    ctx: &mut TxContext,
+): StoragePool {
+    let storage = self.reserve_space(reserved_encoded_capacity_bytes, epochs_ahead, payment, ctx);
+    self.create_storage_pool_with_storage(storage, ctx)
+}
+
+/// Makes a non-empty (`EInvalidResourceSize`) `storage` that has started and not expired
+/// (`EInvalidEpochsAhead`) a pool; emits `StoragePoolCreated`.
+public(package) fun create_storage_pool_with_storage(
+    self: &SystemStateInnerV1,
+    storage: Storage,
+    ctx: &mut TxContext,
+): StoragePool {
+    assert!(storage.size() > 0, EInvalidResourceSize);
+    assert!(storage.start_epoch() <= self.epoch(), EInvalidEpochsAhead);
+    assert!(storage.end_epoch() > self.epoch(), EInvalidEpochsAhead);
+    let pool = storage_pool::create(storage, ctx);
+    events::emit_storage_pool_created(
+        self.epoch(),
+        pool.object_id(),
+        pool.reserved_encoded_capacity_bytes(),
+        pool.start_epoch(),
+        pool.end_epoch(),
+    );
+    pool
+}
+
+/// Registers a blob against a pool in its period (`EInvalidEpochsAhead`), taking its encoded
+/// size from the pool's capacity and charging the write price into the current epoch's
+/// rewards.
+public(package) fun register_pooled_blob(
+    self: &mut SystemStateInnerV1,
+    storage_pool: &mut StoragePool,
+    blob_id: u256,
+    root_hash: u256,
+    unencoded_size: u64,
+    encoding_type: u8,
+    deletable: bool,
+    write_payment: &mut Coin<WAL>,
+    ctx: &mut TxContext,
+) {
+    assert!(self.epoch() >= storage_pool.start_epoch(), EInvalidEpochsAhead);
+    assert!(self.epoch() < storage_pool.end_epoch(), EInvalidEpochsAhead);
+    let pooled_blob = storage_pool::new_pooled_blob(
+        storage_pool.object_id(),
+        blob_id,
+        root_hash,
+        unencoded_size,
+        encoding_type,
+        deletable,
+        self.epoch(),
+        ctx,
+    );
+    let encoded_size = encoding::encoded_blob_length(unencoded_size, encoding_type, self.n_shards());
+    storage_pool.add_blob(pooled_blob, encoded_size);
+    self.charge_write(encoded_size, write_payment);
+}
+
+/// Deletes a deletable pooled blob of a pool that has not expired (`EInvalidEpochsAhead`),
+/// freeing its bytes in the pool.
+public(package) fun delete_pooled_blob(
+    self: &SystemStateInnerV1,
+    storage_pool: &mut StoragePool,
+    blob_id: u256,
+) {
+    assert!(storage_pool.end_epoch() > self.epoch(), EInvalidEpochsAhead);
+    let pooled_blob = storage_pool.remove_blob(blob_id, self.n_shards());
+    storage_pool::delete_blob_object(pooled_blob, self.epoch());
+}
+
+/// Destroys any blob of an expired pool (`EInvalidEpochsAhead` while it has not expired).
+public(package) fun burn_expired_pooled_blob(
+    self: &SystemStateInnerV1,
+    storage_pool: &mut StoragePool,
+    blob_id: u256,
+) {
+    assert!(storage_pool.end_epoch() <= self.epoch(), EInvalidEpochsAhead);
+    let pooled_blob = storage_pool.remove_blob(blob_id, self.n_shards());
+    storage_pool::burn_blob_object(pooled_blob);
+}
+
+/// Extends a pool that has not expired by `extended_epochs` > 0, at most `max_epochs_ahead`
+/// from now (`EInvalidEpochsAhead`), paying its whole capacity for each added epoch; emits
+/// `StoragePoolExtended`.
+public(package) fun extend_storage_pool(
+    self: &mut SystemStateInnerV1,
+    storage_pool: &mut StoragePool,
+    extended_epochs: u32,
+    payment: &mut Coin<WAL>,
+) {
+    assert!(extended_epochs > 0, EInvalidEpochsAhead);
+    assert!(storage_pool.end_epoch() > self.epoch(), EInvalidEpochsAhead);
+    let from = storage_pool.end_epoch() - self.epoch();
+    let to = from + extended_epochs;
+    assert!(to <= self.future_accounting.max_epochs_ahead(), EInvalidEpochsAhead);
+    let capacity = storage_pool.reserved_encoded_capacity_bytes();
+    self.charge_storage(capacity, from, to, payment);
+    self.account_capacity(capacity, from, to, true);
+    storage_pool.extend_end_epoch(extended_epochs);
+    events::emit_storage_pool_extended(self.epoch(), storage_pool.object_id(), storage_pool.end_epoch());
+}
+
+/// Adds `additional_encoded_capacity_bytes` > 0 (`EInvalidResourceSize`) to a pool that has not
+/// expired (`EInvalidEpochsAhead`), paid for every epoch from now to the pool's end.
+public(package) fun increase_storage_pool_capacity(
+    self: &mut SystemStateInnerV1,
+    storage_pool: &mut StoragePool,
+    additional_encoded_capacity_bytes: u64,
+    payment: &mut Coin<WAL>,
+) {
+    assert!(additional_encoded_capacity_bytes > 0, EInvalidResourceSize);
+    assert!(storage_pool.end_epoch() > self.epoch(), EInvalidEpochsAhead);
+    let remaining = storage_pool.end_epoch() - self.epoch();
+    self.charge_storage(additional_encoded_capacity_bytes, 0, remaining, payment);
+    self.account_capacity(additional_encoded_capacity_bytes, 0, remaining, true);
+    storage_pool.increase_reserved_encoded_capacity(additional_encoded_capacity_bytes);
+}
+
+/// Absorbs `storage` into a pool that has not expired (`EInvalidEpochsAhead`); see
+/// `storage_pool::increase_capacity_with_storage`.
+public(package) fun increase_storage_pool_capacity_with_storage(
+    self: &SystemStateInnerV1,
+    storage_pool: &mut StoragePool,
+    storage: Storage,
+) {
+    assert!(storage_pool.end_epoch() > self.epoch(), EInvalidEpochsAhead);
+    storage_pool.increase_capacity_with_storage(storage, self.epoch());
+}
+
+/// Splits `size` unused bytes off a pool that has not expired (`EInvalidEpochsAhead`); none
+/// when `size` is zero.
+public(package) fun decrease_storage_pool_capacity_by_size(
+    self: &SystemStateInnerV1,
+    storage_pool: &mut StoragePool,
+    size: u64,
+    ctx: &mut TxContext,
+): Option<Storage> {
+    assert!(storage_pool.end_epoch() > self.epoch(), EInvalidEpochsAhead);
+    storage_pool.decrease_capacity_by_size(size, ctx)
+}
+
+/// Splits `percent` of the unused bytes off a pool that has not expired
+/// (`EInvalidEpochsAhead`); none when that is zero.
+public(package) fun decrease_storage_pool_unused_capacity_by_percent(
+    self: &SystemStateInnerV1,
+    storage_pool: &mut StoragePool,
+    percent: u8,
+    ctx: &mut TxContext,
+): Option<Storage> {
+    assert!(storage_pool.end_epoch() > self.epoch(), EInvalidEpochsAhead);
+    storage_pool.decrease_unused_capacity_by_percent(percent, ctx)
+}
+
+/// Certifies the pooled blob `blob_id` with a quorum certificate of the current committee,
+/// signed in the current epoch (`EInvalidIdEpoch`).
+public(package) fun certify_pooled_blob(
+    self: &SystemStateInnerV1,
+    storage_pool: &mut StoragePool,
+    blob_id: u256,
+    signature: vector<u8>,
+    signers_bitmap: vector<u8>,
+    message: vector<u8>,
+) {
+    let certified = self.committee.verify_quorum_in_epoch(signature, signers_bitmap, message);
+    assert!(certified.cert_epoch() == self.epoch(), EInvalidIdEpoch);
+    let message = certified.certify_blob_message();
+    let end_epoch = storage_pool.end_epoch();
+    storage_pool.borrow_blob_mut(blob_id).certify(self.epoch(), end_epoch, message);
 }
 
 /// Marks `blob_id` invalid with a certificate of at least one correct node (f+1) of the
@@ -553,6 +731,13 @@ public(package) fun storage_units_from_size(size: u64): u64 {
 }
 
 // === Private functions ===
+
+/// Charges write_price * units(encoded_size) from `payment` into the current epoch's rewards.
+fun charge_write(self: &mut SystemStateInnerV1, encoded_size: u64, payment: &mut Coin<WAL>) {
+    let price = storage_units_from_size(encoded_size) * self.write_price_per_unit_size;
+    let fee = payment.balance_mut().split(price);
+    self.future_accounting.ring_lookup_mut(0).rewards_balance().join(fee);
+}
 
 /// Adds `size` to the used capacity of each epoch current + [from, to) (also to
 /// `used_capacity_size` for the current epoch), checking the capacity unless `check` is false.

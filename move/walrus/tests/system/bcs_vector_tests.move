@@ -11,6 +11,7 @@ use sui::event;
 use walrus::blob;
 use walrus::events;
 use walrus::messages;
+use walrus::storage_pool;
 use walrus::storage_resource;
 
 /// Blob id of ENCODING.md vector V3 ("hello walrus", n = 10), as the little-endian u256.
@@ -128,6 +129,57 @@ fun shard_recovery_start() {
     events::emit_shard_recovery_start(10, vector[1, 5, 9]);
     let emitted = event::events_by_type<events::ShardRecoveryStart>();
     assert_eq!(bcs::to_bytes(&emitted[0]), x"0a00000003010005000900");
+}
+
+#[test]
+fun storage_pool_created() {
+    events::emit_storage_pool_created(10, object_id(), 6940, 7, 60);
+    let emitted = event::events_by_type<events::StoragePoolCreated>();
+    assert_eq!(bcs::to_bytes(&emitted[0]), x"0a0000000000000000000000000000000000000000000000000000000000000000c0ffee1c1b000000000000070000003c000000");
+}
+
+#[test]
+fun pooled_blob_registered() {
+    events::emit_pooled_blob_registered(7, BLOB_ID, 12, 1, true, object_id(), @0xbeef.to_id());
+    let emitted = event::events_by_type<events::PooledBlobRegistered>();
+    assert_eq!(bcs::to_bytes(&emitted[0]), x"07000000e60ec4532e7c45e422af4b75d63cfbd3d69ee5c7594f6e1bb65a2f917a36f14f0c0000000000000001010000000000000000000000000000000000000000000000000000000000c0ffee000000000000000000000000000000000000000000000000000000000000beef");
+}
+
+#[test]
+fun pooled_blob_certified() {
+    events::emit_pooled_blob_certified(7, BLOB_ID, false, object_id(), @0xbeef.to_id());
+    let emitted = event::events_by_type<events::PooledBlobCertified>();
+    assert_eq!(bcs::to_bytes(&emitted[0]), x"07000000e60ec4532e7c45e422af4b75d63cfbd3d69ee5c7594f6e1bb65a2f917a36f14f000000000000000000000000000000000000000000000000000000000000c0ffee000000000000000000000000000000000000000000000000000000000000beef");
+}
+
+#[test]
+fun pooled_blob_deleted() {
+    events::emit_pooled_blob_deleted(8, BLOB_ID, object_id(), true, @0xbeef.to_id());
+    let emitted = event::events_by_type<events::PooledBlobDeleted>();
+    assert_eq!(bcs::to_bytes(&emitted[0]), x"08000000e60ec4532e7c45e422af4b75d63cfbd3d69ee5c7594f6e1bb65a2f917a36f14f0000000000000000000000000000000000000000000000000000000000c0ffee01000000000000000000000000000000000000000000000000000000000000beef");
+}
+
+#[test]
+fun storage_pool_extended() {
+    events::emit_storage_pool_extended(9, @0xbeef.to_id(), 61);
+    let emitted = event::events_by_type<events::StoragePoolExtended>();
+    assert_eq!(bcs::to_bytes(&emitted[0]), x"09000000000000000000000000000000000000000000000000000000000000000000beef3d000000");
+}
+
+#[test]
+fun pooled_blob_object() {
+    // V3 ("hello walrus", 12 bytes), deletable, in pool 0xbeef; its id is the first one
+    // derived from `tx_context::dummy()`; certified in epoch 7.
+    let mut ctx = tx_context::dummy();
+    let mut pooled = storage_pool::new_pooled_blob(@0xbeef.to_id(), BLOB_ID, ROOT_HASH, 12, 1, true, 7, &mut ctx);
+    let persistence = messages::deletable(object::id(&pooled));
+    let message = messages::certified_blob_message_bytes_for_testing(7, BLOB_ID, persistence);
+    pooled.certify(7, 60, messages::new_certified_message(message, 7, 10).certify_blob_message());
+    assert_eq!(
+        bcs::to_bytes(&pooled),
+        x"381dd9078c322a4663c392761a0211b527c127b29583851217f948d62131f40907000000e60ec4532e7c45e422af4b75d63cfbd3d69ee5c7594f6e1bb65a2f917a36f14f0c00000000000000010107000000000000000000000000000000000000000000000000000000000000000000beef01",
+    );
+    destroy(pooled);
 }
 
 #[test]

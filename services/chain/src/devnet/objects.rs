@@ -67,6 +67,25 @@ impl DynamicField {
     }
 }
 
+impl DynamicField {
+    /// An object owned by another object without being a `Field` itself: the value of a
+    /// dynamic object field (`0x2::dynamic_object_field`), owned by its `Field<Wrapper<K>, ID>`
+    /// object `parent`.
+    pub fn child_object(
+        parent: ObjectId,
+        id: ObjectId,
+        object_type: String,
+        contents: Vec<u8>,
+    ) -> Self {
+        Self {
+            id,
+            parent,
+            object_type,
+            contents,
+        }
+    }
+}
+
 /// An object as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredObject<V> {

@@ -10,7 +10,9 @@ use walrus_core::contracts::{
     ObjectId, Storage,
 };
 
-use super::errors::{blob as e, vec_map};
+use serde::{Deserialize, Serialize};
+
+use super::errors::{AbortCode, blob as e, vec_map};
 use super::messages::CertifiedBlobMessage;
 use super::{BlobObject, View, encoding, storage_resource, walrus_type};
 use crate::types::ExecutionFailure;
@@ -199,50 +201,83 @@ pub fn metadata_from_pairs(pairs: &[(String, String)]) -> Metadata {
     metadata
 }
 
-/// `blob::add_metadata` (`EDuplicateMetadata`).
-pub fn add_metadata(blob: &mut BlobObject, metadata: Metadata) -> Result<(), ExecutionFailure> {
-    e::EDuplicateMetadata.ensure(blob.metadata.is_none())?;
-    blob.metadata = Some(metadata);
-    Ok(())
+/// The abort codes of a module's attribute functions (`blob` and `storage_pool` each have
+/// their own).
+#[derive(Debug, Clone, Copy)]
+pub struct MetadataCodes {
+    /// `add_metadata` when there is metadata already.
+    pub duplicate: AbortCode,
+    /// `take_metadata` and `remove_metadata_pair` when there is none.
+    pub missing: AbortCode,
 }
 
-/// `blob::add_or_replace_metadata`: returns the previous metadata.
-pub fn add_or_replace_metadata(blob: &mut BlobObject, metadata: Metadata) -> Option<Metadata> {
-    blob.metadata.replace(metadata)
+/// `blob`'s attribute codes.
+pub const BLOB_METADATA_CODES: MetadataCodes = MetadataCodes {
+    duplicate: e::EDuplicateMetadata,
+    missing: e::EMissingMetadata,
+};
+
+/// One of the attribute functions of `blob` (`add_metadata`, ...) and `storage_pool`
+/// (`add_blob_metadata`, ...), which behave alike on a blob's optional `Metadata`. Values the
+/// Move functions return (old metadata, removed pairs) are dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MetadataOp {
+    /// `add_metadata` with metadata built from the pairs in order (`duplicate` if present).
+    Add(Vec<(String, String)>),
+    /// `add_or_replace_metadata` with metadata built from the pairs.
+    AddOrReplace(Vec<(String, String)>),
+    /// `take_metadata` (`missing` if absent).
+    Take,
+    /// `insert_or_update_metadata_pair`: creates the metadata if absent.
+    InsertOrUpdatePair {
+        /// The key.
+        key: String,
+        /// The value.
+        value: String,
+    },
+    /// `remove_metadata_pair` (`missing`, then `sui::vec_map::EKeyDoesNotExist`).
+    RemovePair {
+        /// The key.
+        key: String,
+    },
+    /// `remove_metadata_pair_if_exists`.
+    RemovePairIfExists {
+        /// The key.
+        key: String,
+    },
 }
 
-/// `blob::take_metadata` (`EMissingMetadata`).
-pub fn take_metadata(blob: &mut BlobObject) -> Result<Metadata, ExecutionFailure> {
-    blob.metadata
-        .take()
-        .ok_or_else(|| e::EMissingMetadata.fail())
-}
-
-/// `blob::insert_or_update_metadata_pair`: creates the metadata if there is none.
-pub fn insert_or_update_metadata_pair(blob: &mut BlobObject, key: String, value: String) {
-    blob.metadata
-        .get_or_insert_with(Metadata::default)
-        .insert_or_update(key, value);
-}
-
-/// `blob::remove_metadata_pair` (`EMissingMetadata`, then `sui::vec_map::EKeyDoesNotExist`).
-pub fn remove_metadata_pair(
-    blob: &mut BlobObject,
-    key: &str,
-) -> Result<(String, String), ExecutionFailure> {
-    let metadata = blob
-        .metadata
-        .as_mut()
-        .ok_or_else(|| e::EMissingMetadata.fail())?;
-    metadata
-        .remove(key)
-        .ok_or_else(|| vec_map::EKeyDoesNotExist.fail())
-}
-
-/// `blob::remove_metadata_pair_if_exists`.
-pub fn remove_metadata_pair_if_exists(blob: &mut BlobObject, key: &str) -> Option<String> {
-    blob.metadata
-        .as_mut()
-        .and_then(|m| m.remove(key))
-        .map(|(_, value)| value)
+impl MetadataOp {
+    /// Applies the operation to a blob's attributes.
+    pub fn apply(
+        &self,
+        slot: &mut Option<Metadata>,
+        codes: MetadataCodes,
+    ) -> Result<(), ExecutionFailure> {
+        match self {
+            Self::Add(pairs) => {
+                codes.duplicate.ensure(slot.is_none())?;
+                *slot = Some(metadata_from_pairs(pairs));
+            }
+            Self::AddOrReplace(pairs) => *slot = Some(metadata_from_pairs(pairs)),
+            Self::Take => {
+                slot.take().ok_or_else(|| codes.missing.fail())?;
+            }
+            Self::InsertOrUpdatePair { key, value } => slot
+                .get_or_insert_with(Metadata::default)
+                .insert_or_update(key.clone(), value.clone()),
+            Self::RemovePair { key } => {
+                let metadata = slot.as_mut().ok_or_else(|| codes.missing.fail())?;
+                metadata
+                    .remove(key)
+                    .ok_or_else(|| vec_map::EKeyDoesNotExist.fail())?;
+            }
+            Self::RemovePairIfExists { key } => {
+                if let Some(metadata) = slot.as_mut() {
+                    metadata.remove(key);
+                }
+            }
+        }
+        Ok(())
+    }
 }

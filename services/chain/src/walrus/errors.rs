@@ -92,6 +92,8 @@ codes! {
     system = "walrus::system" {
         /// The `System` object's version does not match this package's version.
         EWrongVersion = 1;
+        /// A capacity decrease would split off zero bytes.
+        EZeroExtractSize = 2;
     }
 }
 
@@ -152,6 +154,42 @@ codes! {
         EInvalidBlobPersistenceType = 9;
         /// The certificate of a deletable blob names another object id.
         EInvalidBlobObject = 10;
+    }
+}
+
+codes! {
+    /// `walrus::storage_pool` (`sources/system/storage_pool.move`).
+    storage_pool = "walrus::storage_pool" {
+        /// The pooled blob is not deletable.
+        EBlobNotDeletable = 0;
+        /// The epoch is outside the pool's period, or a `Storage` to absorb has not started.
+        EResourceBounds = 1;
+        /// The pooled blob is already certified.
+        EAlreadyCertified = 2;
+        /// The blob id does not match the derived one, or the one in the certificate.
+        EInvalidBlobId = 3;
+        /// The certificate's persistence type does not match the blob's `deletable` flag.
+        EInvalidBlobPersistenceType = 4;
+        /// The certificate of a deletable pooled blob names another object id.
+        EInvalidBlobObject = 5;
+        /// The pool lacks the unused capacity the operation needs.
+        EInsufficientCapacity = 6;
+        /// The pool still holds blobs.
+        EPoolNotEmpty = 7;
+        /// The pool's used bytes are less than the blob's encoded size (accounting broken).
+        EInvalidBlobSize = 8;
+        /// The pool's blob count is zero while a blob is removed (accounting broken).
+        EInvalidBlobCount = 9;
+        /// The pool's version is not the one this package handles.
+        EWrongVersion = 10;
+        /// A `Storage` to absorb ends in another epoch than the pool.
+        EIncompatibleEndEpoch = 11;
+        /// The pooled blob already has metadata.
+        EDuplicateMetadata = 12;
+        /// The pooled blob has no metadata.
+        EMissingMetadata = 13;
+        /// A percentage above 100.
+        EInvalidPercent = 14;
     }
 }
 
@@ -270,6 +308,16 @@ codes! {
 }
 
 codes! {
+    /// `sui::dynamic_field` (Sui framework): a table entry that is already there, or missing.
+    dynamic_field = "sui::dynamic_field" {
+        /// The field (table entry) already exists.
+        EFieldAlreadyExists = 0;
+        /// The field (table entry) does not exist.
+        EFieldDoesNotExist = 1;
+    }
+}
+
+codes! {
     /// `sui::bcs` (Sui framework): peeling past the end of a signed message.
     bcs = "sui::bcs" {
         /// Not enough bytes left.
@@ -357,6 +405,7 @@ mod tests {
             system::ALL,
             system_state_inner::ALL,
             blob::ALL,
+            storage_pool::ALL,
             bls_aggregate::ALL,
             encoding::ALL,
             event_blob::ALL,

@@ -27,10 +27,11 @@
 //!
 //! A transaction carries one [`Call`]: [`CoinCall`] (faucet, split, merge, transfer),
 //! [`SystemCall`] (the blob lifecycle of `walrus::system`, `walrus::blob`,
-//! `walrus::storage_resource`, `walrus::shared_blob`) or a staking call. Objects are passed by
-//! id; owned objects must belong to the sender, shared ones are open to anyone. Objects a Move
-//! function takes by `&mut` are written back (their version moves even when nothing changed,
-//! as on Sui); objects taken by value are consumed; results are transferred to the sender.
+//! `walrus::storage_resource`, `walrus::shared_blob`, `walrus::storage_pool`) or a staking
+//! call. Objects are passed by id; owned objects must belong to the sender, shared ones are
+//! open to anyone. Objects a Move function takes by `&mut` are written back (their version
+//! moves even when nothing changed, as on Sui); objects taken by value are consumed; results
+//! are transferred to the sender.
 
 pub mod availability;
 pub mod blob;
@@ -44,6 +45,7 @@ pub mod messages;
 pub mod service;
 pub mod shared_blob;
 pub mod staking;
+pub mod storage_pool;
 pub mod storage_resource;
 pub mod system;
 
@@ -246,6 +248,8 @@ pub enum WalrusObject {
     Blob(BlobObject),
     /// `shared_blob::SharedBlob`.
     SharedBlob(SharedBlobObject),
+    /// `storage_pool::StoragePool` with its state and blobs.
+    StoragePool(storage_pool::StoragePoolObject),
     /// The staking objects.
     Staking(staking::StakingObject),
 }
@@ -266,6 +270,7 @@ impl LedgerObject for WalrusObject {
             Self::Storage(_) => walrus_type("storage_resource", "Storage"),
             Self::Blob(_) => walrus_type("blob", "Blob"),
             Self::SharedBlob(_) => walrus_type("shared_blob", "SharedBlob"),
+            Self::StoragePool(_) => walrus_type("storage_pool", "StoragePool"),
             Self::Staking(s) => s.type_name(),
         }
     }
@@ -280,13 +285,16 @@ impl LedgerObject for WalrusObject {
             Self::Storage(s) => bcs_of(s),
             Self::Blob(b) => bcs_of(&b.blob),
             Self::SharedBlob(s) => bcs_of(&s.to_move()),
+            Self::StoragePool(p) => bcs_of(&p.pool),
             Self::Staking(s) => s.move_bcs(),
         }
     }
 
     /// The Move dynamic fields: the System's and Staking's state (`version -> *InnerV1`), a
-    /// blob's attributes (`b"metadata" -> Metadata`, also while wrapped in a SharedBlob) and a
-    /// pool's exchange rates (entries `epoch -> PoolExchangeRate` of its `Table`).
+    /// blob's attributes (`b"metadata" -> Metadata`, also while wrapped in a SharedBlob), a
+    /// staking pool's exchange rates (entries `epoch -> PoolExchangeRate` of its `Table`) and a
+    /// storage pool's state, blobs and their attributes
+    /// ([`storage_pool::StoragePoolObject::dynamic_fields`]).
     fn dynamic_fields(&self) -> Vec<DynamicField> {
         use sui_sdk_types::TypeTag;
         let blob_attributes = |b: &BlobObject| {
@@ -321,6 +329,7 @@ impl LedgerObject for WalrusObject {
             ],
             Self::Blob(b) => blob_attributes(b).into_iter().collect(),
             Self::SharedBlob(s) => blob_attributes(&s.blob).into_iter().collect(),
+            Self::StoragePool(p) => p.dynamic_fields(),
             Self::Staking(staking::StakingObject::Staking(s)) => vec![DynamicField::new(
                 s.id,
                 &TypeTag::U64,

@@ -105,6 +105,15 @@ pub fn extend_end_epoch(
     Ok(())
 }
 
+/// `storage_resource::increase_size`.
+pub fn increase_size(storage: &mut Storage, additional_size: u64) -> Result<(), ExecutionFailure> {
+    storage.storage_size = storage
+        .storage_size
+        .checked_add(additional_size)
+        .ok_or_else(|| errors::arithmetic(e::MODULE))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -10,13 +10,14 @@ use walrus_core::contracts::{
     RegisterDenyListUpdate, Storage, SystemStateInnerV1,
 };
 
+use super::blob::MetadataOp;
 use super::errors::{
     self, storage_accounting as acc_err, system as sys_err, system_state_inner as e,
 };
 use super::{
     BlobObject, SystemObject, View, WalrusObject, blob, bls_aggregate, coin, encoding, messages,
-    owned_blob, owned_coin, owned_storage, put_owned, registry, shared_blob, storage_resource,
-    to_move_id, to_object_id,
+    owned_blob, owned_coin, owned_storage, put_owned, registry, shared_blob, storage_pool,
+    storage_resource, to_move_id, to_object_id,
 };
 use crate::types::{ExecutionFailure, ObjectId, Owner};
 
@@ -265,6 +266,119 @@ pub enum SystemCall {
     DestroyStorage {
         /// The `Storage` (by value).
         storage: ObjectId,
+    },
+    /// `system::create_storage_pool`: a new `StoragePool` for the sender.
+    CreateStoragePool {
+        /// The pool's capacity in encoded bytes.
+        reserved_encoded_capacity_bytes: u64,
+        /// Epochs from the current one.
+        epochs_ahead: u32,
+        /// `&mut Coin<WAL>`.
+        payment: ObjectId,
+    },
+    /// `system::create_storage_pool_with_storage`: consumes the `Storage`, a new `StoragePool`
+    /// for the sender.
+    CreateStoragePoolWithStorage {
+        /// The `Storage` (by value).
+        storage: ObjectId,
+    },
+    /// `system::register_pooled_blob`.
+    RegisterPooledBlob {
+        /// The `StoragePool` (`&mut`).
+        storage_pool: ObjectId,
+        /// The blob id.
+        blob_id: BlobId,
+        /// The root hash (Move `u256`, 32 little-endian bytes).
+        root_hash: [u8; 32],
+        /// Unencoded size.
+        unencoded_size: u64,
+        /// Encoding type (1 = RS2).
+        encoding_type: u8,
+        /// Whether the blob may be deleted before the pool expires.
+        deletable: bool,
+        /// `&mut Coin<WAL>` for the write fee.
+        write_payment: ObjectId,
+    },
+    /// `system::certify_pooled_blob`.
+    CertifyPooledBlob {
+        /// The `StoragePool` (`&mut`).
+        storage_pool: ObjectId,
+        /// The blob id.
+        blob_id: BlobId,
+        /// Aggregate BLS signature (96 bytes).
+        signature: Vec<u8>,
+        /// Signers bitmap.
+        signers_bitmap: Vec<u8>,
+        /// The signed message bytes.
+        message: Vec<u8>,
+    },
+    /// `system::delete_pooled_blob`.
+    DeletePooledBlob {
+        /// The `StoragePool` (`&mut`).
+        storage_pool: ObjectId,
+        /// The blob id.
+        blob_id: BlobId,
+    },
+    /// `system::burn_expired_pooled_blob`.
+    BurnExpiredPooledBlob {
+        /// The `StoragePool` (`&mut`).
+        storage_pool: ObjectId,
+        /// The blob id.
+        blob_id: BlobId,
+    },
+    /// `system::extend_storage_pool`.
+    ExtendStoragePool {
+        /// The `StoragePool` (`&mut`).
+        storage_pool: ObjectId,
+        /// Epochs to add.
+        extended_epochs: u32,
+        /// `&mut Coin<WAL>`.
+        payment: ObjectId,
+    },
+    /// `system::increase_storage_pool_capacity`.
+    IncreaseStoragePoolCapacity {
+        /// The `StoragePool` (`&mut`).
+        storage_pool: ObjectId,
+        /// Encoded bytes to add.
+        additional_encoded_capacity_bytes: u64,
+        /// `&mut Coin<WAL>`.
+        payment: ObjectId,
+    },
+    /// `system::increase_storage_pool_capacity_with_storage`: consumes the `Storage`.
+    IncreaseStoragePoolCapacityWithStorage {
+        /// The `StoragePool` (`&mut`).
+        storage_pool: ObjectId,
+        /// The `Storage` (by value).
+        storage: ObjectId,
+    },
+    /// `system::decrease_storage_pool_capacity_by_size`: a new `Storage` for the sender.
+    DecreaseStoragePoolCapacityBySize {
+        /// The `StoragePool` (`&mut`).
+        storage_pool: ObjectId,
+        /// Encoded bytes to split off.
+        size: u64,
+    },
+    /// `system::decrease_storage_pool_unused_capacity_by_percent`: a new `Storage` for the
+    /// sender.
+    DecreaseStoragePoolUnusedCapacityByPercent {
+        /// The `StoragePool` (`&mut`).
+        storage_pool: ObjectId,
+        /// Percent (0..=100) of the unused bytes.
+        percent: u8,
+    },
+    /// The `storage_pool::*_blob_metadata*` functions on one pooled blob.
+    PooledBlobMetadata {
+        /// The `StoragePool` (`&mut`).
+        storage_pool: ObjectId,
+        /// The blob id.
+        blob_id: BlobId,
+        /// The operation.
+        op: MetadataOp,
+    },
+    /// `storage_pool::destroy`: an empty pool's `Storage` goes back to the sender.
+    DestroyStoragePool {
+        /// The `StoragePool` (by value).
+        storage_pool: ObjectId,
     },
     /// `shared_blob::new`: shares the blob with no funds.
     SharedBlobNew {
@@ -747,12 +861,22 @@ pub fn register_blob_inner(
         n_shards(inner),
     )?;
     let encoded_size = encoding::encoded_blob_length(size, encoding_type, n_shards(inner))?;
+    charge_write(inner, encoded_size, write_payment)?;
+    Ok(blob)
+}
+
+/// `system_state_inner::charge_write`: `units(encoded_size) * write_price` (u64;
+/// `balance::ENotEnough` when the coin is short) into the current epoch's rewards.
+pub(crate) fn charge_write(
+    inner: &mut SystemStateInnerV1,
+    encoded_size: u64,
+    payment: &mut Coin,
+) -> Result<(), ExecutionFailure> {
     let price = storage_units_from_size(encoded_size)
         .checked_mul(inner.write_price_per_unit_size)
         .ok_or_else(|| errors::arithmetic(e::MODULE))?;
-    let fee = coin::split(write_payment, price)?;
-    join_rewards(ring_lookup_mut(&mut inner.future_accounting, 0)?, fee)?;
-    Ok(blob)
+    let fee = coin::split(payment, price)?;
+    join_rewards(ring_lookup_mut(&mut inner.future_accounting, 0)?, fee)
 }
 
 /// `system_state_inner::certify_blob`: a quorum certificate of the current committee
@@ -976,7 +1100,7 @@ fn join_rewards(entry: &mut FutureAccounting, amount: u64) -> Result<(), Executi
 /// `system_state_inner::account_capacity`: adds `size` to the used capacity of epochs
 /// current + [from, to) (and to `used_capacity_size` for the current epoch), each then at most
 /// the total capacity (`EStorageExceeded`) unless `check` is false.
-fn account_capacity(
+pub(crate) fn account_capacity(
     inner: &mut SystemStateInnerV1,
     size: u64,
     from: u32,
@@ -1107,7 +1231,7 @@ pub fn certify_event_blob(
 /// `system_state_inner::charge_storage`: `units(size) * storage_price` (u64) per epoch
 /// current + [from, to) split from `payment` into that epoch's rewards, one epoch at a time
 /// (`balance::ENotEnough` when the coin runs short; the failed transaction changes nothing).
-fn charge_storage(
+pub(crate) fn charge_storage(
     inner: &mut SystemStateInnerV1,
     size: u64,
     from: u32,
@@ -1410,45 +1534,32 @@ pub fn execute(view: &mut View<'_>, call: &SystemCall) -> Result<(), ExecutionFa
         }
         SystemCall::AddMetadata { blob, pairs } => {
             // blob::add_metadata(blob, metadata built with metadata::new + insert_or_update)
-            let mut b = owned_blob(view, blob)?;
-            blob::add_metadata(&mut b, blob::metadata_from_pairs(pairs))?;
-            put_owned(view, *blob, WalrusObject::Blob(b));
-            Ok(())
+            blob_metadata(view, blob, MetadataOp::Add(pairs.clone()))
         }
         SystemCall::AddOrReplaceMetadata { blob, pairs } => {
             // blob::add_or_replace_metadata
-            let mut b = owned_blob(view, blob)?;
-            blob::add_or_replace_metadata(&mut b, blob::metadata_from_pairs(pairs));
-            put_owned(view, *blob, WalrusObject::Blob(b));
-            Ok(())
+            blob_metadata(view, blob, MetadataOp::AddOrReplace(pairs.clone()))
         }
         SystemCall::TakeMetadata { blob } => {
             // blob::take_metadata
-            let mut b = owned_blob(view, blob)?;
-            blob::take_metadata(&mut b)?;
-            put_owned(view, *blob, WalrusObject::Blob(b));
-            Ok(())
+            blob_metadata(view, blob, MetadataOp::Take)
         }
         SystemCall::InsertOrUpdateMetadataPair { blob, key, value } => {
             // blob::insert_or_update_metadata_pair
-            let mut b = owned_blob(view, blob)?;
-            blob::insert_or_update_metadata_pair(&mut b, key.clone(), value.clone());
-            put_owned(view, *blob, WalrusObject::Blob(b));
-            Ok(())
+            let (key, value) = (key.clone(), value.clone());
+            blob_metadata(view, blob, MetadataOp::InsertOrUpdatePair { key, value })
         }
         SystemCall::RemoveMetadataPair { blob, key } => {
             // blob::remove_metadata_pair
-            let mut b = owned_blob(view, blob)?;
-            blob::remove_metadata_pair(&mut b, key)?;
-            put_owned(view, *blob, WalrusObject::Blob(b));
-            Ok(())
+            blob_metadata(view, blob, MetadataOp::RemovePair { key: key.clone() })
         }
         SystemCall::RemoveMetadataPairIfExists { blob, key } => {
             // blob::remove_metadata_pair_if_exists
-            let mut b = owned_blob(view, blob)?;
-            blob::remove_metadata_pair_if_exists(&mut b, key);
-            put_owned(view, *blob, WalrusObject::Blob(b));
-            Ok(())
+            blob_metadata(
+                view,
+                blob,
+                MetadataOp::RemovePairIfExists { key: key.clone() },
+            )
         }
         SystemCall::SplitStorageByEpoch {
             storage,
@@ -1492,6 +1603,242 @@ pub fn execute(view: &mut View<'_>, call: &SystemCall) -> Result<(), ExecutionFa
             view.delete(*storage);
             Ok(())
         }
+        SystemCall::CreateStoragePool {
+            reserved_encoded_capacity_bytes,
+            epochs_ahead,
+            payment,
+        } => {
+            // system::create_storage_pool
+            let mut coin = owned_coin(view, payment)?;
+            let (system_id, mut system) = load(view)?;
+            let id = fresh_id(view);
+            let storage = reserve_space_inner(
+                &mut system.inner,
+                *reserved_encoded_capacity_bytes,
+                *epochs_ahead,
+                &mut coin,
+                id,
+            )?;
+            let pool = storage_pool::create_with_storage(view, &system.inner, storage)?;
+            save(view, system_id, system);
+            put_owned(view, *payment, WalrusObject::WalCoin(coin));
+            put_owned(
+                view,
+                to_object_id(pool.pool.id),
+                WalrusObject::StoragePool(pool),
+            );
+            Ok(())
+        }
+        SystemCall::CreateStoragePoolWithStorage { storage } => {
+            // system::create_storage_pool_with_storage
+            let s = owned_storage(view, storage)?;
+            let (_, system) = load(view)?;
+            let pool = storage_pool::create_with_storage(view, &system.inner, s)?;
+            view.delete(*storage); // wrapped into the pool
+            put_owned(
+                view,
+                to_object_id(pool.pool.id),
+                WalrusObject::StoragePool(pool),
+            );
+            Ok(())
+        }
+        SystemCall::RegisterPooledBlob {
+            storage_pool,
+            blob_id,
+            root_hash,
+            unencoded_size,
+            encoding_type,
+            deletable,
+            write_payment,
+        } => {
+            // system::register_pooled_blob
+            let mut pool = storage_pool::owned_pool(view, storage_pool)?;
+            let mut coin = owned_coin(view, write_payment)?;
+            let (system_id, mut system) = load(view)?;
+            storage_pool::register_pooled_blob(
+                view,
+                &mut system.inner,
+                &mut pool,
+                *blob_id,
+                root_hash,
+                *unencoded_size,
+                *encoding_type,
+                *deletable,
+                &mut coin,
+            )?;
+            save(view, system_id, system);
+            put_owned(view, *write_payment, WalrusObject::WalCoin(coin));
+            put_owned(view, *storage_pool, WalrusObject::StoragePool(pool));
+            Ok(())
+        }
+        SystemCall::CertifyPooledBlob {
+            storage_pool,
+            blob_id,
+            signature,
+            signers_bitmap,
+            message,
+        } => {
+            // system::certify_pooled_blob
+            let mut pool = storage_pool::owned_pool(view, storage_pool)?;
+            let (_, system) = load(view)?;
+            storage_pool::certify_pooled_blob(
+                view,
+                &system.inner,
+                &mut pool,
+                blob_id,
+                signature,
+                signers_bitmap,
+                message,
+            )?;
+            put_owned(view, *storage_pool, WalrusObject::StoragePool(pool));
+            Ok(())
+        }
+        SystemCall::DeletePooledBlob {
+            storage_pool,
+            blob_id,
+        } => {
+            // system::delete_pooled_blob
+            let mut pool = storage_pool::owned_pool(view, storage_pool)?;
+            let (_, system) = load(view)?;
+            storage_pool::delete_pooled_blob(view, &system.inner, &mut pool, blob_id)?;
+            put_owned(view, *storage_pool, WalrusObject::StoragePool(pool));
+            Ok(())
+        }
+        SystemCall::BurnExpiredPooledBlob {
+            storage_pool,
+            blob_id,
+        } => {
+            // system::burn_expired_pooled_blob
+            let mut pool = storage_pool::owned_pool(view, storage_pool)?;
+            let (_, system) = load(view)?;
+            storage_pool::burn_expired_pooled_blob(&system.inner, &mut pool, blob_id)?;
+            put_owned(view, *storage_pool, WalrusObject::StoragePool(pool));
+            Ok(())
+        }
+        SystemCall::ExtendStoragePool {
+            storage_pool,
+            extended_epochs,
+            payment,
+        } => {
+            // system::extend_storage_pool
+            let mut pool = storage_pool::owned_pool(view, storage_pool)?;
+            let mut coin = owned_coin(view, payment)?;
+            let (system_id, mut system) = load(view)?;
+            storage_pool::extend_storage_pool(
+                view,
+                &mut system.inner,
+                &mut pool,
+                *extended_epochs,
+                &mut coin,
+            )?;
+            save(view, system_id, system);
+            put_owned(view, *payment, WalrusObject::WalCoin(coin));
+            put_owned(view, *storage_pool, WalrusObject::StoragePool(pool));
+            Ok(())
+        }
+        SystemCall::IncreaseStoragePoolCapacity {
+            storage_pool,
+            additional_encoded_capacity_bytes,
+            payment,
+        } => {
+            // system::increase_storage_pool_capacity
+            let mut pool = storage_pool::owned_pool(view, storage_pool)?;
+            let mut coin = owned_coin(view, payment)?;
+            let (system_id, mut system) = load(view)?;
+            storage_pool::increase_storage_pool_capacity(
+                &mut system.inner,
+                &mut pool,
+                *additional_encoded_capacity_bytes,
+                &mut coin,
+            )?;
+            save(view, system_id, system);
+            put_owned(view, *payment, WalrusObject::WalCoin(coin));
+            put_owned(view, *storage_pool, WalrusObject::StoragePool(pool));
+            Ok(())
+        }
+        SystemCall::IncreaseStoragePoolCapacityWithStorage {
+            storage_pool,
+            storage,
+        } => {
+            // system::increase_storage_pool_capacity_with_storage
+            let mut pool = storage_pool::owned_pool(view, storage_pool)?;
+            let s = owned_storage(view, storage)?;
+            let (_, system) = load(view)?;
+            storage_pool::increase_storage_pool_capacity_with_storage(
+                &system.inner,
+                &mut pool,
+                &s,
+            )?;
+            view.delete(*storage);
+            put_owned(view, *storage_pool, WalrusObject::StoragePool(pool));
+            Ok(())
+        }
+        SystemCall::DecreaseStoragePoolCapacityBySize { storage_pool, size } => {
+            // system::decrease_storage_pool_capacity_by_size
+            let mut pool = storage_pool::owned_pool(view, storage_pool)?;
+            let (_, system) = load(view)?;
+            let storage = storage_pool::decrease_storage_pool_capacity_by_size(
+                view,
+                &system.inner,
+                &mut pool,
+                *size,
+            )?;
+            put_owned(view, *storage_pool, WalrusObject::StoragePool(pool));
+            put_owned(
+                view,
+                to_object_id(storage.id),
+                WalrusObject::Storage(storage),
+            );
+            Ok(())
+        }
+        SystemCall::DecreaseStoragePoolUnusedCapacityByPercent {
+            storage_pool,
+            percent,
+        } => {
+            // system::decrease_storage_pool_unused_capacity_by_percent
+            let mut pool = storage_pool::owned_pool(view, storage_pool)?;
+            let (_, system) = load(view)?;
+            let storage = storage_pool::decrease_storage_pool_unused_capacity_by_percent(
+                view,
+                &system.inner,
+                &mut pool,
+                *percent,
+            )?;
+            put_owned(view, *storage_pool, WalrusObject::StoragePool(pool));
+            put_owned(
+                view,
+                to_object_id(storage.id),
+                WalrusObject::Storage(storage),
+            );
+            Ok(())
+        }
+        SystemCall::PooledBlobMetadata {
+            storage_pool,
+            blob_id,
+            op,
+        } => {
+            // storage_pool::add_blob_metadata, ..., remove_blob_metadata_pair_if_exists
+            let mut pool = storage_pool::owned_pool(view, storage_pool)?;
+            let pooled = pool.blob_mut(blob_id)?;
+            op.apply(
+                &mut pooled.metadata,
+                storage_pool::POOLED_BLOB_METADATA_CODES,
+            )?;
+            put_owned(view, *storage_pool, WalrusObject::StoragePool(pool));
+            Ok(())
+        }
+        SystemCall::DestroyStoragePool { storage_pool } => {
+            // storage_pool::destroy
+            let pool = storage_pool::owned_pool(view, storage_pool)?;
+            let storage = storage_pool::destroy(pool)?;
+            view.delete(*storage_pool);
+            put_owned(
+                view,
+                to_object_id(storage.id),
+                WalrusObject::Storage(storage),
+            );
+            Ok(())
+        }
         SystemCall::SharedBlobNew { blob } => {
             // shared_blob::new
             let b = owned_blob(view, blob)?;
@@ -1521,6 +1868,18 @@ pub fn execute(view: &mut View<'_>, call: &SystemCall) -> Result<(), ExecutionFa
             shared_blob::extend(view, shared_blob, *extended_epochs)
         }
     }
+}
+
+/// Runs one of `blob`'s attribute functions on the sender's blob.
+fn blob_metadata(
+    view: &mut View<'_>,
+    id: &ObjectId,
+    op: MetadataOp,
+) -> Result<(), ExecutionFailure> {
+    let mut b = owned_blob(view, id)?;
+    op.apply(&mut b.metadata, blob::BLOB_METADATA_CODES)?;
+    put_owned(view, *id, WalrusObject::Blob(b));
+    Ok(())
 }
 
 fn fuse_call(

@@ -1,4 +1,4 @@
-//! Twins of the nine events of `move/walrus/sources/system/events.move`, field for field, and
+//! Twins of the events of `move/walrus/sources/system/events.move`, field for field, and
 //! [`ContractEvent`], which decodes an event from its Move type name and BCS bytes.
 
 use serde::{Deserialize, Serialize};
@@ -168,6 +168,82 @@ pub struct DenyListBlobDeleted {
     pub blob_id: BlobId,
 }
 
+/// `walrus::events::StoragePoolCreated`: a storage pool was created for
+/// `[start_epoch, end_epoch)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoragePoolCreated {
+    /// The epoch of creation.
+    pub epoch: u32,
+    /// The `StoragePool` object's id.
+    pub storage_pool_id: ObjectId,
+    /// The pool's capacity in encoded bytes.
+    pub reserved_encoded_capacity_bytes: u64,
+    /// First epoch of the pool.
+    pub start_epoch: u32,
+    /// End epoch (exclusive) of the pool.
+    pub end_epoch: u32,
+}
+
+/// `walrus::events::PooledBlobRegistered`: a blob was registered against a storage pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PooledBlobRegistered {
+    /// The epoch of registration.
+    pub epoch: u32,
+    /// The blob id.
+    pub blob_id: BlobId,
+    /// The unencoded size in bytes.
+    pub unencoded_size: u64,
+    /// The encoding type (1 = RS2).
+    pub encoding_type: u8,
+    /// Whether the blob is deletable.
+    pub deletable: bool,
+    /// The `PooledBlob` object's id.
+    pub object_id: ObjectId,
+    /// The pool's id.
+    pub storage_pool_id: ObjectId,
+}
+
+/// `walrus::events::PooledBlobCertified`: a pooled blob was certified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PooledBlobCertified {
+    /// The epoch of certification.
+    pub epoch: u32,
+    /// The blob id.
+    pub blob_id: BlobId,
+    /// Whether the blob is deletable.
+    pub deletable: bool,
+    /// The `PooledBlob` object's id.
+    pub object_id: ObjectId,
+    /// The pool's id.
+    pub storage_pool_id: ObjectId,
+}
+
+/// `walrus::events::PooledBlobDeleted`: a deletable pooled blob was deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PooledBlobDeleted {
+    /// The epoch of deletion.
+    pub epoch: u32,
+    /// The blob id.
+    pub blob_id: BlobId,
+    /// The deleted `PooledBlob` object's id.
+    pub object_id: ObjectId,
+    /// Whether the blob was certified.
+    pub was_certified: bool,
+    /// The pool's id.
+    pub storage_pool_id: ObjectId,
+}
+
+/// `walrus::events::StoragePoolExtended`: a storage pool now ends at `new_end_epoch`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoragePoolExtended {
+    /// The epoch of the extension.
+    pub epoch: u32,
+    /// The pool's id.
+    pub storage_pool_id: ObjectId,
+    /// The new end epoch (exclusive).
+    pub new_end_epoch: u32,
+}
+
 /// Any event of the `walrus::events` module.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ContractEvent {
@@ -199,6 +275,16 @@ pub enum ContractEvent {
     DenyListBlobDeleted(DenyListBlobDeleted),
     /// `ShardRecoveryStart`.
     ShardRecoveryStart(ShardRecoveryStart),
+    /// `StoragePoolCreated`.
+    StoragePoolCreated(StoragePoolCreated),
+    /// `PooledBlobRegistered`.
+    PooledBlobRegistered(PooledBlobRegistered),
+    /// `PooledBlobCertified`.
+    PooledBlobCertified(PooledBlobCertified),
+    /// `PooledBlobDeleted`.
+    PooledBlobDeleted(PooledBlobDeleted),
+    /// `StoragePoolExtended`.
+    StoragePoolExtended(StoragePoolExtended),
 }
 
 /// An event of a known walrus type whose bytes do not decode.
@@ -232,6 +318,11 @@ impl ContractEvent {
             Self::DenyListUpdate(_) => "DenyListUpdate",
             Self::DenyListBlobDeleted(_) => "DenyListBlobDeleted",
             Self::ShardRecoveryStart(_) => "ShardRecoveryStart",
+            Self::StoragePoolCreated(_) => "StoragePoolCreated",
+            Self::PooledBlobRegistered(_) => "PooledBlobRegistered",
+            Self::PooledBlobCertified(_) => "PooledBlobCertified",
+            Self::PooledBlobDeleted(_) => "PooledBlobDeleted",
+            Self::StoragePoolExtended(_) => "StoragePoolExtended",
         }
     }
 
@@ -257,6 +348,11 @@ impl ContractEvent {
             Self::DenyListUpdate(e) => bcs::to_bytes(e),
             Self::DenyListBlobDeleted(e) => bcs::to_bytes(e),
             Self::ShardRecoveryStart(e) => bcs::to_bytes(e),
+            Self::StoragePoolCreated(e) => bcs::to_bytes(e),
+            Self::PooledBlobRegistered(e) => bcs::to_bytes(e),
+            Self::PooledBlobCertified(e) => bcs::to_bytes(e),
+            Self::PooledBlobDeleted(e) => bcs::to_bytes(e),
+            Self::StoragePoolExtended(e) => bcs::to_bytes(e),
         };
         // Plain structs of integers, byte arrays and vectors always serialize.
         bytes.unwrap_or_default()
@@ -297,6 +393,11 @@ impl ContractEvent {
             "DenyListUpdate" => Self::DenyListUpdate(de(event_type, bcs_bytes)?),
             "DenyListBlobDeleted" => Self::DenyListBlobDeleted(de(event_type, bcs_bytes)?),
             "ShardRecoveryStart" => Self::ShardRecoveryStart(de(event_type, bcs_bytes)?),
+            "StoragePoolCreated" => Self::StoragePoolCreated(de(event_type, bcs_bytes)?),
+            "PooledBlobRegistered" => Self::PooledBlobRegistered(de(event_type, bcs_bytes)?),
+            "PooledBlobCertified" => Self::PooledBlobCertified(de(event_type, bcs_bytes)?),
+            "PooledBlobDeleted" => Self::PooledBlobDeleted(de(event_type, bcs_bytes)?),
+            "StoragePoolExtended" => Self::StoragePoolExtended(de(event_type, bcs_bytes)?),
             _ => return Ok(None),
         };
         Ok(Some(event))

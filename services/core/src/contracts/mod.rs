@@ -24,15 +24,16 @@ pub use crate::BlobId;
 pub use events::{
     BlobCertified, BlobDeleted, BlobRegistered, ContractEvent, DenyListBlobDeleted, DenyListUpdate,
     EpochChangeDone, EpochChangeStart, EpochParametersSelected, EventDecodeError, InvalidBlobId,
-    PricesUpdated, ProtocolVersionUpdated, RegisterDenyListUpdate, ShardRecoveryStart,
-    ShardsReceived,
+    PooledBlobCertified, PooledBlobDeleted, PooledBlobRegistered, PricesUpdated,
+    ProtocolVersionUpdated, RegisterDenyListUpdate, ShardRecoveryStart, ShardsReceived,
+    StoragePoolCreated, StoragePoolExtended,
 };
 pub use system::{
     Blob, BlobCertificationMessage, BlobIdDerivation, BlobPersistenceType, BlsCommittee,
     BlsCommitteeMember, Coin, EpochParams, EventBlob, EventBlobAttestation,
     EventBlobCertificationState, ExtendedField, FutureAccounting, FutureAccountingRingBuffer,
-    InvalidBlobIdMessage, Metadata, MetadataEntry, ProtectedTreasury, SharedBlob, Storage, System,
-    SystemStateInnerV1, derive_blob_id,
+    InvalidBlobIdMessage, Metadata, MetadataEntry, PooledBlob, ProtectedTreasury, SharedBlob,
+    Storage, StoragePool, StoragePoolInnerV1, System, SystemStateInnerV1, derive_blob_id,
 };
 
 /// A Move `ID` / `address`: 32 bytes. Text form `0x` + 64 lowercase hex digits.

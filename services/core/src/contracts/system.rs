@@ -161,6 +161,53 @@ pub struct SharedBlob {
     pub funds: u64,
 }
 
+// === storage_pool ===
+
+/// `walrus::storage_pool::StoragePool`: the object (its state is [`StoragePoolInnerV1`], the
+/// dynamic field `version -> StoragePoolInnerV1`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoragePool {
+    /// The object id.
+    pub id: ObjectId,
+    /// The version (1).
+    pub version: u64,
+}
+
+/// `walrus::storage_pool::StoragePoolInnerV1`: a pool's reservation and what its blobs use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoragePoolInnerV1 {
+    /// The reservation: the pool's period and capacity.
+    pub storage: Storage,
+    /// Encoded bytes taken by the pool's blobs.
+    pub used_encoded_bytes: u64,
+    /// Number of blobs.
+    pub blob_count: u64,
+    /// `ObjectTable<u256, PooledBlob>`: the blobs by blob id.
+    pub blobs: super::staking::Table,
+}
+
+/// `walrus::storage_pool::PooledBlob`: a blob registered against a pool, living as long as
+/// the pool. Its attributes are a dynamic field and not part of this value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PooledBlob {
+    /// The object id.
+    pub id: ObjectId,
+    /// The epoch of registration.
+    pub registered_epoch: u32,
+    /// The blob id (Move `u256`).
+    pub blob_id: BlobId,
+    /// Unencoded size in bytes.
+    pub unencoded_size: u64,
+    /// Encoding type (1 = RS2).
+    pub encoding_type: u8,
+    /// The epoch of certification.
+    pub certified_epoch: Option<u32>,
+    /// The pool that holds it.
+    pub storage_pool_id: ObjectId,
+    /// Whether the owner may delete it before the pool expires.
+    pub deletable: bool,
+}
+
 // === bls_aggregate ===
 
 /// `walrus::bls_aggregate::BlsCommitteeMember`.
