@@ -8,6 +8,7 @@
 module walrus::init;
 
 use sui::clock::Clock;
+use walrus::slashing;
 use walrus::staking;
 use walrus::system;
 
@@ -26,10 +27,10 @@ fun init(ctx: &mut TxContext) {
 
 // === Public functions ===
 
-/// Creates and shares the `System` (future-accounting window of `max_epochs_ahead` epochs) and
+/// Creates and shares the `System` (future-accounting window of `max_epochs_ahead` epochs),
 /// the `Staking` object (`n_shards` shards, epochs of `epoch_duration` ms, epoch 0 lasting at
-/// least `epoch_zero_duration` ms from now). Consumes the `InitCap`; returns the ids
-/// (System, Staking).
+/// least `epoch_zero_duration` ms from now) and the `SlashingManager`. Consumes the `InitCap`;
+/// returns the ids (System, Staking).
 public fun initialize_walrus(
     init_cap: InitCap,
     epoch_zero_duration: u64,
@@ -43,6 +44,7 @@ public fun initialize_walrus(
     id.delete();
     let system_id = system::create_empty(max_epochs_ahead, ctx);
     let staking_id = staking::create(epoch_zero_duration, epoch_duration, n_shards, clock, ctx);
+    slashing::new(ctx);
     (system_id, staking_id)
 }
 

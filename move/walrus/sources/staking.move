@@ -11,6 +11,7 @@
 module walrus::staking;
 
 use std::string::String;
+use sui::balance::Balance;
 use sui::clock::Clock;
 use sui::coin::{Self, Coin};
 use sui::dynamic_field;
@@ -188,6 +189,46 @@ public fun set_governance_authorized(
 /// out by larger nodes and has gained stake since).
 public fun try_join_active_set(staking: &mut Staking, cap: &StorageNodeCap) {
     staking.inner_mut().try_join_active_set(cap)
+}
+
+/// Adds `commissions[i]` to the commission of `node_ids[i]`'s pool; blocked for collection
+/// until `voting_end` unless the next committee is already selected.
+public fun add_commission_to_pools(
+    staking: &mut Staking,
+    node_ids: vector<ID>,
+    commissions: vector<Balance<WAL>>,
+) {
+    staking.inner_mut().add_commission_to_pools(node_ids, commissions)
+}
+
+/// Burns the whole commission of `node_id`'s pool (slashing).
+public(package) fun burn_commission(
+    staking: &mut Staking,
+    node_id: ID,
+    treasury: &mut ProtectedTreasury,
+    ctx: &mut TxContext,
+) {
+    let commission = staking.inner_mut().extract_commission_to_burn(node_id);
+    wal::wal::burn(treasury, commission.into_coin(ctx));
+}
+
+/// Whether `auth` may act for `node_id` in governance (slashing votes).
+public(package) fun check_governance_authorization(
+    staking: &Staking,
+    node_id: ID,
+    auth: Authenticated,
+): bool {
+    staking.inner().check_governance_authorization(node_id, auth)
+}
+
+/// The shards `node_id` holds in the current committee (`ENotInCommittee` if none).
+public(package) fun get_current_node_weight(staking: &Staking, node_id: ID): u16 {
+    staking.inner().get_current_node_weight(node_id)
+}
+
+/// Whether `weight` shards are a quorum of the current committee.
+public(package) fun is_quorum(staking: &Staking, weight: u16): bool {
+    staking.inner().is_quorum(weight)
 }
 
 // === Delegation ===

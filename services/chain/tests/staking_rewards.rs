@@ -85,12 +85,31 @@ fn two_delegators_commission_and_burn() {
     assert_eq!(w.withdraw(d1), 1_001_571_603_116);
     assert_eq!(w.pool(a.id).rewards_pool, 348_996_884);
 
-    // The commission goes to the holder of A's cap.
-    let record = w.ok(StakingCall::CollectCommission {
-        node_id: a.id,
-        auth: Auth::Object(a.cap),
-    });
-    assert_eq!(w.coin_value(created(&record, "::coin::Coin<")), 213_400_000);
+    // The commission goes to the holder of A's cap. What the change to epoch 3 added
+    // (116_400_000) stays blocked until voting_end; the earlier 97_000_000 is collectable.
+    assert_eq!(w.pool(a.id).blocked_commission, Some(116_400_000));
+    let collect = || {
+        let record = w.ok(StakingCall::CollectCommission {
+            node_id: a.id,
+            auth: Auth::Object(a.cap),
+        });
+        w.coin_value(created(&record, "::coin::Coin<"))
+    };
+    assert_eq!(collect(), 97_000_000);
+    assert_eq!(collect(), 0);
+    // Sui's view of the blocked amount: the bag entry under the pool's `extra_fields`.
+    let record = w.run_voting_end();
+    let removed = record
+        .object_changes
+        .iter()
+        .find(|c| {
+            c.object_type
+                .contains("NewEpochCommissionBlockedForCollection")
+        })
+        .unwrap();
+    assert_eq!(removed.kind, walrus_chain::types::ChangeKind::Deleted);
+    assert_eq!(w.pool(a.id).blocked_commission, None);
+    assert_eq!(collect(), 116_400_000);
     assert_eq!(w.pool(a.id).commission, 0);
 }
 
@@ -165,7 +184,9 @@ fn commission_receiver_and_governance_can_be_changed() {
     w.next_epoch(&nodes);
     // 100% commission: 970_000_000 after the 3% burn.
     assert_eq!(w.pool(n.id).commission, 970_000_000);
-    // Hand the commission to an address, then collect as that sender.
+    // Hand the commission to an address, then collect as that sender once voting_end has
+    // unblocked it.
+    w.run_voting_end();
     let other = stranger();
     w.ok(StakingCall::SetCommissionReceiver {
         node_id: n.id,

@@ -48,6 +48,8 @@ const ENoStake: u64 = 3;
 const ENotInCommittee: u64 = 4;
 /// No next committee has been selected (`voting_end` has not run in this epoch).
 const ENextCommitteeIsEmpty: u64 = 6;
+/// A node holds more shards than a `u16` counts.
+const EInvalidNodeWeight: u64 = 7;
 /// No pool is registered under this node id.
 const EPoolNotFound: u64 = 8;
 /// `n_shards` and the epoch duration must be positive.
@@ -281,6 +283,28 @@ public(package) fun try_join_active_set(self: &mut StakingInnerV1, cap: &Storage
     self.update_active_set(cap.node_id());
 }
 
+/// Takes the whole commission of `node_id`, blocked or not, for slashing to burn.
+public(package) fun extract_commission_to_burn(self: &mut StakingInnerV1, node_id: ID): Balance<WAL> {
+    self.pool_mut(node_id).extract_commission_to_burn()
+}
+
+/// Adds `commissions[i]` to the commission of `node_ids[i]`'s pool (the vectors must have the
+/// same length); blocked for collection until `voting_end` unless the next committee is
+/// already selected.
+public(package) fun add_commission_to_pools(
+    self: &mut StakingInnerV1,
+    node_ids: vector<ID>,
+    commissions: vector<Balance<WAL>>,
+) {
+    let block = match (self.epoch_state) {
+        EpochState::NextParamsSelected(_) => false,
+        _ => true,
+    };
+    node_ids.zip_do!(commissions, |node_id, commission| {
+        self.pool_mut(node_id).add_commission(commission, block);
+    });
+}
+
 // === Delegation ===
 
 /// Stakes `to_stake` with `node_id` (at least 1 WAL). Active from E + 1, or E + 2 after the
@@ -337,6 +361,7 @@ public(package) fun voting_end(self: &mut StakingInnerV1, clock: &Clock) {
     } else {
         assert!(now >= last_change + self.epoch_duration / 2, EWrongEpochState);
     };
+    self.clear_previous_committee_blocked_commission();
     self.select_committee_and_params();
     self.epoch_state = EpochState::NextParamsSelected(last_change);
     events::emit_epoch_parameters_selected(self.epoch + 1);
@@ -456,6 +481,28 @@ public(package) fun first_epoch_start(self: &StakingInnerV1): u64 { self.first_e
 /// The current committee.
 public(package) fun committee(self: &StakingInnerV1): &Committee { &self.committee }
 
+/// Whether `auth` may act for `node_id` in governance.
+public(package) fun check_governance_authorization(
+    self: &StakingInnerV1,
+    node_id: ID,
+    auth: Authenticated,
+): bool {
+    auth.matches(self.pool(node_id).governance_authorized())
+}
+
+/// The shards `node_id` holds in the current committee (`ENotInCommittee` if none).
+public(package) fun get_current_node_weight(self: &StakingInnerV1, node_id: ID): u16 {
+    assert!(self.committee.contains(&node_id), ENotInCommittee);
+    let weight = self.committee.shards(&node_id).length();
+    assert!(weight <= (std::u16::max_value!() as u64), EInvalidNodeWeight);
+    weight as u16
+}
+
+/// Whether `weight` shards are a quorum (`3 * weight >= 2 * n_shards + 1`).
+public(package) fun is_quorum(self: &StakingInnerV1, weight: u16): bool {
+    3 * (weight as u64) >= 2 * (self.n_shards as u64) + 1
+}
+
 /// The previous committee.
 public(package) fun previous_committee(self: &StakingInnerV1): &Committee {
     &self.previous_committee
@@ -559,6 +606,13 @@ public fun last_epoch_change_time(state: &EpochState): Option<u64> {
 }
 
 // === Private functions ===
+
+/// Unblocks the commission of the previous committee's pools (`voting_end`): what their last
+/// epoch change added becomes collectable.
+fun clear_previous_committee_blocked_commission(self: &mut StakingInnerV1) {
+    let ids = self.previous_committee.node_ids();
+    ids.do!(|id| if (self.pools.contains(id)) self.pools.borrow_mut(id).clear_blocked_commission());
+}
 
 /// The pool of `node_id`, caught up to the current epoch.
 fun pool_mut(self: &mut StakingInnerV1, node_id: ID): &mut StakingPool {

@@ -6,8 +6,9 @@
 ///   `num_shares` the shares it is split into. Principals stay inside the `StakedWal` objects;
 ///   the delegators' rewards are held in `rewards_pool`.
 /// - Advancing to epoch `e` (see `advance_epoch`), with the reward `r` earned in `e - 1`:
-///   1. `commission = r * commission_rate / 10_000` goes to `commission`; `r - commission` to
-///      `rewards_pool` and `wal_balance`;
+///   1. `commission = r * commission_rate / 10_000` goes to `commission`, blocked for collection
+///      until the next `voting_end` (as mainnet); `r - commission` to `rewards_pool` and
+///      `wal_balance`;
 ///   2. a commission rate scheduled for an epoch <= `e` becomes current (the newest wins);
 ///   3. a scheduled BLS key is rotated in;
 ///   4. `rate[e] = (wal_balance, num_shares)` is recorded;
@@ -81,6 +82,10 @@ const MAX_NETWORK_ADDRESS_LENGTH: u64 = 259;
 const N_BASIS_POINTS: u64 = 10_000;
 
 // === Object definitions ===
+
+/// The key, in `extra_fields`, of the commission (FROST, `u64`) added at the last epoch change
+/// that cannot be collected before `voting_end` clears it.
+public struct NewEpochCommissionBlockedForCollection has copy, drop, store {}
 
 /// The node's votes on prices and on its capacity.
 public struct VotingParams has copy, drop, store {
@@ -210,24 +215,25 @@ public(package) fun new(
 public(package) fun advance_epoch(self: &mut StakingPool, rewards: Balance<WAL>, new_epoch: u32) {
     assert!(new_epoch > self.latest_epoch, EPoolAlreadyUpdated);
     self.catch_up(new_epoch - 1);
-    self.step(rewards, new_epoch);
+    self.step(rewards, new_epoch, true);
 }
 
 /// Advances the pool epoch by epoch with zero reward until it reaches `epoch`.
 public(package) fun catch_up(self: &mut StakingPool, epoch: u32) {
     while (self.latest_epoch < epoch) {
         let next = self.latest_epoch + 1;
-        self.step(balance::zero(), next);
+        self.step(balance::zero(), next, false);
     }
 }
 
-/// One epoch advance; see the module documentation for the steps.
-fun step(self: &mut StakingPool, mut rewards: Balance<WAL>, epoch: u32) {
+/// One epoch advance; see the module documentation for the steps. The commission of a reward
+/// step (`block`, not a catch-up step) is blocked until `voting_end`.
+fun step(self: &mut StakingPool, mut rewards: Balance<WAL>, epoch: u32, block: bool) {
     // 1. Commission, then the delegators' part.
     let reward = rewards.value();
     let commission = ((reward as u128) * (self.commission_rate as u128) / (N_BASIS_POINTS as u128))
         as u64;
-    self.commission.join(rewards.split(commission));
+    self.add_commission(rewards.split(commission), block);
     self.wal_balance = self.wal_balance + rewards.value();
     self.rewards_pool.join(rewards);
 
@@ -390,13 +396,58 @@ public(package) fun set_next_commission(
     self.pending_commission_rate.insert_or_replace(wctx.epoch() + 2, commission_rate as u64);
 }
 
-/// Takes the whole commission; `auth` must match the commission receiver.
+/// Takes the commission that is not blocked (all but what the last epoch change added before
+/// `voting_end`); `auth` must match the commission receiver.
 public(package) fun collect_commission(
     self: &mut StakingPool,
     auth: Authenticated,
 ): Balance<WAL> {
     assert!(auth.matches(&self.commission_receiver), EAuthorizationFailure);
+    let blocked = self.blocked_commission();
+    let total = self.commission.value();
+    if (total <= blocked) return balance::zero();
+    self.commission.split(total - blocked)
+}
+
+/// Adds `commission` to the pool's commission, blocked for collection until `voting_end` if
+/// `block`; returns the commission's new total.
+public(package) fun add_commission(
+    self: &mut StakingPool,
+    commission: Balance<WAL>,
+    block: bool,
+): u64 {
+    let amount = commission.value();
+    let total = self.commission.join(commission);
+    if (block) {
+        let key = NewEpochCommissionBlockedForCollection {};
+        if (self.extra_fields.contains(key)) {
+            let blocked: &mut u64 = self.extra_fields.borrow_mut(key);
+            *blocked = *blocked + amount;
+        } else {
+            self.extra_fields.add(key, amount);
+        }
+    };
+    total
+}
+
+/// Unblocks the whole commission (`voting_end`).
+public(package) fun clear_blocked_commission(self: &mut StakingPool) {
+    let key = NewEpochCommissionBlockedForCollection {};
+    if (self.extra_fields.contains(key)) {
+        let _: u64 = self.extra_fields.remove(key);
+    }
+}
+
+/// Takes the whole commission, blocked or not, for slashing to burn.
+public(package) fun extract_commission_to_burn(self: &mut StakingPool): Balance<WAL> {
+    self.clear_blocked_commission();
     self.commission.withdraw_all()
+}
+
+/// The commission that cannot be collected before `voting_end`.
+public(package) fun blocked_commission(self: &StakingPool): u64 {
+    let key = NewEpochCommissionBlockedForCollection {};
+    if (self.extra_fields.contains(key)) *self.extra_fields.borrow(key) else 0
 }
 
 /// Sets the commission receiver; `auth` must match the current one.

@@ -87,11 +87,22 @@ fun two_delegators_commission_and_burn() {
     destroy(coin);
     assert_eq!(w.staking().pool(a).rewards_amount(), 348_996_884);
 
-    // The commission goes to the holder of A's cap.
-    let cap_a = &caps[0];
-    let auth = auth::authenticate_with_object(cap_a);
+    // The commission goes to the holder of A's cap. What the change to epoch 3 added
+    // (116_400_000) stays blocked until voting_end; the earlier 97_000_000 is collectable.
+    assert_eq!(w.staking().pool(a).blocked_commission(), 116_400_000);
+    let auth = auth::authenticate_with_object(&caps[0]);
     let commission = w.collect_commission(a, auth);
-    assert_eq!(commission.value(), 213_400_000);
+    assert_eq!(commission.value(), 97_000_000);
+    destroy(commission);
+    let auth = auth::authenticate_with_object(&caps[0]);
+    let nothing = w.collect_commission(a, auth);
+    assert_eq!(nothing.value(), 0);
+    destroy(nothing);
+    w.run_voting_end();
+    assert_eq!(w.staking().pool(a).blocked_commission(), 0);
+    let auth = auth::authenticate_with_object(&caps[0]);
+    let commission = w.collect_commission(a, auth);
+    assert_eq!(commission.value(), 116_400_000);
     destroy(commission);
     assert_eq!(w.staking().pool(a).commission_amount(), 0);
 

@@ -145,6 +145,11 @@ public fun clock(w: &mut World): &mut Clock { &mut w.clock }
 
 public fun ctx(w: &mut World): &mut TxContext { w.scenario.ctx() }
 
+/// The staking object, the treasury and the context at once (for calls that take all three).
+public fun staking_treasury_ctx(w: &mut World): (&mut Staking, &mut ProtectedTreasury, &mut TxContext) {
+    (&mut w.staking, &mut w.treasury, w.scenario.ctx())
+}
+
 public fun epoch_duration(): u64 { EPOCH_DURATION }
 
 public fun epoch_zero_duration(): u64 { EPOCH_ZERO_DURATION }

@@ -252,7 +252,9 @@ fun commission_receiver_and_governance_can_be_changed() {
     w.next_epoch(&mut caps);
     // 100% commission: 970_000_000 after the 3% burn.
     assert_eq!(w.staking().pool(node).commission_amount(), 970_000_000);
-    // Hand the commission to an address, then collect as that sender.
+    // Hand the commission to an address, then collect as that sender once voting_end has
+    // unblocked it.
+    w.run_voting_end();
     let by_cap = auth::authenticate_with_object(&caps[0]);
     w.staking().set_commission_receiver(node, by_cap, auth::authorized_address(@0xC0));
     w.next_tx(@0xC0);

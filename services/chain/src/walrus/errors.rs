@@ -415,6 +415,7 @@ mod tests {
             availability::ALL,
             st::staking::ALL,
             st::staking_inner::ALL,
+            st::slashing::ALL,
             st::staking_pool::ALL,
             st::staked_wal::ALL,
             st::storage_node::ALL,

@@ -18,10 +18,11 @@
 //!
 //! Genesis creates, in this order: the shared `System` (Move `system::create_empty`), the
 //! shared `ProtectedTreasury`, the shared devnet [`Faucet`] holding the whole WAL supply, then
-//! runs [`staking::genesis`] (the shared `Staking` object and the genesis nodes). The ids are
-//! listed in the [`Registry`], an immutable object at the fixed id [`REGISTRY_ID`] (`0x5`):
-//! clients read `GET /v1/objects/0x5` (or [`registry`] on a view, [`WalrusMachine::registry`]
-//! on a ledger) to find the `System`, `Staking`, treasury and faucet.
+//! runs [`staking::genesis`] (the shared `Staking` object and the genesis nodes) and creates the
+//! shared `SlashingManager`. The ids are listed in the [`Registry`], an immutable object at the
+//! fixed id [`REGISTRY_ID`] (`0x5`): clients read `GET /v1/objects/0x5` (or [`registry`] on a
+//! view, [`WalrusMachine::registry`] on a ledger) to find the `System`, `Staking`, treasury,
+//! faucet and slashing manager.
 //!
 //! # Calls
 //!
@@ -88,14 +89,19 @@ pub fn to_object_id(id: contracts::ObjectId) -> ObjectId {
     Address::new(id.0)
 }
 
-/// `walrus::extended_field::Key`, the key type of every `ExtendedField`'s value.
-pub fn extended_field_key_type() -> sui_sdk_types::TypeTag {
+/// The type `0x…b1::module::Name` (no type parameters) as a type tag.
+pub fn walrus_struct_tag(module: &'static str, name: &'static str) -> sui_sdk_types::TypeTag {
     sui_sdk_types::TypeTag::Struct(Box::new(sui_sdk_types::StructTag::new(
         WALRUS_PACKAGE,
-        sui_sdk_types::Identifier::from_static("extended_field"),
-        sui_sdk_types::Identifier::from_static("Key"),
+        sui_sdk_types::Identifier::from_static(module),
+        sui_sdk_types::Identifier::from_static(name),
         Vec::new(),
     )))
+}
+
+/// `walrus::extended_field::Key`, the key type of every `ExtendedField`'s value.
+pub fn extended_field_key_type() -> sui_sdk_types::TypeTag {
+    walrus_struct_tag("extended_field", "Key")
 }
 
 /// `0x…b1::module::Name`.
@@ -161,6 +167,8 @@ pub struct Registry {
     pub treasury: ObjectId,
     /// The shared devnet [`Faucet`].
     pub faucet: ObjectId,
+    /// The shared `slashing::SlashingManager`.
+    pub slashing_manager: ObjectId,
 }
 
 /// The shared `System` object: the Move object (`id`, `version`) and its state, the dynamic
@@ -337,9 +345,10 @@ impl LedgerObject for WalrusObject {
                 &walrus_type("staking_inner", "StakingInnerV1"),
                 &s.inner_move_bcs(),
             )],
+            Self::Staking(staking::StakingObject::SlashingManager(m)) => m.dynamic_fields(),
             Self::Staking(staking::StakingObject::Pool(p)) => {
                 let value_type = walrus_type("pool_exchange_rate", "PoolExchangeRate");
-                staking::rates_to_move(p)
+                let mut fields: Vec<DynamicField> = staking::rates_to_move(p)
                     .iter()
                     .map(|(epoch, rate)| {
                         DynamicField::new(
@@ -350,7 +359,22 @@ impl LedgerObject for WalrusObject {
                             &bcs_of(rate),
                         )
                     })
-                    .collect()
+                    .collect();
+                // The blocked commission: `extra_fields` entry under the key struct (no
+                // fields: BCS of its `dummy_field: bool`).
+                if let Some(blocked) = p.blocked_commission {
+                    fields.push(DynamicField::new(
+                        p.extra_fields_id,
+                        &walrus_struct_tag(
+                            "staking_pool",
+                            "NewEpochCommissionBlockedForCollection",
+                        ),
+                        &bcs_of(&false),
+                        "u64",
+                        &bcs_of(&blocked),
+                    ));
+                }
+                fields
             }
             _ => Vec::new(),
         }
@@ -436,6 +460,7 @@ fn genesis(view: &mut View<'_>, config: &GenesisConfig) -> Result<(), ExecutionF
         staking: Address::ZERO,
         treasury: treasury_id,
         faucet: faucet_id,
+        slashing_manager: Address::ZERO,
     };
     view.put(
         REGISTRY_ID,
@@ -449,6 +474,7 @@ fn genesis(view: &mut View<'_>, config: &GenesisConfig) -> Result<(), ExecutionF
         config.initial_write_price,
     )?;
     registry.staking = staking::genesis(view, config)?;
+    registry.slashing_manager = staking::create_slashing_manager(view);
     view.put(
         REGISTRY_ID,
         Owner::Immutable,

@@ -432,6 +432,31 @@ pub struct Staking {
     pub version: u64,
 }
 
+// === slashing ===
+
+/// `walrus::slashing::SlashingProposal`: the votes of one epoch to slash a node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlashingProposal {
+    /// The epoch the proposal was created or last refreshed in.
+    pub epoch: u32,
+    /// The node to slash.
+    pub node_id: ObjectId,
+    /// The shards of the nodes that voted for it.
+    pub voting_weight: u16,
+    /// The voters (`VecSet<ID>`: its BCS is the vector, in insertion order).
+    pub voters: Vec<ObjectId>,
+}
+
+/// `walrus::slashing::SlashingManager`: the shared object (its proposals are the entries of
+/// the `slashing_candidates` table, by candidate node id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlashingManager {
+    /// The object id.
+    pub id: ObjectId,
+    /// `Table<ID, SlashingProposal>`.
+    pub slashing_candidates: Table,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

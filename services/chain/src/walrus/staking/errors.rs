@@ -66,10 +66,28 @@ codes! {
         ENotInCommittee = 4;
         /// No next committee has been selected (`voting_end` has not run in this epoch).
         ENextCommitteeIsEmpty = 6;
+        /// A node holds more shards than a `u16` counts.
+        EInvalidNodeWeight = 7;
         /// No pool is registered under this node id.
         EPoolNotFound = 8;
         /// `n_shards` and the epoch duration must be positive (ours; not in mainnet).
         EInvalidParameters = 11;
+    }
+}
+
+codes! {
+    /// `walrus::slashing` (`sources/slashing.move`).
+    slashing = "walrus::slashing" {
+        /// `auth` may not act for the voting node in governance.
+        ENotAuthorized = 0;
+        /// The node already voted on this proposal.
+        EDuplicateVote = 1;
+        /// There is no proposal to slash this node.
+        ENoProposalForNode = 2;
+        /// The proposal is from another epoch than the current one.
+        EWrongEpoch = 3;
+        /// The proposal's votes do not reach a quorum.
+        ENotEnoughVotes = 4;
     }
 }
 

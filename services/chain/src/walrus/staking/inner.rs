@@ -16,8 +16,8 @@ use super::errors::{
     add, add32, ensure,
     staking_inner::MODULE as STAKING_INNER,
     staking_inner::{
-        EDuplicateSyncDone, EInvalidParameters, EInvalidSyncEpoch, ENextCommitteeIsEmpty, ENoStake,
-        ENotInCommittee, EPoolNotFound, EWrongEpochState,
+        EDuplicateSyncDone, EInvalidNodeWeight, EInvalidParameters, EInvalidSyncEpoch,
+        ENextCommitteeIsEmpty, ENoStake, ENotInCommittee, EPoolNotFound, EWrongEpochState,
     },
 };
 use super::events::StakingEvent;
@@ -328,6 +328,62 @@ impl StakingInnerV1 {
         self.update_active_set(env, cap.node_id)
     }
 
+    /// Takes the whole commission of `node_id`, blocked or not, for slashing to burn.
+    pub fn extract_commission_to_burn(
+        &self,
+        env: &mut impl StakingEnv,
+        node_id: ObjectId,
+    ) -> Result<u64, ExecutionFailure> {
+        self.with_pool(env, node_id, |p| Ok(p.extract_commission_to_burn()))
+    }
+
+    /// Adds `commissions[i]` to the commission of `node_ids[i]`'s pool; blocked until
+    /// `voting_end` unless the next committee is selected. Lists of different lengths abort
+    /// as Move's `zip_do!` does (an `assert!` without a code in `std::vector`).
+    pub fn add_commission_to_pools(
+        &self,
+        env: &mut impl StakingEnv,
+        node_ids: &[ObjectId],
+        commissions: &[u64],
+    ) -> Result<(), ExecutionFailure> {
+        if node_ids.len() != commissions.len() {
+            return Err(crate::walrus::errors::abort(
+                "std::vector",
+                0,
+                "zip_do: the node ids and commissions differ in length",
+            ));
+        }
+        let block = !matches!(self.epoch_state, EpochState::NextParamsSelected(_));
+        for (node_id, amount) in node_ids.iter().zip(commissions) {
+            self.with_pool(env, *node_id, |p| p.add_commission(*amount, block))?;
+        }
+        Ok(())
+    }
+
+    /// Whether `auth` may act for `node_id` in governance.
+    pub fn check_governance_authorization(
+        &self,
+        env: &impl StakingEnv,
+        node_id: &ObjectId,
+        auth: &Authenticated,
+    ) -> Result<bool, ExecutionFailure> {
+        Ok(auth.matches(&self.pool(env, node_id)?.governance_authorized))
+    }
+
+    /// The shards `node_id` holds in the current committee (`ENotInCommittee` if none).
+    pub fn get_current_node_weight(&self, node_id: &ObjectId) -> Result<u16, ExecutionFailure> {
+        let shards = self
+            .committee
+            .shards(node_id)
+            .ok_or_else(|| ENotInCommittee.fail())?;
+        u16::try_from(shards.len()).map_err(|_| EInvalidNodeWeight.fail())
+    }
+
+    /// Whether `weight` shards are a quorum (`3 * weight >= 2 * n_shards + 1`).
+    pub fn is_quorum(&self, weight: u16) -> bool {
+        3 * u64::from(weight) > 2 * u64::from(self.n_shards)
+    }
+
     // === Delegation ===
 
     /// Stakes `amount` FROST with `node_id` (Move `stake_with_pool`).
@@ -393,6 +449,7 @@ impl StakingInnerV1 {
                 EWrongEpochState,
             )?;
         }
+        self.clear_previous_committee_blocked_commission(env);
         self.select_committee_and_params(env)?;
         self.epoch_state = EpochState::NextParamsSelected(last_change);
         env.emit(StakingEvent::EpochParametersSelected {
@@ -535,6 +592,19 @@ impl StakingInnerV1 {
         node_id: &ObjectId,
     ) -> Result<StakingPool, ExecutionFailure> {
         env.pool(node_id).ok_or_else(|| EPoolNotFound.fail())
+    }
+
+    /// Unblocks the commission of the previous committee's pools (`voting_end`), without
+    /// catching them up.
+    fn clear_previous_committee_blocked_commission(&self, env: &mut impl StakingEnv) {
+        for id in self.previous_committee.node_ids() {
+            if let Some(mut pool) = env.pool(&id)
+                && pool.blocked_commission.is_some()
+            {
+                pool.clear_blocked_commission();
+                env.put_pool(pool);
+            }
+        }
     }
 
     /// The pool of `node_id` caught up to the current epoch (Move `pool_mut`); the caller
@@ -922,10 +992,19 @@ pub(crate) mod tests {
         let paid = w.s.withdraw_stake(&mut w.env, &d1).unwrap();
         assert_eq!(paid, 1_001_571_603_116);
         assert_eq!(w.pool(a).rewards_pool, 348_996_884);
+        // What the change to epoch 3 added stays blocked until voting_end.
+        assert_eq!(w.pool(a).blocked_commission, Some(116_400_000));
         let auth = Authenticated::Object(caps[0].id);
         assert_eq!(
             w.s.collect_commission(&mut w.env, a, &auth).unwrap(),
-            213_400_000
+            97_000_000
+        );
+        assert_eq!(w.s.collect_commission(&mut w.env, a, &auth).unwrap(), 0);
+        w.run_voting_end();
+        assert_eq!(w.pool(a).blocked_commission, None);
+        assert_eq!(
+            w.s.collect_commission(&mut w.env, a, &auth).unwrap(),
+            116_400_000
         );
         assert_eq!(w.pool(a).commission, 0);
     }

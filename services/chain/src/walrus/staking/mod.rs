@@ -44,6 +44,7 @@ pub mod node;
 pub mod pending_values;
 pub mod pool;
 pub mod quantile;
+pub mod slashing;
 pub mod staked_wal;
 
 use serde::{Deserialize, Serialize};
@@ -102,6 +103,8 @@ pub enum StakingObject {
     StakedWal(StakedWal),
     /// `storage_node::StorageNodeCap` (owned by the operator).
     NodeCap(StorageNodeCap),
+    /// `slashing::SlashingManager` with its proposals (shared).
+    SlashingManager(slashing::SlashingManagerObject),
 }
 
 impl StakingObject {
@@ -112,6 +115,7 @@ impl StakingObject {
             Self::Pool(_) => walrus_type("staking_pool", "StakingPool"),
             Self::StakedWal(_) => walrus_type("staked_wal", "StakedWal"),
             Self::NodeCap(_) => walrus_type("storage_node", "StorageNodeCap"),
+            Self::SlashingManager(_) => walrus_type("slashing", "SlashingManager"),
         }
     }
 
@@ -125,6 +129,7 @@ impl StakingObject {
             Self::Pool(p) => bcs::to_bytes(&pool_to_move(p)),
             Self::StakedWal(s) => bcs::to_bytes(&staked_wal_to_move(s)),
             Self::NodeCap(c) => bcs::to_bytes(&cap_to_move(c)),
+            Self::SlashingManager(m) => bcs::to_bytes(&m.to_move()),
         };
         // Plain structs always serialize.
         bytes.unwrap_or_default()
@@ -254,7 +259,7 @@ pub fn pool_to_move(p: &StakingPool) -> twin::StakingPool {
         governance_authorized: authorized_to_move(&p.governance_authorized),
         extra_fields: twin::Bag {
             id: to_move_id(p.extra_fields_id),
-            size: 0,
+            size: u64::from(p.blocked_commission.is_some()),
         },
     }
 }
@@ -452,6 +457,34 @@ pub enum StakingCall {
     TryJoinActiveSet {
         /// The sender's cap.
         cap: ObjectId,
+    },
+    /// `staking::add_commission_to_pools`: the coins (consumed whole, as a programmable
+    /// transaction turns them into the `vector<Balance<WAL>>` with `coin::into_balance`) go to
+    /// the commission of the pools, pairwise.
+    AddCommissionToPools {
+        /// The nodes.
+        node_ids: Vec<ObjectId>,
+        /// One WAL coin per node.
+        commissions: Vec<ObjectId>,
+    },
+    /// `slashing::vote_for_slashing` (reads `Staking`, writes the `SlashingManager`).
+    VoteForSlashing {
+        /// Must hold the voter's governance authorization.
+        auth: Auth,
+        /// The voting node (in the current committee).
+        voter_node_id: ObjectId,
+        /// The node to slash.
+        candidate_node_id: ObjectId,
+    },
+    /// `slashing::execute_slashing`: burns the candidate's whole commission.
+    ExecuteSlashing {
+        /// The node to slash.
+        candidate_node_id: ObjectId,
+    },
+    /// `slashing::cleanup_slashing_proposals` (reads `Staking`).
+    CleanupSlashingProposals {
+        /// The candidates whose proposals from earlier epochs are dropped.
+        node_ids: Vec<ObjectId>,
     },
     /// `stake_with_pool`: stakes the whole coin (split it first with `CoinCall::Split`); the
     /// `StakedWal` goes to the sender.
@@ -667,6 +700,42 @@ fn authenticate(view: &View<'_>, auth: &Auth) -> Result<Authenticated, Execution
     }
 }
 
+/// The shared `SlashingManager` of the registry.
+fn load_slashing_manager(
+    view: &View<'_>,
+) -> Result<(ObjectId, slashing::SlashingManagerObject), ExecutionFailure> {
+    let id = registry(view)?.slashing_manager;
+    match super::shared(view, &id)? {
+        WalrusObject::Staking(StakingObject::SlashingManager(m)) => Ok((id, m.clone())),
+        _ => Err(input::EWrongObjectType.fail_with("slashing manager")),
+    }
+}
+
+fn save_slashing_manager(
+    view: &mut View<'_>,
+    id: ObjectId,
+    manager: slashing::SlashingManagerObject,
+) {
+    view.put(
+        id,
+        Owner::Shared,
+        WalrusObject::Staking(StakingObject::SlashingManager(manager)),
+    );
+}
+
+/// `slashing::new` at initialization: creates and shares the `SlashingManager` (its id, then
+/// its table's) and returns its id.
+pub fn create_slashing_manager(view: &mut View<'_>) -> ObjectId {
+    let id = view.new_id();
+    let candidates_id = view.new_id();
+    save_slashing_manager(
+        view,
+        id,
+        slashing::SlashingManagerObject::new(id, candidates_id),
+    );
+    id
+}
+
 /// Writes back a `StorageNodeCap` taken by `&mut` (owned by the sender).
 pub(crate) fn save_cap(view: &mut View<'_>, cap: StorageNodeCap) {
     put_staking_object(view, cap.id, StakingObject::NodeCap(cap));
@@ -684,11 +753,40 @@ pub fn execute(
     _config: &GenesisConfig,
     call: &StakingCall,
 ) -> Result<(), ExecutionFailure> {
-    // `update_prices` takes `&Staking`: the object is read, not written.
-    if let StakingCall::UpdatePrices = call {
-        let state = load(view)?;
-        let mut env = env(view, &state);
-        return state.inner.update_prices(&mut env);
+    // `update_prices` and two slashing calls take `&Staking`: the object is read, not written.
+    match call {
+        StakingCall::UpdatePrices => {
+            let state = load(view)?;
+            let mut env = env(view, &state);
+            return state.inner.update_prices(&mut env);
+        }
+        StakingCall::VoteForSlashing {
+            auth,
+            voter_node_id,
+            candidate_node_id,
+        } => {
+            let (manager_id, mut manager) = load_slashing_manager(view)?;
+            let auth = authenticate(view, auth)?;
+            let state = load(view)?;
+            let env = env(view, &state);
+            manager.vote_for_slashing(
+                &state.inner,
+                &env,
+                &auth,
+                *voter_node_id,
+                *candidate_node_id,
+            )?;
+            save_slashing_manager(view, manager_id, manager);
+            return Ok(());
+        }
+        StakingCall::CleanupSlashingProposals { node_ids } => {
+            let (manager_id, mut manager) = load_slashing_manager(view)?;
+            let state = load(view)?;
+            manager.cleanup_slashing_proposals(state.inner.epoch, node_ids);
+            save_slashing_manager(view, manager_id, manager);
+            return Ok(());
+        }
+        _ => {}
     }
     // Input objects are resolved first (Sui refuses a transaction with a bad input before
     // running it), then the PTB-built values (metadata), then the Move function.
@@ -877,6 +975,27 @@ pub fn execute(
             put_staking_object(view, sw.id, StakingObject::StakedWal(sw));
             return Ok(());
         }
+        StakingCall::AddCommissionToPools {
+            node_ids,
+            commissions,
+        } => {
+            let mut amounts = Vec::with_capacity(commissions.len());
+            for (i, coin) in commissions.iter().enumerate() {
+                if commissions[..i].contains(coin) {
+                    // Move cannot take the same object twice.
+                    return Err(input::EWrongObjectType.fail_with("a coin passed twice"));
+                }
+                amounts.push(coin::take_coin(view, coin)?);
+            }
+            s.add_commission_to_pools(env!(), node_ids, &amounts)?;
+        }
+        StakingCall::ExecuteSlashing { candidate_node_id } => {
+            let (manager_id, mut manager) = load_slashing_manager(view)?;
+            let burned = manager.execute_slashing(s, env!(), *candidate_node_id)?;
+            // `staking::burn_commission`: `wal::burn` through the `&mut ProtectedTreasury`.
+            system::burn(view, burned);
+            save_slashing_manager(view, manager_id, manager);
+        }
         StakingCall::VotingEnd => s.voting_end(env!())?,
         StakingCall::InitiateEpochChange => {
             s.initiate_epoch_change(env!())?;
@@ -892,7 +1011,9 @@ pub fn execute(
             s.epoch_sync_done(env!(), &mut c, *epoch)?;
             put_staking_object(view, c.id, StakingObject::NodeCap(c));
         }
-        StakingCall::UpdatePrices => {}
+        StakingCall::UpdatePrices
+        | StakingCall::VoteForSlashing { .. }
+        | StakingCall::CleanupSlashingProposals { .. } => {}
     }
     // `&mut Staking`: written back (its version moves, as on Sui).
     save(view, state);

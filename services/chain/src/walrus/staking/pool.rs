@@ -80,8 +80,12 @@ pub struct StakingPool {
     pub governance_authorized: Authorized,
     /// Move `state`: always `Active` (no call moves a pool out of it).
     pub state: walrus_core::contracts::staking::PoolState,
-    /// The id of Move's `extra_fields: Bag` (always empty).
+    /// The id of Move's `extra_fields: Bag`.
     pub extra_fields_id: ObjectId,
+    /// The bag's only possible entry, `NewEpochCommissionBlockedForCollection -> u64`: the
+    /// commission the last epoch change added that cannot be collected before `voting_end`.
+    #[serde(default)]
+    pub blocked_commission: Option<u64>,
 }
 
 /// The arguments of `staking_pool::new` that describe the node.
@@ -176,6 +180,7 @@ impl StakingPool {
             governance_authorized: Authorized::Address(sender),
             state: walrus_core::contracts::staking::PoolState::Active,
             extra_fields_id,
+            blocked_commission: None,
         })
     }
 
@@ -185,27 +190,28 @@ impl StakingPool {
     pub fn advance_epoch(&mut self, rewards: u64, new_epoch: u32) -> Result<(), ExecutionFailure> {
         ensure(new_epoch > self.latest_epoch, EPoolAlreadyUpdated)?;
         self.catch_up(new_epoch - 1)?;
-        self.step(rewards, new_epoch)
+        self.step(rewards, new_epoch, true)
     }
 
     /// Advances epoch by epoch with zero reward until `epoch`.
     pub fn catch_up(&mut self, epoch: u32) -> Result<(), ExecutionFailure> {
         while self.latest_epoch < epoch {
             let next = self.latest_epoch + 1;
-            self.step(0, next)?;
+            self.step(0, next, false)?;
         }
         Ok(())
     }
 
-    /// One epoch advance (the seven steps of the Move module documentation).
-    fn step(&mut self, reward: u64, epoch: u32) -> Result<(), ExecutionFailure> {
+    /// One epoch advance (the seven steps of the Move module documentation); the commission of
+    /// a reward step (`block`) is blocked until `voting_end`.
+    fn step(&mut self, reward: u64, epoch: u32, block: bool) -> Result<(), ExecutionFailure> {
         // 1. Commission, then the delegators' part.
         let commission = to_u64(
             STAKING_POOL,
             u128::from(reward) * u128::from(self.commission_rate) / u128::from(N_BASIS_POINTS),
         )?;
         let delegators = sub(STAKING_POOL, reward, commission)?;
-        self.commission = add(STAKING_POOL, self.commission, commission)?;
+        self.add_commission(commission, block)?;
         self.wal_balance = add(STAKING_POOL, self.wal_balance, delegators)?;
         self.rewards_pool = add(STAKING_POOL, self.rewards_pool, delegators)?;
 
@@ -383,7 +389,32 @@ impl StakingPool {
             auth.matches(&self.commission_receiver),
             EAuthorizationFailure,
         )?;
-        Ok(std::mem::take(&mut self.commission))
+        let blocked = self.blocked_commission.unwrap_or(0);
+        let collectable = self.commission.saturating_sub(blocked);
+        self.commission -= collectable;
+        Ok(collectable)
+    }
+
+    /// `staking_pool::add_commission`: adds `amount` to the commission, blocked for collection
+    /// until `voting_end` if `block`; the new total.
+    pub fn add_commission(&mut self, amount: u64, block: bool) -> Result<u64, ExecutionFailure> {
+        self.commission = add(STAKING_POOL, self.commission, amount)?;
+        if block {
+            let blocked = self.blocked_commission.unwrap_or(0);
+            self.blocked_commission = Some(add(STAKING_POOL, blocked, amount)?);
+        }
+        Ok(self.commission)
+    }
+
+    /// `staking_pool::clear_blocked_commission` (`voting_end`).
+    pub fn clear_blocked_commission(&mut self) {
+        self.blocked_commission = None;
+    }
+
+    /// `staking_pool::extract_commission_to_burn`: the whole commission, blocked or not.
+    pub fn extract_commission_to_burn(&mut self) -> u64 {
+        self.clear_blocked_commission();
+        std::mem::take(&mut self.commission)
     }
 
     /// Sets the commission receiver; `auth` must match the current one.
