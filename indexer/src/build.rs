@@ -766,6 +766,11 @@ impl Builder {
                 Some(ContractEvent::PooledBlobDeleted(x)) => {
                     (Some(x.epoch), Some(x.blob_id.0), Some(x.object_id.0))
                 }
+                Some(ContractEvent::ContractUpgraded(x)) => {
+                    (Some(x.epoch), None, Some(x.package_id.0))
+                }
+                Some(ContractEvent::ContractUpgradeProposed(x)) => (Some(x.epoch), None, None),
+                Some(ContractEvent::ContractUpgradeQuorumReached(x)) => (Some(x.epoch), None, None),
                 None => (None, None, None),
             };
             batch.events.push(EventRow {
@@ -1229,7 +1234,10 @@ impl Builder {
                 | ContractEvent::StoragePoolExtended(_)
                 | ContractEvent::PooledBlobRegistered(_)
                 | ContractEvent::PooledBlobCertified(_)
-                | ContractEvent::PooledBlobDeleted(_) => {}
+                | ContractEvent::PooledBlobDeleted(_)
+                | ContractEvent::ContractUpgraded(_)
+                | ContractEvent::ContractUpgradeProposed(_)
+                | ContractEvent::ContractUpgradeQuorumReached(_) => {}
             }
         }
 

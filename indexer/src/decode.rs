@@ -187,6 +187,9 @@ fn event_json(event: &ContractEvent) -> String {
         ContractEvent::PooledBlobCertified(e) => serde_json::to_string(e),
         ContractEvent::PooledBlobDeleted(e) => serde_json::to_string(e),
         ContractEvent::StoragePoolExtended(e) => serde_json::to_string(e),
+        ContractEvent::ContractUpgraded(e) => serde_json::to_string(e),
+        ContractEvent::ContractUpgradeProposed(e) => serde_json::to_string(e),
+        ContractEvent::ContractUpgradeQuorumReached(e) => serde_json::to_string(e),
     };
     // Plain structs of integers, strings and ids always serialize.
     json.unwrap_or_else(|_| "null".to_owned())

@@ -29,6 +29,9 @@ use walrus::system::System;
 
 // === Errors ===
 
+/// The migration to this package's version is not possible (already migrated, or no new
+/// package id set by `upgrade::commit_upgrade`).
+const EInvalidMigration: u64 = 0;
 /// The `Staking` object's version does not match this package's version.
 const EWrongVersion: u64 = 1;
 /// The function is deprecated; call its successor (`initiate_epoch_change_v2`).
@@ -36,8 +39,11 @@ const EDeprecatedFunction: u64 = 2;
 
 // === Constants ===
 
-/// Version of the `Staking` object and of the inner state's dynamic field key.
-const VERSION: u64 = 1;
+/// Version of the `Staking` object and of the inner state's dynamic field key (3, as the
+/// package deployed on Walrus mainnet).
+const VERSION: u64 = 3;
+/// The dynamic-field key of the epoch from which an older object may be migrated.
+const MIGRATION_EPOCH_KEY: vector<u8> = b"migration_epoch";
 
 // === Object definitions ===
 
@@ -45,20 +51,25 @@ const VERSION: u64 = 1;
 public struct Staking has key {
     id: UID,
     version: u64,
+    /// The package this object belongs to (changed by `migrate` after an upgrade).
+    package_id: ID,
+    /// The package an upgrade committed to, until `migrate`.
+    new_package_id: Option<ID>,
 }
 
 // === Creation ===
 
-/// Creates and shares the `Staking` object at epoch 0 (see `staking_inner::new`); returns its
-/// id.
+/// Creates and shares the `Staking` object of package `package_id` at epoch 0 (see
+/// `staking_inner::new`); returns its id.
 public(package) fun create(
     epoch_zero_duration: u64,
     epoch_duration: u64,
     n_shards: u16,
+    package_id: ID,
     clock: &Clock,
     ctx: &mut TxContext,
 ): ID {
-    let staking = new(epoch_zero_duration, epoch_duration, n_shards, clock, ctx);
+    let staking = new(epoch_zero_duration, epoch_duration, n_shards, package_id, clock, ctx);
     let id = object::id(&staking);
     transfer::share_object(staking);
     id
@@ -383,16 +394,57 @@ public fun can_withdraw_staked_wal_early(staking: &Staking, staked_wal: &StakedW
 /// The object version.
 public fun version(staking: &Staking): u64 { staking.version }
 
+// === Upgrades ===
+
+/// The package this object belongs to.
+public(package) fun package_id(staking: &Staking): ID { staking.package_id }
+
+/// The package an upgrade committed to, until `migrate`.
+public(package) fun new_package_id(staking: &Staking): Option<ID> { staking.new_package_id }
+
+/// Records the package an upgrade committed to (`upgrade::commit_upgrade`).
+public(package) fun set_new_package_id(staking: &mut Staking, new_package_id: ID) {
+    staking.new_package_id = option::some(new_package_id);
+}
+
+/// Records, once, the epoch after the current one as the epoch from which an object of an
+/// older version may be migrated (`EInvalidMigration` for an object of this version).
+entry fun set_migration_epoch(staking: &mut Staking) {
+    assert!(staking.version < VERSION, EInvalidMigration);
+    if (dynamic_field::exists_(&staking.id, MIGRATION_EPOCH_KEY)) return;
+    let migration_epoch = staking.inner_without_version_check().epoch() + 1;
+    dynamic_field::add(&mut staking.id, MIGRATION_EPOCH_KEY, migration_epoch);
+}
+
+/// Moves the state to this package's version and the object to the new package
+/// (`init::migrate_v2`); `EInvalidMigration` if the object is not older or no new package id
+/// was set. (Version 3 does not wait for the migration epoch, as mainnet.)
+public(package) fun migrate(staking: &mut Staking) {
+    assert!(staking.version < VERSION, EInvalidMigration);
+    assert!(VERSION == 3, EInvalidMigration);
+    let inner: StakingInnerV1 = dynamic_field::remove(&mut staking.id, staking.version);
+    dynamic_field::add(&mut staking.id, VERSION, inner);
+    staking.version = VERSION;
+    assert!(staking.new_package_id.is_some(), EInvalidMigration);
+    staking.package_id = staking.new_package_id.extract();
+}
+
 // === Private functions ===
 
 fun new(
     epoch_zero_duration: u64,
     epoch_duration: u64,
     n_shards: u16,
+    package_id: ID,
     clock: &Clock,
     ctx: &mut TxContext,
 ): Staking {
-    let mut staking = Staking { id: object::new(ctx), version: VERSION };
+    let mut staking = Staking {
+        id: object::new(ctx),
+        version: VERSION,
+        package_id,
+        new_package_id: option::none(),
+    };
     let inner = staking_inner::new(epoch_zero_duration, epoch_duration, n_shards, clock, ctx);
     dynamic_field::add(&mut staking.id, VERSION, inner);
     staking
@@ -408,6 +460,11 @@ fun inner_mut(staking: &mut Staking): &mut StakingInnerV1 {
     dynamic_field::borrow_mut(&mut staking.id, VERSION)
 }
 
+/// The state under the object's own version (for `set_migration_epoch` on an older object).
+fun inner_without_version_check(staking: &Staking): &StakingInnerV1 {
+    dynamic_field::borrow(&staking.id, staking.version)
+}
+
 // === Test-only ===
 
 #[test_only]
@@ -419,13 +476,30 @@ public fun new_for_testing(
     clock: &Clock,
     ctx: &mut TxContext,
 ): Staking {
-    new(epoch_zero_duration, epoch_duration, n_shards, clock, ctx)
+    new(epoch_zero_duration, epoch_duration, n_shards, @0x0.to_id(), clock, ctx)
 }
 
 #[test_only]
 /// Sets the object version, to test the version check.
 public fun set_version_for_testing(staking: &mut Staking, version: u64) {
     staking.version = version;
+}
+
+#[test_only]
+/// Moves the state to the dynamic-field key `version` and sets the object version, as an
+/// object of an older package version would be (to test `migrate`).
+public fun downgrade_for_testing(staking: &mut Staking, version: u64) {
+    let inner: StakingInnerV1 = dynamic_field::remove(&mut staking.id, staking.version);
+    dynamic_field::add(&mut staking.id, version, inner);
+    staking.version = version;
+}
+
+#[test_only]
+/// The recorded migration epoch, if any.
+public fun migration_epoch_for_testing(staking: &Staking): Option<u32> {
+    if (dynamic_field::exists_(&staking.id, MIGRATION_EPOCH_KEY)) {
+        option::some(*dynamic_field::borrow(&staking.id, MIGRATION_EPOCH_KEY))
+    } else option::none()
 }
 
 #[test_only]

@@ -20,11 +20,15 @@ use walrus::system_state_inner::{Self, SystemStateInnerV1};
 
 // === Constants ===
 
-/// Version of the `System` object and of the inner state's dynamic field key.
-const VERSION: u64 = 1;
+/// Version of the `System` object and of the inner state's dynamic field key (3, as the
+/// package deployed on Walrus mainnet).
+const VERSION: u64 = 3;
 
 // === Errors ===
 
+/// The migration to this package's version is not possible (already migrated, or no new
+/// package id set by `upgrade::commit_upgrade`).
+const EInvalidMigration: u64 = 0;
 /// The `System` object's version does not match this package's version.
 const EWrongVersion: u64 = 1;
 /// A capacity decrease would split off zero bytes.
@@ -36,14 +40,19 @@ const EZeroExtractSize: u64 = 2;
 public struct System has key {
     id: UID,
     version: u64,
+    /// The package this object belongs to (changed by `migrate` after an upgrade).
+    package_id: ID,
+    /// The package an upgrade committed to, until `migrate`.
+    new_package_id: Option<ID>,
 }
 
 // === Public-Package functions ===
 
-/// Creates and shares an empty `System` in epoch 0 (empty committee, zero capacity and
-/// prices) with a future-accounting window of `max_epochs_ahead` epochs; returns its id.
-public(package) fun create_empty(max_epochs_ahead: u32, ctx: &mut TxContext): ID {
-    let system = new(max_epochs_ahead, ctx);
+/// Creates and shares an empty `System` of package `package_id` in epoch 0 (empty committee,
+/// zero capacity and prices) with a future-accounting window of `max_epochs_ahead` epochs;
+/// returns its id.
+public(package) fun create_empty(max_epochs_ahead: u32, package_id: ID, ctx: &mut TxContext): ID {
+    let system = new(max_epochs_ahead, package_id, ctx);
     let id = object::id(&system);
     transfer::share_object(system);
     id
@@ -436,10 +445,41 @@ public fun future_accounting(self: &System): &FutureAccountingRingBuffer {
     self.inner().future_accounting()
 }
 
+// === Upgrades ===
+
+/// The package this object belongs to.
+public(package) fun package_id(self: &System): ID { self.package_id }
+
+/// The package an upgrade committed to, until `migrate`.
+public(package) fun new_package_id(self: &System): Option<ID> { self.new_package_id }
+
+/// Records the package an upgrade committed to (`upgrade::commit_upgrade`).
+public(package) fun set_new_package_id(self: &mut System, new_package_id: ID) {
+    self.new_package_id = option::some(new_package_id);
+}
+
+/// Moves the state to this package's version and the object to the new package
+/// (`init::migrate_v2`); `EInvalidMigration` if the object is not older or no new package id
+/// was set.
+public(package) fun migrate(self: &mut System) {
+    assert!(self.version < VERSION, EInvalidMigration);
+    assert!(VERSION == 3, EInvalidMigration);
+    let inner: SystemStateInnerV1 = dynamic_field::remove(&mut self.id, self.version);
+    dynamic_field::add(&mut self.id, VERSION, inner);
+    self.version = VERSION;
+    assert!(self.new_package_id.is_some(), EInvalidMigration);
+    self.package_id = self.new_package_id.extract();
+}
+
 // === Private functions ===
 
-fun new(max_epochs_ahead: u32, ctx: &mut TxContext): System {
-    let mut system = System { id: object::new(ctx), version: VERSION };
+fun new(max_epochs_ahead: u32, package_id: ID, ctx: &mut TxContext): System {
+    let mut system = System {
+        id: object::new(ctx),
+        version: VERSION,
+        package_id,
+        new_package_id: option::none(),
+    };
     let inner = system_state_inner::create_empty(max_epochs_ahead, ctx);
     dynamic_field::add(&mut system.id, VERSION, inner);
     system
@@ -467,7 +507,7 @@ public fun new_for_testing(
     write_price: u64,
     ctx: &mut TxContext,
 ): System {
-    let mut system = new(max_epochs_ahead, ctx);
+    let mut system = new(max_epochs_ahead, @0x0.to_id(), ctx);
     let inner = system.inner_mut();
     inner.set_committee_for_testing(committee);
     inner.set_total_capacity_size(total_capacity);
@@ -484,6 +524,15 @@ public fun set_committee_for_testing(self: &mut System, committee: BlsCommittee)
 #[test_only]
 /// Sets the object version, to test the version check.
 public fun set_version_for_testing(self: &mut System, version: u64) {
+    self.version = version;
+}
+
+#[test_only]
+/// Moves the state to the dynamic-field key `version` and sets the object version, as an
+/// object of an older package version would be (to test `migrate`).
+public fun downgrade_for_testing(self: &mut System, version: u64) {
+    let inner: SystemStateInnerV1 = dynamic_field::remove(&mut self.id, self.version);
+    dynamic_field::add(&mut self.id, version, inner);
     self.version = version;
 }
 

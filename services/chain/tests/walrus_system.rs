@@ -94,7 +94,14 @@ fn genesis_system_is_empty() {
     assert_eq!(s.write_price_per_unit_size, 0);
     assert_eq!(s.future_accounting.length, 53);
     match world.object(&world.system_id()) {
-        WalrusObject::System(o) => assert_eq!(o.system.version, 1),
+        WalrusObject::System(o) => {
+            assert_eq!(o.system.version, 3);
+            assert_eq!(
+                o.system.package_id.0,
+                walrus_chain::walrus::WALRUS_PACKAGE.into_inner()
+            );
+            assert_eq!(o.system.new_package_id, None);
+        }
         other => panic!("{other:?}"),
     }
     // The registry at 0x5 names it.

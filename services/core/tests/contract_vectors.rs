@@ -8,7 +8,8 @@ use serde_json::Value;
 use walrus_core::BlobId;
 use walrus_core::contracts::{
     Blob, BlobCertificationMessage, BlobCertified, BlobDeleted, BlobIdDerivation,
-    BlobPersistenceType, BlobRegistered, ContractEvent, DenyListBlobDeleted, DenyListUpdate,
+    BlobPersistenceType, BlobRegistered, ContractEvent, ContractUpgradeProposed,
+    ContractUpgradeQuorumReached, ContractUpgraded, DenyListBlobDeleted, DenyListUpdate,
     EpochChangeDone, EpochChangeStart, EpochParametersSelected, InvalidBlobId,
     InvalidBlobIdMessage, ObjectId, PooledBlob, PooledBlobCertified, PooledBlobDeleted,
     PooledBlobRegistered, PricesUpdated, ProtocolVersionUpdated, RegisterDenyListUpdate,
@@ -105,7 +106,7 @@ fn every_move_vector_round_trips() {
         .collect();
     assert_eq!(
         vectors.len(),
-        26,
+        29,
         "a system vector was added: give it a twin check here"
     );
     for v in vectors {
@@ -304,6 +305,31 @@ fn every_move_vector_round_trips() {
                 };
                 check(name, e.clone(), hex);
                 check_event(name, ContractEvent::StoragePoolExtended(e), hex);
+            }
+            "ContractUpgraded" => {
+                let e = ContractUpgraded {
+                    epoch: u32_of(&f["epoch"]),
+                    package_id: id_of(&f["package_id"]),
+                    version: f["version"].as_u64().unwrap(),
+                };
+                check(name, e.clone(), hex);
+                check_event(name, ContractEvent::ContractUpgraded(e), hex);
+            }
+            "ContractUpgradeProposed" => {
+                let e = ContractUpgradeProposed {
+                    epoch: u32_of(&f["epoch"]),
+                    package_digest: bytes32(&f["package_digest"]).to_vec(),
+                };
+                check(name, e.clone(), hex);
+                check_event(name, ContractEvent::ContractUpgradeProposed(e), hex);
+            }
+            "ContractUpgradeQuorumReached" => {
+                let e = ContractUpgradeQuorumReached {
+                    epoch: u32_of(&f["epoch"]),
+                    package_digest: bytes32(&f["package_digest"]).to_vec(),
+                };
+                check(name, e.clone(), hex);
+                check_event(name, ContractEvent::ContractUpgradeQuorumReached(e), hex);
             }
             "PooledBlob" => {
                 let pooled = PooledBlob {

@@ -101,6 +101,26 @@ public struct ProtocolVersionUpdated has copy, drop {
     protocol_version: u64,
 }
 
+/// The contract was upgraded and the `System` and `Staking` objects migrated to `package_id`
+/// at `version` (`init::migrate_v2`).
+public struct ContractUpgraded has copy, drop {
+    epoch: u32,
+    package_id: ID,
+    version: u64,
+}
+
+/// A new proposal to upgrade to the package with this digest (`upgrade::vote_for_upgrade`).
+public struct ContractUpgradeProposed has copy, drop {
+    epoch: u32,
+    package_digest: vector<u8>,
+}
+
+/// An upgrade proposal reached a quorum of votes.
+public struct ContractUpgradeQuorumReached has copy, drop {
+    epoch: u32,
+    package_digest: vector<u8>,
+}
+
 /// The storage and write prices changed in `epoch`.
 public struct PricesUpdated has copy, drop {
     epoch: u32,
@@ -248,6 +268,18 @@ public(package) fun emit_protocol_version(epoch: u32, start_epoch: u32, protocol
 
 public(package) fun emit_prices_updated(epoch: u32, storage_price: u64, write_price: u64) {
     event::emit(PricesUpdated { epoch, storage_price, write_price });
+}
+
+public(package) fun emit_contract_upgraded(epoch: u32, package_id: ID, version: u64) {
+    event::emit(ContractUpgraded { epoch, package_id, version })
+}
+
+public(package) fun emit_contract_upgrade_proposed(epoch: u32, package_digest: vector<u8>) {
+    event::emit(ContractUpgradeProposed { epoch, package_digest })
+}
+
+public(package) fun emit_contract_upgrade_quorum_reached(epoch: u32, package_digest: vector<u8>) {
+    event::emit(ContractUpgradeQuorumReached { epoch, package_digest })
 }
 
 public(package) fun emit_storage_pool_created(
@@ -469,4 +501,22 @@ public fun storage_pool_extended(
     new_end_epoch: u32,
 ): StoragePoolExtended {
     StoragePoolExtended { epoch, storage_pool_id, new_end_epoch }
+}
+
+#[test_only]
+public fun contract_upgraded(epoch: u32, package_id: ID, version: u64): ContractUpgraded {
+    ContractUpgraded { epoch, package_id, version }
+}
+
+#[test_only]
+public fun contract_upgrade_proposed(epoch: u32, package_digest: vector<u8>): ContractUpgradeProposed {
+    ContractUpgradeProposed { epoch, package_digest }
+}
+
+#[test_only]
+public fun contract_upgrade_quorum_reached(
+    epoch: u32,
+    package_digest: vector<u8>,
+): ContractUpgradeQuorumReached {
+    ContractUpgradeQuorumReached { epoch, package_digest }
 }

@@ -190,18 +190,3 @@ fun commission_added_to_pools_is_blocked_until_voting_end() {
     destroy(caps);
     w.destroy_world();
 }
-
-#[test]
-fun initialize_walrus_shares_a_slashing_manager() {
-    let mut scenario = sui::test_scenario::begin(@0xAD);
-    walrus::init::init_for_testing(scenario.ctx());
-    scenario.next_tx(@0xAD);
-    let init_cap = scenario.take_from_sender<walrus::init::InitCap>();
-    let clock = sui::clock::create_for_testing(scenario.ctx());
-    walrus::init::initialize_walrus(init_cap, 100, 1_000, 10, 10, &clock, scenario.ctx());
-    scenario.next_tx(@0xAD);
-    let manager = scenario.take_shared<SlashingManager>();
-    sui::test_scenario::return_shared(manager);
-    clock.destroy_for_testing();
-    scenario.end();
-}

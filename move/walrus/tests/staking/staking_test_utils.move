@@ -145,6 +145,17 @@ public fun clock(w: &mut World): &mut Clock { &mut w.clock }
 
 public fun ctx(w: &mut World): &mut TxContext { w.scenario.ctx() }
 
+/// The staking and system objects at once.
+public fun staking_and_system(w: &mut World): (&mut Staking, &mut System) {
+    (&mut w.staking, &mut w.system)
+}
+
+/// A shared object created in an earlier transaction of the world's scenario (as the admin).
+public fun take_shared<T: key>(w: &mut World): T {
+    w.scenario.next_tx(ADMIN);
+    w.scenario.take_shared<T>()
+}
+
 /// The staking object, the treasury and the context at once (for calls that take all three).
 public fun staking_treasury_ctx(w: &mut World): (&mut Staking, &mut ProtectedTreasury, &mut TxContext) {
     (&mut w.staking, &mut w.treasury, w.scenario.ctx())

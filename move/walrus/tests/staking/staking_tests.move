@@ -25,7 +25,7 @@ fun new_staking_starts_in_epoch_zero() {
     assert_eq!(staking.n_shards(), 100);
     assert_eq!(staking.epoch_duration(), 2_000);
     assert_eq!(staking.first_epoch_start(), 1_050);
-    assert_eq!(staking.version(), 1);
+    assert_eq!(staking.version(), 3);
     assert!(staking.committee().is_empty());
     assert!(staking.previous_committee().is_empty());
     assert!(staking.next_committee().is_none());

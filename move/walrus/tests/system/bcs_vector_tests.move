@@ -167,6 +167,27 @@ fun storage_pool_extended() {
 }
 
 #[test]
+fun contract_upgraded() {
+    events::emit_contract_upgraded(1, object_id(), 3);
+    let emitted = event::events_by_type<events::ContractUpgraded>();
+    assert_eq!(bcs::to_bytes(&emitted[0]), x"010000000000000000000000000000000000000000000000000000000000000000c0ffee0300000000000000");
+}
+
+#[test]
+fun contract_upgrade_proposed() {
+    events::emit_contract_upgrade_proposed(1, vector::tabulate!(32, |_| 7));
+    let emitted = event::events_by_type<events::ContractUpgradeProposed>();
+    assert_eq!(bcs::to_bytes(&emitted[0]), x"01000000200707070707070707070707070707070707070707070707070707070707070707");
+}
+
+#[test]
+fun contract_upgrade_quorum_reached() {
+    events::emit_contract_upgrade_quorum_reached(2, vector::tabulate!(32, |_| 7));
+    let emitted = event::events_by_type<events::ContractUpgradeQuorumReached>();
+    assert_eq!(bcs::to_bytes(&emitted[0]), x"02000000200707070707070707070707070707070707070707070707070707070707070707");
+}
+
+#[test]
 fun pooled_blob_object() {
     // V3 ("hello walrus", 12 bytes), deletable, in pool 0xbeef; its id is the first one
     // derived from `tx_context::dummy()`; certified in epoch 7.

@@ -309,7 +309,7 @@ fun read_missing_metadata_aborts() {
 fun version_is_one() {
     let mut ctx = tx_context::dummy();
     let system = test_utils::system(3, &mut ctx);
-    assert_eq!(system.version(), 1);
+    assert_eq!(system.version(), 3);
     system.destroy_for_testing();
 }
 

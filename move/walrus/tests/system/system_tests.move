@@ -23,7 +23,7 @@ const ENCODED: u64 = 3_935_480;
 #[test]
 fun create_empty_shares_an_empty_system() {
     let mut scenario = ts::begin(@0xA);
-    let id = system::create_empty(53, scenario.ctx());
+    let id = system::create_empty(53, @0x0.to_id(), scenario.ctx());
     scenario.next_tx(@0xA);
     let system = scenario.take_shared<System>();
     assert_eq!(object::id(&system), id);
@@ -35,7 +35,7 @@ fun create_empty_shares_an_empty_system() {
     assert_eq!(system.storage_price_per_unit_size(), 0);
     assert_eq!(system.write_price_per_unit_size(), 0);
     assert_eq!(system.max_epochs_ahead(), 53);
-    assert_eq!(system.version(), 1);
+    assert_eq!(system.version(), 3);
     ts::return_shared(system);
     scenario.end();
 }
@@ -43,19 +43,19 @@ fun create_empty_shares_an_empty_system() {
 #[test]
 fun create_empty_accepts_the_maximum_window() {
     let mut ctx = tx_context::dummy();
-    system::create_empty(1000, &mut ctx);
+    system::create_empty(1000, @0x0.to_id(), &mut ctx);
 }
 
 #[test, expected_failure(abort_code = system_state_inner::EInvalidMaxEpochsAhead)]
 fun create_empty_with_zero_window_aborts() {
     let mut ctx = tx_context::dummy();
-    system::create_empty(0, &mut ctx);
+    system::create_empty(0, @0x0.to_id(), &mut ctx);
 }
 
 #[test, expected_failure(abort_code = system_state_inner::EInvalidMaxEpochsAhead)]
 fun create_empty_with_too_large_window_aborts() {
     let mut ctx = tx_context::dummy();
-    system::create_empty(1001, &mut ctx);
+    system::create_empty(1001, @0x0.to_id(), &mut ctx);
 }
 
 // === reserve_space ===

@@ -90,6 +90,9 @@ pub(crate) use codes;
 codes! {
     /// `walrus::system` (`move/walrus/sources/system.move`).
     system = "walrus::system" {
+        /// The migration to this package's version is not possible (already migrated, or no
+        /// new package id set by `upgrade::commit_upgrade`).
+        EInvalidMigration = 0;
         /// The `System` object's version does not match this package's version.
         EWrongVersion = 1;
         /// A capacity decrease would split off zero bytes.

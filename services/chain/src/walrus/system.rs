@@ -21,8 +21,9 @@ use super::{
 };
 use crate::types::{ExecutionFailure, ObjectId, Owner};
 
-/// `system::VERSION`: the object version and the dynamic-field key of the state.
-pub const VERSION: u64 = 1;
+/// `system::VERSION`: the object version and the dynamic-field key of the state (3, as the
+/// package deployed on Walrus mainnet).
+pub const VERSION: u64 = 3;
 /// `system_state_inner::MAX_MAX_EPOCHS_AHEAD`.
 pub const MAX_MAX_EPOCHS_AHEAD: u32 = 1000;
 /// `system_state_inner::BYTES_PER_UNIT_SIZE`: 1 MiB of encoded size.
@@ -482,6 +483,8 @@ pub fn create_empty(
             system: contracts::System {
                 id: to_move_id(id),
                 version: VERSION,
+                package_id: to_move_id(super::WALRUS_PACKAGE),
+                new_package_id: None,
             },
             inner,
             deny_list_sizes: contracts::staking::VecMap::default(),

@@ -244,6 +244,39 @@ pub struct StoragePoolExtended {
     pub new_end_epoch: u32,
 }
 
+/// `walrus::events::ContractUpgraded`: `System` and `Staking` were migrated to `package_id`
+/// at `version` after an upgrade.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContractUpgraded {
+    /// The epoch of the migration.
+    pub epoch: u32,
+    /// The new package.
+    pub package_id: ObjectId,
+    /// The new version.
+    pub version: u64,
+}
+
+/// `walrus::events::ContractUpgradeProposed`: a new proposal to upgrade to the package with
+/// this digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContractUpgradeProposed {
+    /// The epoch of the proposal.
+    pub epoch: u32,
+    /// The package digest (32 bytes).
+    #[serde(with = "super::hex_bytes")]
+    pub package_digest: Vec<u8>,
+}
+
+/// `walrus::events::ContractUpgradeQuorumReached`: an upgrade proposal's votes are a quorum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContractUpgradeQuorumReached {
+    /// The epoch of the proposal.
+    pub epoch: u32,
+    /// The package digest (32 bytes).
+    #[serde(with = "super::hex_bytes")]
+    pub package_digest: Vec<u8>,
+}
+
 /// Any event of the `walrus::events` module.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ContractEvent {
@@ -285,6 +318,12 @@ pub enum ContractEvent {
     PooledBlobDeleted(PooledBlobDeleted),
     /// `StoragePoolExtended`.
     StoragePoolExtended(StoragePoolExtended),
+    /// `ContractUpgraded`.
+    ContractUpgraded(ContractUpgraded),
+    /// `ContractUpgradeProposed`.
+    ContractUpgradeProposed(ContractUpgradeProposed),
+    /// `ContractUpgradeQuorumReached`.
+    ContractUpgradeQuorumReached(ContractUpgradeQuorumReached),
 }
 
 /// An event of a known walrus type whose bytes do not decode.
@@ -323,6 +362,9 @@ impl ContractEvent {
             Self::PooledBlobCertified(_) => "PooledBlobCertified",
             Self::PooledBlobDeleted(_) => "PooledBlobDeleted",
             Self::StoragePoolExtended(_) => "StoragePoolExtended",
+            Self::ContractUpgraded(_) => "ContractUpgraded",
+            Self::ContractUpgradeProposed(_) => "ContractUpgradeProposed",
+            Self::ContractUpgradeQuorumReached(_) => "ContractUpgradeQuorumReached",
         }
     }
 
@@ -353,6 +395,9 @@ impl ContractEvent {
             Self::PooledBlobCertified(e) => bcs::to_bytes(e),
             Self::PooledBlobDeleted(e) => bcs::to_bytes(e),
             Self::StoragePoolExtended(e) => bcs::to_bytes(e),
+            Self::ContractUpgraded(e) => bcs::to_bytes(e),
+            Self::ContractUpgradeProposed(e) => bcs::to_bytes(e),
+            Self::ContractUpgradeQuorumReached(e) => bcs::to_bytes(e),
         };
         // Plain structs of integers, byte arrays and vectors always serialize.
         bytes.unwrap_or_default()
@@ -398,6 +443,11 @@ impl ContractEvent {
             "PooledBlobCertified" => Self::PooledBlobCertified(de(event_type, bcs_bytes)?),
             "PooledBlobDeleted" => Self::PooledBlobDeleted(de(event_type, bcs_bytes)?),
             "StoragePoolExtended" => Self::StoragePoolExtended(de(event_type, bcs_bytes)?),
+            "ContractUpgraded" => Self::ContractUpgraded(de(event_type, bcs_bytes)?),
+            "ContractUpgradeProposed" => Self::ContractUpgradeProposed(de(event_type, bcs_bytes)?),
+            "ContractUpgradeQuorumReached" => {
+                Self::ContractUpgradeQuorumReached(de(event_type, bcs_bytes)?)
+            }
             _ => return Ok(None),
         };
         Ok(Some(event))

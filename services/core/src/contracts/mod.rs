@@ -22,7 +22,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 
 pub use crate::BlobId;
 pub use events::{
-    BlobCertified, BlobDeleted, BlobRegistered, ContractEvent, DenyListBlobDeleted, DenyListUpdate,
+    BlobCertified, BlobDeleted, BlobRegistered, ContractEvent, ContractUpgradeProposed,
+    ContractUpgradeQuorumReached, ContractUpgraded, DenyListBlobDeleted, DenyListUpdate,
     EpochChangeDone, EpochChangeStart, EpochParametersSelected, EventDecodeError, InvalidBlobId,
     PooledBlobCertified, PooledBlobDeleted, PooledBlobRegistered, PricesUpdated,
     ProtocolVersionUpdated, RegisterDenyListUpdate, ShardRecoveryStart, ShardsReceived,

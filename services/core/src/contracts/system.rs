@@ -337,8 +337,12 @@ pub struct EventBlobCertificationState {
 pub struct System {
     /// The object id.
     pub id: ObjectId,
-    /// The version (1).
+    /// The version (3, as Walrus mainnet), also the dynamic-field key of the state.
     pub version: u64,
+    /// The package the object belongs to.
+    pub package_id: ObjectId,
+    /// The package an upgrade committed to, until the migration.
+    pub new_package_id: Option<ObjectId>,
 }
 
 // === messages ===

@@ -43,6 +43,9 @@ pub fn to_u64(module: &'static str, x: u128) -> Result<u64, ExecutionFailure> {
 codes! {
     /// `walrus::staking` (`move/walrus/sources/staking.move`).
     staking = "walrus::staking" {
+        /// The migration to this package's version is not possible (already migrated, or no
+        /// new package id set by `upgrade::commit_upgrade`).
+        EInvalidMigration = 0;
         /// The `Staking` object's version does not match this package's version.
         EWrongVersion = 1;
         /// The function is deprecated (`initiate_epoch_change`: use `initiate_epoch_change_v2`).

@@ -69,8 +69,8 @@ pub use node::{
 pub use pool::{StakingPool, VotingParams};
 pub use staked_wal::{MIN_STAKING_THRESHOLD, StakedWal, StakedWalState};
 
-/// Version of the `Staking` object (Move `staking::VERSION`).
-pub const VERSION: u64 = 1;
+/// Version of the `Staking` object (Move `staking::VERSION`: 3, as Walrus mainnet).
+pub const VERSION: u64 = 3;
 
 // === Objects ===
 
@@ -125,6 +125,9 @@ impl StakingObject {
             Self::Staking(s) => bcs::to_bytes(&twin::Staking {
                 id: to_move_id(s.id),
                 version: s.version,
+                // The devnet's packages are not upgradable: always the published one.
+                package_id: to_move_id(super::WALRUS_PACKAGE),
+                new_package_id: None,
             }),
             Self::Pool(p) => bcs::to_bytes(&pool_to_move(p)),
             Self::StakedWal(s) => bcs::to_bytes(&staked_wal_to_move(s)),
