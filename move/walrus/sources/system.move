@@ -261,6 +261,11 @@ public fun add_subsidy(self: &mut System, subsidy: Coin<WAL>, epochs_ahead: u32)
     self.inner_mut().add_subsidy(subsidy, epochs_ahead)
 }
 
+/// Adds `subsidies[i]` to the rewards of epoch E + i (at most `max_epochs_ahead` of them).
+public fun add_per_epoch_subsidies(self: &mut System, subsidies: vector<Balance<WAL>>) {
+    self.inner_mut().add_per_epoch_subsidies(subsidies)
+}
+
 // === Public functions: storage pools ===
 
 /// Reserves `reserved_encoded_capacity_bytes` for the current and next `epochs_ahead - 1`

@@ -997,6 +997,42 @@ fn add_subsidy_aborts() {
     assert_eq!(world.coin_value(&coin), 100);
 }
 
+/// Mirrors system_tests::add_per_epoch_subsidies_adds_one_balance_per_epoch and
+/// add_per_epoch_subsidies_past_the_window_aborts.
+#[test]
+fn add_per_epoch_subsidies() {
+    let world = World::test_system(3);
+    let a = alice();
+    let coins = vec![world.wal(&a, 10), world.wal(&a, 0), world.wal(&a, 7)];
+    world.call(
+        &a,
+        Call::System(SystemCall::AddPerEpochSubsidies {
+            subsidies: coins.clone(),
+        }),
+    );
+    assert!(coins.iter().all(|c| !world.exists(c)));
+    assert_eq!(world.rewards_at(0), 10);
+    assert_eq!(world.rewards_at(1), 0);
+    assert_eq!(world.rewards_at(2), 7);
+    assert_eq!(world.rewards_at(3), 0);
+    let many: Vec<ObjectId> = (0..105).map(|_| world.wal(&a, 1)).collect();
+    world.assert_aborts(
+        &a,
+        Call::System(SystemCall::AddPerEpochSubsidies {
+            subsidies: many.clone(),
+        }),
+        ssi::EInvalidEpochsAhead,
+    );
+    assert!(many.iter().all(|c| world.exists(c)));
+    world.assert_aborts(
+        &a,
+        Call::System(SystemCall::AddPerEpochSubsidies {
+            subsidies: vec![many[0], many[0]],
+        }),
+        walrus_chain::walrus::errors::input::EWrongObjectType,
+    );
+}
+
 // === Epoch change (package functions used by staking) ===
 
 /// Epoch 3 with 3 MB stored for two epochs and 115 FROST of rewards (15 storage fees, 100

@@ -687,6 +687,23 @@ public(package) fun add_subsidy(self: &mut SystemStateInnerV1, subsidy: Coin<WAL
     self.future_accounting.ring_lookup_mut(0).rewards_balance().join(balance);
 }
 
+/// Adds `subsidies[i]` to the rewards of epoch current + i; at most `max_epochs_ahead` of them
+/// (`EInvalidEpochsAhead`).
+public(package) fun add_per_epoch_subsidies(
+    self: &mut SystemStateInnerV1,
+    subsidies: vector<Balance<WAL>>,
+) {
+    assert!(
+        subsidies.length() <= (self.future_accounting.max_epochs_ahead() as u64),
+        EInvalidEpochsAhead,
+    );
+    let mut k = 0;
+    subsidies.do!(|subsidy| {
+        self.future_accounting.ring_lookup_mut(k).rewards_balance().join(subsidy);
+        k = k + 1;
+    });
+}
+
 // === Accessors ===
 
 public(package) fun epoch(self: &SystemStateInnerV1): u32 { self.committee.epoch() }

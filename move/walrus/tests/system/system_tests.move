@@ -876,6 +876,33 @@ fun add_subsidy_past_the_window_aborts() {
     abort
 }
 
+#[test]
+fun add_per_epoch_subsidies_adds_one_balance_per_epoch() {
+    let mut ctx = tx_context::dummy();
+    let mut system = test_utils::system(3, &mut ctx);
+    system.add_per_epoch_subsidies(vector[
+        sui::balance::create_for_testing(10),
+        sui::balance::create_for_testing(0),
+        sui::balance::create_for_testing(7),
+    ]);
+    assert_eq!(system.rewards_at(0), 10);
+    assert_eq!(system.rewards_at(1), 0);
+    assert_eq!(system.rewards_at(2), 7);
+    assert_eq!(system.rewards_at(3), 0);
+    // None at all is allowed.
+    system.add_per_epoch_subsidies(vector[]);
+    system.destroy_for_testing();
+}
+
+#[test, expected_failure(abort_code = system_state_inner::EInvalidEpochsAhead)]
+fun add_per_epoch_subsidies_past_the_window_aborts() {
+    let mut ctx = tx_context::dummy();
+    let mut system = test_utils::system(3, &mut ctx);
+    // The window is 104 epochs.
+    system.add_per_epoch_subsidies(vector::tabulate!(105, |_| sui::balance::create_for_testing(1)));
+    abort
+}
+
 // === Epoch change (package functions used by staking) ===
 
 #[test]

@@ -110,6 +110,22 @@ pub fn take_coin(view: &mut View<'_>, id: &ObjectId) -> Result<u64, ExecutionFai
     Ok(coin.balance)
 }
 
+/// Consumes these WAL coins of the sender, as a programmable transaction turns them into a
+/// `vector<Balance<WAL>>` with `coin::into_balance`; their values in order. A coin passed twice
+/// is refused (Move cannot take the same object twice).
+pub fn take_coins(view: &mut View<'_>, ids: &[ObjectId]) -> Result<Vec<u64>, ExecutionFailure> {
+    let mut values = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        if ids[..i].contains(id) {
+            return Err(
+                errors::input::EWrongObjectType.fail_with(format!("coin {id} passed twice"))
+            );
+        }
+        values.push(take_coin(view, id)?);
+    }
+    Ok(values)
+}
+
 /// Creates a coin of `value` FROST owned by `owner` (`coin::from_balance` + transfer) and
 /// returns its id.
 pub fn new_coin(view: &mut View<'_>, owner: Address, value: u64) -> ObjectId {

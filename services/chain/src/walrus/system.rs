@@ -185,6 +185,12 @@ pub enum SystemCall {
         /// Epochs to spread it over.
         epochs_ahead: u32,
     },
+    /// `system::add_per_epoch_subsidies`: the coins (consumed whole, as a programmable
+    /// transaction builds the `vector<Balance<WAL>>`) go to the rewards of epochs E, E + 1, ...
+    AddPerEpochSubsidies {
+        /// One WAL coin per epoch, from the current one.
+        subsidies: Vec<ObjectId>,
+    },
     /// `blob::add_metadata(blob, metadata)` with a `Metadata` built from `pairs` by
     /// `metadata::new` and `insert_or_update` in order.
     AddMetadata {
@@ -1091,6 +1097,19 @@ pub fn add_subsidy_inner(
     join_rewards(ring_lookup_mut(&mut inner.future_accounting, 0)?, balance)
 }
 
+/// `system_state_inner::add_per_epoch_subsidies`: at most `max_epochs_ahead` values
+/// (`EInvalidEpochsAhead`), `subsidies[k]` to the rewards of epoch current + k.
+pub fn add_per_epoch_subsidies_inner(
+    inner: &mut SystemStateInnerV1,
+    subsidies: &[u64],
+) -> Result<(), ExecutionFailure> {
+    e::EInvalidEpochsAhead.ensure(subsidies.len() <= max_epochs_ahead(inner) as usize)?;
+    for (k, amount) in (0u32..).zip(subsidies) {
+        join_rewards(ring_lookup_mut(&mut inner.future_accounting, k)?, *amount)?;
+    }
+    Ok(())
+}
+
 /// `balance::join` into an accounting entry's rewards.
 fn join_rewards(entry: &mut FutureAccounting, amount: u64) -> Result<(), ExecutionFailure> {
     entry.rewards_to_distribute = entry
@@ -1533,6 +1552,14 @@ pub fn execute(view: &mut View<'_>, call: &SystemCall) -> Result<(), ExecutionFa
             add_subsidy_inner(&mut system.inner, value, *epochs_ahead)?;
             save(view, system_id, system);
             view.delete(*subsidy);
+            Ok(())
+        }
+        SystemCall::AddPerEpochSubsidies { subsidies } => {
+            // system::add_per_epoch_subsidies
+            let values = coin::take_coins(view, subsidies)?;
+            let (system_id, mut system) = load(view)?;
+            add_per_epoch_subsidies_inner(&mut system.inner, &values)?;
+            save(view, system_id, system);
             Ok(())
         }
         SystemCall::AddMetadata { blob, pairs } => {

@@ -982,14 +982,7 @@ pub fn execute(
             node_ids,
             commissions,
         } => {
-            let mut amounts = Vec::with_capacity(commissions.len());
-            for (i, coin) in commissions.iter().enumerate() {
-                if commissions[..i].contains(coin) {
-                    // Move cannot take the same object twice.
-                    return Err(input::EWrongObjectType.fail_with("a coin passed twice"));
-                }
-                amounts.push(coin::take_coin(view, coin)?);
-            }
+            let amounts = coin::take_coins(view, commissions)?;
             s.add_commission_to_pools(env!(), node_ids, &amounts)?;
         }
         StakingCall::ExecuteSlashing { candidate_node_id } => {
