@@ -11,7 +11,7 @@ use staking_support::test_node_id;
 use walrus_chain::types::ObjectId;
 use walrus_chain::walrus::staking::apportionment::{dhondt, shards_limit};
 use walrus_chain::walrus::staking::committee::Committee;
-use walrus_chain::walrus::staking::errors::{apportionment, committee, weighted_quantile};
+use walrus_chain::walrus::staking::errors::{apportionment_queue, committee, weighted_quantile};
 use walrus_chain::walrus::staking::exchange_rate::PoolExchangeRate;
 use walrus_chain::walrus::staking::quantile::{quorum_above, quorum_below, quorum_weight};
 
@@ -43,7 +43,9 @@ fn apportionment() {
         vec![4, 2, 2, 1, 1]
     );
     // apportionment_tests.move::cap_too_small_aborts.
-    assert!(apportionment::ECapTooSmall.matches(&dhondt(10, 3, &[1, 1, 1]).unwrap_err()));
+    assert!(
+        apportionment_queue::EPopFromEmptyHeap.matches(&dhondt(10, 3, &[1, 1, 1]).unwrap_err())
+    );
 }
 
 /// Mirrors committee_tests.move::released_shards_pooled_in_node_order: 4/3/3 -> 2/2/3/3,

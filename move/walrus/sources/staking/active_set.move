@@ -1,12 +1,16 @@
-/// The candidates for the next committee: up to `max_size` nodes with the largest projected
-/// stake. Ordering everywhere is by stake descending, then node id ascending (the "priority
-/// order"), so the set and every decision on it are independent of the order of operations.
+/// The candidates for the next committee, as on Walrus mainnet: up to `max_size` nodes with
+/// their projected stake, in the order they entered (a node evicted for a larger one is replaced
+/// in place; a node that leaves is swapped with the last). The committee is apportioned in this
+/// order, earlier nodes winning ties; `sorted_nodes_and_stakes` lists them by priority (stake
+/// descending, node id ascending) for views.
 module walrus::active_set;
 
-// === Errors ===
+// === Errors (numbered as in Walrus mainnet) ===
 
 /// The maximal size must be positive.
 const EZeroMaxSize: u64 = 0;
+/// A node that is already in the set is inserted again.
+const EDuplicateInsertion: u64 = 1;
 
 // === Object definitions ===
 
@@ -21,7 +25,7 @@ public struct ActiveSet has copy, drop, store {
     max_size: u16,
     /// The least stake a node needs to be in the set.
     threshold_stake: u64,
-    /// Candidates with a positive stake, in no particular order.
+    /// Candidates with a positive stake, in the set's order.
     nodes: vector<ActiveSetEntry>,
     total_stake: u64,
 }
@@ -36,48 +40,58 @@ public(package) fun new(max_size: u16, threshold_stake: u64): ActiveSet {
 
 // === Mutators ===
 
-/// Sets the stake of `node_id`. A node with zero stake leaves the set. A new node joins if
-/// there is room, or else replaces the lowest-priority member if its stake is strictly larger
-/// than that member's. Returns whether the node is in the set afterwards.
+/// Sets the stake of `node_id`: with zero stake, or less than `threshold_stake`, it leaves (or
+/// stays out of) the set; a member's stake is updated; a new node joins if there is room, or
+/// else replaces the member with the smallest stake (the first one) if that is strictly smaller.
+/// Returns whether the node is in the set afterwards.
 public(package) fun insert_or_update(self: &mut ActiveSet, node_id: ID, staked_amount: u64): bool {
-    // Below the threshold a node leaves (or stays out of) the set, as with no stake.
-    let staked_amount = if (staked_amount < self.threshold_stake) 0 else staked_amount;
+    if (staked_amount == 0 || staked_amount < self.threshold_stake) {
+        self.remove(node_id);
+        return false
+    };
+    if (self.update(node_id, staked_amount)) true else self.insert(node_id, staked_amount)
+}
+
+/// Sets the stake of `node_id` if it is a member; returns whether it is.
+public(package) fun update(self: &mut ActiveSet, node_id: ID, staked_amount: u64): bool {
     let idx = self.nodes.find_index!(|e| e.node_id == node_id);
-    if (idx.is_some()) {
-        let i = idx.destroy_some();
-        let old = self.nodes[i].staked_amount;
-        self.total_stake = self.total_stake - old;
-        if (staked_amount == 0) {
-            self.nodes.remove(i);
-            return false
-        };
-        self.nodes.borrow_mut(i).staked_amount = staked_amount;
-        self.total_stake = self.total_stake + staked_amount;
-        return true
-    };
-    if (staked_amount == 0) return false;
-    if (self.nodes.length() < (self.max_size as u64)) {
-        self.nodes.push_back(ActiveSetEntry { node_id, staked_amount });
-        self.total_stake = self.total_stake + staked_amount;
-        return true
-    };
-    // Full: find the lowest-priority member (smallest stake, then largest id).
-    let mut min_idx = 0;
-    let mut i = 1;
-    while (i < self.nodes.length()) {
-        if (higher_priority(&self.nodes[min_idx], &self.nodes[i])) min_idx = i;
-        i = i + 1;
-    };
-    let evicted = self.nodes[min_idx].staked_amount;
-    if (staked_amount <= evicted) return false;
-    self.total_stake = self.total_stake - evicted + staked_amount;
-    *self.nodes.borrow_mut(min_idx) = ActiveSetEntry { node_id, staked_amount };
+    if (idx.is_none()) return false;
+    let i = idx.destroy_some();
+    self.total_stake = self.total_stake + staked_amount - self.nodes[i].staked_amount;
+    self.nodes.borrow_mut(i).staked_amount = staked_amount;
     true
 }
 
-/// Removes `node_id` if present.
+/// Removes `node_id` if present (the last member takes its place).
 public(package) fun remove(self: &mut ActiveSet, node_id: ID) {
-    self.insert_or_update(node_id, 0);
+    let idx = self.nodes.find_index!(|e| e.node_id == node_id);
+    if (idx.is_some()) {
+        let entry = self.nodes.swap_remove(idx.destroy_some());
+        self.total_stake = self.total_stake - entry.staked_amount;
+    }
+}
+
+/// Adds a node that is not a member (`EDuplicateInsertion`): appended if there is room, else in
+/// place of the first member with the smallest stake below `staked_amount`, if any.
+fun insert(self: &mut ActiveSet, node_id: ID, staked_amount: u64): bool {
+    assert!(self.nodes.find_index!(|e| e.node_id == node_id).is_none(), EDuplicateInsertion);
+    if (self.nodes.length() < (self.max_size as u64)) {
+        self.total_stake = self.total_stake + staked_amount;
+        self.nodes.push_back(ActiveSetEntry { node_id, staked_amount });
+        return true
+    };
+    let mut min_stake = staked_amount;
+    let mut min_idx = option::none();
+    self.nodes.length().do!(|i| {
+        if (self.nodes[i].staked_amount < min_stake) {
+            min_idx = option::some(i);
+            min_stake = self.nodes[i].staked_amount;
+        }
+    });
+    if (min_idx.is_none()) return false;
+    self.total_stake = self.total_stake - min_stake + staked_amount;
+    *self.nodes.borrow_mut(min_idx.destroy_some()) = ActiveSetEntry { node_id, staked_amount };
+    true
 }
 
 // === Accessors ===
@@ -91,8 +105,13 @@ public fun sorted_nodes_and_stakes(self: &ActiveSet): (vector<ID>, vector<u64>) 
     (ids, stakes)
 }
 
-/// The member ids, in no particular order.
+/// The member ids, in the set's order.
 public fun active_ids(self: &ActiveSet): vector<ID> { self.nodes.map_ref!(|e| e.node_id) }
+
+/// The member ids and stakes, in the set's order (the order the committee is apportioned in).
+public(package) fun active_ids_and_stake(self: &ActiveSet): (vector<ID>, vector<u64>) {
+    (self.nodes.map_ref!(|e| e.node_id), self.nodes.map_ref!(|e| e.staked_amount))
+}
 
 /// The stake of `node_id` in the set (0 if absent).
 public fun stake(self: &ActiveSet, node_id: ID): u64 {

@@ -1,24 +1,21 @@
-/// Shard apportionment: how many of the `n` shards each candidate gets, by the D'Hondt
-/// (Jefferson) highest-averages method with a per-node cap.
+/// Shard apportionment, as on Walrus mainnet: how many of the `n` shards each candidate gets,
+/// by the D'Hondt (Jefferson) highest-averages method with a per-node cap.
 ///
-/// Algorithm (integers only; the Rust devnet ledger mirrors it exactly). Input: stakes `s[i]`
-/// listed in priority order (stake descending, node id ascending), `n` shards, a cap `c`:
-/// 1. `T = Σ s[i]`; if `T = 0` every node gets 0.
-/// 2. Initial seats: `seats[i] = min(c, s[i] * n / T)` (rounded down; never more than D'Hondt
-///    gives, so this only saves iterations).
-/// 3. While fewer than `n` shards are given: give one more to the node with the largest
-///    quotient `s[i] / (seats[i] + 1)` among nodes with `seats[i] < c` and `s[i] > 0`;
-///    quotients are compared exactly by cross-multiplication
-///    (`s[i] * (seats[j] + 1) > s[j] * (seats[i] + 1)`); equal quotients go to the node
-///    listed first.
-/// The cap (`shards_limit`): `n / 10` (at least 1) with 20 or more nodes, otherwise
-/// `ceil(2n / nodes)`, so that `cap * nodes >= n` always holds.
+/// Algorithm (mirrored exactly by the Rust devnet ledger). Input: the candidates' stakes `s[i]`
+/// in the active set's order, `n` shards, the cap `c`:
+/// 1. `T = Σ s[i]`, which must be positive (`staking_inner::ENoStake` is checked before).
+/// 2. Initial seats (Hagenbach-Bischoff, never more than D'Hondt gives):
+///    `seats[i] = min(c, s[i] / (T / (n + 1) + 1))`.
+/// 3. Every node below the cap enters an `apportionment_queue` with the priority
+///    `s[i] / (seats[i] + 1)` as a `UQ64_64` (rounded down to 64 fractional bits) and the
+///    tie-breaker `len - i` (earlier candidates win ties).
+/// 4. While fewer than `n` shards are given: pop the highest entry, give it one more shard and
+///    re-insert it with its new quotient unless it reached the cap.
+/// The cap (`shards_limit`): `n / 10` with 20 or more nodes, otherwise `ceil(2n / nodes)`.
 module walrus::apportionment;
 
-// === Errors ===
-
-/// The cap is too small to place every shard.
-const ECapTooSmall: u64 = 0;
+use std::uq64_64;
+use walrus::apportionment_queue;
 
 // === Constants ===
 
@@ -32,53 +29,44 @@ const SHARDS_LIMIT_DENOMINATOR: u64 = 10;
 /// The per-node shard cap for `n_nodes` candidates and `n_shards` shards.
 public fun shards_limit(n_shards: u16, n_nodes: u64): u16 {
     let n = n_shards as u64;
-    if (n_nodes == 0) return n_shards;
     let limit = if (n_nodes >= MIN_NODES_FOR_SHARDS_LIMIT) {
-        (n / SHARDS_LIMIT_DENOMINATOR).max(1)
+        n / SHARDS_LIMIT_DENOMINATOR
     } else {
-        // ceil(n * MIN_NODES_FOR_SHARDS_LIMIT / (n_nodes * SHARDS_LIMIT_DENOMINATOR))
         (n * MIN_NODES_FOR_SHARDS_LIMIT).divide_and_round_up(n_nodes * SHARDS_LIMIT_DENOMINATOR)
     };
-    limit.min(n) as u16
+    limit as u16
 }
 
-/// Apportions `n_shards` over `stakes` (given in priority order) with at most `cap` per node;
-/// returns the shard counts in the same order.
+/// Apportions `n_shards` over `stakes` (in the active set's order; their sum must be
+/// positive) with at most `cap` per node; returns the shard counts in the same order. Aborts
+/// with `apportionment_queue::EPopFromEmptyHeap` if the cap cannot place every shard.
 public fun dhondt(n_shards: u16, cap: u16, stakes: &vector<u64>): vector<u16> {
     let len = stakes.length();
-    let mut total: u128 = 0;
-    stakes.do_ref!(|s| total = total + (*s as u128));
-    if (total == 0) return vector::tabulate!(len, |_| 0u16);
-    let n = n_shards as u128;
-
-    let mut seats = vector::tabulate!(len, |i| {
-        let initial = (stakes[i] as u128) * n / total;
-        (initial.min(cap as u128)) as u16
+    if (len == 0) return vector[];
+    let mut total = 0;
+    stakes.do_ref!(|s| total = total + *s);
+    let n = n_shards as u64;
+    let cap = cap as u64;
+    let divisor = total / (n + 1) + 1;
+    let mut seats = stakes.map_ref!(|s| (*s / divisor).min(cap));
+    let mut queue = apportionment_queue::new();
+    len.do!(|i| {
+        if (seats[i] != cap) queue.insert(quotient(stakes[i], seats[i]), len - i, i);
     });
-    let mut given: u64 = 0;
-    seats.do_ref!(|s| given = given + (*s as u64));
-
-    while (given < (n_shards as u64)) {
-        let mut best = len;
-        let mut i = 0;
-        while (i < len) {
-            if (seats[i] < cap && stakes[i] > 0) {
-                if (best == len || quotient_gt(stakes[i], seats[i], stakes[best], seats[best])) {
-                    best = i;
-                }
-            };
-            i = i + 1;
-        };
-        assert!(best < len, ECapTooSmall);
-        *seats.borrow_mut(best) = seats[best] + 1;
+    let mut given = 0;
+    seats.do_ref!(|s| given = given + *s);
+    while (given != n) {
+        let (_, tie_breaker, i) = queue.pop_max();
+        *&mut seats[i] = seats[i] + 1;
+        if (seats[i] != cap) queue.insert(quotient(stakes[i], seats[i]), tie_breaker, i);
         given = given + 1;
     };
-    seats
+    seats.map!(|s| s as u16)
 }
 
 // === Private functions ===
 
-/// Whether `s_a / (seats_a + 1) > s_b / (seats_b + 1)`, exactly.
-fun quotient_gt(s_a: u64, seats_a: u16, s_b: u64, seats_b: u16): bool {
-    (s_a as u128) * ((seats_b as u128) + 1) > (s_b as u128) * ((seats_a as u128) + 1)
+/// `stake / (seats + 1)` as a `UQ64_64`, rounded down.
+fun quotient(stake: u64, seats: u64): uq64_64::UQ64_64 {
+    uq64_64::from_quotient(stake as u128, (seats as u128) + 1)
 }

@@ -669,7 +669,7 @@ fun select_committee_and_params(self: &mut StakingInnerV1) {
 /// apportioned by stake, moving as few shards as possible from the current committee.
 /// `voting_end` refreshes the stakes first; this read-only view uses them as stored.
 public(package) fun compute_next_committee(self: &StakingInnerV1): Committee {
-    let (ids, stakes) = self.active_set.sorted_nodes_and_stakes();
+    let (ids, stakes) = self.active_set.active_ids_and_stake();
     assert!(stakes.fold!(0, |total, stake| total + stake) > 0, ENoStake);
     let limit = apportionment::shards_limit(self.n_shards, ids.length());
     let seats = apportionment::dhondt(self.n_shards, limit, &stakes);

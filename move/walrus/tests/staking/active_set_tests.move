@@ -36,13 +36,29 @@ fun full_set_evicts_the_lowest_only_for_more() {
     assert!(set.insert_or_update(test_node_id(2), 11));
     assert!(!set.contains(test_node_id(0)));
     assert_eq!(set.total_stake(), 31);
-    // Ties at the minimum: the larger id is the lowest priority and is evicted.
+    // Ties at the minimum: the first of them in the set's order is evicted, and the newcomer
+    // takes its place (as mainnet).
     let mut set = active_set::new(2, 0);
-    set.insert_or_update(test_node_id(0), 10);
     set.insert_or_update(test_node_id(1), 10);
+    set.insert_or_update(test_node_id(0), 10);
     assert!(set.insert_or_update(test_node_id(2), 12));
-    assert!(set.contains(test_node_id(0)));
     assert!(!set.contains(test_node_id(1)));
+    assert_eq!(set.active_ids(), vector[test_node_id(2), test_node_id(0)]);
+}
+
+#[test]
+fun a_leaving_node_is_replaced_by_the_last() {
+    let mut set = active_set::new(5, 0);
+    set.insert_or_update(test_node_id(0), 1);
+    set.insert_or_update(test_node_id(1), 2);
+    set.insert_or_update(test_node_id(2), 3);
+    set.insert_or_update(test_node_id(0), 0);
+    assert_eq!(set.active_ids(), vector[test_node_id(2), test_node_id(1)]);
+    assert_eq!(set.total_stake(), 5);
+    // Updating keeps the position.
+    set.insert_or_update(test_node_id(2), 7);
+    assert_eq!(set.active_ids(), vector[test_node_id(2), test_node_id(1)]);
+    assert_eq!(set.total_stake(), 9);
 }
 
 #[test]

@@ -15,15 +15,14 @@ fun shards_limit_by_node_count() {
     // >= 20 nodes: n / 10.
     assert_eq!(shards_limit(1000, 20), 100);
     assert_eq!(shards_limit(1000, 150), 100);
-    // fewer: ceil(2n / nodes), at most n.
+    // fewer: ceil(2n / nodes) (above n for one node, as mainnet: it has no effect).
     assert_eq!(shards_limit(1000, 19), 106);
     assert_eq!(shards_limit(1000, 3), 667);
     assert_eq!(shards_limit(1000, 2), 1000);
-    assert_eq!(shards_limit(1000, 1), 1000);
+    assert_eq!(shards_limit(1000, 1), 2000);
     assert_eq!(shards_limit(10, 4), 5);
-    // never below 1.
-    assert_eq!(shards_limit(5, 25), 1);
-    assert_eq!(shards_limit(10, 0), 10);
+    // With fewer than 10 shards per 20 nodes the cap is 0, as mainnet (no committee).
+    assert_eq!(shards_limit(5, 25), 0);
 }
 
 #[test]
@@ -79,9 +78,14 @@ fun small_stake_changes_keep_the_counts() {
 }
 
 #[test]
-fun zero_total_gives_nothing() {
-    assert_eq!(dhondt(10, 10, &vector[0, 0]), vector[0, 0]);
+fun no_candidates_get_nothing() {
     assert_eq!(dhondt(10, 10, &vector[]), vector[]);
+}
+
+#[test]
+fun zero_stake_nodes_get_shards_only_after_every_staked_one_is_capped() {
+    // The quotient of a zero stake is 0: the cap of 3 forces the last shard onto it.
+    assert_eq!(dhondt(7, 3, &vector[5, 0, 5]), vector[3, 1, 3]);
 }
 
 #[test]
@@ -89,7 +93,46 @@ fun single_node_takes_all() {
     assert_eq!(dhondt(1000, shards_limit(1000, 1), &vector[1]), vector[1000]);
 }
 
-#[test, expected_failure(abort_code = walrus::apportionment::ECapTooSmall)]
+#[test, expected_failure(abort_code = walrus::apportionment_queue::EPopFromEmptyHeap)]
 fun cap_too_small_aborts() {
     dhondt(10, 3, &vector[1, 1, 1]);
+}
+
+// === apportionment_queue ===
+
+fun p(x: u128): std::uq64_64::UQ64_64 { std::uq64_64::from_raw(x) }
+
+fun pop(q: &mut walrus::apportionment_queue::ApportionmentQueue<u64>): vector<u128> {
+    let (priority, _, value) = q.pop_max();
+    vector[priority.to_raw(), value as u128]
+}
+
+#[test]
+fun the_queue_pops_by_priority_then_tie_breaker() {
+    let mut q = walrus::apportionment_queue::new();
+    q.insert(p(3), 1, 10u64);
+    q.insert(p(1), 2, 20);
+    q.insert(p(4), 3, 30);
+    q.insert(p(2), 4, 40);
+    q.insert(p(5), 5, 50);
+    q.insert(p(2), 6, 60);
+    assert_eq!(pop(&mut q), vector[5, 50]);
+    assert_eq!(pop(&mut q), vector[4, 30]);
+    assert_eq!(pop(&mut q), vector[3, 10]);
+    q.insert(p(7), 7, 70);
+    assert_eq!(pop(&mut q), vector[7, 70]);
+    // Equal priorities: the higher tie-breaker first.
+    assert_eq!(pop(&mut q), vector[2, 60]);
+    q.insert(p(0), 8, 80);
+    assert_eq!(pop(&mut q), vector[2, 40]);
+    assert_eq!(pop(&mut q), vector[1, 20]);
+    assert_eq!(pop(&mut q), vector[0, 80]);
+}
+
+#[test, expected_failure(abort_code = walrus::apportionment_queue::EPopFromEmptyHeap)]
+fun popping_an_empty_queue_aborts() {
+    let mut q = walrus::apportionment_queue::new<u64>();
+    q.insert(p(1), 0, 1);
+    pop(&mut q);
+    pop(&mut q);
 }

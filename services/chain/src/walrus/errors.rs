@@ -425,7 +425,7 @@ mod tests {
             st::node_metadata::ALL,
             st::pending_values::ALL,
             st::active_set::ALL,
-            st::apportionment::ALL,
+            st::apportionment_queue::ALL,
             st::committee::ALL,
             st::weighted_quantile::ALL,
             st::pool_exchange_rate::ALL,

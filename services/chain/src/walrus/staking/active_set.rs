@@ -1,10 +1,15 @@
 //! The candidates for the next committee, mirroring
-//! `move/walrus/sources/staking/active_set.move`: up to `max_size` nodes with the largest
-//! projected stake, ordered by "priority" (stake descending, node id ascending).
+//! `move/walrus/sources/staking/active_set.move` (as Walrus mainnet): up to `max_size` nodes
+//! with their projected stake, in the order they entered; the committee is apportioned in that
+//! order. `sorted_nodes_and_stakes` lists them by priority (stake descending, node id
+//! ascending).
 
 use serde::{Deserialize, Serialize};
 
-use super::errors::{active_set::EZeroMaxSize, active_set::MODULE as ACTIVE_SET, add, ensure, sub};
+use super::errors::{
+    active_set::EDuplicateInsertion, active_set::EZeroMaxSize, active_set::MODULE as ACTIVE_SET,
+    add, ensure, sub,
+};
 use crate::types::{ExecutionFailure, ObjectId};
 
 /// One candidate (Move `ActiveSetEntry`).
@@ -52,67 +57,90 @@ impl ActiveSet {
         })
     }
 
-    /// Sets the stake of `node_id` (see the Move function for the rules); returns whether the
-    /// node is in the set afterwards.
+    /// Sets the stake of `node_id`: with zero stake, or below the threshold, it leaves (or stays
+    /// out of) the set; a member is updated in place; a new node joins if there is room, else
+    /// replaces the first member with the smallest stake if that is strictly smaller. Returns
+    /// whether the node is in the set afterwards.
     pub fn insert_or_update(
         &mut self,
         node_id: ObjectId,
         staked_amount: u64,
     ) -> Result<bool, ExecutionFailure> {
-        // Below the threshold a node leaves (or stays out of) the set, as with no stake.
-        let staked_amount = if staked_amount < self.threshold_stake {
-            0
+        if staked_amount == 0 || staked_amount < self.threshold_stake {
+            self.remove(node_id)?;
+            return Ok(false);
+        }
+        if self.update(node_id, staked_amount)? {
+            Ok(true)
         } else {
-            staked_amount
+            self.insert(node_id, staked_amount)
+        }
+    }
+
+    /// Sets the stake of a member; whether `node_id` is one.
+    pub fn update(
+        &mut self,
+        node_id: ObjectId,
+        staked_amount: u64,
+    ) -> Result<bool, ExecutionFailure> {
+        let Some(i) = self.nodes.iter().position(|e| e.node_id == node_id) else {
+            return Ok(false);
         };
+        let total = add(ACTIVE_SET, self.total_stake, staked_amount)?;
+        self.total_stake = sub(ACTIVE_SET, total, self.nodes[i].staked_amount)?;
+        self.nodes[i].staked_amount = staked_amount;
+        Ok(true)
+    }
+
+    /// Removes `node_id` if present (the last member takes its place, Move `swap_remove`).
+    pub fn remove(&mut self, node_id: ObjectId) -> Result<(), ExecutionFailure> {
         if let Some(i) = self.nodes.iter().position(|e| e.node_id == node_id) {
-            let old = self.nodes[i].staked_amount;
-            self.total_stake = sub(ACTIVE_SET, self.total_stake, old)?;
-            if staked_amount == 0 {
-                self.nodes.remove(i);
-                return Ok(false);
-            }
-            self.nodes[i].staked_amount = staked_amount;
-            self.total_stake = add(ACTIVE_SET, self.total_stake, staked_amount)?;
-            return Ok(true);
+            let entry = self.nodes.swap_remove(i);
+            self.total_stake = sub(ACTIVE_SET, self.total_stake, entry.staked_amount)?;
         }
-        if staked_amount == 0 {
-            return Ok(false);
-        }
+        Ok(())
+    }
+
+    /// Adds a node that is not a member (`EDuplicateInsertion`): appended if there is room,
+    /// else in place of the first member with the smallest stake below `staked_amount`.
+    fn insert(&mut self, node_id: ObjectId, staked_amount: u64) -> Result<bool, ExecutionFailure> {
+        ensure(
+            !self.nodes.iter().any(|e| e.node_id == node_id),
+            EDuplicateInsertion,
+        )?;
+        let entry = ActiveSetEntry {
+            node_id,
+            staked_amount,
+        };
         if self.nodes.len() < usize::from(self.max_size) {
-            self.nodes.push(ActiveSetEntry {
-                node_id,
-                staked_amount,
-            });
             self.total_stake = add(ACTIVE_SET, self.total_stake, staked_amount)?;
+            self.nodes.push(entry);
             return Ok(true);
         }
-        // Full: find the lowest-priority member (smallest stake, then largest id).
-        let mut min_idx = 0;
-        for i in 1..self.nodes.len() {
-            if higher_priority(&self.nodes[min_idx], &self.nodes[i]) {
-                min_idx = i;
+        let mut min: Option<(usize, u64)> = None;
+        for (i, e) in self.nodes.iter().enumerate() {
+            if e.staked_amount < min.map_or(staked_amount, |(_, m)| m) {
+                min = Some((i, e.staked_amount));
             }
         }
-        let evicted = self.nodes[min_idx].staked_amount;
-        if staked_amount <= evicted {
+        let Some((i, evicted)) = min else {
             return Ok(false);
-        }
+        };
         self.total_stake = add(
             ACTIVE_SET,
             sub(ACTIVE_SET, self.total_stake, evicted)?,
             staked_amount,
         )?;
-        self.nodes[min_idx] = ActiveSetEntry {
-            node_id,
-            staked_amount,
-        };
+        self.nodes[i] = entry;
         Ok(true)
     }
 
-    /// Removes `node_id` if present.
-    pub fn remove(&mut self, node_id: ObjectId) -> Result<(), ExecutionFailure> {
-        self.insert_or_update(node_id, 0).map(|_| ())
+    /// The members and their stakes in the set's order (Move `active_ids_and_stake`).
+    pub fn active_ids_and_stake(&self) -> (Vec<ObjectId>, Vec<u64>) {
+        (
+            self.nodes.iter().map(|e| e.node_id).collect(),
+            self.nodes.iter().map(|e| e.staked_amount).collect(),
+        )
     }
 
     /// The members in priority order with their stakes.
@@ -196,11 +224,26 @@ pub(crate) mod tests {
         assert!(!set.contains(test_node_id(0)));
         assert_eq!(set.total_stake, 31);
         let mut set = ActiveSet::new(2, 0).unwrap();
-        set.insert_or_update(test_node_id(0), 10).unwrap();
         set.insert_or_update(test_node_id(1), 10).unwrap();
+        set.insert_or_update(test_node_id(0), 10).unwrap();
         assert!(set.insert_or_update(test_node_id(2), 12).unwrap());
-        assert!(set.contains(test_node_id(0)));
         assert!(!set.contains(test_node_id(1)));
+        assert_eq!(set.active_ids(), vec![test_node_id(2), test_node_id(0)]);
+    }
+
+    // Mirrors active_set_tests.move::a_leaving_node_is_replaced_by_the_last.
+    #[test]
+    fn a_leaving_node_is_replaced_by_the_last() {
+        let mut set = ActiveSet::new(5, 0).unwrap();
+        set.insert_or_update(test_node_id(0), 1).unwrap();
+        set.insert_or_update(test_node_id(1), 2).unwrap();
+        set.insert_or_update(test_node_id(2), 3).unwrap();
+        set.insert_or_update(test_node_id(0), 0).unwrap();
+        assert_eq!(set.active_ids(), vec![test_node_id(2), test_node_id(1)]);
+        assert_eq!(set.total_stake, 5);
+        set.insert_or_update(test_node_id(2), 7).unwrap();
+        assert_eq!(set.active_ids(), vec![test_node_id(2), test_node_id(1)]);
+        assert_eq!(set.total_stake, 9);
     }
 
     // Mirrors active_set_tests.move::sorted_by_stake_then_id.

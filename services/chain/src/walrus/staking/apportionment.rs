@@ -1,13 +1,14 @@
-//! Shard apportionment, mirroring `move/walrus/sources/staking/apportionment.move`: D'Hondt
-//! (Jefferson) highest averages with a per-node cap, in integers only.
+//! Shard apportionment, mirroring `move/walrus/sources/staking/apportionment.move` (as Walrus
+//! mainnet): D'Hondt (Jefferson) highest averages with a per-node cap.
 //!
-//! 1. `T = Σ s[i]`; if `T = 0` every node gets 0.
-//! 2. `seats[i] = min(cap, s[i] * n / T)`.
-//! 3. While fewer than `n` shards are given: one more to the node with the largest
-//!    `s[i] / (seats[i] + 1)` among nodes with `seats[i] < cap` and `s[i] > 0`, compared by
-//!    cross-multiplication; ties to the node listed first.
+//! 1. `T = Σ s[i]` (positive: the caller checks `ENoStake`).
+//! 2. `seats[i] = min(cap, s[i] / (T / (n + 1) + 1))`.
+//! 3. While fewer than `n` shards are given: one more to the node below the cap with the
+//!    largest `s[i] / (seats[i] + 1)`, a `UQ64_64` rounded down (`(s << 64) / (seats + 1)`),
+//!    ties to the node listed first (Move's queue tie-breaker `len - i`); no such node is
+//!    `apportionment_queue::EPopFromEmptyHeap`.
 
-use super::errors::{apportionment::ECapTooSmall, ensure};
+use super::errors::apportionment_queue::EPopFromEmptyHeap;
 use crate::types::ExecutionFailure;
 
 /// From this many nodes on, the cap is `n / SHARDS_LIMIT_DENOMINATOR`.
@@ -15,59 +16,54 @@ pub const MIN_NODES_FOR_SHARDS_LIMIT: u64 = 20;
 /// Denominator of the cap with many nodes (10%).
 pub const SHARDS_LIMIT_DENOMINATOR: u64 = 10;
 
-/// The per-node shard cap for `n_nodes` candidates and `n_shards` shards.
+/// The per-node shard cap for `n_nodes` (> 0) candidates and `n_shards` shards: `n / 10` with
+/// 20 or more nodes, else `ceil(2n / nodes)` (more than `n` for a single node, as mainnet).
 pub fn shards_limit(n_shards: u16, n_nodes: u64) -> u16 {
     let n = u64::from(n_shards);
-    if n_nodes == 0 {
-        return n_shards;
-    }
     let limit = if n_nodes >= MIN_NODES_FOR_SHARDS_LIMIT {
-        (n / SHARDS_LIMIT_DENOMINATOR).max(1)
+        n / SHARDS_LIMIT_DENOMINATOR
     } else {
-        // ceil(n * 20 / (n_nodes * 10)); n_nodes < 20, so nothing overflows.
-        (n * MIN_NODES_FOR_SHARDS_LIMIT).div_ceil(n_nodes * SHARDS_LIMIT_DENOMINATOR)
+        // ceil(n * 20 / (n_nodes * 10)) <= 2n for n_nodes >= 1.
+        (n * MIN_NODES_FOR_SHARDS_LIMIT).div_ceil(n_nodes.max(1) * SHARDS_LIMIT_DENOMINATOR)
     };
-    // `limit.min(n)` fits a u16 because n does.
-    u16::try_from(limit.min(n)).unwrap_or(n_shards)
+    u16::try_from(limit).unwrap_or(u16::MAX)
 }
 
-/// Whether `s_a / (seats_a + 1) > s_b / (seats_b + 1)`, exactly.
-fn quotient_gt(s_a: u64, seats_a: u16, s_b: u64, seats_b: u16) -> bool {
-    u128::from(s_a) * (u128::from(seats_b) + 1) > u128::from(s_b) * (u128::from(seats_a) + 1)
+/// Move `uq64_64::from_quotient(stake, seats + 1)`: the raw fixed-point value.
+fn quotient(stake: u64, seats: u64) -> u128 {
+    (u128::from(stake) << 64) / (u128::from(seats) + 1)
 }
 
-/// Apportions `n_shards` over `stakes` (in priority order) with at most `cap` per node.
+/// Apportions `n_shards` over `stakes` (in the active set's order) with at most `cap` per node.
 pub fn dhondt(n_shards: u16, cap: u16, stakes: &[u64]) -> Result<Vec<u16>, ExecutionFailure> {
     let len = stakes.len();
-    let total: u128 = stakes.iter().map(|s| u128::from(*s)).sum();
-    if total == 0 {
-        return Ok(vec![0; len]);
+    if len == 0 {
+        return Ok(Vec::new());
     }
-    let n = u128::from(n_shards);
-    let mut seats: Vec<u16> = stakes
-        .iter()
-        .map(|s| {
-            let initial = u128::from(*s) * n / total;
-            // <= cap, which is a u16.
-            u16::try_from(initial.min(u128::from(cap))).unwrap_or(cap)
-        })
-        .collect();
-    let mut given: u64 = seats.iter().map(|s| u64::from(*s)).sum();
-    while given < u64::from(n_shards) {
-        let mut best = len;
-        for i in 0..len {
-            if seats[i] < cap
-                && stakes[i] > 0
-                && (best == len || quotient_gt(stakes[i], seats[i], stakes[best], seats[best]))
-            {
-                best = i;
-            }
-        }
-        ensure(best < len, ECapTooSmall)?;
+    let total: u64 = stakes.iter().fold(0u64, |t, s| t.saturating_add(*s));
+    let n = u64::from(n_shards);
+    let cap = u64::from(cap);
+    let divisor = total / (n + 1) + 1;
+    let mut seats: Vec<u64> = stakes.iter().map(|s| (s / divisor).min(cap)).collect();
+    let mut given: u64 = seats.iter().sum();
+    while given != n {
+        // The queue's maximum: highest quotient, then the earliest node.
+        let best = (0..len)
+            .filter(|i| seats[*i] != cap)
+            .max_by(|a, b| {
+                quotient(stakes[*a], seats[*a])
+                    .cmp(&quotient(stakes[*b], seats[*b]))
+                    .then(b.cmp(a))
+            })
+            .ok_or_else(|| EPopFromEmptyHeap.fail())?;
         seats[best] += 1;
         given += 1;
     }
-    Ok(seats)
+    // Every count is at most `n`, a u16.
+    Ok(seats
+        .into_iter()
+        .map(|s| u16::try_from(s).unwrap_or(u16::MAX))
+        .collect())
 }
 
 #[cfg(test)]
@@ -83,10 +79,9 @@ mod tests {
         assert_eq!(shards_limit(1000, 19), 106);
         assert_eq!(shards_limit(1000, 3), 667);
         assert_eq!(shards_limit(1000, 2), 1000);
-        assert_eq!(shards_limit(1000, 1), 1000);
+        assert_eq!(shards_limit(1000, 1), 2000);
         assert_eq!(shards_limit(10, 4), 5);
-        assert_eq!(shards_limit(5, 25), 1);
-        assert_eq!(shards_limit(10, 0), 10);
+        assert_eq!(shards_limit(5, 25), 0);
     }
 
     // Mirrors apportionment_tests.move::proportional_stakes_get_exact_shares.
@@ -135,7 +130,8 @@ mod tests {
     }
 
     // Mirrors apportionment_tests.move::{ties_go_to_the_first_listed,
-    // small_stake_changes_keep_the_counts, zero_total_gives_nothing, single_node_takes_all}.
+    // small_stake_changes_keep_the_counts, no_candidates_get_nothing,
+    // zero_stake_nodes_get_shards_only_after_every_staked_one_is_capped, single_node_takes_all}.
     #[test]
     fn ties_zero_and_single() {
         assert_eq!(
@@ -150,7 +146,7 @@ mod tests {
             dhondt(10, shards_limit(10, 3), &[1001, 1000, 999]).unwrap(),
             vec![4, 3, 3]
         );
-        assert_eq!(dhondt(10, 10, &[0, 0]).unwrap(), vec![0, 0]);
+        assert_eq!(dhondt(7, 3, &[5, 0, 5]).unwrap(), vec![3, 1, 3]);
         assert_eq!(dhondt(10, 10, &[]).unwrap(), Vec::<u16>::new());
         assert_eq!(
             dhondt(1000, shards_limit(1000, 1), &[1]).unwrap(),
@@ -161,6 +157,6 @@ mod tests {
     // Mirrors apportionment_tests.move::cap_too_small_aborts.
     #[test]
     fn cap_too_small_aborts() {
-        assert!(ECapTooSmall.matches(&dhondt(10, 3, &[1, 1, 1]).unwrap_err()));
+        assert!(EPopFromEmptyHeap.matches(&dhondt(10, 3, &[1, 1, 1]).unwrap_err()));
     }
 }

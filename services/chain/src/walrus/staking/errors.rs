@@ -175,14 +175,16 @@ codes! {
     active_set = "walrus::active_set" {
         /// The maximal size must be positive.
         EZeroMaxSize = 0;
+        /// A node that is already in the set is inserted again.
+        EDuplicateInsertion = 1;
     }
 }
 
 codes! {
-    /// `walrus::apportionment` (`sources/staking/apportionment.move`).
-    apportionment = "walrus::apportionment" {
-        /// The cap is too small to place every shard.
-        ECapTooSmall = 0;
+    /// `walrus::apportionment_queue` (`sources/staking/apportionment_queue.move`).
+    apportionment_queue = "walrus::apportionment_queue" {
+        /// `pop_max` on an empty queue: the cap cannot place every shard.
+        EPopFromEmptyHeap = 0;
     }
 }
 

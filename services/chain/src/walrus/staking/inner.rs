@@ -655,7 +655,7 @@ impl StakingInnerV1 {
         for node_id in self.active_set.active_ids() {
             self.update_active_set(env, node_id)?;
         }
-        let (ids, stakes) = self.active_set.sorted_nodes_and_stakes();
+        let (ids, stakes) = self.active_set.active_ids_and_stake();
         // Move folds the stakes in u64 (overflow aborts).
         let mut total: u64 = 0;
         for stake in &stakes {
