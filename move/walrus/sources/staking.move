@@ -503,6 +503,12 @@ public fun migration_epoch_for_testing(staking: &Staking): Option<u32> {
 }
 
 #[test_only]
+/// The state, mutably, for test set-ups.
+public fun inner_mut_for_testing(staking: &mut Staking): &mut StakingInnerV1 {
+    staking.inner_mut()
+}
+
+#[test_only]
 public fun share_for_testing(staking: Staking) {
     transfer::share_object(staking)
 }

@@ -13,6 +13,8 @@ const ENotWithdrawing: u64 = 0;
 const EMetadataMismatch: u64 = 1;
 /// The split amount is not smaller than the value.
 const EInvalidAmount: u64 = 2;
+/// A withdrawal of this object was already requested.
+const EAlreadyWithdrawing: u64 = 6;
 /// The amount is below `MIN_STAKING_THRESHOLD` (or a split leaves a part below it).
 const EStakeBelowThreshold: u64 = 7;
 
@@ -66,8 +68,9 @@ public(package) fun into_balance(self: StakedWal): Balance<WAL> {
     principal
 }
 
-/// Marks the object as withdrawing at `withdraw_epoch`.
+/// Marks the object as withdrawing at `withdraw_epoch` (`EAlreadyWithdrawing` unless staked).
 public(package) fun set_withdrawing(self: &mut StakedWal, withdraw_epoch: u32) {
+    assert!(self.is_staked(), EAlreadyWithdrawing);
     self.state = StakedWalState::Withdrawing { withdraw_epoch };
 }
 

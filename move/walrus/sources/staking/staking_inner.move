@@ -46,12 +46,18 @@ const EDuplicateSyncDone: u64 = 2;
 const ENoStake: u64 = 3;
 /// The node is not in the current committee.
 const ENotInCommittee: u64 = 4;
+/// The next committee is already selected.
+const ECommitteeSelected: u64 = 5;
 /// No next committee has been selected (`voting_end` has not run in this epoch).
 const ENextCommitteeIsEmpty: u64 = 6;
 /// A node holds more shards than a `u16` counts.
 const EInvalidNodeWeight: u64 = 7;
 /// No pool is registered under this node id.
 const EPoolNotFound: u64 = 8;
+/// A member of the selected committee has no shards.
+const EZeroNodeWeight: u64 = 9;
+/// The keys recorded at the selection are not the committee's nodes, in order.
+const EIncorrectNodeOrder: u64 = 10;
 /// `n_shards` and the epoch duration must be positive.
 const EInvalidParameters: u64 = 11;
 
@@ -651,11 +657,13 @@ fun update_active_set(self: &mut StakingInnerV1, node_id: ID) {
 /// Refreshes the active set, apportions the shards, and fixes the next committee, its keys and
 /// the next epoch's parameters.
 fun select_committee_and_params(self: &mut StakingInnerV1) {
+    assert!(self.next_committee.is_none(), ECommitteeSelected);
     self.active_set.active_ids().do!(|node_id| self.update_active_set(node_id));
     let next = self.compute_next_committee();
 
     let mut keys = vec_map::empty();
     next.node_ids().do!(|node_id| {
+        assert!(next.weight(&node_id) > 0, EZeroNodeWeight);
         keys.insert(node_id, *self.pools.borrow(node_id).node_info().next_epoch_public_key());
     });
     let capacity = self.quorum_capacity(&next);
@@ -680,12 +688,12 @@ public(package) fun compute_next_committee(self: &StakingInnerV1): Committee {
 /// The BLS committee for `epoch`: members in node-id order, weight = shard count, key = the
 /// key fixed at selection.
 fun bls_committee(self: &StakingInnerV1, epoch: u32, committee: &Committee): BlsCommittee {
-    let members = committee.node_ids().map!(|node_id| {
-        bls_aggregate::new_bls_committee_member(
-            *self.next_epoch_public_keys.get(&node_id),
-            committee.weight(&node_id),
-            node_id,
-        )
+    let (key_ids, keys) = self.next_epoch_public_keys.into_keys_values();
+    let ids = committee.node_ids();
+    assert!(key_ids.length() == ids.length(), EIncorrectNodeOrder);
+    let members = vector::tabulate!(ids.length(), |i| {
+        assert!(key_ids[i] == ids[i], EIncorrectNodeOrder);
+        bls_aggregate::new_bls_committee_member(keys[i], committee.weight(&ids[i]), ids[i])
     });
     bls_aggregate::new_bls_committee(epoch, members)
 }
@@ -717,6 +725,21 @@ fun quorum_prices(self: &StakingInnerV1, committee: &Committee): (u64, u64) {
 }
 
 // === Test-only ===
+
+#[test_only]
+/// Sets the epoch state without any other change (to reach states the calls do not).
+public fun set_epoch_state_for_testing(self: &mut StakingInnerV1, state: EpochState) {
+    self.epoch_state = state;
+}
+
+#[test_only]
+public fun epoch_change_done_for_testing(t: u64): EpochState { EpochState::EpochChangeDone(t) }
+
+#[test_only]
+/// Forgets the keys recorded at the selection.
+public fun clear_next_epoch_public_keys_for_testing(self: &mut StakingInnerV1) {
+    self.next_epoch_public_keys = vec_map::empty();
+}
 
 #[test_only]
 /// Destroys the state in tests.

@@ -44,8 +44,16 @@ use walrus::walrus_context::WalrusContext;
 
 /// The pool was already advanced to this epoch.
 const EPoolAlreadyUpdated: u64 = 0;
+/// Withdrawals would take more than the pool holds (accounting broken).
+const ECalculationError: u64 = 1;
+/// Rewards for a pool without stake (accounting broken).
+const EIncorrectEpochAdvance: u64 = 2;
+/// The pool still holds stake, rewards or commission.
+const EPoolNotEmpty: u64 = 3;
 /// The proof of possession of the BLS key does not verify.
 const EInvalidProofOfPossession: u64 = 4;
+/// The pool is already withdrawing.
+const EPoolAlreadyWithdrawing: u64 = 5;
 /// The pool does not accept stake (it is not `Active`).
 const EPoolIsNotActive: u64 = 6;
 /// Nothing to stake: the coin is empty.
@@ -58,6 +66,8 @@ const EIncorrectPoolId: u64 = 9;
 const ENotWithdrawing: u64 = 10;
 /// The withdraw epoch of this `StakedWal` has not been reached yet.
 const EWithdrawEpochNotReached: u64 = 11;
+/// The stake is not active yet (accounting broken: its withdraw epoch is after activation).
+const EActivationEpochNotReached: u64 = 12;
 /// This stake can be withdrawn directly with `withdraw_stake`; no request needed.
 const EWithdrawDirectly: u64 = 13;
 /// The commission rate exceeds 10_000 basis points.
@@ -214,6 +224,7 @@ public(package) fun new(
 /// (catching up skipped epochs with zero reward first).
 public(package) fun advance_epoch(self: &mut StakingPool, rewards: Balance<WAL>, new_epoch: u32) {
     assert!(new_epoch > self.latest_epoch, EPoolAlreadyUpdated);
+    assert!(rewards.value() == 0 || self.wal_balance > 0, EIncorrectEpochAdvance);
     self.catch_up(new_epoch - 1);
     self.step(rewards, new_epoch, true);
 }
@@ -255,7 +266,8 @@ fun step(self: &mut StakingPool, mut rewards: Balance<WAL>, epoch: u32, block: b
         .exchange_rate_at_epoch(epoch - 1)
         .convert_to_share_amount(pre_active_principal);
     let shares_out = self.pending_shares_withdraw.flush(epoch) + pre_active_shares;
-    let wal_out = rate.convert_to_wal_amount(shares_out).min(self.wal_balance);
+    let wal_out = rate.convert_to_wal_amount(shares_out);
+    assert!(self.wal_balance >= wal_out, ECalculationError);
     self.wal_balance = self.wal_balance - wal_out;
 
     // 6. Activations.
@@ -361,6 +373,7 @@ public(package) fun withdraw_stake(
     if (staked_wal.is_withdrawing()) {
         let withdraw_epoch = staked_wal.withdraw_epoch();
         assert!(epoch >= withdraw_epoch, EWithdrawEpochNotReached);
+        assert!(activation <= epoch, EActivationEpochNotReached);
         let mut principal = staked_wal.into_balance();
         let reward = self.calculate_rewards(principal.value(), activation, withdraw_epoch);
         let reward = reward.min(self.rewards_pool.value());
@@ -382,6 +395,52 @@ public(package) fun withdraw_stake(
     let reward = reward.min(self.rewards_pool.value());
     principal.join(self.rewards_pool.split(reward));
     principal
+}
+
+// === Pool lifecycle ===
+
+/// Moves the pool to `Withdrawing(E + 1)` (`EPoolAlreadyWithdrawing` if it is already
+/// withdrawing). As on mainnet, no entry point calls it yet.
+public(package) fun set_withdrawing(self: &mut StakingPool, wctx: &WalrusContext) {
+    assert!(!self.is_withdrawing(), EPoolAlreadyWithdrawing);
+    self.state = PoolState::Withdrawing(wctx.epoch() + 1);
+}
+
+/// Whether the pool is withdrawing.
+public(package) fun is_withdrawing(self: &StakingPool): bool {
+    match (self.state) {
+        PoolState::Withdrawing(_) => true,
+        _ => false,
+    }
+}
+
+/// Whether the pool holds nothing: no shares, stake, pending stake, rewards or commission.
+public(package) fun is_empty(self: &StakingPool): bool {
+    let pending = self.pending_stake.inner();
+    let pending_stake = pending.keys().count!(|epoch| *pending.get(epoch) != 0);
+    self.rewards_pool.value() == 0 &&
+        self.num_shares == 0 &&
+        self.commission.value() == 0 &&
+        self.wal_balance == 0 &&
+        pending_stake == 0
+}
+
+/// Destroys an empty pool (`EPoolNotEmpty` otherwise). As on mainnet, no entry point calls it
+/// yet.
+public(package) fun destroy_empty(self: StakingPool) {
+    assert!(self.is_empty(), EPoolNotEmpty);
+    let StakingPool { id, exchange_rates, rewards_pool, commission, mut extra_fields, node_info, .. } =
+        self;
+    let key = NewEpochCommissionBlockedForCollection {};
+    if (extra_fields.contains(key)) {
+        let _: u64 = extra_fields.remove(key);
+    };
+    id.delete();
+    exchange_rates.drop();
+    node_info.destroy();
+    commission.destroy_zero();
+    rewards_pool.destroy_zero();
+    extra_fields.destroy_empty();
 }
 
 // === Commission and authorization ===
@@ -634,7 +693,7 @@ public fun destroy_for_testing(self: StakingPool) {
 }
 
 #[test_only]
-/// Moves the pool to the withdrawing state (no call does this yet).
+/// Moves the pool to the withdrawing state at `epoch` (no entry point does this yet).
 public fun set_withdrawing_for_testing(self: &mut StakingPool, epoch: u32) {
     self.state = PoolState::Withdrawing(epoch);
 }

@@ -95,6 +95,11 @@ public(package) fun parse_public_key(public_key: &vector<u8>): Element<Uncompres
 // === Mutators (package) ===
 
 /// Sets the name.
+/// Destroys the node information (with its pool).
+public(package) fun destroy(self: StorageNodeInfo) {
+    let StorageNodeInfo { .. } = self;
+}
+
 public(package) fun set_name(self: &mut StorageNodeInfo, name: String) {
     self.name = name;
 }

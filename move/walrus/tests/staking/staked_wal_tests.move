@@ -121,3 +121,12 @@ fun withdraw_epoch_of_staked_aborts() {
     sw.withdraw_epoch();
     destroy(sw);
 }
+
+#[test, expected_failure(abort_code = staked_wal::EAlreadyWithdrawing)]
+fun set_withdrawing_twice_aborts() {
+    let ctx = &mut tx_context::dummy();
+    let mut sw = staked_wal::mint_for_testing(test_node_id(0), 4 * WAL, 1, ctx);
+    sw.set_withdrawing(7);
+    sw.set_withdrawing(8);
+    destroy(sw);
+}

@@ -251,6 +251,31 @@ fun voting_end_twice_aborts() {
     abort 0
 }
 
+#[test, expected_failure(abort_code = staking_inner::ECommitteeSelected)]
+fun selecting_a_second_committee_aborts() {
+    let mut w = tu::world(10);
+    let cap = w.register_node(0, 0);
+    let _s = w.stake(cap.node_id(), 1000);
+    w.run_voting_end();
+    // Back in `EpochChangeDone` with the committee still selected: no call gets here.
+    w.staking().inner_mut_for_testing().set_epoch_state_for_testing(
+        staking_inner::epoch_change_done_for_testing(0),
+    );
+    w.run_voting_end_at_current_time();
+    abort 0
+}
+
+#[test, expected_failure(abort_code = staking_inner::EIncorrectNodeOrder)]
+fun an_epoch_change_without_the_selected_keys_aborts() {
+    let mut w = tu::world(10);
+    let cap = w.register_node(0, 0);
+    let _s = w.stake(cap.node_id(), 1000);
+    w.run_voting_end();
+    w.staking().inner_mut_for_testing().clear_next_epoch_public_keys_for_testing();
+    w.run_epoch_change();
+    abort 0
+}
+
 #[test, expected_failure(abort_code = staking_inner::ENextCommitteeIsEmpty)]
 fun epoch_change_without_selection_aborts() {
     let mut w = tu::world(10);

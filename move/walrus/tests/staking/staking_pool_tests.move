@@ -141,3 +141,42 @@ fun staking_with_a_pool_that_is_not_active_aborts() {
     let _s = p.stake(balance::create_for_testing(frost(1)), &wctx(0, false), ctx);
     abort
 }
+
+#[test, expected_failure(abort_code = staking_pool::EIncorrectEpochAdvance)]
+fun rewards_for_a_pool_without_stake_abort() {
+    let ctx = &mut tx_context::dummy();
+    let mut p = pool(0, 0, ctx);
+    p.advance_epoch(balance::create_for_testing(5), 1);
+    p.destroy_for_testing();
+}
+
+#[test]
+fun an_empty_pool_can_withdraw_and_be_destroyed() {
+    let ctx = &mut tx_context::dummy();
+    let mut p = pool(0, 0, ctx);
+    assert!(p.is_empty());
+    assert!(!p.is_withdrawing());
+    p.set_withdrawing(&wctx(3, false));
+    assert!(p.is_withdrawing());
+    // Blocked commission of zero leaves a bag entry; destroying clears it.
+    p.add_commission(balance::zero(), true);
+    p.destroy_empty();
+}
+
+#[test, expected_failure(abort_code = staking_pool::EPoolAlreadyWithdrawing)]
+fun withdrawing_twice_aborts() {
+    let ctx = &mut tx_context::dummy();
+    let mut p = pool(0, 0, ctx);
+    p.set_withdrawing(&wctx(3, false));
+    p.set_withdrawing(&wctx(4, false));
+    p.destroy_for_testing();
+}
+
+#[test, expected_failure(abort_code = staking_pool::EPoolNotEmpty)]
+fun destroying_a_pool_with_commission_aborts() {
+    let ctx = &mut tx_context::dummy();
+    let mut p = pool(0, 0, ctx);
+    p.add_commission(balance::create_for_testing(1), false);
+    assert!(!p.is_empty());
+    p.destroy_empty();
+}

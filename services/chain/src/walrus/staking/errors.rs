@@ -67,12 +67,18 @@ codes! {
         ENoStake = 3;
         /// The node is not in the current committee.
         ENotInCommittee = 4;
+        /// The next committee is already selected.
+        ECommitteeSelected = 5;
         /// No next committee has been selected (`voting_end` has not run in this epoch).
         ENextCommitteeIsEmpty = 6;
         /// A node holds more shards than a `u16` counts.
         EInvalidNodeWeight = 7;
         /// No pool is registered under this node id.
         EPoolNotFound = 8;
+        /// A member of the selected committee has no shards.
+        EZeroNodeWeight = 9;
+        /// The keys recorded at the selection are not the committee's nodes, in order.
+        EIncorrectNodeOrder = 10;
         /// `n_shards` and the epoch duration must be positive (ours; not in mainnet).
         EInvalidParameters = 11;
     }
@@ -99,8 +105,16 @@ codes! {
     staking_pool = "walrus::staking_pool" {
         /// The pool was already advanced to this epoch.
         EPoolAlreadyUpdated = 0;
+        /// Withdrawals would take more than the pool holds (accounting broken).
+        ECalculationError = 1;
+        /// Rewards for a pool without stake (accounting broken).
+        EIncorrectEpochAdvance = 2;
+        /// The pool still holds stake, rewards or commission (no devnet call destroys pools).
+        EPoolNotEmpty = 3;
         /// The proof of possession of the BLS key does not verify.
         EInvalidProofOfPossession = 4;
+        /// The pool is already withdrawing (no devnet call moves pools out of `Active`).
+        EPoolAlreadyWithdrawing = 5;
         /// The pool does not accept stake (it is not `Active`).
         EPoolIsNotActive = 6;
         /// Nothing to stake: the coin is empty.
@@ -113,6 +127,8 @@ codes! {
         ENotWithdrawing = 10;
         /// The withdraw epoch of this `StakedWal` has not been reached yet.
         EWithdrawEpochNotReached = 11;
+        /// The stake is not active yet (accounting broken).
+        EActivationEpochNotReached = 12;
         /// This stake can be withdrawn directly with `withdraw_stake`; no request needed.
         EWithdrawDirectly = 13;
         /// The commission rate exceeds 10_000 basis points.
@@ -137,6 +153,8 @@ codes! {
         EMetadataMismatch = 1;
         /// The split amount is not smaller than the value.
         EInvalidAmount = 2;
+        /// A withdrawal of this object was already requested.
+        EAlreadyWithdrawing = 6;
         /// The amount is below `MIN_STAKING_THRESHOLD` (or a split leaves a part below it).
         EStakeBelowThreshold = 7;
     }

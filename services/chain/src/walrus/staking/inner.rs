@@ -16,8 +16,9 @@ use super::errors::{
     add, add32, ensure,
     staking_inner::MODULE as STAKING_INNER,
     staking_inner::{
-        EDuplicateSyncDone, EInvalidNodeWeight, EInvalidParameters, EInvalidSyncEpoch,
-        ENextCommitteeIsEmpty, ENoStake, ENotInCommittee, EPoolNotFound, EWrongEpochState,
+        ECommitteeSelected, EDuplicateSyncDone, EIncorrectNodeOrder, EInvalidNodeWeight,
+        EInvalidParameters, EInvalidSyncEpoch, ENextCommitteeIsEmpty, ENoStake, ENotInCommittee,
+        EPoolNotFound, EWrongEpochState, EZeroNodeWeight,
     },
 };
 use super::events::StakingEvent;
@@ -485,7 +486,7 @@ impl StakingInnerV1 {
 
         let new_epoch = add32(STAKING_INNER, self.epoch, 1)?;
         let next_committee = self.next_committee.take().unwrap_or_default();
-        let members = self.bls_committee(&next_committee);
+        let members = self.bls_committee(&next_committee)?;
         let params = self.next_epoch_params.take().unwrap_or(EpochParams {
             total_capacity_size: 0,
             storage_price_per_unit_size: 0,
@@ -652,6 +653,7 @@ impl StakingInnerV1 {
         &mut self,
         env: &mut impl StakingEnv,
     ) -> Result<(), ExecutionFailure> {
+        ensure(self.next_committee.is_none(), ECommitteeSelected)?;
         for node_id in self.active_set.active_ids() {
             self.update_active_set(env, node_id)?;
         }
@@ -672,6 +674,7 @@ impl StakingInnerV1 {
         };
         let mut keys = Vec::with_capacity(next.size());
         for node_id in next.node_ids() {
+            ensure(next.weight(&node_id) > 0, EZeroNodeWeight)?;
             let pool = self.pool_entry(env, &node_id)?;
             keys.push((node_id, pool.node_info.next_epoch_public_key().to_vec()));
         }
@@ -688,20 +691,26 @@ impl StakingInnerV1 {
     }
 
     /// The members of the BLS committee: node-id order, weight = shards, key fixed at
-    /// selection.
-    fn bls_committee(&self, committee: &Committee) -> Vec<NewCommitteeMember> {
-        committee
-            .node_ids()
-            .into_iter()
-            .map(|node_id| NewCommitteeMember {
-                node_id,
-                public_key: self
-                    .next_epoch_public_keys
-                    .iter()
-                    .find(|(id, _)| *id == node_id)
-                    .map(|(_, k)| k.clone())
-                    .unwrap_or_default(),
-                weight: committee.weight(&node_id),
+    /// selection; the recorded keys must be the committee's nodes in order
+    /// (`EIncorrectNodeOrder`).
+    fn bls_committee(
+        &self,
+        committee: &Committee,
+    ) -> Result<Vec<NewCommitteeMember>, ExecutionFailure> {
+        let ids = committee.node_ids();
+        ensure(
+            self.next_epoch_public_keys.len() == ids.len(),
+            EIncorrectNodeOrder,
+        )?;
+        ids.into_iter()
+            .zip(&self.next_epoch_public_keys)
+            .map(|(node_id, (key_id, key))| {
+                ensure(*key_id == node_id, EIncorrectNodeOrder)?;
+                Ok(NewCommitteeMember {
+                    node_id,
+                    public_key: key.clone(),
+                    weight: committee.weight(&node_id),
+                })
             })
             .collect()
     }
@@ -1007,6 +1016,23 @@ pub(crate) mod tests {
             116_400_000
         );
         assert_eq!(w.pool(a).commission, 0);
+    }
+
+    // Mirrors staking_epoch_tests.move::selecting_a_second_committee_aborts and
+    // an_epoch_change_without_the_selected_keys_aborts.
+    #[test]
+    fn selection_sanity_checks() {
+        let mut w = World::new(10);
+        let cap = w.register_node(0, 0);
+        w.stake(cap.node_id, 1000);
+        w.run_voting_end();
+        let selected = w.s.clone();
+        w.s.epoch_state = EpochState::EpochChangeDone(0);
+        assert!(ECommitteeSelected.matches(&w.s.voting_end(&mut w.env).unwrap_err()));
+        w.s = selected;
+        w.s.next_epoch_public_keys.clear();
+        w.env.now = w.t(1000).max(w.env.now);
+        assert!(EIncorrectNodeOrder.matches(&w.s.initiate_epoch_change(&mut w.env).unwrap_err()));
     }
 
     // Mirrors staking_rewards_tests.move::idle_pool_is_caught_up_then_earns.

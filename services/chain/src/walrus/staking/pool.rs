@@ -12,7 +12,8 @@ use super::errors::{
     framework::EFieldAlreadyExists,
     staking_pool::MODULE as STAKING_POOL,
     staking_pool::{
-        EAuthorizationFailure, EIncorrectCommissionRate, EIncorrectPoolId, ENotStaked,
+        EActivationEpochNotReached, EAuthorizationFailure, ECalculationError,
+        EIncorrectCommissionRate, EIncorrectEpochAdvance, EIncorrectPoolId, ENotStaked,
         ENotWithdrawing, EPoolAlreadyUpdated, EPoolIsNotActive, EWithdrawDirectly,
         EWithdrawEpochNotReached, EZeroShares, EZeroStake,
     },
@@ -189,6 +190,7 @@ impl StakingPool {
     /// Advances the pool to `new_epoch` with `rewards` earned in `new_epoch - 1`.
     pub fn advance_epoch(&mut self, rewards: u64, new_epoch: u32) -> Result<(), ExecutionFailure> {
         ensure(new_epoch > self.latest_epoch, EPoolAlreadyUpdated)?;
+        ensure(rewards == 0 || self.wal_balance > 0, EIncorrectEpochAdvance)?;
         self.catch_up(new_epoch - 1)?;
         self.step(rewards, new_epoch, true)
     }
@@ -243,9 +245,8 @@ impl StakingPool {
             self.pending_shares_withdraw.flush(epoch)?,
             pre_active_shares,
         )?;
-        let wal_out = rate
-            .convert_to_wal_amount(shares_out)?
-            .min(self.wal_balance);
+        let wal_out = rate.convert_to_wal_amount(shares_out)?;
+        ensure(self.wal_balance >= wal_out, ECalculationError)?;
         self.wal_balance -= wal_out;
 
         // 6. Activations.
@@ -307,7 +308,7 @@ impl StakingPool {
             let withdraw_epoch = add32(STAKING_POOL, epoch, 2)?;
             self.pre_active_withdrawals
                 .insert_or_add(withdraw_epoch, principal)?;
-            staked_wal.set_withdrawing(withdraw_epoch);
+            staked_wal.set_withdrawing(withdraw_epoch)?;
         } else {
             ensure(in_current_committee || in_next, EWithdrawDirectly)?;
             let withdraw_epoch = add32(STAKING_POOL, epoch, if in_next { 2 } else { 1 })?;
@@ -317,7 +318,7 @@ impl StakingPool {
             ensure(shares != 0, EZeroShares)?;
             self.pending_shares_withdraw
                 .insert_or_add(withdraw_epoch, shares)?;
-            staked_wal.set_withdrawing(withdraw_epoch);
+            staked_wal.set_withdrawing(withdraw_epoch)?;
         }
         Ok(())
     }
@@ -338,6 +339,7 @@ impl StakingPool {
         if staked_wal.is_withdrawing() {
             let withdraw_epoch = staked_wal.withdraw_epoch()?;
             ensure(epoch >= withdraw_epoch, EWithdrawEpochNotReached)?;
+            ensure(activation <= epoch, EActivationEpochNotReached)?;
             let reward = self
                 .calculate_rewards(principal, activation, withdraw_epoch)?
                 .min(self.rewards_pool);
@@ -603,6 +605,8 @@ mod tests {
     #[test]
     fn aborts() {
         let mut p = pool(0, 0).unwrap();
+        // Mirrors staking_pool_tests.move::rewards_for_a_pool_without_stake_abort.
+        assert!(EIncorrectEpochAdvance.matches(&p.advance_epoch(5, 1).unwrap_err()));
         p.advance_epoch(0, 1).unwrap();
         assert!(EPoolAlreadyUpdated.matches(&p.advance_epoch(0, 1).unwrap_err()));
         let mut sw = StakedWal::mint(test_node_id(60), test_node_id(3), frost(1), 1).unwrap();

@@ -5,7 +5,10 @@ use serde::{Deserialize, Serialize};
 use super::errors::{
     add, ensure,
     staked_wal::MODULE as STAKED_WAL,
-    staked_wal::{EInvalidAmount, EMetadataMismatch, ENotWithdrawing, EStakeBelowThreshold},
+    staked_wal::{
+        EAlreadyWithdrawing, EInvalidAmount, EMetadataMismatch, ENotWithdrawing,
+        EStakeBelowThreshold,
+    },
 };
 use crate::types::{ExecutionFailure, ObjectId};
 
@@ -59,8 +62,10 @@ impl StakedWal {
     }
 
     /// Marks the object as withdrawing at `withdraw_epoch`.
-    pub fn set_withdrawing(&mut self, withdraw_epoch: u32) {
+    pub fn set_withdrawing(&mut self, withdraw_epoch: u32) -> Result<(), ExecutionFailure> {
+        ensure(self.is_staked(), EAlreadyWithdrawing)?;
         self.state = StakedWalState::Withdrawing { withdraw_epoch };
+        Ok(())
     }
 
     /// Merges `other` into `self` (same node, activation epoch and state).
@@ -154,7 +159,9 @@ mod tests {
         assert_eq!(sw.value(), 5 * WAL);
 
         let mut sw = mint(0, 4 * WAL, 1).unwrap();
-        sw.set_withdrawing(7);
+        sw.set_withdrawing(7).unwrap();
+        // Mirrors staked_wal_tests.move::set_withdrawing_twice_aborts.
+        assert!(EAlreadyWithdrawing.matches(&sw.clone().set_withdrawing(8).unwrap_err()));
         let other = sw.split(2 * WAL, test_node_id(101)).unwrap();
         assert_eq!(other.withdraw_epoch().unwrap(), 7);
         assert!(other.is_withdrawing());
@@ -176,9 +183,9 @@ mod tests {
         assert!(EMetadataMismatch.matches(&sw.join(&mint(1, WAL, 1).unwrap()).unwrap_err()));
         assert!(EMetadataMismatch.matches(&sw.join(&mint(0, WAL, 2).unwrap()).unwrap_err()));
         let mut b = mint(0, WAL, 1).unwrap();
-        b.set_withdrawing(3);
+        b.set_withdrawing(3).unwrap();
         assert!(EMetadataMismatch.matches(&sw.join(&b).unwrap_err()));
-        sw.set_withdrawing(4);
+        sw.set_withdrawing(4).unwrap();
         assert!(EMetadataMismatch.matches(&sw.join(&b).unwrap_err()));
         assert!(ENotWithdrawing.matches(&sw2.withdraw_epoch().unwrap_err()));
         // Failed operations left the values alone.
@@ -191,7 +198,7 @@ mod tests {
         let mut sw = mint(0, 5 * WAL, 3).unwrap();
         let bytes = bcs::to_bytes(&sw).unwrap();
         assert_eq!(bytes.len(), 32 + 1 + 32 + 8 + 4);
-        sw.set_withdrawing(9);
+        sw.set_withdrawing(9).unwrap();
         let bytes = bcs::to_bytes(&sw).unwrap();
         assert_eq!(bytes.len(), 32 + 1 + 4 + 32 + 8 + 4);
         assert_eq!(&bytes[32..37], &[1, 9, 0, 0, 0]);
