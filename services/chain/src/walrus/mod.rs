@@ -506,6 +506,12 @@ impl Machine for WalrusMachine {
                 members_bitmap,
                 message,
             }) => (signature, members_bitmap, message),
+            Call::System(SystemCall::CertifyPooledBlob {
+                signature,
+                signers_bitmap,
+                message,
+                ..
+            }) => (signature, signers_bitmap, message),
             _ => return,
         };
         let Some(WalrusObject::Registry(registry)) = read(&REGISTRY_ID) else {

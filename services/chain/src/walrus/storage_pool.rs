@@ -23,8 +23,8 @@ use super::errors::{
 use super::messages::CertifiedBlobMessage;
 use super::system::{self, epoch, n_shards};
 use super::{
-    METADATA_FIELD_KEY, View, WalrusObject, blob, bls_aggregate, encoding, messages, owned,
-    storage_resource, to_move_id, to_object_id, walrus_type,
+    METADATA_FIELD_KEY, View, WalrusObject, blob, encoding, owned, storage_resource, to_move_id,
+    to_object_id, walrus_type,
 };
 use crate::devnet::objects::DynamicField;
 use crate::types::{ExecutionFailure, ObjectId};
@@ -334,14 +334,7 @@ pub fn certify_pooled_blob(
     signers_bitmap: &[u8],
     message: &[u8],
 ) -> Result<(), ExecutionFailure> {
-    let certified = bls_aggregate::verify_quorum_in_epoch(
-        &inner.committee,
-        signature,
-        signers_bitmap,
-        message,
-    )?;
-    system_state_inner::EInvalidIdEpoch.ensure(certified.cert_epoch == epoch(inner))?;
-    let message = messages::certify_blob_message(certified)?;
+    let message = system::certified_blob_message(inner, signature, signers_bitmap, message)?;
     let end_epoch = pool.end_epoch()?;
     let pooled = &mut pool.blob_mut(blob_id)?.blob;
     certify(view, pooled, epoch(inner), end_epoch, &message)

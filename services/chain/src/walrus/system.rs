@@ -899,6 +899,19 @@ pub fn certify_blob_inner(
     signers_bitmap: &[u8],
     message: &[u8],
 ) -> Result<(), ExecutionFailure> {
+    let message = certified_blob_message(inner, signature, signers_bitmap, message)?;
+    blob::certify_with_certified_msg(view, blob, epoch(inner), &message)
+}
+
+/// The blob certification a quorum of the current committee signed in the current epoch
+/// (`bls_aggregate::*`, then `EInvalidIdEpoch`, then `messages::*`): the first half of
+/// `certify_blob` and `certify_pooled_blob`.
+pub(crate) fn certified_blob_message(
+    inner: &SystemStateInnerV1,
+    signature: &[u8],
+    signers_bitmap: &[u8],
+    message: &[u8],
+) -> Result<messages::CertifiedBlobMessage, ExecutionFailure> {
     let certified = bls_aggregate::verify_quorum_in_epoch(
         &inner.committee,
         signature,
@@ -906,8 +919,7 @@ pub fn certify_blob_inner(
         message,
     )?;
     e::EInvalidIdEpoch.ensure(certified.cert_epoch == epoch(inner))?;
-    let message = messages::certify_blob_message(certified)?;
-    blob::certify_with_certified_msg(view, blob, epoch(inner), &message)
+    messages::certify_blob_message(certified)
 }
 
 /// `system_state_inner::extend_blob`: certified and not expired, `extended_epochs > 0` and the
