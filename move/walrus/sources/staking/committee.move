@@ -1,14 +1,15 @@
-/// Shard assignment of a committee: node id -> the shard indices it holds, sorted by node id,
-/// each node's shards ascending.
+/// Shard assignment of a committee: node id -> the shard indices it holds, sorted by node id.
 ///
-/// Transition rule (minimal movement; the Rust devnet ledger mirrors it exactly), from the
-/// previous assignment to new per-node counts (same total `n`):
-/// - no previous assignment: shards `0..n` are handed out in order, node by node in node-id
-///   order;
-/// - otherwise every node keeps its `min(new count, old count)` lowest shards; the other shards
-///   of shrinking or leaving nodes are pooled (walking the previous nodes in node-id order,
-///   each node's released shards ascending) and growing or new nodes, in node-id order, take
-///   shards from the front of that pool. Only `Σ max(0, new - old)` shards move, the minimum.
+/// Transition rule, as Walrus mainnet (the Rust devnet ledger mirrors it exactly), from the
+/// previous assignment to new per-node counts in apportionment order (same total `n`):
+/// - no previous assignment: the nodes sorted by id get shards `0..n` in order;
+/// - otherwise, walking the previous nodes in id order: a node that leaves gives all its shards
+///   to a pool; a shrinking node gives its last ones (from the end of its list, last first); a
+///   node with the same count keeps its shards; a growing node is put at the end of the new
+///   counts. Then the nodes left in the new counts, in their order, take the shards they lack
+///   from the end of the pool (last released first), appended to what they held. Only
+///   `Σ max(0, new - old)` shards move, the minimum. A node's shard list keeps this order
+///   (it is not sorted).
 module walrus::committee;
 
 use sui::vec_map::{Self, VecMap};
@@ -18,90 +19,71 @@ use walrus::active_set::id_lt;
 
 /// The new counts do not add up to the shards of the previous committee.
 const EInvalidShardAssignment: u64 = 0;
-/// Node ids must be given in ascending order.
-const EUnsortedNodeIds: u64 = 1;
 
 // === Object definitions ===
 
 /// Node id -> shards.
 public struct Committee(VecMap<ID, vector<u16>>) has copy, drop, store;
 
-/// A node and a shard count (for sorting).
-public struct NodeCount(ID, u16) has copy, drop;
-
 // === Constructors ===
 
 /// The empty committee.
 public(package) fun empty(): Committee { Committee(vec_map::empty()) }
 
-/// The first committee: shards handed out in order to the nodes of `counts` (ascending ids).
+/// The first committee: the nodes of `counts` sorted by id get shards `0..n` in order.
 public(package) fun initialize(counts: VecMap<ID, u16>): Committee {
-    check_sorted(&counts);
-    let mut result = vec_map::empty();
+    let (ids, values) = sort_by_id(counts).into_keys_values();
     let mut next: u16 = 0;
-    let mut i = 0;
-    while (i < counts.length()) {
-        let (node_id, count) = counts.get_entry_by_idx(i);
-        let shards = vector::tabulate!(*count as u64, |j| next + (j as u16));
-        next = next + *count;
-        result.insert(*node_id, shards);
-        i = i + 1;
-    };
+    let mut result = vec_map::empty();
+    ids.zip_do!(values, |node_id, count| {
+        result.insert(node_id, vector::tabulate!(count as u64, |j| next + (j as u16)));
+        next = next + count;
+    });
     Committee(result)
 }
 
-/// The next committee for `counts` (ascending ids), moving as few shards as possible.
-public(package) fun transition(self: &Committee, counts: VecMap<ID, u16>): Committee {
-    if (self.0.is_empty()) return initialize(counts);
-    check_sorted(&counts);
-    let mut total: u64 = 0;
-    counts.keys().do!(|id| total = total + (*counts.get(&id) as u64));
-    assert!(total == (self.n_shards() as u64), EInvalidShardAssignment);
-
-    // Shards released by shrinking or leaving nodes.
-    let mut released = vector[];
-    let mut i = 0;
-    while (i < self.0.length()) {
-        let (node_id, shards) = self.0.get_entry_by_idx(i);
-        let keep = if (counts.contains(node_id)) (*counts.get(node_id) as u64).min(shards.length())
-        else 0;
-        let mut j = keep;
-        while (j < shards.length()) {
-            released.push_back(shards[j]);
-            j = j + 1;
-        };
-        i = i + 1;
-    };
-
+/// The next committee for `counts` (in apportionment order), moving as few shards as possible
+/// (see the module documentation); `EInvalidShardAssignment` unless the totals agree.
+public(package) fun transition(self: &Committee, mut counts: VecMap<ID, u16>): Committee {
+    let mut new_total = 0;
+    counts.length().do!(|i| {
+        let (_, count) = counts.get_entry_by_idx(i);
+        new_total = new_total + (*count as u64);
+    });
     let mut result = vec_map::empty();
-    let mut cursor = 0;
-    let mut i = 0;
-    while (i < counts.length()) {
-        let (node_id, count) = counts.get_entry_by_idx(i);
-        let count = *count as u64;
-        let mut shards = if (self.0.contains(node_id)) {
-            let old = self.0.get(node_id);
-            vector::tabulate!(count.min(old.length()), |j| old[j])
-        } else vector[];
-        while (shards.length() < count) {
-            shards.push_back(released[cursor]);
-            cursor = cursor + 1;
-        };
-        shards.insertion_sort_by!(|a, b| *a <= *b);
-        result.insert(*node_id, shards);
-        i = i + 1;
-    };
-    Committee(result)
-}
-
-/// Node id -> shard count for the nodes with a positive count, sorted by node id.
-public(package) fun sorted_counts(ids: vector<ID>, counts: vector<u16>): VecMap<ID, u16> {
-    let mut pairs = vector[];
-    ids.length().do!(|i| if (counts[i] > 0) pairs.push_back(NodeCount(ids[i], counts[i])));
-    pairs.insertion_sort_by!(|a, b| !id_lt(&b.0, &a.0));
-    let mut result = vec_map::empty();
-    pairs.do!(|NodeCount(id, count)| result.insert(id, count));
-    result
+    let mut pool = vector[];
+    let mut old_total = 0;
+    self.0.length().do!(|i| {
+        let (node_id, old) = self.0.get_entry_by_idx(i);
+        old_total = old_total + old.length();
+        let idx = counts.get_idx_opt(node_id);
+        let assigned = if (idx.is_some()) {
+            let (_, count) = counts.remove_entry_by_idx(idx.destroy_some());
+            count as u64
+        } else 0;
+        let held = old.length();
+        if (assigned == 0) {
+            pool.append(*old);
+        } else if (held == assigned) {
+            result.insert(*node_id, *old);
+        } else if (held > assigned) {
+            let mut kept = *old;
+            (held - assigned).do!(|_| pool.push_back(kept.pop_back()));
+            result.insert(*node_id, kept);
+        } else {
+            counts.insert(*node_id, assigned as u16);
+        }
+    });
+    assert!(new_total == old_total, EInvalidShardAssignment);
+    let (ids, values) = counts.into_keys_values();
+    ids.zip_do!(values, |node_id, count| {
+        if (count > 0) {
+            let mut shards = if (self.0.contains(&node_id)) *self.0.get(&node_id) else vector[];
+            while (shards.length() < (count as u64)) shards.push_back(pool.pop_back());
+            result.insert(node_id, shards);
+        }
+    });
+    Committee(sort_by_id(result))
 }
 
 // === Accessors ===
@@ -158,11 +140,18 @@ public fun to_counts(self: &Committee): VecMap<ID, u16> {
 
 // === Private functions ===
 
-fun check_sorted(counts: &VecMap<ID, u16>) {
-    let keys = counts.keys();
+/// `map` with its entries in ascending node-id order (a stable insertion sort).
+fun sort_by_id<V: copy + drop>(map: VecMap<ID, V>): VecMap<ID, V> {
+    let (mut ids, mut values) = map.into_keys_values();
     let mut i = 1;
-    while (i < keys.length()) {
-        assert!(id_lt(&keys[i - 1], &keys[i]), EUnsortedNodeIds);
+    while (i < ids.length()) {
+        let mut j = i;
+        while (j > 0 && id_lt(&ids[j], &ids[j - 1])) {
+            ids.swap(j - 1, j);
+            values.swap(j - 1, j);
+            j = j - 1;
+        };
         i = i + 1;
-    }
+    };
+    vec_map::from_keys_values(ids, values)
 }

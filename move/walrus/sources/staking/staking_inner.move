@@ -681,8 +681,10 @@ public(package) fun compute_next_committee(self: &StakingInnerV1): Committee {
     assert!(stakes.fold!(0, |total, stake| total + stake) > 0, ENoStake);
     let limit = apportionment::shards_limit(self.n_shards, ids.length());
     let seats = apportionment::dhondt(self.n_shards, limit, &stakes);
-    let counts = committee::sorted_counts(ids, seats);
-    if (counts.is_empty()) committee::empty() else self.committee.transition(counts)
+    let mut distribution = vec_map::empty();
+    ids.zip_do!(seats, |node_id, count| if (count > 0) distribution.insert(node_id, count));
+    if (self.committee.is_empty()) committee::initialize(distribution)
+    else self.committee.transition(distribution)
 }
 
 /// The BLS committee for `epoch`: members in node-id order, weight = shard count, key = the

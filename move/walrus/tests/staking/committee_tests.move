@@ -40,10 +40,13 @@ fun first_committee_assigns_in_order() {
 }
 
 #[test]
-fun transition_from_empty_initializes() {
-    let c = committee::empty().transition(counts(vector[1, 1]));
-    assert_eq!(*c.shards(&test_node_id(0)), vector[0]);
-    assert_eq!(*c.shards(&test_node_id(1)), vector[1]);
+fun the_first_committee_goes_in_id_order() {
+    // Counts in apportionment order (node 1 first): shards still go by node id.
+    let m = vec_map::from_keys_values(vector[test_node_id(1), test_node_id(0)], vector[1u16, 2]);
+    let c = committee::initialize(m);
+    assert_eq!(c.node_ids(), vector[test_node_id(0), test_node_id(1)]);
+    assert_eq!(*c.shards(&test_node_id(0)), vector[0, 1]);
+    assert_eq!(*c.shards(&test_node_id(1)), vector[2]);
 }
 
 #[test]
@@ -57,8 +60,9 @@ fun same_counts_move_nothing() {
 fun growing_node_takes_released_shards() {
     let a = committee::initialize(counts(vector[3, 2]));
     let b = a.transition(counts(vector[2, 3]));
+    // Node 0 gives its last shard; node 1 appends it.
     assert_eq!(*b.shards(&test_node_id(0)), vector[0, 1]);
-    assert_eq!(*b.shards(&test_node_id(1)), vector[2, 3, 4]);
+    assert_eq!(*b.shards(&test_node_id(1)), vector[3, 4, 2]);
     assert_eq!(moved(&a, &b), 1);
 }
 
@@ -69,20 +73,21 @@ fun leaving_node_hands_shards_to_new_node() {
     let b = a.transition(counts(vector[0, 2, 3]));
     assert!(!b.contains(&test_node_id(0)));
     assert_eq!(*b.shards(&test_node_id(1)), vector[3, 4]);
-    assert_eq!(*b.shards(&test_node_id(2)), vector[0, 1, 2]);
+    // The pool is taken from its end.
+    assert_eq!(*b.shards(&test_node_id(2)), vector[2, 1, 0]);
     assert_eq!(moved(&a, &b), 3);
 }
 
 #[test]
 fun released_shards_pooled_in_node_order() {
-    // a: 0:[0..4) 1:[4..7) 2:[7..10); new counts 2,2,3,3: node 0 releases 2,3; node 1
-    // releases 6; node 2 keeps all; node 3 (new) takes 2,3,6.
+    // a: 0:[0..4) 1:[4..7) 2:[7..10); new counts 2,2,3,3: node 0 releases 3 then 2, node 1
+    // releases 6 (pool [3, 2, 6]); node 2 keeps all; node 3 (new) takes 6, 2, 3.
     let a = committee::initialize(counts(vector[4, 3, 3]));
     let b = a.transition(counts(vector[2, 2, 3, 3]));
     assert_eq!(*b.shards(&test_node_id(0)), vector[0, 1]);
     assert_eq!(*b.shards(&test_node_id(1)), vector[4, 5]);
     assert_eq!(*b.shards(&test_node_id(2)), vector[7, 8, 9]);
-    assert_eq!(*b.shards(&test_node_id(3)), vector[2, 3, 6]);
+    assert_eq!(*b.shards(&test_node_id(3)), vector[6, 2, 3]);
     assert_eq!(moved(&a, &b), 3);
 }
 
@@ -105,24 +110,8 @@ fun barely_changed_stakes_move_minimal_shards() {
     assert_eq!(*c.shards(&test_node_id(2)), vector[7, 8]);
 }
 
-#[test]
-fun sorted_counts_drops_zero_and_sorts() {
-    let m = committee::sorted_counts(
-        vector[test_node_id(2), test_node_id(0), test_node_id(1)],
-        vector[3, 0, 2],
-    );
-    assert_eq!(m.keys(), vector[test_node_id(1), test_node_id(2)]);
-    assert_eq!(*m.get(&test_node_id(2)), 3);
-}
-
 #[test, expected_failure(abort_code = committee::EInvalidShardAssignment)]
 fun transition_with_other_total_aborts() {
     let a = committee::initialize(counts(vector[3, 2]));
     a.transition(counts(vector[3, 3]));
-}
-
-#[test, expected_failure(abort_code = committee::EUnsortedNodeIds)]
-fun unsorted_counts_abort() {
-    let m = vec_map::from_keys_values(vector[test_node_id(1), test_node_id(0)], vector[1, 1]);
-    committee::initialize(m);
 }

@@ -1,30 +1,33 @@
-//! Shard assignment of a committee, mirroring `move/walrus/sources/staking/committee.move`:
-//! node id -> shard indices, sorted by node id, each node's shards ascending.
+//! Shard assignment of a committee, mirroring `move/walrus/sources/staking/committee.move`
+//! (as Walrus mainnet): node id -> shard indices, sorted by node id.
 //!
-//! Transition (minimal movement): without a previous assignment shards `0..n` are handed out
-//! in node-id order; otherwise every node keeps its `min(new, old)` lowest shards, the other
-//! shards of shrinking or leaving nodes are pooled (previous nodes in id order, each node's
-//! released shards ascending) and growing or new nodes, in id order, take from the front of
-//! that pool.
+//! Transition (minimal movement): without a previous assignment the nodes sorted by id get
+//! shards `0..n` in order; otherwise, walking the previous nodes in id order, a leaving node
+//! pools all its shards, a shrinking one its last ones (last first), an unchanged one keeps its
+//! list and a growing one moves to the end of the new counts; then the nodes left in the new
+//! counts, in order, append the shards they lack from the end of the pool. Shard lists keep
+//! that order.
 
 use serde::{Deserialize, Serialize};
 
 use super::active_set::id_lt;
-use super::errors::{
-    committee::{EInvalidShardAssignment, EUnsortedNodeIds},
-    ensure,
-};
+use super::errors::{committee::EInvalidShardAssignment, ensure};
 use crate::types::{ExecutionFailure, ObjectId};
 
 /// Node id -> shards (Move `Committee(VecMap<ID, vector<u16>>)`; same BCS).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Committee(pub Vec<(ObjectId, Vec<u16>)>);
 
-fn check_sorted(counts: &[(ObjectId, u16)]) -> Result<(), ExecutionFailure> {
-    for w in counts.windows(2) {
-        ensure(id_lt(&w[0].0, &w[1].0), EUnsortedNodeIds)?;
+/// `entries` in ascending node-id order (Move's stable insertion sort).
+fn sort_by_id<V>(mut entries: Vec<(ObjectId, V)>) -> Vec<(ObjectId, V)> {
+    for i in 1..entries.len() {
+        let mut j = i;
+        while j > 0 && id_lt(&entries[j].0, &entries[j - 1].0) {
+            entries.swap(j - 1, j);
+            j -= 1;
+        }
     }
-    Ok(())
+    entries
 }
 
 impl Committee {
@@ -33,66 +36,65 @@ impl Committee {
         Self(Vec::new())
     }
 
-    /// The first committee: shards handed out in order (ids ascending).
-    pub fn initialize(counts: &[(ObjectId, u16)]) -> Result<Self, ExecutionFailure> {
-        check_sorted(counts)?;
+    /// The first committee: the nodes sorted by id get shards `0..n` in order.
+    pub fn initialize(counts: &[(ObjectId, u16)]) -> Self {
         let mut next: u16 = 0;
-        let mut result = Vec::with_capacity(counts.len());
-        for (node_id, count) in counts {
-            let shards: Vec<u16> = (0..*count).map(|j| next.wrapping_add(j)).collect();
-            next = next.wrapping_add(*count);
-            result.push((*node_id, shards));
-        }
-        Ok(Self(result))
-    }
-
-    /// The next committee for `counts` (ids ascending), moving as few shards as possible.
-    pub fn transition(&self, counts: &[(ObjectId, u16)]) -> Result<Self, ExecutionFailure> {
-        if self.0.is_empty() {
-            return Self::initialize(counts);
-        }
-        check_sorted(counts)?;
-        let total: u64 = counts.iter().map(|(_, c)| u64::from(*c)).sum();
-        ensure(total == u64::from(self.n_shards()), EInvalidShardAssignment)?;
-        let new_count = |id: &ObjectId| counts.iter().find(|(n, _)| n == id).map(|(_, c)| *c);
-
-        let mut released = Vec::new();
-        for (node_id, shards) in &self.0 {
-            let keep = new_count(node_id).map_or(0, |c| usize::from(c).min(shards.len()));
-            released.extend_from_slice(&shards[keep..]);
-        }
-        let mut cursor = 0;
-        let mut result = Vec::with_capacity(counts.len());
-        for (node_id, count) in counts {
-            let count = usize::from(*count);
-            let mut shards: Vec<u16> = match self.shards(node_id) {
-                Some(old) => old[..count.min(old.len())].to_vec(),
-                None => Vec::new(),
-            };
-            while shards.len() < count {
-                // The totals match, so the pool holds exactly the shards still needed.
-                let Some(s) = released.get(cursor) else {
-                    return Err(EInvalidShardAssignment.fail());
-                };
-                shards.push(*s);
-                cursor += 1;
-            }
-            shards.sort_unstable();
-            result.push((*node_id, shards));
-        }
-        Ok(Self(result))
-    }
-
-    /// Node id -> count for the nodes with a positive count, sorted by node id.
-    pub fn sorted_counts(ids: &[ObjectId], counts: &[u16]) -> Vec<(ObjectId, u16)> {
-        let mut pairs: Vec<(ObjectId, u16)> = ids
-            .iter()
-            .zip(counts)
-            .filter(|(_, c)| **c > 0)
-            .map(|(id, c)| (*id, *c))
+        let result = sort_by_id(counts.to_vec())
+            .into_iter()
+            .map(|(node_id, count)| {
+                let shards: Vec<u16> = (0..count).map(|j| next.wrapping_add(j)).collect();
+                next = next.wrapping_add(count);
+                (node_id, shards)
+            })
             .collect();
-        pairs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-        pairs
+        Self(result)
+    }
+
+    /// The next committee for `counts` (in apportionment order), moving as few shards as
+    /// possible; `EInvalidShardAssignment` unless the totals agree.
+    pub fn transition(&self, counts: &[(ObjectId, u16)]) -> Result<Self, ExecutionFailure> {
+        let new_total: u64 = counts.iter().map(|(_, c)| u64::from(*c)).sum();
+        let mut counts = counts.to_vec();
+        let mut result = Vec::with_capacity(counts.len());
+        let mut pool = Vec::new();
+        let mut old_total: u64 = 0;
+        for (node_id, old) in &self.0 {
+            old_total += old.len() as u64;
+            let assigned = match counts.iter().position(|(n, _)| n == node_id) {
+                Some(i) => usize::from(counts.remove(i).1),
+                None => 0,
+            };
+            let held = old.len();
+            if assigned == 0 {
+                pool.extend_from_slice(old);
+            } else if held == assigned {
+                result.push((*node_id, old.clone()));
+            } else if held > assigned {
+                let mut kept = old.clone();
+                for _ in assigned..held {
+                    // held > assigned, so there is a last shard to give.
+                    pool.extend(kept.pop());
+                }
+                result.push((*node_id, kept));
+            } else {
+                // Below `held < assigned` <= u16::MAX.
+                counts.push((*node_id, u16::try_from(assigned).unwrap_or(u16::MAX)));
+            }
+        }
+        ensure(new_total == old_total, EInvalidShardAssignment)?;
+        for (node_id, count) in counts {
+            if count == 0 {
+                continue;
+            }
+            let mut shards = self.shards(&node_id).cloned().unwrap_or_default();
+            while shards.len() < usize::from(count) {
+                // The totals match, so the pool holds exactly the shards still needed.
+                let s = pool.pop().ok_or_else(|| EInvalidShardAssignment.fail())?;
+                shards.push(s);
+            }
+            result.push((node_id, shards));
+        }
+        Ok(Self(sort_by_id(result)))
     }
 
     /// The shards of `node_id`, if a member.
@@ -174,7 +176,7 @@ mod tests {
     // Mirrors committee_tests.move::first_committee_assigns_in_order.
     #[test]
     fn first_committee_assigns_in_order() {
-        let c = Committee::initialize(&counts(&[3, 2])).unwrap();
+        let c = Committee::initialize(&counts(&[3, 2]));
         assert_eq!(shards(&c, 0), vec![0, 1, 2]);
         assert_eq!(shards(&c, 1), vec![3, 4]);
         assert_eq!(c.n_shards(), 5);
@@ -185,47 +187,49 @@ mod tests {
         assert_eq!(c.to_counts(), counts(&[3, 2]));
     }
 
-    // Mirrors committee_tests.move::{transition_from_empty_initializes, same_counts_move_nothing}.
+    // Mirrors committee_tests.move::{the_first_committee_goes_in_id_order,
+    // same_counts_move_nothing}.
     #[test]
-    fn transition_from_empty_and_same_counts() {
-        let c = Committee::empty().transition(&counts(&[1, 1])).unwrap();
-        assert_eq!(shards(&c, 0), vec![0]);
-        assert_eq!(shards(&c, 1), vec![1]);
-        let a = Committee::initialize(&counts(&[3, 2])).unwrap();
+    fn first_committee_in_id_order_and_same_counts() {
+        let c = Committee::initialize(&[(test_node_id(1), 1), (test_node_id(0), 2)]);
+        assert_eq!(c.node_ids(), vec![test_node_id(0), test_node_id(1)]);
+        assert_eq!(shards(&c, 0), vec![0, 1]);
+        assert_eq!(shards(&c, 1), vec![2]);
+        let a = Committee::initialize(&counts(&[3, 2]));
         assert_eq!(a.transition(&counts(&[3, 2])).unwrap(), a);
     }
 
     // Mirrors committee_tests.move::growing_node_takes_released_shards.
     #[test]
     fn growing_node_takes_released_shards() {
-        let a = Committee::initialize(&counts(&[3, 2])).unwrap();
+        let a = Committee::initialize(&counts(&[3, 2]));
         let b = a.transition(&counts(&[2, 3])).unwrap();
         assert_eq!(shards(&b, 0), vec![0, 1]);
-        assert_eq!(shards(&b, 1), vec![2, 3, 4]);
+        assert_eq!(shards(&b, 1), vec![3, 4, 2]);
         assert_eq!(moved(&a, &b), 1);
     }
 
     // Mirrors committee_tests.move::leaving_node_hands_shards_to_new_node.
     #[test]
     fn leaving_node_hands_shards_to_new_node() {
-        let a = Committee::initialize(&counts(&[3, 2])).unwrap();
+        let a = Committee::initialize(&counts(&[3, 2]));
         let b = a.transition(&counts(&[0, 2, 3])).unwrap();
         assert!(!b.contains(&test_node_id(0)));
         assert_eq!(shards(&b, 1), vec![3, 4]);
-        assert_eq!(shards(&b, 2), vec![0, 1, 2]);
+        assert_eq!(shards(&b, 2), vec![2, 1, 0]);
         assert_eq!(moved(&a, &b), 3);
     }
 
     // Mirrors committee_tests.move::released_shards_pooled_in_node_order:
-    // 4/3/3 -> 2/2/3/3, the new node takes {2, 3, 6}.
+    // 4/3/3 -> 2/2/3/3, the new node takes 6, 2, 3 (the pool's end first).
     #[test]
     fn released_shards_pooled_in_node_order() {
-        let a = Committee::initialize(&counts(&[4, 3, 3])).unwrap();
+        let a = Committee::initialize(&counts(&[4, 3, 3]));
         let b = a.transition(&counts(&[2, 2, 3, 3])).unwrap();
         assert_eq!(shards(&b, 0), vec![0, 1]);
         assert_eq!(shards(&b, 1), vec![4, 5]);
         assert_eq!(shards(&b, 2), vec![7, 8, 9]);
-        assert_eq!(shards(&b, 3), vec![2, 3, 6]);
+        assert_eq!(shards(&b, 3), vec![6, 2, 3]);
         assert_eq!(moved(&a, &b), 3);
     }
 
@@ -235,7 +239,7 @@ mod tests {
         let n = 10;
         let limit = shards_limit(n, 3);
         let first = dhondt(n, limit, &[1000, 1000, 1000]).unwrap();
-        let a = Committee::initialize(&counts(&first)).unwrap();
+        let a = Committee::initialize(&counts(&first));
         let second = dhondt(n, limit, &[1001, 1000, 999]).unwrap();
         let b = a.transition(&counts(&second)).unwrap();
         assert_eq!(moved(&a, &b), 0);
@@ -247,24 +251,16 @@ mod tests {
         assert_eq!(shards(&c, 2), vec![7, 8]);
     }
 
-    // Mirrors committee_tests.move::{sorted_counts_drops_zero_and_sorts,
-    // transition_with_other_total_aborts, unsorted_counts_abort}.
+    // Mirrors committee_tests.move::transition_with_other_total_aborts.
     #[test]
-    fn sorted_counts_and_aborts() {
-        let m = Committee::sorted_counts(
-            &[test_node_id(2), test_node_id(0), test_node_id(1)],
-            &[3, 0, 2],
-        );
-        assert_eq!(m, vec![(test_node_id(1), 2), (test_node_id(2), 3)]);
-        let a = Committee::initialize(&counts(&[3, 2])).unwrap();
+    fn transition_with_other_total_aborts() {
+        let a = Committee::initialize(&counts(&[3, 2]));
         assert!(EInvalidShardAssignment.matches(&a.transition(&counts(&[3, 3])).unwrap_err()));
-        let unsorted = vec![(test_node_id(1), 1), (test_node_id(0), 1)];
-        assert!(EUnsortedNodeIds.matches(&Committee::initialize(&unsorted).unwrap_err()));
     }
 
     #[test]
     fn bcs_layout_is_a_vec_map() {
-        let c = Committee::initialize(&counts(&[2])).unwrap();
+        let c = Committee::initialize(&counts(&[2]));
         let bytes = bcs::to_bytes(&c).unwrap();
         // len 1, id (32 bytes), vector<u16> [0, 1].
         assert_eq!(bytes.len(), 1 + 32 + 1 + 4);

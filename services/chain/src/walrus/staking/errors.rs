@@ -211,8 +211,6 @@ codes! {
     committee = "walrus::committee" {
         /// The new counts do not add up to the shards of the previous committee.
         EInvalidShardAssignment = 0;
-        /// Node ids must be given in ascending order.
-        EUnsortedNodeIds = 1;
     }
 }
 

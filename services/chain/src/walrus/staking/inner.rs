@@ -666,11 +666,16 @@ impl StakingInnerV1 {
         ensure(total > 0, ENoStake)?;
         let limit = apportionment::shards_limit(self.n_shards, ids.len() as u64);
         let seats = apportionment::dhondt(self.n_shards, limit, &stakes)?;
-        let counts = Committee::sorted_counts(&ids, &seats);
-        let next = if counts.is_empty() {
-            Committee::empty()
+        let distribution: Vec<(ObjectId, u16)> = ids
+            .iter()
+            .zip(&seats)
+            .filter(|(_, count)| **count > 0)
+            .map(|(id, count)| (*id, *count))
+            .collect();
+        let next = if self.committee.is_empty() {
+            Committee::initialize(&distribution)
         } else {
-            self.committee.transition(&counts)?
+            self.committee.transition(&distribution)?
         };
         let mut keys = Vec::with_capacity(next.size());
         for node_id in next.node_ids() {
