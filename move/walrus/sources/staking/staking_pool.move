@@ -9,7 +9,7 @@
 ///   1. `commission = r * commission_rate / 10_000` goes to `commission`, blocked for collection
 ///      until the next `voting_end` (as mainnet); `r - commission` to `rewards_pool` and
 ///      `wal_balance`;
-///   2. a commission rate scheduled for an epoch <= `e` becomes current (the newest wins);
+///   2. a commission rate scheduled for `e` becomes current (schedules up to `e` are dropped);
 ///   3. a scheduled BLS key is rotated in;
 ///   4. `rate[e] = (wal_balance, num_shares)` is recorded;
 ///   5. withdrawals due at <= `e` leave: `wal_balance -= rate[e].to_wal(shares)`, where shares
@@ -248,9 +248,13 @@ fun step(self: &mut StakingPool, mut rewards: Balance<WAL>, epoch: u32, block: b
     self.wal_balance = self.wal_balance + rewards.value();
     self.rewards_pool.join(rewards);
 
-    // 2. Scheduled commission rate.
-    let scheduled = self.pending_commission_rate.flush_latest(epoch);
-    if (scheduled.is_some()) self.commission_rate = scheduled.destroy_some() as u16;
+    // 2. A commission rate scheduled for this epoch (as mainnet: only an exact match applies,
+    // then every schedule up to this epoch is dropped).
+    let scheduled = self.pending_commission_rate.inner().try_get(&epoch);
+    if (scheduled.is_some()) {
+        self.commission_rate = scheduled.destroy_some() as u16;
+        self.pending_commission_rate.flush(epoch);
+    };
 
     // 3. Scheduled key.
     self.node_info.rotate_public_key();

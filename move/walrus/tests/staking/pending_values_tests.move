@@ -12,7 +12,8 @@ fun add_sum_and_flush() {
     pv.insert_or_add(3, 7);
     pv.insert_or_add(5, 1);
     pv.insert_or_add(4, 2);
-    assert_eq!(pv.inner().keys(), vector[3, 4, 5]);
+    // Insertion order, as mainnet.
+    assert_eq!(pv.inner().keys(), vector[5, 3, 4]);
     assert_eq!(pv.get(5), 11);
     assert_eq!(pv.get(6), 0);
     assert_eq!(pv.value_at(2), 0);
@@ -26,24 +27,29 @@ fun add_sum_and_flush() {
 }
 
 #[test]
-fun replace_and_flush_latest() {
+fun replace_keeps_the_position() {
     let mut pv = pending_values::empty();
     pv.insert_or_replace(4, 100);
     pv.insert_or_replace(2, 300);
     pv.insert_or_replace(4, 200);
     assert_eq!(pv.get(4), 200);
-    assert_eq!(pv.flush_latest(1), option::none());
-    assert_eq!(pv.flush_latest(5), option::some(200));
-    assert!(pv.is_empty());
+    assert_eq!(pv.inner().keys(), vector[4, 2]);
+    assert_eq!(pv.flush(1), 0);
+    assert_eq!(pv.flush(3), 300);
+    assert_eq!(pv.inner().keys(), vector[4]);
 }
 
 #[test]
-fun reduce_removes_empty_entries() {
+fun reduce_keeps_empty_entries() {
     let mut pv = pending_values::empty();
     pv.insert_or_add(1, 10);
     pv.reduce(1, 4);
     assert_eq!(pv.get(1), 6);
     pv.reduce(1, 6);
+    // As mainnet: the zero entry stays until flushed.
+    assert!(!pv.is_empty());
+    assert_eq!(pv.get(1), 0);
+    assert_eq!(pv.flush(1), 0);
     assert!(pv.is_empty());
 }
 

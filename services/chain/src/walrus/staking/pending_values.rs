@@ -1,6 +1,6 @@
-//! Values scheduled per epoch, mirroring `move/walrus/sources/staking/pending_values.move`: a
-//! map from epoch to a u64 kept sorted by epoch (Move `VecMap<u32, u64>`; the serde form has
-//! its BCS layout).
+//! Values scheduled per epoch, mirroring `move/walrus/sources/staking/pending_values.move` (as
+//! Walrus mainnet): a map from epoch to a u64 in insertion order, entries reduced to zero kept
+//! until flushed (Move `VecMap<u32, u64>`; the serde form has its BCS layout).
 
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +10,7 @@ use super::errors::{
 };
 use crate::types::ExecutionFailure;
 
-/// Epoch -> value, sorted by epoch.
+/// Epoch -> value, in insertion order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingValues(pub Vec<(u32, u64)>);
 
@@ -24,64 +24,46 @@ impl PendingValues {
         self.0.iter().position(|(e, _)| *e == epoch)
     }
 
-    /// Inserts a new key keeping the order (Move: push, then move the new entry left).
-    fn insert_sorted(&mut self, epoch: u32, value: u64) {
-        let at = self
-            .0
-            .iter()
-            .position(|(e, _)| *e > epoch)
-            .unwrap_or(self.0.len());
-        self.0.insert(at, (epoch, value));
-    }
-
-    /// Adds `value` to what is scheduled for `epoch`.
+    /// Adds `value` to what is scheduled for `epoch` (a new epoch is appended).
     pub fn insert_or_add(&mut self, epoch: u32, value: u64) -> Result<(), ExecutionFailure> {
         match self.index(epoch) {
             Some(i) => self.0[i].1 = add(PENDING_VALUES, self.0[i].1, value)?,
-            None => self.insert_sorted(epoch, value),
+            None => self.0.push((epoch, value)),
         }
         Ok(())
     }
 
-    /// Sets what is scheduled for `epoch` to `value`.
+    /// Sets what is scheduled for `epoch` to `value` (a new epoch is appended).
     pub fn insert_or_replace(&mut self, epoch: u32, value: u64) {
         match self.index(epoch) {
             Some(i) => self.0[i].1 = value,
-            None => self.insert_sorted(epoch, value),
+            None => self.0.push((epoch, value)),
         }
     }
 
-    /// Takes `value` from what is scheduled for `epoch`; removes the entry when it reaches 0.
+    /// Takes `value` from what is scheduled for `epoch` (the entry stays, possibly at 0).
     pub fn reduce(&mut self, epoch: u32, value: u64) -> Result<(), ExecutionFailure> {
         let i = self.index(epoch).ok_or_else(|| EMissingEpochValue.fail())?;
         ensure(self.0[i].1 >= value, EReduceValueTooLarge)?;
         self.0[i].1 -= value;
-        if self.0[i].1 == 0 {
-            self.0.remove(i);
-        }
         Ok(())
     }
 
-    /// Removes every entry with epoch <= `to_epoch` and returns the sum of their values.
+    /// Removes every entry with epoch <= `to_epoch` (the others keep their order) and returns
+    /// the sum of their values.
     pub fn flush(&mut self, to_epoch: u32) -> Result<u64, ExecutionFailure> {
-        let n = self.0.iter().take_while(|(e, _)| *e <= to_epoch).count();
         let mut sum = 0u64;
-        for (_, v) in self.0.drain(..n) {
-            sum = add(PENDING_VALUES, sum, v)?;
+        for (_, v) in self.0.iter().filter(|(e, _)| *e <= to_epoch) {
+            sum = add(PENDING_VALUES, sum, *v)?;
         }
+        self.0.retain(|(e, _)| *e > to_epoch);
         Ok(sum)
-    }
-
-    /// Removes every entry with epoch <= `to_epoch` and returns the latest one's value.
-    pub fn flush_latest(&mut self, to_epoch: u32) -> Option<u64> {
-        let n = self.0.iter().take_while(|(e, _)| *e <= to_epoch).count();
-        self.0.drain(..n).next_back().map(|(_, v)| v)
     }
 
     /// The sum of the values scheduled for epochs <= `epoch`.
     pub fn value_at(&self, epoch: u32) -> Result<u64, ExecutionFailure> {
         let mut sum = 0u64;
-        for (_, v) in self.0.iter().take_while(|(e, _)| *e <= epoch) {
+        for (_, v) in self.0.iter().filter(|(e, _)| *e <= epoch) {
             sum = add(PENDING_VALUES, sum, *v)?;
         }
         Ok(sum)
@@ -97,7 +79,7 @@ impl PendingValues {
         self.0.is_empty()
     }
 
-    /// The scheduled epochs, ascending.
+    /// The scheduled epochs, in insertion order.
     pub fn epochs(&self) -> Vec<u32> {
         self.0.iter().map(|(e, _)| *e).collect()
     }
@@ -117,7 +99,8 @@ mod tests {
         pv.insert_or_add(3, 7).unwrap();
         pv.insert_or_add(5, 1).unwrap();
         pv.insert_or_add(4, 2).unwrap();
-        assert_eq!(pv.epochs(), vec![3, 4, 5]);
+        // Insertion order, as mainnet.
+        assert_eq!(pv.epochs(), vec![5, 3, 4]);
         assert_eq!(pv.get(5), 11);
         assert_eq!(pv.get(6), 0);
         assert_eq!(pv.value_at(2).unwrap(), 0);
@@ -130,20 +113,21 @@ mod tests {
         assert!(pv.is_empty());
     }
 
-    // Mirrors pending_values_tests.move::replace_and_flush_latest.
+    // Mirrors pending_values_tests.move::replace_keeps_the_position.
     #[test]
-    fn replace_and_flush_latest() {
+    fn replace_keeps_the_position() {
         let mut pv = PendingValues::empty();
         pv.insert_or_replace(4, 100);
         pv.insert_or_replace(2, 300);
         pv.insert_or_replace(4, 200);
         assert_eq!(pv.get(4), 200);
-        assert_eq!(pv.flush_latest(1), None);
-        assert_eq!(pv.flush_latest(5), Some(200));
-        assert!(pv.is_empty());
+        assert_eq!(pv.epochs(), vec![4, 2]);
+        assert_eq!(pv.flush(1).unwrap(), 0);
+        assert_eq!(pv.flush(3).unwrap(), 300);
+        assert_eq!(pv.epochs(), vec![4]);
     }
 
-    // Mirrors pending_values_tests.move::{reduce_removes_empty_entries, reduce_too_much_aborts,
+    // Mirrors pending_values_tests.move::{reduce_keeps_empty_entries, reduce_too_much_aborts,
     // reduce_missing_epoch_aborts}.
     #[test]
     fn reduce() {
@@ -153,6 +137,9 @@ mod tests {
         assert_eq!(pv.get(1), 6);
         assert!(EReduceValueTooLarge.matches(&pv.reduce(1, 7).unwrap_err()));
         pv.reduce(1, 6).unwrap();
+        assert!(!pv.is_empty());
+        assert_eq!(pv.get(1), 0);
+        assert_eq!(pv.flush(1).unwrap(), 0);
         assert!(pv.is_empty());
         assert!(EMissingEpochValue.matches(&pv.reduce(1, 1).unwrap_err()));
     }

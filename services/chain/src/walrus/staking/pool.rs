@@ -217,10 +217,18 @@ impl StakingPool {
         self.wal_balance = add(STAKING_POOL, self.wal_balance, delegators)?;
         self.rewards_pool = add(STAKING_POOL, self.rewards_pool, delegators)?;
 
-        // 2. Scheduled commission rate (always <= 10_000, checked when scheduled).
-        if let Some(rate) = self.pending_commission_rate.flush_latest(epoch) {
+        // 2. A commission rate scheduled for this epoch (only an exact match applies, then
+        // every schedule up to this epoch is dropped; always <= 10_000, checked when scheduled).
+        let scheduled = self
+            .pending_commission_rate
+            .0
+            .iter()
+            .find(|(e, _)| *e == epoch)
+            .map(|(_, rate)| *rate);
+        if let Some(rate) = scheduled {
             self.commission_rate =
                 u16::try_from(rate).map_err(|_| crate::walrus::errors::arithmetic(STAKING_POOL))?;
+            self.pending_commission_rate.flush(epoch)?;
         }
 
         // 3. Scheduled key.
