@@ -30,7 +30,8 @@ pub trait LedgerObject:
 
 /// A dynamic field as Sui reports it in a transaction's effects: an object of type
 /// `0x2::dynamic_field::Field<K, V>` owned by its parent object, whose id is derived from the
-/// parent's id and the key (Sui's `derive_dynamic_field_id`).
+/// parent's id and the key (Sui's `derive_dynamic_field_id`); or, for a dynamic object field,
+/// the child object itself, owned by its `Field` ([`DynamicField::child_object`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DynamicField {
     /// The field object's id.
@@ -65,9 +66,7 @@ impl DynamicField {
             contents,
         }
     }
-}
 
-impl DynamicField {
     /// An object owned by another object without being a `Field` itself: the value of a
     /// dynamic object field (`0x2::dynamic_object_field`), owned by its `Field<Wrapper<K>, ID>`
     /// object `parent`.

@@ -134,6 +134,15 @@ impl StoragePoolObject {
         Ok(self.storage.end_epoch)
     }
 
+    /// The pool's end epoch, which must be after `current` (the `storage_pool.end_epoch() >
+    /// self.epoch()` check, `EInvalidEpochsAhead`, that every pool call but the burn of expired
+    /// blobs starts with).
+    fn unexpired_end(&self, current: u32) -> Result<u32, ExecutionFailure> {
+        let end = self.end_epoch()?;
+        system_state_inner::EInvalidEpochsAhead.ensure(end > current)?;
+        Ok(end)
+    }
+
     /// `storage_pool::start_epoch`.
     pub fn start_epoch(&self) -> Result<u32, ExecutionFailure> {
         self.check_version()?;
@@ -386,7 +395,7 @@ pub fn delete_pooled_blob(
     blob_id: &BlobId,
 ) -> Result<(), ExecutionFailure> {
     let current = epoch(inner);
-    system_state_inner::EInvalidEpochsAhead.ensure(pool.end_epoch()? > current)?;
+    pool.unexpired_end(current)?;
     let removed = pool.remove_blob(blob_id, n_shards(inner))?.blob;
     e::EBlobNotDeletable.ensure(removed.deletable)?;
     blob::emit(
@@ -425,8 +434,7 @@ pub fn extend_storage_pool(
 ) -> Result<(), ExecutionFailure> {
     let current = epoch(inner);
     system_state_inner::EInvalidEpochsAhead.ensure(extended_epochs > 0)?;
-    let end = pool.end_epoch()?;
-    system_state_inner::EInvalidEpochsAhead.ensure(end > current)?;
+    let end = pool.unexpired_end(current)?;
     let from = end - current;
     let to = from
         .checked_add(extended_epochs)
@@ -457,9 +465,7 @@ pub fn increase_storage_pool_capacity(
     payment: &mut Coin,
 ) -> Result<(), ExecutionFailure> {
     system_state_inner::EInvalidResourceSize.ensure(additional > 0)?;
-    let end = pool.end_epoch()?;
-    system_state_inner::EInvalidEpochsAhead.ensure(end > epoch(inner))?;
-    let remaining = end - epoch(inner);
+    let remaining = pool.unexpired_end(epoch(inner))? - epoch(inner);
     system::charge_storage(inner, additional, 0, remaining, payment)?;
     system::account_capacity(inner, additional, 0, remaining, true)?;
     pool.check_version()?;
@@ -475,7 +481,7 @@ pub fn increase_storage_pool_capacity_with_storage(
     other: &Storage,
 ) -> Result<(), ExecutionFailure> {
     let current = epoch(inner);
-    system_state_inner::EInvalidEpochsAhead.ensure(pool.end_epoch()? > current)?;
+    pool.unexpired_end(current)?;
     e::EResourceBounds.ensure(other.start_epoch <= current)?;
     e::EIncompatibleEndEpoch.ensure(other.end_epoch == pool.storage.end_epoch)?;
     storage_resource::increase_size(&mut pool.storage, other.storage_size)
@@ -490,7 +496,7 @@ pub fn decrease_storage_pool_capacity_by_size(
     pool: &mut StoragePoolObject,
     size: u64,
 ) -> Result<Storage, ExecutionFailure> {
-    system_state_inner::EInvalidEpochsAhead.ensure(pool.end_epoch()? > epoch(inner))?;
+    pool.unexpired_end(epoch(inner))?;
     pool.decrease_capacity_by_size(size, || to_move_id(view.new_id()))?
         .ok_or_else(|| sys_err::EZeroExtractSize.fail())
 }
@@ -504,7 +510,7 @@ pub fn decrease_storage_pool_unused_capacity_by_percent(
     pool: &mut StoragePoolObject,
     percent: u8,
 ) -> Result<Storage, ExecutionFailure> {
-    system_state_inner::EInvalidEpochsAhead.ensure(pool.end_epoch()? > epoch(inner))?;
+    pool.unexpired_end(epoch(inner))?;
     e::EInvalidPercent.ensure(percent <= 100)?;
     pool.check_version()?;
     let unused = pool

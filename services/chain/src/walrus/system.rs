@@ -1289,6 +1289,21 @@ fn fresh_id(view: &mut View<'_>) -> contracts::ObjectId {
     to_move_id(view.new_id())
 }
 
+/// Runs `f` on the System state and the sender's WAL coin `payment` (a Move `&mut Coin<WAL>`),
+/// then writes both back: the shape of every call that pays.
+fn with_system_and_coin<'a, R>(
+    view: &mut View<'a>,
+    payment: &ObjectId,
+    f: impl FnOnce(&mut View<'a>, &mut SystemStateInnerV1, &mut Coin) -> Result<R, ExecutionFailure>,
+) -> Result<R, ExecutionFailure> {
+    let mut coin = owned_coin(view, payment)?;
+    let (system_id, mut system) = load(view)?;
+    let result = f(view, &mut system.inner, &mut coin)?;
+    save(view, system_id, system);
+    put_owned(view, *payment, WalrusObject::WalCoin(coin));
+    Ok(result)
+}
+
 /// Runs a system call.
 pub fn execute(view: &mut View<'_>, call: &SystemCall) -> Result<(), ExecutionFailure> {
     match call {
@@ -1298,18 +1313,10 @@ pub fn execute(view: &mut View<'_>, call: &SystemCall) -> Result<(), ExecutionFa
             payment,
         } => {
             // system::reserve_space
-            let mut coin = owned_coin(view, payment)?;
-            let (system_id, mut system) = load(view)?;
-            let id = fresh_id(view);
-            let storage = reserve_space_inner(
-                &mut system.inner,
-                *storage_amount,
-                *epochs_ahead,
-                &mut coin,
-                id,
-            )?;
-            save(view, system_id, system);
-            put_owned(view, *payment, WalrusObject::WalCoin(coin));
+            let storage = with_system_and_coin(view, payment, |view, inner, coin| {
+                let id = fresh_id(view);
+                reserve_space_inner(inner, *storage_amount, *epochs_ahead, coin, id)
+            })?;
             put_owned(
                 view,
                 to_object_id(storage.id),
@@ -1324,19 +1331,17 @@ pub fn execute(view: &mut View<'_>, call: &SystemCall) -> Result<(), ExecutionFa
             payment,
         } => {
             // system::reserve_space_for_epochs
-            let mut coin = owned_coin(view, payment)?;
-            let (system_id, mut system) = load(view)?;
-            let id = fresh_id(view);
-            let storage = reserve_space_for_epochs_inner(
-                &mut system.inner,
-                *storage_amount,
-                *start_epoch,
-                *end_epoch,
-                &mut coin,
-                id,
-            )?;
-            save(view, system_id, system);
-            put_owned(view, *payment, WalrusObject::WalCoin(coin));
+            let storage = with_system_and_coin(view, payment, |view, inner, coin| {
+                let id = fresh_id(view);
+                reserve_space_for_epochs_inner(
+                    inner,
+                    *storage_amount,
+                    *start_epoch,
+                    *end_epoch,
+                    coin,
+                    id,
+                )
+            })?;
             put_owned(
                 view,
                 to_object_id(storage.id),
@@ -1355,25 +1360,23 @@ pub fn execute(view: &mut View<'_>, call: &SystemCall) -> Result<(), ExecutionFa
         } => {
             // system::register_blob
             let storage_value = owned_storage(view, storage)?;
-            let mut coin = owned_coin(view, write_payment)?;
-            let (system_id, mut system) = load(view)?;
-            let id = fresh_id(view);
-            let blob = register_blob_inner(
-                view,
-                &mut system.inner,
-                id,
-                storage_value,
-                *blob_id,
-                root_hash,
-                *size,
-                *encoding_type,
-                *deletable,
-                &mut coin,
-            )?;
-            save(view, system_id, system);
+            let blob = with_system_and_coin(view, write_payment, |view, inner, coin| {
+                let id = fresh_id(view);
+                register_blob_inner(
+                    view,
+                    inner,
+                    id,
+                    storage_value,
+                    *blob_id,
+                    root_hash,
+                    *size,
+                    *encoding_type,
+                    *deletable,
+                    coin,
+                )
+            })?;
             view.delete(*storage); // wrapped into the blob
-            put_owned(view, *write_payment, WalrusObject::WalCoin(coin));
-            put_owned(view, to_object_id(id), WalrusObject::Blob(blob));
+            put_owned(view, to_object_id(blob.blob.id), WalrusObject::Blob(blob));
             Ok(())
         }
         SystemCall::CertifyBlob {
@@ -1403,12 +1406,10 @@ pub fn execute(view: &mut View<'_>, call: &SystemCall) -> Result<(), ExecutionFa
         } => {
             // system::extend_blob
             let mut b = owned_blob(view, blob)?;
-            let mut coin = owned_coin(view, payment)?;
-            let (system_id, mut system) = load(view)?;
-            extend_blob_inner(view, &mut system.inner, &mut b, *extended_epochs, &mut coin)?;
-            save(view, system_id, system);
+            with_system_and_coin(view, payment, |view, inner, coin| {
+                extend_blob_inner(view, inner, &mut b, *extended_epochs, coin)
+            })?;
             put_owned(view, *blob, WalrusObject::Blob(b));
-            put_owned(view, *payment, WalrusObject::WalCoin(coin));
             Ok(())
         }
         SystemCall::ExtendBlobWithResource { blob, extension } => {
@@ -1651,19 +1652,17 @@ pub fn execute(view: &mut View<'_>, call: &SystemCall) -> Result<(), ExecutionFa
             payment,
         } => {
             // system::create_storage_pool
-            let mut coin = owned_coin(view, payment)?;
-            let (system_id, mut system) = load(view)?;
-            let id = fresh_id(view);
-            let storage = reserve_space_inner(
-                &mut system.inner,
-                *reserved_encoded_capacity_bytes,
-                *epochs_ahead,
-                &mut coin,
-                id,
-            )?;
-            let pool = storage_pool::create_with_storage(view, &system.inner, storage)?;
-            save(view, system_id, system);
-            put_owned(view, *payment, WalrusObject::WalCoin(coin));
+            let pool = with_system_and_coin(view, payment, |view, inner, coin| {
+                let id = fresh_id(view);
+                let storage = reserve_space_inner(
+                    inner,
+                    *reserved_encoded_capacity_bytes,
+                    *epochs_ahead,
+                    coin,
+                    id,
+                )?;
+                storage_pool::create_with_storage(view, inner, storage)
+            })?;
             put_owned(
                 view,
                 to_object_id(pool.pool.id),
@@ -1695,21 +1694,19 @@ pub fn execute(view: &mut View<'_>, call: &SystemCall) -> Result<(), ExecutionFa
         } => {
             // system::register_pooled_blob
             let mut pool = storage_pool::owned_pool(view, storage_pool)?;
-            let mut coin = owned_coin(view, write_payment)?;
-            let (system_id, mut system) = load(view)?;
-            storage_pool::register_pooled_blob(
-                view,
-                &mut system.inner,
-                &mut pool,
-                *blob_id,
-                root_hash,
-                *unencoded_size,
-                *encoding_type,
-                *deletable,
-                &mut coin,
-            )?;
-            save(view, system_id, system);
-            put_owned(view, *write_payment, WalrusObject::WalCoin(coin));
+            with_system_and_coin(view, write_payment, |view, inner, coin| {
+                storage_pool::register_pooled_blob(
+                    view,
+                    inner,
+                    &mut pool,
+                    *blob_id,
+                    root_hash,
+                    *unencoded_size,
+                    *encoding_type,
+                    *deletable,
+                    coin,
+                )
+            })?;
             put_owned(view, *storage_pool, WalrusObject::StoragePool(pool));
             Ok(())
         }
@@ -1764,17 +1761,9 @@ pub fn execute(view: &mut View<'_>, call: &SystemCall) -> Result<(), ExecutionFa
         } => {
             // system::extend_storage_pool
             let mut pool = storage_pool::owned_pool(view, storage_pool)?;
-            let mut coin = owned_coin(view, payment)?;
-            let (system_id, mut system) = load(view)?;
-            storage_pool::extend_storage_pool(
-                view,
-                &mut system.inner,
-                &mut pool,
-                *extended_epochs,
-                &mut coin,
-            )?;
-            save(view, system_id, system);
-            put_owned(view, *payment, WalrusObject::WalCoin(coin));
+            with_system_and_coin(view, payment, |view, inner, coin| {
+                storage_pool::extend_storage_pool(view, inner, &mut pool, *extended_epochs, coin)
+            })?;
             put_owned(view, *storage_pool, WalrusObject::StoragePool(pool));
             Ok(())
         }
@@ -1785,16 +1774,14 @@ pub fn execute(view: &mut View<'_>, call: &SystemCall) -> Result<(), ExecutionFa
         } => {
             // system::increase_storage_pool_capacity
             let mut pool = storage_pool::owned_pool(view, storage_pool)?;
-            let mut coin = owned_coin(view, payment)?;
-            let (system_id, mut system) = load(view)?;
-            storage_pool::increase_storage_pool_capacity(
-                &mut system.inner,
-                &mut pool,
-                *additional_encoded_capacity_bytes,
-                &mut coin,
-            )?;
-            save(view, system_id, system);
-            put_owned(view, *payment, WalrusObject::WalCoin(coin));
+            with_system_and_coin(view, payment, |_, inner, coin| {
+                storage_pool::increase_storage_pool_capacity(
+                    inner,
+                    &mut pool,
+                    *additional_encoded_capacity_bytes,
+                    coin,
+                )
+            })?;
             put_owned(view, *storage_pool, WalrusObject::StoragePool(pool));
             Ok(())
         }
