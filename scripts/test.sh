@@ -12,6 +12,8 @@
 #   MOVE_TESTS_OPTIONAL=1  a Move stage with no reachable Sui framework is SKIPPED instead of failing
 #   SUI_FRAMEWORK_DIR      local copy of the Sui framework sources (see scripts/move-test)
 #   WALRUS_TEST_STAGES     space-separated subset of: fmt clippy rust move scripts (default: all)
+#   WALRUS_DIFF_SEED, WALRUS_DIFF_SEQUENCES, WALRUS_DIFF_STEPS
+#                          the differential test (Rust devnet vs Move VM, in the move stage)
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -156,7 +158,23 @@ if want move; then
     say "== move: FAILED (npm ci in scripts/ failed)"
     failed=$((failed + 1)); stage_failures=$((stage_failures + 1))
   else
-    node "$root/scripts/move-test" 2>&1 | tee "$logdir/move.log"
+    # The differential test: random operation sequences run by the devnet's Rust implementation,
+    # replayed in the Move VM by a generated test module that asserts Rust's events and objects.
+    diff_args=()
+    if [ ! -f "$root/services/chain/examples/move_differential.rs" ]; then
+      :  # a checkout without the devnet (the scripts' self-test): nothing to compare
+    elif cargo run -q --locked -p walrus-chain --example move_differential -- \
+      "$logdir/differential_tests.move" --seed "${WALRUS_DIFF_SEED:-1}" \
+      --sequences "${WALRUS_DIFF_SEQUENCES:-24}" --steps "${WALRUS_DIFF_STEPS:-40}" \
+      >"$logdir/differential.log" 2>&1; then
+      say "== $(tail -n 1 "$logdir/differential.log")"
+      diff_args=(--add-tests "$logdir/differential_tests.move")
+    else
+      cat "$logdir/differential.log"
+      say "== move: FAILED (the differential test generator failed)"
+      failed=$((failed + 1)); stage_failures=$((stage_failures + 1))
+    fi
+    node "$root/scripts/move-test" "${diff_args[@]}" 2>&1 | tee "$logdir/move.log"
     move_rc=${PIPESTATUS[0]}
     last=$(grep -E '^Move tests' "$logdir/move.log" | tail -n 1)
     if [[ "$last" == "Move tests SKIPPED"* ]]; then

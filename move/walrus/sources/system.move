@@ -542,6 +542,10 @@ public fun downgrade_for_testing(self: &mut System, version: u64) {
 }
 
 #[test_only]
+/// BCS of the state (`SystemStateInnerV1`), for the differential tests.
+public fun inner_bcs_for_testing(self: &System): vector<u8> { std::bcs::to_bytes(self.inner()) }
+
+#[test_only]
 public fun share_for_testing(self: System) {
     transfer::share_object(self)
 }

@@ -469,3 +469,7 @@ public fun destroy_for_testing(self: StoragePool) { std::unit_test::destroy(self
 
 #[test_only]
 public fun destroy_blob_for_testing(self: PooledBlob) { std::unit_test::destroy(self) }
+
+#[test_only]
+/// BCS of the pool's state (`StoragePoolInnerV1`), for the differential tests.
+public fun inner_bcs_for_testing(self: &StoragePool): vector<u8> { std::bcs::to_bytes(self.inner()) }

@@ -154,7 +154,7 @@ fun committee_changes_move_minimal_shards() {
     let mut caps = vector[c0, c1, c2];
     w.next_epoch(&mut caps);
     let first = *w.staking().committee();
-    // Equal stakes: 4/3/3, the extra shard to the lowest node id (x); y and z hold 3.
+    // Equal stakes: 4/3/3, the extra shard to the node the tie-break picks (x); y and z hold 3.
     let x = *ids.find_index!(|id| first.weight(id) == 4).borrow();
     let y = (x + 1) % 3;
     let z = (x + 2) % 3;

@@ -8,7 +8,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
-use sui_sdk_types::hash::Hasher;
 use sui_sdk_types::{Address, Digest};
 
 use crate::types::{ChangeKind, EventRecord, ObjectChange, ObjectId, Owner};
@@ -321,13 +320,12 @@ impl<'a, V: LedgerObject> TxView<'a, V> {
         self.writes.insert(id, Write::Delete);
     }
 
-    /// A fresh object id: Blake2b256(tx digest ‖ creation counter), as Sui derives ids.
+    /// A fresh object id: Blake2b256(0xf1 ‖ tx digest ‖ creation counter), Sui's
+    /// `derive_id` (the same id Move's `object::new` gets in a transaction with this digest).
     pub fn new_id(&mut self) -> ObjectId {
-        let mut h = Hasher::new();
-        h.update(self.digest.inner());
-        h.update(self.created.to_le_bytes());
+        let id = Address::derive_id(self.digest, self.created);
         self.created += 1;
-        Address::new(h.finalize().into_inner())
+        id
     }
 
     /// Creates an object and returns its id.

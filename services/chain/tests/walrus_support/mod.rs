@@ -568,7 +568,7 @@ pub fn bob() -> Account {
 
 /// Move's `set_committee_for_testing`: the committee, with the accounting ring renumbered so that
 /// its current entry is for the committee's epoch.
-fn set_committee(
+pub fn set_committee(
     inner: &mut SystemStateInnerV1,
     committee: &BlsCommittee,
 ) -> Result<(), ExecutionFailure> {

@@ -1,0 +1,1639 @@
+//! The differential test of the devnet's Rust implementation against the Move package.
+//!
+//! Generates random sequences of `walrus` operations, runs each one in the devnet's Rust
+//! implementation (the real `WalrusMachine` on an object store) and writes a Move test module
+//! in which every sequence is one `#[test]` that runs the same operations with `test_scenario`
+//! in the real Move VM and asserts, step by step, what Rust computed:
+//! - every event (count per type, total count, and the BCS of each, in order within its type);
+//! - the BCS of every object the step created or changed (`System` and its state, coins,
+//!   `Storage`, `Blob` with its attributes, storage pools with their state, shared blobs), and
+//!   that deleted or wrapped objects left their owner;
+//! - an operation Rust aborts ends the sequence, and the Move test expects exactly that abort
+//!   (code and module).
+//!
+//! Object ids are compared as they are: each step is transaction `k` of the scenario, whose
+//! digest Rust uses too, so Rust must create objects in Move's order to produce the same ids.
+//!
+//! Usage: `cargo run -p walrus-chain --example move_differential -- OUT.move [--seed N]
+//! [--sequences N] [--steps N]`. `scripts/test.sh` runs it and then the Move tests with the
+//! module added (`scripts/move-test --add-tests`); the summary line says how many sequences and
+//! steps ran.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a generator: a failed unwrap is a bug
+
+#[path = "../tests/walrus_support/mod.rs"]
+mod walrus_support;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use sui_sdk_types::{Address, Digest};
+use walrus_chain::devnet::ledger::Machine;
+use walrus_chain::devnet::objects::{ObjectStore, TxView, Write};
+use walrus_chain::messages::{BlobCertificationMessage, BlobPersistence, InvalidBlobIdMessage};
+use walrus_chain::types::{EventRecord, ExecutionFailure, ObjectId, Owner};
+use walrus_chain::walrus::{
+    BlobObject, Call, CoinCall, GenesisConfig, SystemCall, WalrusMachine, WalrusObject, encoding,
+    system, to_move_id, to_object_id,
+};
+use walrus_core::BlobId;
+use walrus_core::contracts::{self, BlsCommittee, EpochParams};
+use walrus_support::{bitmap, committee_with, member_key, set_committee, sign, test_node_id};
+
+const ADMIN: u64 = 0xAD;
+const SENDERS: [u64; 2] = [0xA11CE, 0xB0B];
+
+/// SplitMix64: a small deterministic generator (the sequences depend only on the seed).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `lo..=hi`.
+    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+    fn pick<T: Clone>(&mut self, items: &[T]) -> Option<T> {
+        if items.is_empty() {
+            None
+        } else {
+            Some(items[(self.next() % items.len() as u64) as usize].clone())
+        }
+    }
+    fn bytes32(&mut self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        for chunk in out.chunks_mut(8) {
+            chunk.copy_from_slice(&self.next().to_le_bytes());
+        }
+        out
+    }
+}
+
+fn address(value: u64) -> Address {
+    to_object_id(contracts::ObjectId::from_u64(value))
+}
+
+/// `tx_context::dummy_tx_hash_with_hint(k)`: the digest of `test_scenario`'s transaction `k`.
+fn scenario_digest(k: u64) -> Digest {
+    let mut d = [0u8; 32];
+    d[..8].copy_from_slice(&k.to_le_bytes());
+    Digest::new(d)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    hex::encode(bytes)
+}
+
+/// An object id as an address literal (the check helpers take addresses).
+fn id_lit(id: &ObjectId) -> String {
+    format!("@0x{}", hex(id.as_bytes()))
+}
+
+fn id_expr(id: &ObjectId) -> String {
+    format!("id({})", id_lit(id))
+}
+
+fn addr_expr(a: &Address) -> String {
+    for (name, value) in [("ADMIN", ADMIN), ("ALICE", SENDERS[0]), ("BOB", SENDERS[1])] {
+        if *a == address(value) {
+            return name.to_string();
+        }
+    }
+    format!("@0x{}", hex(a.as_bytes()))
+}
+
+/// A little-endian u256 (a blob id or root hash) as a Move literal.
+fn u256_expr(le: &[u8; 32]) -> String {
+    let mut be = *le;
+    be.reverse();
+    format!("0x{}u256", hex(&be))
+}
+
+fn bytes_expr(b: &[u8]) -> String {
+    format!("x\"{}\"", hex(b))
+}
+
+fn str_expr(s: &str) -> String {
+    format!("std::string::utf8(b\"{s}\")")
+}
+
+/// The Move type of an object kind the checks know.
+fn move_type(object: &WalrusObject) -> Option<&'static str> {
+    Some(match object {
+        WalrusObject::WalCoin(_) => "sui::coin::Coin<wal::wal::WAL>",
+        WalrusObject::Storage(_) => "walrus::storage_resource::Storage",
+        WalrusObject::Blob(_) => "walrus::blob::Blob",
+        WalrusObject::StoragePool(_) => "walrus::storage_pool::StoragePool",
+        WalrusObject::SharedBlob(_) => "walrus::shared_blob::SharedBlob",
+        WalrusObject::System(_) => "walrus::system::System",
+        _ => return None,
+    })
+}
+
+/// `walrus` event type `0x…::events::BlobRegistered` as `walrus::events::BlobRegistered`.
+fn move_event_type(event_type: &str) -> String {
+    let rest = event_type.split_once("::").map_or(event_type, |(_, r)| r);
+    format!("walrus::{rest}")
+}
+
+fn bcs_of<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    bcs::to_bytes(value).unwrap()
+}
+
+/// What one sequence did.
+#[derive(Default)]
+struct Stats {
+    steps: usize,
+    aborted: bool,
+    events: usize,
+    object_checks: usize,
+}
+
+/// One sequence: the Rust state and the Move test being written.
+struct Sequence {
+    machine: WalrusMachine,
+    store: ObjectStore<WalrusObject>,
+    system_id: ObjectId,
+    weights: Vec<u16>,
+    tx: u64,
+    rng: Rng,
+    code: String,
+    /// Checks of the previous step's objects, emitted at the start of the next transaction
+    /// (objects reach the scenario's inventories only when a transaction ends).
+    pending: String,
+    check: u64,
+    stats: Stats,
+    /// Keys used for attributes, so that removals sometimes find them.
+    keys: Vec<&'static str>,
+    /// The shared objects the sequence made (besides the System).
+    shared_ids: Vec<ObjectId>,
+    /// The test's name; its transactions' functions are `<name>_tx<k>`.
+    name: String,
+    funcs: String,
+    /// The `expected_failure` attribute when the last step aborts.
+    expected: Option<String>,
+    /// Why sequences ended (module and reason of the abort).
+    aborts: BTreeMap<String, usize>,
+}
+
+/// The operation of one step: the Rust call and the Move code that does the same.
+struct Op {
+    sender: Address,
+    call: StepCall,
+    code: String,
+}
+
+enum StepCall {
+    Walrus(Call),
+    /// `system::advance_epoch` as staking calls it (package-internal).
+    AdvanceEpoch(BlsCommittee, EpochParams),
+}
+
+impl Sequence {
+    fn new(name: &str, seed: u64) -> Self {
+        let mut rng = Rng(seed);
+        let max_epochs_ahead = *[3u32, 5, 8].get((rng.next() % 3) as usize).unwrap();
+        let machine = WalrusMachine::new(GenesisConfig {
+            max_epochs_ahead,
+            ..GenesisConfig::default()
+        });
+        let mut store = ObjectStore::default();
+        let genesis = Digest::new([0xEE; 32]);
+        let mut view = TxView::new(&store, genesis, address(ADMIN), 0);
+        machine.genesis(&mut view).unwrap();
+        store.apply(view.finish().0);
+        let registry = WalrusMachine::registry(&store).unwrap();
+        let weights = vec![3, 3, 3, 1];
+        let epoch = u32::try_from(rng.range(0, 3)).unwrap();
+        let capacity = rng.range(20_000_000, 2_000_000_000);
+        let (storage_price, write_price) = (rng.range(0, 7), rng.range(0, 3));
+
+        // Transaction 0: `system::new_for_testing` (System id 0, its deny-list field id 1, the
+        // package id 0x0), as the Move test's first transaction makes it.
+        let system_id = Address::derive_id(scenario_digest(0), 0);
+        let mut sys = match &store.get(&registry.system).unwrap().value {
+            WalrusObject::System(s) => s.clone(),
+            _ => unreachable!(),
+        };
+        sys.system.id = to_move_id(system_id);
+        sys.system.package_id = contracts::ObjectId([0; 32]);
+        sys.inner.deny_list_sizes.id = to_move_id(Address::derive_id(scenario_digest(0), 1));
+        set_committee(&mut sys.inner, &committee_with(epoch, &weights)).unwrap();
+        sys.inner.total_capacity_size = capacity;
+        sys.inner.storage_price_per_unit_size = storage_price;
+        sys.inner.write_price_per_unit_size = write_price;
+        let mut moved = registry.clone();
+        moved.system = system_id;
+        let mut writes = BTreeMap::new();
+        writes.insert(registry.system, Write::Delete);
+        writes.insert(
+            system_id,
+            Write::Put {
+                owner: Owner::Shared,
+                value: WalrusObject::System(sys),
+            },
+        );
+        writes.insert(
+            walrus_chain::walrus::REGISTRY_ID,
+            Write::Put {
+                owner: Owner::Immutable,
+                value: WalrusObject::Registry(moved),
+            },
+        );
+        store.apply(writes);
+
+        let mut code = String::new();
+        writeln!(
+            code,
+            "    let mut s = sui::test_scenario::begin({});",
+            addr_expr(&address(ADMIN))
+        )
+        .unwrap();
+        writeln!(
+            code,
+            "    walrus::system::new_for_testing(committee({epoch}, {}), {max_epochs_ahead}, \
+             {capacity}, {storage_price}, {write_price}, s.ctx()).share_for_testing();",
+            weights_expr(&weights)
+        )
+        .unwrap();
+        let mut seq = Self {
+            machine,
+            store,
+            system_id,
+            weights,
+            tx: 0,
+            rng,
+            code,
+            pending: String::new(),
+            check: 0,
+            stats: Stats::default(),
+            keys: vec!["k0", "k1", "k2"],
+            shared_ids: Vec::new(),
+            name: name.to_string(),
+            funcs: String::new(),
+            expected: None,
+            aborts: BTreeMap::new(),
+        };
+        let system_id = seq.system_id;
+        seq.queue_object_check(&system_id, true);
+        seq
+    }
+
+    fn system(&self) -> contracts::SystemStateInnerV1 {
+        match &self.store.get(&self.system_id).unwrap().value {
+            WalrusObject::System(s) => s.inner.clone(),
+            _ => unreachable!(),
+        }
+    }
+
+    /// Objects of `sender` of one kind.
+    fn owned(&self, sender: Address, kind: fn(&WalrusObject) -> bool) -> Vec<ObjectId> {
+        self.store
+            .owned_by(sender)
+            .filter(|id| kind(&self.store.get(id).unwrap().value))
+            .collect()
+    }
+
+    fn shared(&self, kind: fn(&WalrusObject) -> bool) -> Vec<ObjectId> {
+        self.shared_ids
+            .iter()
+            .filter(|id| self.store.get(id).is_some_and(|o| kind(&o.value)))
+            .copied()
+            .collect()
+    }
+
+    fn next_check(&mut self) -> u64 {
+        self.check += 1;
+        self.tx * 1000 + self.check
+    }
+
+    /// Emits the Move check that `id` (as Rust has it now) is what Move has. `committee_changed`
+    /// adds the committee's parts to a System check.
+    fn queue_object_check(&mut self, id: &ObjectId, committee_changed: bool) {
+        let Some((owner, value)) = self.store.get(id).map(|o| (o.owner, o.value.clone())) else {
+            return;
+        };
+        let Some(ty) = move_type(&value) else { return };
+        use walrus_chain::devnet::objects::LedgerObject as _;
+        let object = bytes_expr(&value.move_bcs());
+        let c = self.next_check();
+        let line = match (&value, owner) {
+            (WalrusObject::System(sys), _) => {
+                {
+                    // The state without its committee always; the committee's members, weights,
+                    // shards and epoch when it changed, and its BLS keys only where the runner
+                    // implements the BLS12-381 natives (the WASM runner answers zeros).
+                    let i = &sys.inner;
+                    let state = bcs_of(i);
+                    let committee = bcs_of(&i.committee);
+                    let members: Vec<(contracts::ObjectId, u16)> = i
+                        .committee
+                        .members
+                        .iter()
+                        .map(|m| (m.node_id, m.weight))
+                        .collect();
+                    let (members, committee) = if committee_changed {
+                        (bytes_expr(&bcs_of(&members)), bytes_expr(&committee))
+                    } else {
+                        ("x\"\"".to_string(), "x\"\"".to_string())
+                    };
+                    // The object (id, version, package ids) is checked once, after the setup.
+                    let object = if self.tx == 0 {
+                        object
+                    } else {
+                        "x\"\"".to_string()
+                    };
+                    format!(
+                        "check_system(s, {object}, {members}, {committee}, {}, {c});",
+                        bytes_expr(&state[bcs_of(&i.committee).len()..])
+                    )
+                }
+            }
+            (WalrusObject::StoragePool(p), Owner::Address(a)) => format!(
+                "check_pool(s, {}, {}, {object}, {}, {c});",
+                addr_expr(&a),
+                id_lit(id),
+                bytes_expr(&bcs_of(&p.inner()))
+            ),
+            (WalrusObject::Blob(b), Owner::Address(a)) => format!(
+                "check_blob(s, {}, {}, {object}, {}, {c});",
+                addr_expr(&a),
+                id_lit(id),
+                metadata_expr(b)
+            ),
+            (WalrusObject::SharedBlob(sb), Owner::Shared) => format!(
+                "check_shared_blob(s, {}, {object}, {}, {c});",
+                id_lit(id),
+                metadata_expr(&sb.blob)
+            ),
+            (_, Owner::Address(a)) => format!(
+                "check_object<{ty}>(s, {}, {}, {object}, {c});",
+                addr_expr(&a),
+                id_lit(id)
+            ),
+            _ => return,
+        };
+        self.stats.object_checks += 1;
+        writeln!(self.pending, "    {line}").unwrap();
+    }
+
+    /// Ends the test body's transaction `self.tx` with `body` as its own function (a Move
+    /// function has at most 255 locals, so every transaction gets one).
+    fn emit_tx(&mut self, sender: &Address, body: &str) {
+        writeln!(self.code, "    s.next_tx({});", addr_expr(sender)).unwrap();
+        if body.is_empty() {
+            return;
+        }
+        let f = format!("{}_tx{}", self.name, self.tx);
+        writeln!(self.code, "    {f}(&mut s);").unwrap();
+        write!(
+            self.funcs,
+            "\nfun {f}(s: &mut sui::test_scenario::Scenario) {{\n{body}}}\n"
+        )
+        .unwrap();
+    }
+
+    /// Runs one step in Rust and writes it in Move. Returns false when it aborted (the end).
+    fn step(&mut self, op: Op) -> bool {
+        // One transaction checks the previous step's objects (an object taken and given back
+        // cannot be taken again in the same transaction), the next runs the operation.
+        self.tx += 1;
+        self.check = 0;
+        let pending = std::mem::take(&mut self.pending);
+        self.emit_tx(&op.sender, &pending);
+        self.tx += 1;
+        self.check = 0;
+        let committee_before = bcs_of(&self.system().committee);
+        let mut view = TxView::new(&self.store, scenario_digest(self.tx), op.sender, 0);
+        let result: Result<(), ExecutionFailure> = match &op.call {
+            StepCall::Walrus(call) => self.machine.execute(&mut view, call),
+            StepCall::AdvanceEpoch(committee, params) => {
+                system::advance_epoch(&mut view, committee.clone(), params).map(|_| ())
+            }
+        };
+        self.stats.steps += 1;
+        let mut body = op.code.clone();
+        let ok = match result {
+            Err(failure) => {
+                self.stats.aborted = true;
+                assert!(
+                    failure.module.starts_with("walrus::") || failure.module.starts_with("sui::"),
+                    "a generator bug: step {} fails outside Move: {failure:?}",
+                    self.tx
+                );
+                let expected = if failure.code == walrus_chain::walrus::errors::ARITHMETIC_ERROR {
+                    "arithmetic_error".to_string()
+                } else {
+                    format!("abort_code = {}", failure.code)
+                };
+                self.expected = Some(format!(
+                    "#[expected_failure({expected}, location = {})]\n",
+                    failure.module
+                ));
+                let op_name = match &op.call {
+                    StepCall::Walrus(c) => {
+                        let d = format!("{c:?}");
+                        d.split([' ', '{', '('])
+                            .take(2)
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    }
+                    StepCall::AdvanceEpoch(..) => "AdvanceEpoch".to_string(),
+                };
+                *self
+                    .aborts
+                    .entry(format!(
+                        "{}::{} ({op_name})",
+                        failure.module, failure.reason
+                    ))
+                    .or_default() += 1;
+                false
+            }
+            Ok(()) => {
+                let (writes, events) = view.finish();
+                self.emit_event_checks(&mut body, &events);
+                let written: Vec<ObjectId> = writes
+                    .iter()
+                    .filter(|(_, w)| matches!(w, Write::Put { .. }))
+                    .map(|(id, _)| *id)
+                    .collect();
+                self.store.apply(writes);
+                for id in &written {
+                    let o = self.store.get(id).unwrap();
+                    if o.owner == Owner::Shared
+                        && !matches!(o.value, WalrusObject::System(_))
+                        && !self.shared_ids.contains(id)
+                    {
+                        self.shared_ids.push(*id);
+                    }
+                }
+                let committee_changed = bcs_of(&self.system().committee) != committee_before;
+                for id in &written {
+                    self.queue_object_check(id, committee_changed);
+                }
+                true
+            }
+        };
+        self.emit_tx(&op.sender, &body);
+        ok
+    }
+
+    fn emit_event_checks(&mut self, out: &mut String, events: &[EventRecord]) {
+        let mut by_type: Vec<(String, Vec<&EventRecord>)> = Vec::new();
+        for e in events {
+            let ty = move_event_type(&e.event_type);
+            match by_type.iter_mut().find(|(t, _)| *t == ty) {
+                Some((_, list)) => list.push(e),
+                None => by_type.push((ty, vec![e])),
+            }
+        }
+        let c = self.next_check();
+        writeln!(
+            out,
+            "    assert!(sui::event::num_events() == {}, {c});",
+            events.len()
+        )
+        .unwrap();
+        for (ty, list) in by_type {
+            let c = self.next_check();
+            self.check += list.len() as u64;
+            let bytes: Vec<String> = list.iter().map(|e| bytes_expr(&e.bcs)).collect();
+            writeln!(
+                out,
+                "    check_events<{ty}>(vector[{}], {c});",
+                bytes.join(", ")
+            )
+            .unwrap();
+        }
+        self.stats.events += events.len();
+    }
+
+    /// The Move test function and its transactions' functions.
+    fn finish(mut self) -> (String, Stats, BTreeMap<String, usize>) {
+        // The op of an aborting step is the body's last call: the test ends there.
+        if self.stats.aborted {
+            self.code.push_str("    std::unit_test::destroy(s);\n");
+        } else {
+            // The last step's objects: one more transaction to see them.
+            self.tx += 1;
+            self.check = 0;
+            let pending = std::mem::take(&mut self.pending);
+            self.emit_tx(&address(ADMIN), &pending);
+            self.code.push_str("    s.end();\n");
+        }
+        let attrs = self.expected.clone().unwrap_or_default();
+        (
+            format!(
+                "#[test]\n{attrs}fun {}() {{\n{}}}\n{}",
+                self.name, self.code, self.funcs
+            ),
+            self.stats,
+            self.aborts,
+        )
+    }
+}
+
+fn weights_expr(weights: &[u16]) -> String {
+    let list: Vec<String> = weights.iter().map(u16::to_string).collect();
+    format!("vector[{}]", list.join(", "))
+}
+
+/// A blob's attributes for the check helpers: their BCS, or empty for none.
+fn metadata_expr(b: &BlobObject) -> String {
+    match &b.metadata {
+        Some(m) => format!("option::some({})", bytes_expr(&bcs_of(m))),
+        None => "option::none()".to_string(),
+    }
+}
+
+fn is_coin(o: &WalrusObject) -> bool {
+    matches!(o, WalrusObject::WalCoin(_))
+}
+fn is_storage(o: &WalrusObject) -> bool {
+    matches!(o, WalrusObject::Storage(_))
+}
+fn is_blob(o: &WalrusObject) -> bool {
+    matches!(o, WalrusObject::Blob(_))
+}
+fn is_pool(o: &WalrusObject) -> bool {
+    matches!(o, WalrusObject::StoragePool(_))
+}
+fn is_shared_blob(o: &WalrusObject) -> bool {
+    matches!(o, WalrusObject::SharedBlob(_))
+}
+
+/// Move code that takes objects, runs `body` and gives them back. Each entry of `take` is
+/// (variable, `mut`?, object id, owner, type); `body` consumes the ones it names in `consumed`.
+struct Block {
+    lines: Vec<String>,
+    back: Vec<String>,
+}
+
+impl Block {
+    fn new() -> Self {
+        Self {
+            lines: Vec::new(),
+            back: Vec::new(),
+        }
+    }
+    fn system(&mut self, mutable: bool) -> &mut Self {
+        let m = if mutable { "mut " } else { "" };
+        self.lines.push(format!(
+            "let {m}sys = s.take_shared<walrus::system::System>();"
+        ));
+        self.back
+            .push("sui::test_scenario::return_shared(sys);".to_string());
+        self
+    }
+    /// An owned object; given back unless `consumed`.
+    fn owned(
+        &mut self,
+        var: &str,
+        mutable: bool,
+        ty: &str,
+        owner: &Address,
+        id: &ObjectId,
+        consumed: bool,
+    ) -> &mut Self {
+        let m = if mutable { "mut " } else { "" };
+        self.lines.push(format!(
+            "let {m}{var} = s.take_from_address_by_id<{ty}>({}, {});",
+            addr_expr(owner),
+            id_expr(id)
+        ));
+        if !consumed {
+            self.back.push(format!(
+                "sui::test_scenario::return_to_address({}, {var});",
+                addr_expr(owner)
+            ));
+        }
+        self
+    }
+    fn shared(&mut self, var: &str, ty: &str, id: &ObjectId) -> &mut Self {
+        self.lines.push(format!(
+            "let mut {var} = s.take_shared_by_id<{ty}>({});",
+            id_expr(id)
+        ));
+        self.back
+            .push(format!("sui::test_scenario::return_shared({var});"));
+        self
+    }
+    fn line(&mut self, l: String) -> &mut Self {
+        self.lines.push(l);
+        self
+    }
+    fn code(&self) -> String {
+        let mut out = String::from("    {\n");
+        for l in self.lines.iter().chain(self.back.iter().rev()) {
+            writeln!(out, "        {l}").unwrap();
+        }
+        out.push_str("    };\n");
+        out
+    }
+}
+
+const COIN: &str = "sui::coin::Coin<wal::wal::WAL>";
+const STORAGE: &str = "walrus::storage_resource::Storage";
+const BLOB: &str = "walrus::blob::Blob";
+const POOL: &str = "walrus::storage_pool::StoragePool";
+const SHARED_BLOB: &str = "walrus::shared_blob::SharedBlob";
+
+impl Sequence {
+    fn n_shards(&self) -> u16 {
+        self.weights.iter().sum()
+    }
+
+    fn blob(&self, id: &ObjectId) -> BlobObject {
+        match &self.store.get(id).unwrap().value {
+            WalrusObject::Blob(b) => b.clone(),
+            _ => unreachable!(),
+        }
+    }
+
+    fn storage(&self, id: &ObjectId) -> contracts::Storage {
+        match &self.store.get(id).unwrap().value {
+            WalrusObject::Storage(s) => s.clone(),
+            _ => unreachable!(),
+        }
+    }
+
+    fn pool(&self, id: &ObjectId) -> walrus_chain::walrus::storage_pool::StoragePoolObject {
+        match &self.store.get(id).unwrap().value {
+            WalrusObject::StoragePool(p) => p.clone(),
+            _ => unreachable!(),
+        }
+    }
+
+    /// A random subset of the committee (sometimes all, sometimes too few) and its certificate
+    /// over `message`.
+    fn certificate(&mut self, message: &[u8]) -> (Vec<u8>, Vec<u8>) {
+        let n = self.weights.len();
+        let members: Vec<usize> = if self.rng.chance(95) {
+            (0..n).collect()
+        } else {
+            let picked: Vec<usize> = (0..n).filter(|_| self.rng.chance(60)).collect();
+            if picked.is_empty() { vec![0] } else { picked }
+        };
+        (sign(message, &members), bitmap(&members))
+    }
+
+    fn epoch(&self) -> u32 {
+        self.system().committee.epoch
+    }
+
+    /// Epochs to extend something ending at `end` by: within the accounting window, mostly.
+    fn extension(&mut self, end: u32) -> u32 {
+        let limit = self.epoch() + self.system().future_accounting.length;
+        let room = u64::from(limit.saturating_sub(end));
+        if room == 0 || self.rng.chance(3) {
+            u32::try_from(self.rng.range(1, 3)).unwrap()
+        } else {
+            u32::try_from(self.rng.range(1, room)).unwrap()
+        }
+    }
+
+    /// A message epoch: usually the current one.
+    fn message_epoch(&mut self) -> u32 {
+        let e = self.epoch();
+        if self.rng.chance(99) { e } else { e + 1 }
+    }
+
+    /// A blob size whose encoding fits in `room` bytes when one exists among a few tries.
+    fn blob_size(&mut self, room: u64) -> u64 {
+        let n_shards = self.n_shards();
+        let mut size = self.rng.range(1, 4_000_000);
+        for _ in 0..6 {
+            match encoding::encoded_blob_length(size, 1, n_shards) {
+                Ok(len) if len <= room => return size,
+                _ => size = (size / 4).max(1),
+            }
+        }
+        size
+    }
+
+    fn random_op(&mut self) -> Op {
+        let sender = address(self.rng.pick(&SENDERS).unwrap());
+        let coins = self.owned(sender, is_coin);
+        let storages = self.owned(sender, is_storage);
+        let blobs = self.owned(sender, is_blob);
+        let pools = self.owned(sender, is_pool);
+        let shared_blobs = self.shared(is_shared_blob);
+        loop {
+            let choice = self.rng.range(0, 26);
+            let op = match choice {
+                0 | 1 => Some(self.mint(sender)),
+                2..=4 => self.reserve(sender, &coins),
+                5..=7 => self.register(sender, &coins, &storages),
+                8..=10 => self.certify(sender, &blobs),
+                11 => self.extend(sender, &coins, &blobs),
+                12 => self.delete(sender, &blobs),
+                13 => self.burn(sender, &blobs),
+                14 | 15 => self.attributes(sender, &blobs),
+                16 => Some(self.invalidate(sender)),
+                17 => self.split_or_fuse(sender, &storages),
+                18 => Some(self.advance_epoch(sender)),
+                19 => self.create_pool(sender, &coins),
+                20 | 21 => self.pooled_blob(sender, &coins, &pools),
+                22 => self.resize_pool(sender, &coins, &pools),
+                23 => self.share_blob(sender, &blobs),
+                24 => self.shared_blob_op(sender, &coins, &shared_blobs),
+                25 => self.extend_with_resource(sender, &blobs, &storages),
+                _ => self.destroy_storage(sender, &storages),
+            };
+            if let Some(op) = op {
+                return op;
+            }
+        }
+    }
+
+    fn op(sender: Address, call: SystemCall, block: &Block) -> Op {
+        Op {
+            sender,
+            call: StepCall::Walrus(Call::System(call)),
+            code: block.code(),
+        }
+    }
+
+    fn mint(&mut self, sender: Address) -> Op {
+        let amount = if self.rng.chance(10) {
+            self.rng.range(1, 5_000)
+        } else {
+            self.rng.range(1_000_000, 1_000_000_000)
+        };
+        Op {
+            sender,
+            call: StepCall::Walrus(Call::Coin(CoinCall::Faucet { amount })),
+            code: format!(
+                "    sui::transfer::public_transfer(sui::coin::mint_for_testing<wal::wal::WAL>({amount}, s.ctx()), {});\n",
+                addr_expr(&sender)
+            ),
+        }
+    }
+
+    fn reserve(&mut self, sender: Address, coins: &[ObjectId]) -> Option<Op> {
+        let payment = self.rng.pick(coins)?;
+        let max = self.system().future_accounting.length;
+        let storage_amount = self.rng.range(1, 30_000_000);
+        let epochs_ahead = if self.rng.chance(97) {
+            u32::try_from(self.rng.range(1, u64::from(max))).unwrap()
+        } else {
+            max + 1
+        };
+        let mut b = Block::new();
+        b.system(true)
+            .owned("pay", true, COIN, &sender, &payment, false)
+            .line(format!(
+                "let st = sys.reserve_space({storage_amount}, {epochs_ahead}, &mut pay, s.ctx());"
+            ))
+            .line(format!(
+                "sui::transfer::public_transfer(st, {});",
+                addr_expr(&sender)
+            ));
+        Some(Self::op(
+            sender,
+            SystemCall::ReserveSpace {
+                storage_amount,
+                epochs_ahead,
+                payment,
+            },
+            &b,
+        ))
+    }
+
+    fn register(
+        &mut self,
+        sender: Address,
+        coins: &[ObjectId],
+        storages: &[ObjectId],
+    ) -> Option<Op> {
+        let payment = self.rng.pick(coins)?;
+        let epoch = self.epoch();
+        let current: Vec<ObjectId> = storages
+            .iter()
+            .filter(|id| {
+                let st = self.storage(id);
+                st.start_epoch <= epoch && epoch < st.end_epoch
+            })
+            .copied()
+            .collect();
+        let storage = if self.rng.chance(97) {
+            self.rng.pick(&current)?
+        } else {
+            self.rng.pick(storages)?
+        };
+        let room = self.storage(&storage).storage_size;
+        let size = self.blob_size(room);
+        let root_hash = self.rng.bytes32();
+        let blob_id = if self.rng.chance(98) {
+            contracts::derive_blob_id(&root_hash, 1, size)
+        } else {
+            BlobId(self.rng.bytes32())
+        };
+        let deletable = self.rng.chance(50);
+        let mut b = Block::new();
+        b.system(true)
+            .owned("pay", true, COIN, &sender, &payment, false)
+            .owned("st", false, STORAGE, &sender, &storage, true)
+            .line(format!(
+                "let b = sys.register_blob(st, {}, {}, {size}, 1, {deletable}, &mut pay, s.ctx());",
+                u256_expr(&blob_id.0),
+                u256_expr(&root_hash)
+            ))
+            .line(format!(
+                "sui::transfer::public_transfer(b, {});",
+                addr_expr(&sender)
+            ));
+        Some(Self::op(
+            sender,
+            SystemCall::RegisterBlob {
+                storage,
+                blob_id,
+                root_hash,
+                size,
+                encoding_type: 1,
+                deletable,
+                write_payment: payment,
+            },
+            &b,
+        ))
+    }
+
+    fn certify(&mut self, sender: Address, blobs: &[ObjectId]) -> Option<Op> {
+        let uncertified: Vec<ObjectId> = blobs
+            .iter()
+            .filter(|id| self.blob(id).blob.certified_epoch.is_none())
+            .copied()
+            .collect();
+        let blob = if self.rng.chance(97) {
+            self.rng.pick(&uncertified)?
+        } else {
+            self.rng.pick(blobs)?
+        };
+        let bo = self.blob(&blob).blob;
+        let message = BlobCertificationMessage {
+            epoch: self.message_epoch(),
+            blob_id: bo.blob_id.0,
+            persistence: if bo.deletable {
+                BlobPersistence::Deletable { object_id: bo.id.0 }
+            } else {
+                BlobPersistence::Permanent
+            },
+        }
+        .to_bytes();
+        let (signature, signers_bitmap) = self.certificate(&message);
+        let mut b = Block::new();
+        b.system(false)
+            .owned("b", true, BLOB, &sender, &blob, false)
+            .line(format!(
+                "sys.certify_blob(&mut b, {}, {}, {});",
+                bytes_expr(&signature),
+                bytes_expr(&signers_bitmap),
+                bytes_expr(&message)
+            ));
+        Some(Self::op(
+            sender,
+            SystemCall::CertifyBlob {
+                blob,
+                signature,
+                signers_bitmap,
+                message,
+            },
+            &b,
+        ))
+    }
+
+    fn extend(&mut self, sender: Address, coins: &[ObjectId], blobs: &[ObjectId]) -> Option<Op> {
+        let payment = self.rng.pick(coins)?;
+        let certified: Vec<ObjectId> = blobs
+            .iter()
+            .filter(|id| {
+                let b = self.blob(id).blob;
+                b.certified_epoch.is_some() && b.storage.end_epoch > self.epoch()
+            })
+            .copied()
+            .collect();
+        let blob = if self.rng.chance(97) {
+            self.rng.pick(&certified)?
+        } else {
+            self.rng.pick(blobs)?
+        };
+        let extended_epochs = self.extension(self.blob(&blob).blob.storage.end_epoch);
+        let mut b = Block::new();
+        b.system(true)
+            .owned("b", true, BLOB, &sender, &blob, false)
+            .owned("pay", true, COIN, &sender, &payment, false)
+            .line(format!(
+                "sys.extend_blob(&mut b, {extended_epochs}, &mut pay);"
+            ));
+        Some(Self::op(
+            sender,
+            SystemCall::ExtendBlob {
+                blob,
+                extended_epochs,
+                payment,
+            },
+            &b,
+        ))
+    }
+
+    fn extend_with_resource(
+        &mut self,
+        sender: Address,
+        blobs: &[ObjectId],
+        storages: &[ObjectId],
+    ) -> Option<Op> {
+        let blob = self.rng.pick(blobs)?;
+        let b = self.blob(&blob).blob;
+        let fitting: Vec<ObjectId> = storages
+            .iter()
+            .filter(|i| {
+                let o = self.storage(i);
+                o.start_epoch == b.storage.end_epoch && o.storage_size == b.storage.storage_size
+            })
+            .copied()
+            .collect();
+        let extension = if b.certified_epoch.is_some() && !fitting.is_empty() {
+            self.rng.pick(&fitting)?
+        } else if self.rng.chance(3) {
+            self.rng.pick(storages)?
+        } else {
+            return None;
+        };
+        let mut b = Block::new();
+        b.system(false)
+            .owned("b", true, BLOB, &sender, &blob, false)
+            .owned("st", false, STORAGE, &sender, &extension, true)
+            .line("sys.extend_blob_with_resource(&mut b, st);".to_string());
+        Some(Self::op(
+            sender,
+            SystemCall::ExtendBlobWithResource { blob, extension },
+            &b,
+        ))
+    }
+
+    fn delete(&mut self, sender: Address, blobs: &[ObjectId]) -> Option<Op> {
+        let epoch = self.epoch();
+        let deletable: Vec<ObjectId> = blobs
+            .iter()
+            .filter(|id| {
+                let b = self.blob(id).blob;
+                b.deletable && b.storage.end_epoch > epoch
+            })
+            .copied()
+            .collect();
+        let blob = if self.rng.chance(97) {
+            self.rng.pick(&deletable)?
+        } else {
+            self.rng.pick(blobs)?
+        };
+        let mut b = Block::new();
+        b.system(false)
+            .owned("b", false, BLOB, &sender, &blob, true)
+            .line("let st = sys.delete_blob(b);".to_string())
+            .line(format!(
+                "sui::transfer::public_transfer(st, {});",
+                addr_expr(&sender)
+            ));
+        Some(Self::op(sender, SystemCall::DeleteBlob { blob }, &b))
+    }
+
+    fn burn(&mut self, sender: Address, blobs: &[ObjectId]) -> Option<Op> {
+        let blob = self.rng.pick(blobs)?;
+        let mut b = Block::new();
+        b.owned("b", false, BLOB, &sender, &blob, true)
+            .line("b.burn();".to_string());
+        Some(Self::op(sender, SystemCall::BurnBlob { blob }, &b))
+    }
+
+    fn attributes(&mut self, sender: Address, blobs: &[ObjectId]) -> Option<Op> {
+        let blob = self.rng.pick(blobs)?;
+        let present: Vec<String> = self
+            .blob(&blob)
+            .metadata
+            .map(|m| m.metadata.iter().map(|e| e.key.clone()).collect())
+            .unwrap_or_default();
+        let has_metadata = self.blob(&blob).metadata.is_some();
+        let key = self.rng.pick(&self.keys).unwrap();
+        let value = format!("v{}", self.rng.range(0, 99));
+        let mut kind = self.rng.range(0, 4);
+        let careful = self.rng.chance(95);
+        if careful && kind == 2 && !present.iter().any(|k| k == key) {
+            kind = 0;
+        }
+        if careful && kind == 3 && has_metadata {
+            kind = 1;
+        }
+        if careful && kind == 4 && !has_metadata {
+            kind = 3;
+        }
+        let mut b = Block::new();
+        b.owned("b", true, BLOB, &sender, &blob, false);
+        let call = match kind {
+            0 => {
+                b.line(format!(
+                    "b.insert_or_update_metadata_pair({}, {});",
+                    str_expr(key),
+                    str_expr(&value)
+                ));
+                SystemCall::InsertOrUpdateMetadataPair {
+                    blob,
+                    key: key.to_string(),
+                    value,
+                }
+            }
+            1 => {
+                b.line(format!(
+                    "let _ = b.remove_metadata_pair_if_exists(&{});",
+                    str_expr(key)
+                ));
+                SystemCall::RemoveMetadataPairIfExists {
+                    blob,
+                    key: key.to_string(),
+                }
+            }
+            2 => {
+                b.line(format!(
+                    "let (_, _) = b.remove_metadata_pair(&{});",
+                    str_expr(key)
+                ));
+                SystemCall::RemoveMetadataPair {
+                    blob,
+                    key: key.to_string(),
+                }
+            }
+            3 => {
+                let pairs = vec![(key.to_string(), value)];
+                b.line("let mut m = walrus::metadata::new();".to_string());
+                for (k, v) in &pairs {
+                    b.line(format!(
+                        "m.insert_or_update({}, {});",
+                        str_expr(k),
+                        str_expr(v)
+                    ));
+                }
+                b.line("b.add_metadata(m);".to_string());
+                SystemCall::AddMetadata { blob, pairs }
+            }
+            _ => {
+                b.line("let _ = b.take_metadata();".to_string());
+                SystemCall::TakeMetadata { blob }
+            }
+        };
+        Some(Self::op(sender, call, &b))
+    }
+
+    fn invalidate(&mut self, sender: Address) -> Op {
+        let message = InvalidBlobIdMessage {
+            epoch: self.message_epoch(),
+            blob_id: self.rng.bytes32(),
+        }
+        .to_bytes();
+        let (signature, members_bitmap) = self.certificate(&message);
+        let mut b = Block::new();
+        b.system(false).line(format!(
+            "let _ = sys.invalidate_blob_id({}, {}, {});",
+            bytes_expr(&signature),
+            bytes_expr(&members_bitmap),
+            bytes_expr(&message)
+        ));
+        Self::op(
+            sender,
+            SystemCall::InvalidateBlobId {
+                signature,
+                members_bitmap,
+                message,
+            },
+            &b,
+        )
+    }
+
+    fn split_or_fuse(&mut self, sender: Address, storages: &[ObjectId]) -> Option<Op> {
+        let storage = self.rng.pick(storages)?;
+        let st = self.storage(&storage);
+        let mut b = Block::new();
+        let call = match self.rng.range(0, 2) {
+            0 => {
+                if st.end_epoch - st.start_epoch < 2 && self.rng.chance(97) {
+                    return None;
+                }
+                let split_epoch = u32::try_from(self.rng.range(
+                    u64::from(st.start_epoch + 1),
+                    u64::from((st.end_epoch - 1).max(st.start_epoch + 1)),
+                ))
+                .unwrap();
+                b.owned("st", true, STORAGE, &sender, &storage, false)
+                    .line(format!(
+                        "let part = st.split_by_epoch({split_epoch}, s.ctx());"
+                    ))
+                    .line(format!(
+                        "sui::transfer::public_transfer(part, {});",
+                        addr_expr(&sender)
+                    ));
+                SystemCall::SplitStorageByEpoch {
+                    storage,
+                    split_epoch,
+                }
+            }
+            1 => {
+                let split_size = self.rng.range(0, st.storage_size);
+                b.owned("st", true, STORAGE, &sender, &storage, false)
+                    .line(format!(
+                        "let part = st.split_by_size({split_size}, s.ctx());"
+                    ))
+                    .line(format!(
+                        "sui::transfer::public_transfer(part, {});",
+                        addr_expr(&sender)
+                    ));
+                SystemCall::SplitStorageBySize {
+                    storage,
+                    split_size,
+                }
+            }
+            _ => {
+                // Fusable: same period and any size, or adjacent periods and the same size.
+                let others: Vec<ObjectId> = storages
+                    .iter()
+                    .filter(|i| **i != storage)
+                    .filter(|i| {
+                        let o = self.storage(i);
+                        (o.start_epoch == st.start_epoch && o.end_epoch == st.end_epoch)
+                            || (o.storage_size == st.storage_size
+                                && (o.start_epoch == st.end_epoch || o.end_epoch == st.start_epoch))
+                    })
+                    .copied()
+                    .collect();
+                let second = self.rng.pick(&others)?;
+                b.owned("st", true, STORAGE, &sender, &storage, false)
+                    .owned("other", false, STORAGE, &sender, &second, true)
+                    .line("st.fuse(other);".to_string());
+                SystemCall::FuseStorage {
+                    first: storage,
+                    second,
+                }
+            }
+        };
+        Some(Self::op(sender, call, &b))
+    }
+
+    fn destroy_storage(&mut self, sender: Address, storages: &[ObjectId]) -> Option<Op> {
+        let storage = self.rng.pick(storages)?;
+        let mut b = Block::new();
+        b.owned("st", false, STORAGE, &sender, &storage, true)
+            .line("st.destroy();".to_string());
+        Some(Self::op(sender, SystemCall::DestroyStorage { storage }, &b))
+    }
+
+    fn advance_epoch(&mut self, sender: Address) -> Op {
+        // The same shard count, spread differently.
+        let mut weights = self.weights.clone();
+        let i = (self.rng.next() % weights.len() as u64) as usize;
+        let j = (self.rng.next() % weights.len() as u64) as usize;
+        weights.swap(i, j);
+        self.weights = weights.clone();
+        let epoch = self.epoch() + 1;
+        let params = EpochParams {
+            total_capacity_size: self.rng.range(20_000_000, 2_000_000_000),
+            storage_price_per_unit_size: self.rng.range(0, 7),
+            write_price_per_unit_size: self.rng.range(0, 3),
+        };
+        let mut b = Block::new();
+        b.system(true)
+            .line(format!(
+                "let r = sys.advance_epoch(committee({epoch}, {}), &walrus::epoch_parameters::new({}, {}, {}));",
+                weights_expr(&weights),
+                params.total_capacity_size,
+                params.storage_price_per_unit_size,
+                params.write_price_per_unit_size
+            ))
+            .line("std::unit_test::destroy(r);".to_string());
+        Op {
+            sender,
+            call: StepCall::AdvanceEpoch(committee_with(epoch, &weights), params),
+            code: b.code(),
+        }
+    }
+
+    fn create_pool(&mut self, sender: Address, coins: &[ObjectId]) -> Option<Op> {
+        let payment = self.rng.pick(coins)?;
+        let max = self.system().future_accounting.length;
+        let reserved_encoded_capacity_bytes = self.rng.range(1, 40_000_000);
+        let epochs_ahead = u32::try_from(self.rng.range(1, u64::from(max))).unwrap();
+        let mut b = Block::new();
+        b.system(true)
+            .owned("pay", true, COIN, &sender, &payment, false)
+            .line(format!(
+                "let p = sys.create_storage_pool({reserved_encoded_capacity_bytes}, {epochs_ahead}, &mut pay, s.ctx());"
+            ))
+            .line(format!(
+                "sui::transfer::public_transfer(p, {});",
+                addr_expr(&sender)
+            ));
+        Some(Self::op(
+            sender,
+            SystemCall::CreateStoragePool {
+                reserved_encoded_capacity_bytes,
+                epochs_ahead,
+                payment,
+            },
+            &b,
+        ))
+    }
+
+    fn pooled_blob(
+        &mut self,
+        sender: Address,
+        coins: &[ObjectId],
+        pools: &[ObjectId],
+    ) -> Option<Op> {
+        let pool_id = self.rng.pick(pools)?;
+        let pool = self.pool(&pool_id);
+        let mut b = Block::new();
+        let existing: Vec<contracts::PooledBlob> =
+            pool.blobs.iter().map(|p| p.blob.clone()).collect();
+        let call = match self.rng.range(0, 3) {
+            0 | 1 if existing.is_empty() || self.rng.chance(50) => {
+                let payment = self.rng.pick(coins)?;
+                let room = pool.storage.storage_size - pool.used_encoded_bytes;
+                let unencoded_size = self.blob_size(room);
+                let root_hash = self.rng.bytes32();
+                let blob_id = contracts::derive_blob_id(&root_hash, 1, unencoded_size);
+                let deletable = self.rng.chance(50);
+                b.system(true)
+                    .owned("p", true, POOL, &sender, &pool_id, false)
+                    .owned("pay", true, COIN, &sender, &payment, false)
+                    .line(format!(
+                        "sys.register_pooled_blob(&mut p, {}, {}, {unencoded_size}, 1, {deletable}, &mut pay, s.ctx());",
+                        u256_expr(&blob_id.0),
+                        u256_expr(&root_hash)
+                    ));
+                SystemCall::RegisterPooledBlob {
+                    storage_pool: pool_id,
+                    blob_id,
+                    root_hash,
+                    unencoded_size,
+                    encoding_type: 1,
+                    deletable,
+                    write_payment: payment,
+                }
+            }
+            0 | 1 => {
+                let uncertified: Vec<contracts::PooledBlob> = existing
+                    .iter()
+                    .filter(|b| b.certified_epoch.is_none())
+                    .cloned()
+                    .collect();
+                let pb = if self.rng.chance(97) {
+                    self.rng.pick(&uncertified)?
+                } else {
+                    self.rng.pick(&existing)?
+                };
+                let message = BlobCertificationMessage {
+                    epoch: self.message_epoch(),
+                    blob_id: pb.blob_id.0,
+                    persistence: if pb.deletable {
+                        BlobPersistence::Deletable { object_id: pb.id.0 }
+                    } else {
+                        BlobPersistence::Permanent
+                    },
+                }
+                .to_bytes();
+                let (signature, signers_bitmap) = self.certificate(&message);
+                b.system(false)
+                    .owned("p", true, POOL, &sender, &pool_id, false)
+                    .line(format!(
+                        "sys.certify_pooled_blob(&mut p, {}, {}, {}, {});",
+                        u256_expr(&pb.blob_id.0),
+                        bytes_expr(&signature),
+                        bytes_expr(&signers_bitmap),
+                        bytes_expr(&message)
+                    ));
+                SystemCall::CertifyPooledBlob {
+                    storage_pool: pool_id,
+                    blob_id: pb.blob_id,
+                    signature,
+                    signers_bitmap,
+                    message,
+                }
+            }
+            _ => {
+                let expired = pool.storage.end_epoch <= self.epoch();
+                let deletable: Vec<contracts::PooledBlob> =
+                    existing.iter().filter(|b| b.deletable).cloned().collect();
+                let pb = if expired || self.rng.chance(3) {
+                    self.rng.pick(&existing)?
+                } else {
+                    self.rng.pick(&deletable)?
+                };
+                b.system(false)
+                    .owned("p", true, POOL, &sender, &pool_id, false);
+                if expired {
+                    b.line(format!(
+                        "sys.burn_expired_pooled_blob(&mut p, {});",
+                        u256_expr(&pb.blob_id.0)
+                    ));
+                    SystemCall::BurnExpiredPooledBlob {
+                        storage_pool: pool_id,
+                        blob_id: pb.blob_id,
+                    }
+                } else {
+                    b.line(format!(
+                        "sys.delete_pooled_blob(&mut p, {});",
+                        u256_expr(&pb.blob_id.0)
+                    ));
+                    SystemCall::DeletePooledBlob {
+                        storage_pool: pool_id,
+                        blob_id: pb.blob_id,
+                    }
+                }
+            }
+        };
+        Some(Self::op(sender, call, &b))
+    }
+
+    fn resize_pool(
+        &mut self,
+        sender: Address,
+        coins: &[ObjectId],
+        pools: &[ObjectId],
+    ) -> Option<Op> {
+        let pool_id = self.rng.pick(pools)?;
+        let pool = self.pool(&pool_id);
+        let mut b = Block::new();
+        let call = match self.rng.range(0, 3) {
+            0 => {
+                let payment = self.rng.pick(coins)?;
+                let extended_epochs = self.extension(pool.storage.end_epoch);
+                b.system(true)
+                    .owned("p", true, POOL, &sender, &pool_id, false)
+                    .owned("pay", true, COIN, &sender, &payment, false)
+                    .line(format!(
+                        "sys.extend_storage_pool(&mut p, {extended_epochs}, &mut pay);"
+                    ));
+                SystemCall::ExtendStoragePool {
+                    storage_pool: pool_id,
+                    extended_epochs,
+                    payment,
+                }
+            }
+            1 => {
+                let payment = self.rng.pick(coins)?;
+                let additional_encoded_capacity_bytes = self.rng.range(1, 10_000_000);
+                b.system(true)
+                    .owned("p", true, POOL, &sender, &pool_id, false)
+                    .owned("pay", true, COIN, &sender, &payment, false)
+                    .line(format!(
+                        "sys.increase_storage_pool_capacity(&mut p, {additional_encoded_capacity_bytes}, &mut pay);"
+                    ));
+                SystemCall::IncreaseStoragePoolCapacity {
+                    storage_pool: pool_id,
+                    additional_encoded_capacity_bytes,
+                    payment,
+                }
+            }
+            2 => {
+                let unused = pool.storage.storage_size - pool.used_encoded_bytes;
+                let size = self.rng.range(0, unused.max(1));
+                b.system(false)
+                    .owned("p", true, POOL, &sender, &pool_id, false)
+                    .line(format!(
+                        "let st = sys.decrease_storage_pool_capacity_by_size(&mut p, {size}, s.ctx());"
+                    ))
+                    .line(format!(
+                        "sui::transfer::public_transfer(st, {});",
+                        addr_expr(&sender)
+                    ));
+                SystemCall::DecreaseStoragePoolCapacityBySize {
+                    storage_pool: pool_id,
+                    size,
+                }
+            }
+            _ => {
+                let percent = u8::try_from(self.rng.range(0, 100)).unwrap();
+                b.system(false)
+                    .owned("p", true, POOL, &sender, &pool_id, false)
+                    .line(format!(
+                        "let st = sys.decrease_storage_pool_unused_capacity_by_percent(&mut p, {percent}, s.ctx());"
+                    ))
+                    .line(format!(
+                        "sui::transfer::public_transfer(st, {});",
+                        addr_expr(&sender)
+                    ));
+                SystemCall::DecreaseStoragePoolUnusedCapacityByPercent {
+                    storage_pool: pool_id,
+                    percent,
+                }
+            }
+        };
+        Some(Self::op(sender, call, &b))
+    }
+
+    fn share_blob(&mut self, sender: Address, blobs: &[ObjectId]) -> Option<Op> {
+        let blob = self.rng.pick(blobs)?;
+        let mut b = Block::new();
+        b.owned("b", false, BLOB, &sender, &blob, true)
+            .line("walrus::shared_blob::new(b, s.ctx());".to_string());
+        Some(Self::op(sender, SystemCall::SharedBlobNew { blob }, &b))
+    }
+
+    fn shared_blob_op(
+        &mut self,
+        sender: Address,
+        coins: &[ObjectId],
+        shared_blobs: &[ObjectId],
+    ) -> Option<Op> {
+        let shared_blob = self.rng.pick(shared_blobs)?;
+        let mut b = Block::new();
+        let call = if self.rng.chance(50) {
+            let added_funds = self.rng.pick(coins)?;
+            b.shared("sb", SHARED_BLOB, &shared_blob)
+                .owned("c", false, COIN, &sender, &added_funds, true)
+                .line("sb.fund(c);".to_string());
+            SystemCall::SharedBlobFund {
+                shared_blob,
+                added_funds,
+            }
+        } else {
+            let end = match &self.store.get(&shared_blob).unwrap().value {
+                WalrusObject::SharedBlob(sb) => sb.blob.blob.storage.end_epoch,
+                _ => unreachable!(),
+            };
+            let extended_epochs = self.extension(end);
+            b.system(true)
+                .shared("sb", SHARED_BLOB, &shared_blob)
+                .line(format!("sb.extend(&mut sys, {extended_epochs}, s.ctx());"));
+            SystemCall::SharedBlobExtend {
+                shared_blob,
+                extended_epochs,
+            }
+        };
+        Some(Self::op(sender, call, &b))
+    }
+}
+
+/// The module header: the committee of the Rust keys.
+fn header(seed: u64, sequences: usize, steps: usize) -> String {
+    let n = 4;
+    let keys: Vec<String> = (0..n)
+        .map(|i| bytes_expr(member_key(i).public_key().as_bytes()))
+        .collect();
+    let ids: Vec<String> = (0..n)
+        .map(|i| id_expr(&to_object_id(test_node_id(i as u64))))
+        .collect();
+    format!(
+        "// Generated by `cargo run -p walrus-chain --example move_differential -- OUT --seed {seed} \
+         --sequences {sequences} --steps {steps}`.\n\
+         // Each test replays one random sequence of operations run by the devnet's Rust \
+         implementation and\n// asserts its events and objects, step by step. Do not edit.\n\
+         #[test_only]\nmodule walrus::differential_tests;\n\nuse sui::test_scenario::Scenario;\n\n\
+         /// A committee of the generator's BLS keys with these weights (node ids 1..=4).\n\
+         fun committee(epoch: u32, weights: vector<u16>): walrus::bls_aggregate::BlsCommittee {{\n    \
+         let keys = vector[{}];\n    let ids = vector[{}];\n    let mut members = vector[];\n    \
+         let mut i = 0;\n    while (i < weights.length()) {{\n        \
+         let key = sui::bls12381::g1_from_bytes(&keys[i]);\n        \
+         members.push_back(walrus::bls_aggregate::new_bls_committee_member(\n            \
+         sui::bls12381::g1_to_uncompressed_g1(&key),\n            weights[i],\n            ids[i],\n        \
+         ));\n        i = i + 1;\n    }};\n    walrus::bls_aggregate::new_bls_committee(epoch, members)\n}}\n\n\
+         /// Whether the runner implements the BLS12-381 natives (the WASM runner answers zeros).\n\
+         fun bls_natives(): bool {{\n    \
+         let key = sui::bls12381::g1_from_bytes(&{});\n    \
+         *sui::bls12381::g1_to_uncompressed_g1(&key).bytes() == {}\n}}\n\n\
+         const ADMIN: address = @0x{ADMIN:x};\nconst ALICE: address = @0x{:x};\nconst BOB: address = @0x{:x};\n\n\
+         fun id(a: address): ID {{ object::id_from_address(a) }}\n\n\
+         #[allow(unused_function)]\n\
+         fun check_object<T: key>(s: &Scenario, owner: address, id: address, bcs: vector<u8>, code: u64) {{\n    \
+         let o = s.take_from_address_by_id<T>(owner, object::id_from_address(id));\n    \
+         assert!(std::bcs::to_bytes(&o) == bcs, code);\n    \
+         sui::test_scenario::return_to_address(owner, o);\n}}\n\n\
+         #[allow(unused_function)]\n\
+         fun check_blob(s: &Scenario, owner: address, id: address, bcs: vector<u8>, metadata: Option<vector<u8>>, code: u64) {{\n    \
+         let o = s.take_from_address_by_id<walrus::blob::Blob>(owner, object::id_from_address(id));\n    \
+         assert!(std::bcs::to_bytes(&o) == bcs, code);\n    \
+         check_metadata(&o, metadata, code + 1);\n    \
+         sui::test_scenario::return_to_address(owner, o);\n}}\n\n\
+         fun check_metadata(b: &walrus::blob::Blob, metadata: Option<vector<u8>>, code: u64) {{\n    \
+         if (metadata.is_some()) {{\n        \
+         assert!(b.has_metadata() && std::bcs::to_bytes(b.metadata()) == metadata.destroy_some(), code);\n    \
+         }} else {{\n        assert!(!b.has_metadata(), code);\n    }};\n}}\n\n\
+         #[allow(unused_function)]\n\
+         fun check_shared_blob(s: &Scenario, id: address, bcs: vector<u8>, metadata: Option<vector<u8>>, code: u64) {{\n    \
+         let o = s.take_shared_by_id<walrus::shared_blob::SharedBlob>(object::id_from_address(id));\n    \
+         assert!(std::bcs::to_bytes(&o) == bcs, code);\n    \
+         check_metadata(o.blob(), metadata, code + 1);\n    \
+         sui::test_scenario::return_shared(o);\n}}\n\n\
+         #[allow(unused_function)]\n\
+         fun check_pool(s: &Scenario, owner: address, id: address, bcs: vector<u8>, inner: vector<u8>, code: u64) {{\n    \
+         let o = s.take_from_address_by_id<walrus::storage_pool::StoragePool>(owner, object::id_from_address(id));\n    \
+         assert!(std::bcs::to_bytes(&o) == bcs, code);\n    \
+         assert!(o.inner_bcs_for_testing() == inner, code + 1);\n    \
+         sui::test_scenario::return_to_address(owner, o);\n}}\n\n\
+         /// The System: the object; the committee's members and weights (and BLS keys where the\n\
+         /// runner has the natives) unless `members` is empty; the state after the committee.\n\
+         fun check_system(s: &Scenario, bcs: vector<u8>, members: vector<u8>, committee: vector<u8>, rest: vector<u8>, code: u64) {{\n    \
+         let o = s.take_shared<walrus::system::System>();\n    \
+         assert!(bcs.is_empty() || std::bcs::to_bytes(&o) == bcs, code);\n    \
+         if (!members.is_empty()) {{\n        \
+         assert!(std::bcs::to_bytes(&o.committee().to_vec_map()) == members, code + 1);\n        \
+         assert!(!bls_natives() || std::bcs::to_bytes(o.committee()) == committee, code + 2);\n    \
+         }};\n    \
+         let state = drop_prefix(o.inner_bcs_for_testing(), std::bcs::to_bytes(o.committee()).length());\n    \
+         assert!(state == rest, code + 3);\n    \
+         sui::test_scenario::return_shared(o);\n}}\n\n\
+         #[allow(unused_function)]\n\
+         fun check_object_shared<T: key>(s: &Scenario, id: address, bcs: vector<u8>, code: u64) {{\n    \
+         let o = s.take_shared_by_id<T>(object::id_from_address(id));\n    \
+         assert!(std::bcs::to_bytes(&o) == bcs, code);\n    \
+         sui::test_scenario::return_shared(o);\n}}\n\n\
+         /// The events of type `T` of this transaction, in order.\n\
+         fun check_events<T: copy + drop>(expected: vector<vector<u8>>, code: u64) {{\n    \
+         let ev = sui::event::events_by_type<T>();\n    \
+         assert!(ev.length() == expected.length(), code);\n    \
+         let mut i = 0;\n    \
+         while (i < ev.length()) {{\n        \
+         assert!(std::bcs::to_bytes(&ev[i]) == expected[i], code + 1 + i);\n        \
+         i = i + 1;\n    }};\n}}\n\n\
+         /// `v` without its first `n` bytes.\n\
+         fun drop_prefix(v: vector<u8>, n: u64): vector<u8> {{\n    \
+         let mut out = vector[];\n    let mut i = n;\n    \
+         while (i < v.length()) {{\n        out.push_back(v[i]);\n        i = i + 1;\n    }};\n    out\n}}\n",
+        keys.join(", "),
+        ids.join(", "),
+        keys[0],
+        bytes_expr(
+            &walrus_chain::walrus::bls_aggregate::uncompressed_g1(
+                member_key(0).public_key().as_bytes()
+            )
+            .unwrap()
+        ),
+        SENDERS[0],
+        SENDERS[1]
+    )
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mut out = None;
+    let (mut seed, mut sequences, mut steps) = (1u64, 24usize, 40usize);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| -> u64 {
+            args.next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{name} needs a number"))
+        };
+        match arg.as_str() {
+            "--seed" => seed = value("--seed"),
+            "--sequences" => sequences = usize::try_from(value("--sequences")).unwrap(),
+            "--steps" => steps = usize::try_from(value("--steps")).unwrap(),
+            other if out.is_none() && !other.starts_with("--") => out = Some(other.to_string()),
+            other => {
+                eprintln!(
+                    "usage: move_differential OUT.move [--seed N] [--sequences N] [--steps N] (unknown: {other})"
+                );
+                std::process::exit(2);
+            }
+        }
+    }
+    let Some(out) = out else {
+        eprintln!("usage: move_differential OUT.move [--seed N] [--sequences N] [--steps N]");
+        std::process::exit(2);
+    };
+    let mut module = header(seed, sequences, steps);
+    let mut total = Stats::default();
+    let mut aborted = 0;
+    let mut abort_reasons: BTreeMap<String, usize> = BTreeMap::new();
+    for n in 0..sequences {
+        let name = format!("sequence_{n}");
+        let mut seq = Sequence::new(&name, seed.wrapping_mul(1_000_003).wrapping_add(n as u64));
+        for _ in 0..steps {
+            let op = seq.random_op();
+            if !seq.step(op) {
+                break;
+            }
+        }
+        let (code, stats, ends) = seq.finish();
+        for (reason, count) in ends {
+            *abort_reasons.entry(reason).or_default() += count;
+        }
+        module.push('\n');
+        module.push_str(&code);
+        total.steps += stats.steps;
+        total.events += stats.events;
+        total.object_checks += stats.object_checks;
+        aborted += usize::from(stats.aborted);
+    }
+    std::fs::write(&out, module).unwrap();
+    for (reason, count) in &abort_reasons {
+        println!("  {count} sequences end in {reason}");
+    }
+    println!(
+        "differential: {sequences} sequences, {} steps, {} events and {} objects compared, \
+         {aborted} sequences end in an abort (seed {seed})",
+        total.steps, total.events, total.object_checks
+    );
+}
