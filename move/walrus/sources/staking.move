@@ -517,3 +517,7 @@ public fun share_for_testing(staking: Staking) {
 public fun destroy_for_testing(staking: Staking) {
     std::unit_test::destroy(staking)
 }
+
+#[test_only]
+/// BCS of the state (`StakingInnerV1`), for the differential tests.
+public fun inner_bcs_for_testing(staking: &Staking): vector<u8> { std::bcs::to_bytes(staking.inner()) }

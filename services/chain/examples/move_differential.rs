@@ -31,15 +31,19 @@ use walrus_chain::devnet::ledger::Machine;
 use walrus_chain::devnet::objects::{ObjectStore, TxView, Write};
 use walrus_chain::messages::{BlobCertificationMessage, BlobPersistence, InvalidBlobIdMessage};
 use walrus_chain::types::{EventRecord, ExecutionFailure, ObjectId, Owner};
+use walrus_chain::walrus::staking::{self as staking, StakingCall, StakingObject};
 use walrus_chain::walrus::{
     BlobObject, Call, CoinCall, GenesisConfig, SystemCall, WalrusMachine, WalrusObject, encoding,
     system, to_move_id, to_object_id,
 };
 use walrus_core::BlobId;
 use walrus_core::contracts::{self, BlsCommittee, EpochParams};
-use walrus_support::{bitmap, committee_with, member_key, set_committee, sign, test_node_id};
+use walrus_support::{bitmap, committee_with, member_key, set_committee, test_node_id};
 
 const ADMIN: u64 = 0xAD;
+/// `staking_test_utils`: epoch 0 may end 100 ms after creation; later epochs last 1000 ms.
+const EPOCH_ZERO_DURATION: u64 = 100;
+const EPOCH_DURATION: u64 = 1000;
 const SENDERS: [u64; 2] = [0xA11CE, 0xB0B];
 
 /// SplitMix64: a small deterministic generator (the sequences depend only on the seed).
@@ -133,6 +137,10 @@ fn move_type(object: &WalrusObject) -> Option<&'static str> {
         WalrusObject::StoragePool(_) => "walrus::storage_pool::StoragePool",
         WalrusObject::SharedBlob(_) => "walrus::shared_blob::SharedBlob",
         WalrusObject::System(_) => "walrus::system::System",
+        WalrusObject::Staking(StakingObject::Staking(_)) => "walrus::staking::Staking",
+        WalrusObject::Staking(StakingObject::Pool(_)) => "walrus::staking_pool::StakingPool",
+        WalrusObject::Staking(StakingObject::StakedWal(_)) => "walrus::staked_wal::StakedWal",
+        WalrusObject::Staking(StakingObject::NodeCap(_)) => "walrus::storage_node::StorageNodeCap",
         _ => return None,
     })
 }
@@ -148,8 +156,25 @@ fn bcs_of<T: serde::Serialize>(value: &T) -> Vec<u8> {
 }
 
 /// What one sequence did.
+/// The operation's name, for the summary: `System ReserveSpace`, `Staking VotingEnd`, ...
+fn op_name(call: &StepCall) -> String {
+    match call {
+        StepCall::Walrus(c) => {
+            let d = format!("{c:?}");
+            d.split([' ', '{', '(', ')'])
+                .filter(|w| !w.is_empty())
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
+        StepCall::AdvanceEpoch(..) => "advance_epoch".to_string(),
+    }
+}
+
 #[derive(Default)]
 struct Stats {
+    /// Steps per operation.
+    ops: BTreeMap<String, usize>,
     steps: usize,
     aborted: bool,
     events: usize,
@@ -181,13 +206,25 @@ struct Sequence {
     expected: Option<String>,
     /// Why sequences ended (module and reason of the abort).
     aborts: BTreeMap<String, usize>,
+    /// A staking sequence: `Staking` drives the epochs (no `advance_epoch` steps).
+    staking: Option<ObjectId>,
+    /// Ledger time (ms) of the next step; the Move clock is set to it where a call reads it.
+    now: u64,
+    /// The BLS key seeds of the registered nodes, by node id.
+    node_keys: Vec<(ObjectId, u8)>,
+    /// Queued checks: the Staking state (BCS, zeroed) and pools (id, BCS, zeroed).
+    staking_check: StakingCheck,
 }
+
+type StakingCheck = (Option<(String, String)>, Vec<(String, String, String)>);
 
 /// The operation of one step: the Rust call and the Move code that does the same.
 struct Op {
     sender: Address,
     call: StepCall,
     code: String,
+    /// The key seed of a `register_candidate` step.
+    seed: Option<u8>,
 }
 
 enum StepCall {
@@ -197,11 +234,20 @@ enum StepCall {
 }
 
 impl Sequence {
-    fn new(name: &str, seed: u64) -> Self {
+    /// A sequence. A system sequence starts from `system::new_for_testing` with a committee of
+    /// the generator's keys, random capacity and prices; a staking sequence from
+    /// `staking::new_for_testing` and an empty system in epoch 0, with `Staking` driving the
+    /// epochs (as `staking_test_utils::world`).
+    fn new(name: &str, seed: u64, with_staking: bool) -> Self {
         let mut rng = Rng(seed);
         let max_epochs_ahead = *[3u32, 5, 8].get((rng.next() % 3) as usize).unwrap();
+        let n_shards = 10;
         let machine = WalrusMachine::new(GenesisConfig {
+            n_shards,
             max_epochs_ahead,
+            epoch_duration_ms: EPOCH_DURATION,
+            epoch_zero_duration_ms: EPOCH_ZERO_DURATION,
+            faucet_max_per_call: u64::MAX / 4,
             ..GenesisConfig::default()
         });
         let mut store = ObjectStore::default();
@@ -211,27 +257,72 @@ impl Sequence {
         store.apply(view.finish().0);
         let registry = WalrusMachine::registry(&store).unwrap();
         let weights = vec![3, 3, 3, 1];
-        let epoch = u32::try_from(rng.range(0, 3)).unwrap();
-        let capacity = rng.range(20_000_000, 2_000_000_000);
-        let (storage_price, write_price) = (rng.range(0, 7), rng.range(0, 3));
-
-        // Transaction 0: `system::new_for_testing` (System id 0, its deny-list field id 1, the
-        // package id 0x0), as the Move test's first transaction makes it.
-        let system_id = Address::derive_id(scenario_digest(0), 0);
         let mut sys = match &store.get(&registry.system).unwrap().value {
             WalrusObject::System(s) => s.clone(),
             _ => unreachable!(),
         };
+        let mut code = String::new();
+        writeln!(code, "    let mut s = sui::test_scenario::begin(ADMIN);").unwrap();
+        let mut moved = registry.clone();
+        let mut writes = BTreeMap::new();
+        // The Move setup's objects get the ids Move gives them: patch the genesis objects.
+        let (setup_tx, system_id, staking_id) = if with_staking {
+            // Transaction 0: the WAL treasury. Transaction 1: the clock (id 0), `Staking` (1)
+            // and its pools table (2), the System (3) and its deny-list field (4).
+            writeln!(code, "    wal::wal::init_for_testing(s.ctx());").unwrap();
+            writeln!(code, "    s.next_tx(ADMIN);").unwrap();
+            writeln!(
+                code,
+                "    let clock = sui::clock::create_for_testing(s.ctx());\n    \
+                 walrus::staking::new_for_testing({EPOCH_ZERO_DURATION}, {EPOCH_DURATION}, \
+                 {n_shards}, &clock, s.ctx()).share_for_testing();\n    \
+                 walrus::system::new_for_testing(walrus::bls_aggregate::new_bls_committee(0, \
+                 vector[]), {max_epochs_ahead}, 0, 0, 0, s.ctx()).share_for_testing();\n    \
+                 clock.share_for_testing();"
+            )
+            .unwrap();
+            let id = |k| Address::derive_id(scenario_digest(1), k);
+            let mut st = match &store.get(&registry.staking).unwrap().value {
+                WalrusObject::Staking(StakingObject::Staking(st)) => st.clone(),
+                _ => unreachable!(),
+            };
+            st.id = id(1);
+            st.inner.pools.id = id(2);
+            writes.insert(registry.staking, Write::Delete);
+            writes.insert(
+                id(1),
+                Write::Put {
+                    owner: Owner::Shared,
+                    value: WalrusObject::Staking(StakingObject::Staking(st)),
+                },
+            );
+            moved.staking = id(1);
+            (1, id(3), Some(id(1)))
+        } else {
+            let epoch = u32::try_from(rng.range(0, 3)).unwrap();
+            let capacity = rng.range(20_000_000, 2_000_000_000);
+            let (storage_price, write_price) = (rng.range(0, 7), rng.range(0, 3));
+            set_committee(&mut sys.inner, &committee_with(epoch, &weights)).unwrap();
+            sys.inner.total_capacity_size = capacity;
+            sys.inner.storage_price_per_unit_size = storage_price;
+            sys.inner.write_price_per_unit_size = write_price;
+            // Transaction 0: `system::new_for_testing` (System id 0, its deny-list field 1).
+            writeln!(
+                code,
+                "    walrus::system::new_for_testing(committee({epoch}, {}), {max_epochs_ahead}, \
+                 {capacity}, {storage_price}, {write_price}, s.ctx()).share_for_testing();",
+                weights_expr(&weights)
+            )
+            .unwrap();
+            (0, Address::derive_id(scenario_digest(0), 0), None)
+        };
         sys.system.id = to_move_id(system_id);
         sys.system.package_id = contracts::ObjectId([0; 32]);
-        sys.inner.deny_list_sizes.id = to_move_id(Address::derive_id(scenario_digest(0), 1));
-        set_committee(&mut sys.inner, &committee_with(epoch, &weights)).unwrap();
-        sys.inner.total_capacity_size = capacity;
-        sys.inner.storage_price_per_unit_size = storage_price;
-        sys.inner.write_price_per_unit_size = write_price;
-        let mut moved = registry.clone();
+        sys.inner.deny_list_sizes.id = to_move_id(Address::derive_id(
+            scenario_digest(setup_tx),
+            if with_staking { 4 } else { 1 },
+        ));
         moved.system = system_id;
-        let mut writes = BTreeMap::new();
         writes.insert(registry.system, Write::Delete);
         writes.insert(
             system_id,
@@ -248,27 +339,12 @@ impl Sequence {
             },
         );
         store.apply(writes);
-
-        let mut code = String::new();
-        writeln!(
-            code,
-            "    let mut s = sui::test_scenario::begin({});",
-            addr_expr(&address(ADMIN))
-        )
-        .unwrap();
-        writeln!(
-            code,
-            "    walrus::system::new_for_testing(committee({epoch}, {}), {max_epochs_ahead}, \
-             {capacity}, {storage_price}, {write_price}, s.ctx()).share_for_testing();",
-            weights_expr(&weights)
-        )
-        .unwrap();
         let mut seq = Self {
             machine,
             store,
             system_id,
             weights,
-            tx: 0,
+            tx: setup_tx,
             rng,
             code,
             pending: String::new(),
@@ -280,9 +356,16 @@ impl Sequence {
             funcs: String::new(),
             expected: None,
             aborts: BTreeMap::new(),
+            staking: staking_id,
+            now: 0,
+            node_keys: Vec::new(),
+            staking_check: (None, Vec::new()),
         };
-        let system_id = seq.system_id;
         seq.queue_object_check(&system_id, true);
+        if let Some(id) = staking_id {
+            seq.queue_object_check(&id, false);
+            seq.flush_staking_checks();
+        }
         seq
     }
 
@@ -356,6 +439,22 @@ impl Sequence {
                     )
                 }
             }
+            // The Staking state and its pools are checked together (one take of `Staking` per
+            // transaction): see `flush_staking_checks`. The object itself carries the package
+            // id, which the devnet fixes to its own package and `new_for_testing` to 0x0.
+            (WalrusObject::Staking(StakingObject::Staking(st)), _) => {
+                let state = st.inner_move_bcs();
+                self.staking_check.0 = Some((bytes_expr(&state), self.zeroed_expr(&state)));
+                return;
+            }
+            (WalrusObject::Staking(StakingObject::Pool(_)), _) => {
+                let bcs = value.move_bcs();
+                let zeroed = self.zeroed_expr(&bcs);
+                self.staking_check
+                    .1
+                    .push((id_lit(id), bytes_expr(&bcs), zeroed));
+                return;
+            }
             (WalrusObject::StoragePool(p), Owner::Address(a)) => format!(
                 "check_pool(s, {}, {}, {object}, {}, {c});",
                 addr_expr(&a),
@@ -382,6 +481,29 @@ impl Sequence {
         };
         self.stats.object_checks += 1;
         writeln!(self.pending, "    {line}").unwrap();
+    }
+
+    /// Emits the queued checks of the Staking state and pools as one call.
+    fn flush_staking_checks(&mut self) {
+        let (state, pools) = std::mem::take(&mut self.staking_check);
+        if state.is_none() && pools.is_empty() {
+            return;
+        }
+        let (state, zeroed) = state.unwrap_or_else(|| ("x\"\"".into(), "x\"\"".into()));
+        let c = self.next_check();
+        self.check += pools.len() as u64;
+        let ids: Vec<&str> = pools.iter().map(|p| p.0.as_str()).collect();
+        let bcs: Vec<&str> = pools.iter().map(|p| p.1.as_str()).collect();
+        let zero: Vec<&str> = pools.iter().map(|p| p.2.as_str()).collect();
+        self.stats.object_checks += usize::from(state != "x\"\"") + pools.len();
+        writeln!(
+            self.pending,
+            "    check_staking(s, {state}, {zeroed}, vector[{}], vector[{}], vector[{}], {c});",
+            ids.join(", "),
+            bcs.join(", "),
+            zero.join(", ")
+        )
+        .unwrap();
     }
 
     /// Ends the test body's transaction `self.tx` with `body` as its own function (a Move
@@ -411,7 +533,7 @@ impl Sequence {
         self.tx += 1;
         self.check = 0;
         let committee_before = bcs_of(&self.system().committee);
-        let mut view = TxView::new(&self.store, scenario_digest(self.tx), op.sender, 0);
+        let mut view = TxView::new(&self.store, scenario_digest(self.tx), op.sender, self.now);
         let result: Result<(), ExecutionFailure> = match &op.call {
             StepCall::Walrus(call) => self.machine.execute(&mut view, call),
             StepCall::AdvanceEpoch(committee, params) => {
@@ -419,6 +541,7 @@ impl Sequence {
             }
         };
         self.stats.steps += 1;
+        *self.stats.ops.entry(op_name(&op.call)).or_default() += 1;
         let mut body = op.code.clone();
         let ok = match result {
             Err(failure) => {
@@ -437,16 +560,7 @@ impl Sequence {
                     "#[expected_failure({expected}, location = {})]\n",
                     failure.module
                 ));
-                let op_name = match &op.call {
-                    StepCall::Walrus(c) => {
-                        let d = format!("{c:?}");
-                        d.split([' ', '{', '('])
-                            .take(2)
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    }
-                    StepCall::AdvanceEpoch(..) => "AdvanceEpoch".to_string(),
-                };
+                let op_name = op_name(&op.call);
                 *self
                     .aborts
                     .entry(format!(
@@ -465,6 +579,15 @@ impl Sequence {
                     .map(|(id, _)| *id)
                     .collect();
                 self.store.apply(writes);
+                if let Some(seed) = op.seed {
+                    for id in &written {
+                        if let Some(WalrusObject::Staking(StakingObject::NodeCap(cap))) =
+                            self.store.get(id).map(|o| &o.value)
+                        {
+                            self.node_keys.push((cap.node_id, seed));
+                        }
+                    }
+                }
                 for id in &written {
                     let o = self.store.get(id).unwrap();
                     if o.owner == Owner::Shared
@@ -478,6 +601,7 @@ impl Sequence {
                 for id in &written {
                     self.queue_object_check(id, committee_changed);
                 }
+                self.flush_staking_checks();
                 true
             }
         };
@@ -674,14 +798,36 @@ impl Sequence {
     /// A random subset of the committee (sometimes all, sometimes too few) and its certificate
     /// over `message`.
     fn certificate(&mut self, message: &[u8]) -> (Vec<u8>, Vec<u8>) {
-        let n = self.weights.len();
+        let committee: Vec<ObjectId> = self
+            .system()
+            .committee
+            .members
+            .iter()
+            .map(|m| to_object_id(m.node_id))
+            .collect();
+        let n = committee.len().max(1);
         let members: Vec<usize> = if self.rng.chance(95) {
             (0..n).collect()
         } else {
             let picked: Vec<usize> = (0..n).filter(|_| self.rng.chance(60)).collect();
             if picked.is_empty() { vec![0] } else { picked }
         };
-        (sign(message, &members), bitmap(&members))
+        // Member i signs with the key of its node (the generator's key `seed`).
+        let signatures: Vec<_> = members
+            .iter()
+            .map(|i| {
+                let seed = committee
+                    .get(*i)
+                    .and_then(|id| self.node_keys.iter().find(|(n, _)| n == id))
+                    .map_or(*i, |(_, seed)| usize::from(*seed));
+                member_key(seed).sign(message)
+            })
+            .collect();
+        let signature = walrus_chain::bls::BlsSignature::aggregate(signatures.iter())
+            .unwrap()
+            .as_bytes()
+            .to_vec();
+        (signature, bitmap(&members))
     }
 
     fn epoch(&self) -> u32 {
@@ -725,6 +871,19 @@ impl Sequence {
         let blobs = self.owned(sender, is_blob);
         let pools = self.owned(sender, is_pool);
         let shared_blobs = self.shared(is_shared_blob);
+        if self.staking.is_some() {
+            // Until the first epoch change there is no capacity: mostly staking then.
+            let bootstrapping = self.system().total_capacity_size == 0 && self.rng.chance(97);
+            for _ in 0..if bootstrapping { 20 } else { 1 } {
+                if self.rng.chance(if bootstrapping { 85 } else { 45 }) {
+                    if let Some(op) = self.staking_op(sender, &coins) {
+                        return op;
+                    }
+                } else if bootstrapping {
+                    return self.mint(sender);
+                }
+            }
+        }
         loop {
             let choice = self.rng.range(0, 26);
             let op = match choice {
@@ -736,9 +895,10 @@ impl Sequence {
                 12 => self.delete(sender, &blobs),
                 13 => self.burn(sender, &blobs),
                 14 | 15 => self.attributes(sender, &blobs),
-                16 => Some(self.invalidate(sender)),
+                16 => self.invalidate(sender),
                 17 => self.split_or_fuse(sender, &storages),
-                18 => Some(self.advance_epoch(sender)),
+                18 if self.staking.is_none() => Some(self.advance_epoch(sender)),
+                18 => None,
                 19 => self.create_pool(sender, &coins),
                 20 | 21 => self.pooled_blob(sender, &coins, &pools),
                 22 => self.resize_pool(sender, &coins, &pools),
@@ -758,16 +918,20 @@ impl Sequence {
             sender,
             call: StepCall::Walrus(Call::System(call)),
             code: block.code(),
+            seed: None,
         }
     }
 
     fn mint(&mut self, sender: Address) -> Op {
         let amount = if self.rng.chance(10) {
             self.rng.range(1, 5_000)
+        } else if self.staking.is_some() {
+            self.rng.range(FROST_PER_WAL, 1_000 * FROST_PER_WAL)
         } else {
             self.rng.range(1_000_000, 1_000_000_000)
         };
         Op {
+            seed: None,
             sender,
             call: StepCall::Walrus(Call::Coin(CoinCall::Faucet { amount })),
             code: format!(
@@ -1089,7 +1253,10 @@ impl Sequence {
         Some(Self::op(sender, call, &b))
     }
 
-    fn invalidate(&mut self, sender: Address) -> Op {
+    fn invalidate(&mut self, sender: Address) -> Option<Op> {
+        if self.system().committee.members.is_empty() && self.rng.chance(97) {
+            return None;
+        }
         let message = InvalidBlobIdMessage {
             epoch: self.message_epoch(),
             blob_id: self.rng.bytes32(),
@@ -1103,7 +1270,7 @@ impl Sequence {
             bytes_expr(&members_bitmap),
             bytes_expr(&message)
         ));
-        Self::op(
+        Some(Self::op(
             sender,
             SystemCall::InvalidateBlobId {
                 signature,
@@ -1111,7 +1278,7 @@ impl Sequence {
                 message,
             },
             &b,
-        )
+        ))
     }
 
     fn split_or_fuse(&mut self, sender: Address, storages: &[ObjectId]) -> Option<Op> {
@@ -1217,6 +1384,7 @@ impl Sequence {
             sender,
             call: StepCall::AdvanceEpoch(committee_with(epoch, &weights), params),
             code: b.code(),
+            seed: None,
         }
     }
 
@@ -1477,6 +1645,416 @@ impl Sequence {
     }
 }
 
+const STAKING: &str = "walrus::staking::Staking";
+const STAKED_WAL: &str = "walrus::staked_wal::StakedWal";
+const NODE_CAP: &str = "walrus::storage_node::StorageNodeCap";
+const FROST_PER_WAL: u64 = 1_000_000_000;
+
+fn is_staked_wal(o: &WalrusObject) -> bool {
+    matches!(o, WalrusObject::Staking(StakingObject::StakedWal(_)))
+}
+fn is_node_cap(o: &WalrusObject) -> bool {
+    matches!(o, WalrusObject::Staking(StakingObject::NodeCap(_)))
+}
+
+impl Sequence {
+    fn staking_state(&self) -> staking::StakingInnerV1 {
+        match &self.store.get(&self.staking.unwrap()).unwrap().value {
+            WalrusObject::Staking(StakingObject::Staking(st)) => st.inner.clone(),
+            _ => unreachable!(),
+        }
+    }
+
+    fn staked_wal(&self, id: &ObjectId) -> staking::StakedWal {
+        match &self.store.get(id).unwrap().value {
+            WalrusObject::Staking(StakingObject::StakedWal(sw)) => sw.clone(),
+            _ => unreachable!(),
+        }
+    }
+
+    fn cap(&self, id: &ObjectId) -> staking::StorageNodeCap {
+        match &self.store.get(id).unwrap().value {
+            WalrusObject::Staking(StakingObject::NodeCap(c)) => *c,
+            _ => unreachable!(),
+        }
+    }
+
+    /// The BCS `bytes` as the WASM runner has it: every BLS key the sequence uses, in Move's
+    /// uncompressed form, replaced by zeros (the runner's BLS12-381 natives answer zeros);
+    /// `x""` when nothing changes.
+    fn zeroed_expr(&self, bytes: &[u8]) -> String {
+        let keys: Vec<Vec<u8>> = (0..8)
+            .map(|i| {
+                walrus_chain::walrus::bls_aggregate::uncompressed_g1(
+                    member_key(i).public_key().as_bytes(),
+                )
+                .unwrap()
+            })
+            .collect();
+        let mut out = bytes.to_vec();
+        for key in &keys {
+            let mut i = 0;
+            while i + key.len() <= out.len() {
+                if out[i..i + key.len()] == key[..] {
+                    out[i..i + key.len()].fill(0);
+                    i += key.len();
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        if out == bytes {
+            "x\"\"".to_string()
+        } else {
+            bytes_expr(&out)
+        }
+    }
+
+    fn staking_op_of(sender: Address, call: StakingCall, block: &Block, seed: Option<u8>) -> Op {
+        Op {
+            sender,
+            call: StepCall::Walrus(Call::Staking(call)),
+            code: block.code(),
+            seed,
+        }
+    }
+
+    /// A clock set to `self.now` in the block (for calls that read it).
+    fn clock(&self, b: &mut Block) {
+        b.line("let mut clock = s.take_shared<sui::clock::Clock>();".to_string())
+            .line(format!("clock.set_for_testing({});", self.now));
+        b.back
+            .push("sui::test_scenario::return_shared(clock);".to_string());
+    }
+
+    fn staking_op(&mut self, sender: Address, coins: &[ObjectId]) -> Option<Op> {
+        let st = self.staking_state();
+        let staked: Vec<ObjectId> = self.owned(sender, is_staked_wal);
+        let caps: Vec<ObjectId> = self.owned(sender, is_node_cap);
+        let nodes: Vec<ObjectId> = self.node_keys.iter().map(|(id, _)| *id).collect();
+        let mut b = Block::new();
+        match self.rng.range(0, 11) {
+            0 | 1 => {
+                // register_candidate with an unused key
+                let used: Vec<u8> = self.node_keys.iter().map(|(_, k)| *k).collect();
+                let seed = (0..8u8).find(|k| !used.contains(k))?;
+                let key = member_key(usize::from(seed));
+                let public_key = key.public_key().as_bytes().to_vec();
+                let pop = staking::sign_proof_of_possession(&key, st.epoch, sender);
+                let network_public_key: Vec<u8> = std::iter::once(2u8).chain(0..32).collect();
+                let commission_rate = u16::try_from(self.rng.range(0, 2_000)).unwrap();
+                let storage_price = self.rng.range(1, 9);
+                let write_price = self.rng.range(1, 4);
+                let node_capacity = self.rng.range(1_000_000_000, 1_000_000_000_000);
+                b.line(format!("let mut stk = s.take_shared<{STAKING}>();"))
+                    .line(format!(
+                        "let cap = stk.register_candidate({}, {}, walrus::node_metadata::default(), {}, {}, {}, {commission_rate}, {storage_price}, {write_price}, {node_capacity}, s.ctx());",
+                        str_expr("node"),
+                        str_expr("127.0.0.1:9000"),
+                        bytes_expr(&public_key),
+                        bytes_expr(&network_public_key),
+                        bytes_expr(&pop)
+                    ))
+                    .line(format!("sui::transfer::public_transfer(cap, {});", addr_expr(&sender)));
+                b.back
+                    .push("sui::test_scenario::return_shared(stk);".to_string());
+                Some(Self::staking_op_of(
+                    sender,
+                    StakingCall::RegisterCandidate {
+                        name: "node".into(),
+                        network_address: "127.0.0.1:9000".into(),
+                        metadata: staking::NodeMetadata::default(),
+                        public_key,
+                        network_public_key,
+                        proof_of_possession: pop,
+                        commission_rate,
+                        storage_price,
+                        write_price,
+                        node_capacity,
+                    },
+                    &b,
+                    Some(seed),
+                ))
+            }
+            2 | 3 => {
+                // stake_with_pool
+                let node_id = self.rng.pick(&nodes)?;
+                let rich: Vec<ObjectId> = coins
+                    .iter()
+                    .filter(|c| match &self.store.get(c).unwrap().value {
+                        WalrusObject::WalCoin(coin) => coin.balance >= FROST_PER_WAL,
+                        _ => false,
+                    })
+                    .copied()
+                    .collect();
+                let coin = if self.rng.chance(97) {
+                    self.rng.pick(&rich)?
+                } else {
+                    self.rng.pick(coins)?
+                };
+                b.line(format!("let mut stk = s.take_shared<{STAKING}>();"));
+                b.back
+                    .push("sui::test_scenario::return_shared(stk);".to_string());
+                b.owned("c", false, COIN, &sender, &coin, true)
+                    .line(format!(
+                        "let sw = stk.stake_with_pool(c, {}, s.ctx());",
+                        id_expr(&node_id)
+                    ))
+                    .line(format!(
+                        "sui::transfer::public_transfer(sw, {});",
+                        addr_expr(&sender)
+                    ));
+                Some(Self::staking_op_of(
+                    sender,
+                    StakingCall::StakeWithPool { coin, node_id },
+                    &b,
+                    None,
+                ))
+            }
+            4 => {
+                // request_withdraw_stake of a staked (not yet withdrawing) stake
+                // (one not active yet is withdrawn directly instead)
+                let staked_only: Vec<ObjectId> = staked
+                    .iter()
+                    .filter(|id| {
+                        let sw = self.staked_wal(id);
+                        matches!(sw.state, staking::StakedWalState::Staked)
+                            && sw.activation_epoch <= st.epoch
+                    })
+                    .copied()
+                    .collect();
+                let staked_wal = if self.rng.chance(97) {
+                    self.rng.pick(&staked_only)?
+                } else {
+                    self.rng.pick(&staked)?
+                };
+                b.line(format!("let mut stk = s.take_shared<{STAKING}>();"));
+                b.back
+                    .push("sui::test_scenario::return_shared(stk);".to_string());
+                b.owned("sw", true, STAKED_WAL, &sender, &staked_wal, false)
+                    .line("stk.request_withdraw_stake(&mut sw, s.ctx());".to_string());
+                Some(Self::staking_op_of(
+                    sender,
+                    StakingCall::RequestWithdrawStake { staked_wal },
+                    &b,
+                    None,
+                ))
+            }
+            5 => {
+                // withdraw_stake: a withdrawal that is due, or a stake not active yet
+                let due: Vec<ObjectId> = staked
+                    .iter()
+                    .filter(|id| {
+                        let sw = self.staked_wal(id);
+                        match sw.state {
+                            staking::StakedWalState::Staked => sw.activation_epoch > st.epoch,
+                            staking::StakedWalState::Withdrawing { withdraw_epoch } => {
+                                withdraw_epoch <= st.epoch
+                            }
+                        }
+                    })
+                    .copied()
+                    .collect();
+                let staked_wal = if self.rng.chance(97) {
+                    self.rng.pick(&due)?
+                } else {
+                    self.rng.pick(&staked)?
+                };
+                b.line(format!("let mut stk = s.take_shared<{STAKING}>();"));
+                b.back
+                    .push("sui::test_scenario::return_shared(stk);".to_string());
+                b.owned("sw", false, STAKED_WAL, &sender, &staked_wal, true)
+                    .line("let c = stk.withdraw_stake(sw, s.ctx());".to_string())
+                    .line(format!(
+                        "sui::transfer::public_transfer(c, {});",
+                        addr_expr(&sender)
+                    ));
+                Some(Self::staking_op_of(
+                    sender,
+                    StakingCall::WithdrawStake { staked_wal },
+                    &b,
+                    None,
+                ))
+            }
+            6 => {
+                // a vote or the next commission
+                let cap = self.rng.pick(&caps)?;
+                b.line(format!("let mut stk = s.take_shared<{STAKING}>();"));
+                b.back
+                    .push("sui::test_scenario::return_shared(stk);".to_string());
+                b.owned("cap", false, NODE_CAP, &sender, &cap, false);
+                let call = match self.rng.range(0, 3) {
+                    0 => {
+                        let price = self.rng.range(0, 12);
+                        b.line(format!("stk.set_storage_price_vote(&cap, {price});"));
+                        StakingCall::SetStoragePriceVote { cap, price }
+                    }
+                    1 => {
+                        let price = self.rng.range(0, 6);
+                        b.line(format!("stk.set_write_price_vote(&cap, {price});"));
+                        StakingCall::SetWritePriceVote { cap, price }
+                    }
+                    2 => {
+                        let capacity = self.rng.range(0, 1_000_000_000_000);
+                        b.line(format!("stk.set_node_capacity_vote(&cap, {capacity});"));
+                        StakingCall::SetNodeCapacityVote { cap, capacity }
+                    }
+                    _ => {
+                        let commission_rate = u16::try_from(self.rng.range(0, 10_000)).unwrap();
+                        b.line(format!("stk.set_next_commission(&cap, {commission_rate});"));
+                        StakingCall::SetNextCommission {
+                            cap,
+                            commission_rate,
+                        }
+                    }
+                };
+                Some(Self::staking_op_of(sender, call, &b, None))
+            }
+            7 | 8 => {
+                // the epoch's clock: voting end, then the epoch change, then the syncs
+                let last = st.epoch_state.last_epoch_change_time();
+                match st.epoch_state {
+                    staking::EpochState::EpochChangeDone(_) => {
+                        if st.active_set.total_stake == 0 && self.rng.chance(97) {
+                            return None;
+                        }
+                        let at = if st.epoch == 0 {
+                            st.first_epoch_start
+                        } else {
+                            last.unwrap() + EPOCH_DURATION / 2
+                        };
+                        self.now = self.now.max(at);
+                        b.line(format!("let mut stk = s.take_shared<{STAKING}>();"));
+                        b.back
+                            .push("sui::test_scenario::return_shared(stk);".to_string());
+                        self.clock(&mut b);
+                        b.line("stk.voting_end(&clock);".to_string());
+                        Some(Self::staking_op_of(
+                            sender,
+                            StakingCall::VotingEnd,
+                            &b,
+                            None,
+                        ))
+                    }
+                    staking::EpochState::NextParamsSelected(_) => {
+                        let at = if st.epoch == 0 {
+                            st.first_epoch_start
+                        } else {
+                            last.unwrap() + EPOCH_DURATION
+                        };
+                        self.now = self.now.max(at);
+                        b.line(format!("let mut stk = s.take_shared<{STAKING}>();"))
+                            .line(
+                                "let mut sys = s.take_shared<walrus::system::System>();"
+                                    .to_string(),
+                            )
+                            .line(
+                                "let mut t = s.take_shared<wal::wal::ProtectedTreasury>();"
+                                    .to_string(),
+                            );
+                        b.back
+                            .push("sui::test_scenario::return_shared(stk);".to_string());
+                        b.back
+                            .push("sui::test_scenario::return_shared(sys);".to_string());
+                        b.back
+                            .push("sui::test_scenario::return_shared(t);".to_string());
+                        self.clock(&mut b);
+                        b.line(
+                            "stk.initiate_epoch_change_v2(&mut sys, &mut t, &clock, s.ctx());"
+                                .to_string(),
+                        );
+                        Some(Self::staking_op_of(
+                            sender,
+                            StakingCall::InitiateEpochChange,
+                            &b,
+                            None,
+                        ))
+                    }
+                    staking::EpochState::EpochChangeSync(_) => {
+                        // A cap of a committee member that has not synced this epoch.
+                        let pending: Vec<ObjectId> = caps
+                            .iter()
+                            .filter(|c| {
+                                let cap = self.cap(c);
+                                st.committee.contains(&cap.node_id)
+                                    && cap.last_epoch_sync_done < st.epoch
+                            })
+                            .copied()
+                            .collect();
+                        let cap = self.rng.pick(&pending)?;
+                        self.now += 10;
+                        b.line(format!("let mut stk = s.take_shared<{STAKING}>();"));
+                        b.back
+                            .push("sui::test_scenario::return_shared(stk);".to_string());
+                        self.clock(&mut b);
+                        b.owned("cap", true, NODE_CAP, &sender, &cap, false)
+                            .line(format!(
+                                "stk.epoch_sync_done(&mut cap, {}, &clock);",
+                                st.epoch
+                            ));
+                        Some(Self::staking_op_of(
+                            sender,
+                            StakingCall::EpochSyncDone {
+                                cap,
+                                epoch: st.epoch,
+                            },
+                            &b,
+                            None,
+                        ))
+                    }
+                }
+            }
+            _ => {
+                // split or join staked WAL
+                let staked_wal = self.rng.pick(&staked)?;
+                let sw = self.staked_wal(&staked_wal);
+                if self.rng.chance(50) {
+                    let amount = self
+                        .rng
+                        .range(FROST_PER_WAL, sw.principal.max(FROST_PER_WAL));
+                    b.owned("sw", true, STAKED_WAL, &sender, &staked_wal, false)
+                        .line(format!("let part = sw.split({amount}, s.ctx());"))
+                        .line(format!(
+                            "sui::transfer::public_transfer(part, {});",
+                            addr_expr(&sender)
+                        ));
+                    Some(Self::staking_op_of(
+                        sender,
+                        StakingCall::SplitStakedWal { staked_wal, amount },
+                        &b,
+                        None,
+                    ))
+                } else {
+                    // Joinable: same pool, state and activation epoch (mostly).
+                    let sloppy = self.rng.chance(3);
+                    let others: Vec<ObjectId> = staked
+                        .iter()
+                        .filter(|i| **i != staked_wal)
+                        .filter(|i| {
+                            let o = self.staked_wal(i);
+                            sloppy
+                                || (o.node_id == sw.node_id
+                                    && o.state == sw.state
+                                    && o.activation_epoch == sw.activation_epoch)
+                        })
+                        .copied()
+                        .collect();
+                    let other = self.rng.pick(&others)?;
+                    b.owned("sw", true, STAKED_WAL, &sender, &staked_wal, false)
+                        .owned("other", false, STAKED_WAL, &sender, &other, true)
+                        .line("sw.join(other);".to_string());
+                    Some(Self::staking_op_of(
+                        sender,
+                        StakingCall::JoinStakedWal { staked_wal, other },
+                        &b,
+                        None,
+                    ))
+                }
+            }
+        }
+    }
+}
+
 /// The module header: the committee of the Rust keys.
 fn header(seed: u64, sequences: usize, steps: usize) -> String {
     let n = 4;
@@ -1550,6 +2128,22 @@ fn header(seed: u64, sequences: usize, steps: usize) -> String {
          let o = s.take_shared_by_id<T>(object::id_from_address(id));\n    \
          assert!(std::bcs::to_bytes(&o) == bcs, code);\n    \
          sui::test_scenario::return_shared(o);\n}}\n\n\
+         /// The `Staking` state unless empty, and the given pools (`zeroed`: the same with the BLS\n\
+         /// keys as the WASM runner has them, or empty when they have none).\n\
+         #[allow(unused_function)]\n\
+         fun check_staking(s: &Scenario, state: vector<u8>, zeroed: vector<u8>, pools: vector<address>, bcs: vector<vector<u8>>, pools_zeroed: vector<vector<u8>>, code: u64) {{\n    \
+         let o = s.take_shared<walrus::staking::Staking>();\n    \
+         if (!state.is_empty()) {{\n        \
+         let expected = if (bls_natives() || zeroed.is_empty()) state else zeroed;\n        \
+         assert!(o.inner_bcs_for_testing() == expected, code);\n    \
+         }};\n    \
+         let mut i = 0;\n    \
+         while (i < pools.length()) {{\n        \
+         let expected = if (bls_natives() || pools_zeroed[i].is_empty()) bcs[i] else pools_zeroed[i];\n        \
+         assert!(std::bcs::to_bytes(o.pool(object::id_from_address(pools[i]))) == expected, code + 1 + i);\n        \
+         i = i + 1;\n    \
+         }};\n    \
+         sui::test_scenario::return_shared(o);\n}}\n\n\
          /// The events of type `T` of this transaction, in order.\n\
          fun check_events<T: copy + drop>(expected: vector<vector<u8>>, code: u64) {{\n    \
          let ev = sui::event::events_by_type<T>();\n    \
@@ -1609,7 +2203,12 @@ fn main() {
     let mut abort_reasons: BTreeMap<String, usize> = BTreeMap::new();
     for n in 0..sequences {
         let name = format!("sequence_{n}");
-        let mut seq = Sequence::new(&name, seed.wrapping_mul(1_000_003).wrapping_add(n as u64));
+        // Every other sequence runs with staking driving the epochs.
+        let mut seq = Sequence::new(
+            &name,
+            seed.wrapping_mul(1_000_003).wrapping_add(n as u64),
+            n % 2 == 1,
+        );
         for _ in 0..steps {
             let op = seq.random_op();
             if !seq.step(op) {
@@ -1623,11 +2222,20 @@ fn main() {
         module.push('\n');
         module.push_str(&code);
         total.steps += stats.steps;
+        for (op, count) in stats.ops {
+            *total.ops.entry(op).or_default() += count;
+        }
         total.events += stats.events;
         total.object_checks += stats.object_checks;
         aborted += usize::from(stats.aborted);
     }
     std::fs::write(&out, module).unwrap();
+    let ops: Vec<String> = total
+        .ops
+        .iter()
+        .map(|(op, n)| format!("{op} {n}"))
+        .collect();
+    println!("steps per operation: {}", ops.join(", "));
     for (reason, count) in &abort_reasons {
         println!("  {count} sequences end in {reason}");
     }
