@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use walrus_chain::types::{ChangeKind, Owner};
 use walrus_core::contracts::staking::{
-    Committee, EpochState, StakedWalState, StakingInnerV1, StakingPool,
+    ActiveSet, Committee, EpochState, NodeMetadata, StakedWalState, StakingInnerV1, StakingPool,
 };
 use walrus_core::contracts::{Blob, ContractEvent, Metadata, ObjectId, SystemStateInnerV1};
 
@@ -94,6 +94,8 @@ pub struct PoolDerived {
 pub struct PoolEntry {
     /// The Move value.
     pub pool: StakingPool,
+    /// The node's metadata (the value of the pool's metadata `ExtendedField`).
+    pub metadata: NodeMetadata,
     /// Its BCS.
     pub bcs: Vec<u8>,
     /// Recorded exchange rates.
@@ -134,6 +136,10 @@ pub struct IndexState {
     pub rate_tables: HashMap<Bytes32, Bytes32>,
     /// The latest staking state.
     pub staking: Option<ChainValue<StakingInnerV1>>,
+    /// The latest active set (the value of the staking state's `ExtendedField`).
+    pub active_set: Option<ChainValue<ActiveSet>>,
+    /// Node metadata `ExtendedField` id -> node id.
+    pub metadata_fields: HashMap<Bytes32, Bytes32>,
     /// The latest System state.
     pub system: Option<ChainValue<SystemStateInnerV1>>,
     /// The newest epoch rows (the current and the previous one).
@@ -650,6 +656,11 @@ impl Builder {
                         batch.chain_state.push((key, s.bcs.clone(), s.last_cursor));
                     }
                 }
+                "active_set" => {
+                    if let Some(s) = &self.state.active_set {
+                        batch.chain_state.push((key, s.bcs.clone(), s.last_cursor));
+                    }
+                }
                 _ => {
                     if let Some(s) = &self.state.system {
                         batch.chain_state.push((key, s.bcs.clone(), s.last_cursor));
@@ -820,7 +831,14 @@ impl Builder {
             | ObjectValue::Removed(ObjectKind::SystemInner | ObjectKind::StakingInner) => (1, 0),
             ObjectValue::ExchangeRate { epoch, .. } => (2, *epoch),
             ObjectValue::BlobAttributes(_)
-            | ObjectValue::Removed(ObjectKind::BlobAttributes | ObjectKind::ExchangeRate) => (2, 0),
+            | ObjectValue::ActiveSet(..)
+            | ObjectValue::NodeMetadata(_)
+            | ObjectValue::Removed(
+                ObjectKind::BlobAttributes
+                | ObjectKind::ExchangeRate
+                | ObjectKind::ActiveSet
+                | ObjectKind::NodeMetadata,
+            ) => (2, 0),
             _ => (0, 0),
         };
         let mut ordered: Vec<&DecodedChange> = tx.changes.iter().collect();
@@ -1001,6 +1019,7 @@ impl Builder {
                         .map(|e| (e.pool.latest_epoch, e.pool.commission, e.pool.rewards_pool));
                     let entry = self.state.pools.entry(node).or_insert_with(|| PoolEntry {
                         pool: (**pool).clone(),
+                        metadata: NodeMetadata::default(),
                         bcs: Vec::new(),
                         rates: PoolRates::default(),
                         apys: BTreeMap::new(),
@@ -1016,6 +1035,9 @@ impl Builder {
                     self.state
                         .rate_tables
                         .insert(pool.exchange_rates.id.0, node);
+                    self.state
+                        .metadata_fields
+                        .insert(pool.node_info.metadata.id.0, node);
                     self.dirty_pools.insert(node);
                     changed_pools.insert(node);
                     if let Some(epoch) = tx.epoch_change {
@@ -1080,6 +1102,46 @@ impl Builder {
                         });
                     }
                 }
+                ObjectValue::ActiveSet(value, bcs) => {
+                    let same = self
+                        .state
+                        .active_set
+                        .as_ref()
+                        .is_some_and(|s| s.bcs == *bcs);
+                    if !same {
+                        self.state.active_set = Some(ChainValue {
+                            value: value.clone(),
+                            bcs: bcs.clone(),
+                            last_cursor: c,
+                        });
+                        self.dirty_chain.insert("active_set");
+                        staking_changed = true;
+                    }
+                }
+                ObjectValue::NodeMetadata(metadata) => {
+                    let field = match ch.owner {
+                        Some(Owner::Object(f)) => f.into_inner(),
+                        _ => [0; 32],
+                    };
+                    let entry = self
+                        .state
+                        .metadata_fields
+                        .get(&field)
+                        .copied()
+                        .and_then(|node| self.state.pools.get_mut(&node).map(|e| (node, e)));
+                    let Some((node, entry)) = entry else {
+                        metrics.orphan_changes.inc();
+                        tracing::warn!(cursor = c, field = %hex::encode(field), "metadata of an unknown pool: ignored");
+                        continue;
+                    };
+                    if entry.metadata != **metadata {
+                        entry.metadata = (**metadata).clone();
+                        entry.last_cursor = c;
+                        self.dirty_pools.insert(node);
+                    }
+                }
+                // Their pool or staking state is gone with them.
+                ObjectValue::Removed(ObjectKind::ActiveSet | ObjectKind::NodeMetadata) => {}
                 ObjectValue::BlobAttributes(metadata) => match ch.owner {
                     Some(Owner::Object(parent)) => {
                         let row = batch.blob(parent.into_inner(), c);
@@ -1285,6 +1347,7 @@ impl Builder {
     fn refresh_pool(&mut self, id: &Bytes32, cursor: u64) {
         let epoch = self.state.epoch;
         let staking = self.state.staking.as_ref().map(|s| &s.value);
+        let active_set = self.state.active_set.as_ref().map(|s| &*s.value);
         let Some(entry) = self.state.pools.get_mut(id) else {
             return;
         };
@@ -1296,7 +1359,7 @@ impl Builder {
                     .next_committee
                     .as_ref()
                     .map(|c| u32::try_from(c.shards(&node).len()).unwrap_or(0));
-                let active = s.active_set.nodes.iter().any(|e| e.node_id == node);
+                let active = active_set.is_some_and(|a| a.nodes.iter().any(|e| e.node_id == node));
                 let state = if shards > 0 {
                     "committee"
                 } else if active {

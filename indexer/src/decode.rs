@@ -12,7 +12,8 @@ use walrus_chain::types::{
     ChangeKind, ExecutionFailure, ExecutionStatus, Owner, TransactionRecord,
 };
 use walrus_core::contracts::staking::{
-    PoolExchangeRate, StakedWal, StakingInnerV1, StakingPool, StorageNodeCap,
+    ActiveSet, NodeMetadata, PoolExchangeRate, StakedWal, StakingInnerV1, StakingPool,
+    StorageNodeCap,
 };
 use walrus_core::contracts::{
     Blob, ContractEvent, EpochChangeStart, Metadata, ObjectId, SharedBlob, Storage,
@@ -93,6 +94,11 @@ pub enum ObjectValue {
         /// The rate.
         rate: PoolExchangeRate,
     },
+    /// The active set (the value of the staking state's `ExtendedField`) with the field's raw
+    /// BCS.
+    ActiveSet(Box<ActiveSet>, Vec<u8>),
+    /// A node's metadata (the value of its `ExtendedField`, whose id is the owner).
+    NodeMetadata(Box<NodeMetadata>),
     /// A deletion of an object of this kind.
     Removed(ObjectKind),
     /// Contents that do not decode as the type says.
@@ -221,6 +227,15 @@ fn decode_value(kind: ObjectKind, bytes: &[u8]) -> Result<ObjectValue, String> {
                 epoch: f.name,
                 rate: f.value,
             }
+        }
+        // `extended_field::Key()` is a struct without fields: BCS of its `dummy_field: bool`.
+        ObjectKind::ActiveSet => {
+            let f: Field<bool, ActiveSet> = de(bytes)?;
+            ObjectValue::ActiveSet(Box::new(f.value), bytes.to_vec())
+        }
+        ObjectKind::NodeMetadata => {
+            let f: Field<bool, NodeMetadata> = de(bytes)?;
+            ObjectValue::NodeMetadata(Box::new(f.value))
         }
         ObjectKind::Other => return Err("not an indexed type".into()),
     })

@@ -109,6 +109,12 @@ pub enum ObjectKind {
     BlobAttributes,
     /// `dynamic_field::Field<u32, pool_exchange_rate::PoolExchangeRate>`: one exchange-rate entry.
     ExchangeRate,
+    /// `dynamic_field::Field<extended_field::Key, active_set::ActiveSet>`: the active set (the
+    /// value of the staking state's `ExtendedField`).
+    ActiveSet,
+    /// `dynamic_field::Field<extended_field::Key, node_metadata::NodeMetadata>`: a node's
+    /// metadata (the value of its `ExtendedField`).
+    NodeMetadata,
     /// Anything else (coins, the `System` and `Staking` wrappers, packages, ...): not indexed.
     Other,
 }
@@ -124,6 +130,13 @@ impl ObjectKind {
             let Some(value) = MoveType::parse(t.params[1]) else {
                 return Self::Other;
             };
+            if MoveType::parse(key).is_some_and(|k| k.is("extended_field", "Key")) {
+                return match (value.module, value.name) {
+                    ("active_set", "ActiveSet") => Self::ActiveSet,
+                    ("node_metadata", "NodeMetadata") => Self::NodeMetadata,
+                    _ => Self::Other,
+                };
+            }
             return match (key, value.module, value.name) {
                 ("u64", "system_state_inner", "SystemStateInnerV1") => Self::SystemInner,
                 ("u64", "staking_inner", "StakingInnerV1") => Self::StakingInner,
@@ -156,6 +169,8 @@ impl ObjectKind {
             Self::StakingInner => "StakingInnerV1",
             Self::BlobAttributes => "Metadata",
             Self::ExchangeRate => "PoolExchangeRate",
+            Self::ActiveSet => "ActiveSet",
+            Self::NodeMetadata => "NodeMetadata",
             Self::Other => "other",
         }
     }

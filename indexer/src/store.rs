@@ -13,7 +13,8 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::{Connection, PgPool, Postgres, Row, Transaction};
 use walrus_core::contracts::SystemStateInnerV1;
 use walrus_core::contracts::staking::{
-    PendingValues, PoolExchangeRate, StakedWalState, StakingInnerV1, StakingPool,
+    ActiveSet, NodeMetadata, PendingValues, PoolExchangeRate, StakedWalState, StakingInnerV1,
+    StakingPool,
 };
 
 use crate::build::{
@@ -284,8 +285,8 @@ pub async fn load_state(pool: &PgPool, pipeline: &str) -> Result<IndexState, Sto
         entry.1.insert(epoch, row.try_get("apy")?);
     }
     for row in sqlx::query(
-        "SELECT node_id, bcs, created_cursor, last_cursor, state, shards, next_shards, \
-         in_active_set, stake_next_epoch, stake_after_next_epoch, apy FROM pools",
+        "SELECT node_id, bcs, metadata_bcs, created_cursor, last_cursor, state, shards, \
+         next_shards, in_active_set, stake_next_epoch, stake_after_next_epoch, apy FROM pools",
     )
     .fetch_all(pool)
     .await?
@@ -295,10 +296,21 @@ pub async fn load_state(pool: &PgPool, pipeline: &str) -> Result<IndexState, Sto
         let pool_value: StakingPool = bcs::from_bytes(&bcs)
             .map_err(|e| StoreError::Corrupt(format!("pool {}: {e}", hex::encode(node))))?;
         let (r, apys) = rates.remove(&node).unwrap_or_default();
+        let metadata: Option<Vec<u8>> = row.try_get("metadata_bcs")?;
+        let metadata: NodeMetadata = match metadata {
+            Some(b) => bcs::from_bytes(&b).map_err(|e| {
+                StoreError::Corrupt(format!("pool {} metadata: {e}", hex::encode(node)))
+            })?,
+            None => NodeMetadata::default(),
+        };
         state
             .rate_tables
             .insert(pool_value.exchange_rates.id.0, node);
+        state
+            .metadata_fields
+            .insert(pool_value.node_info.metadata.id.0, node);
         let entry = PoolEntry {
+            metadata,
             rates: PoolRates {
                 rates: r,
                 latest_epoch: pool_value.latest_epoch,
@@ -337,6 +349,15 @@ pub async fn load_state(pool: &PgPool, pipeline: &str) -> Result<IndexState, Sto
             name: u64,
             value: V,
         }
+        /// A field under `extended_field::Key()` (BCS of its `dummy_field: bool`).
+        #[derive(serde::Deserialize)]
+        struct KeyField<V> {
+            #[allow(dead_code)]
+            id: [u8; 32],
+            #[allow(dead_code)]
+            name: bool,
+            value: V,
+        }
         match key.as_str() {
             "system_inner" => {
                 let f: Field<SystemStateInnerV1> = bcs::from_bytes(&bcs)
@@ -351,6 +372,15 @@ pub async fn load_state(pool: &PgPool, pipeline: &str) -> Result<IndexState, Sto
                 let f: Field<StakingInnerV1> = bcs::from_bytes(&bcs)
                     .map_err(|e| StoreError::Corrupt(format!("staking_inner: {e}")))?;
                 state.staking = Some(ChainValue {
+                    value: Box::new(f.value),
+                    bcs,
+                    last_cursor,
+                });
+            }
+            "active_set" => {
+                let f: KeyField<ActiveSet> = bcs::from_bytes(&bcs)
+                    .map_err(|e| StoreError::Corrupt(format!("active_set: {e}")))?;
+                state.active_set = Some(ChainValue {
                     value: Box::new(f.value),
                     bcs,
                     last_cursor,
@@ -1437,24 +1467,26 @@ async fn write_pools(tx: &mut Tx<'_>, batch: &Batch, metrics: &Metrics) -> Resul
     if !batch.pools.is_empty() {
         let p = &batch.pools;
         let info = |e: &PoolEntry| e.pool.node_info.clone();
+        let metadata = |e: &PoolEntry| e.metadata.clone();
         n += sqlx::query(
             "INSERT INTO pools (node_id, name, network_address, public_key, next_epoch_public_key, network_public_key, \
                image_url, project_url, description, extra_fields, storage_price_vote, write_price_vote, \
                node_capacity_vote, commission_rate, pending_commission_rate, activation_epoch, latest_epoch, \
                wal_balance, num_shares, pending_stake, pending_shares_withdraw, pre_active_withdrawals, rewards_pool, \
                commission, commission_receiver, governance_authorized, exchange_rates_id, bcs, stake_next_epoch, \
-               stake_after_next_epoch, state, shards, next_shards, in_active_set, apy, created_cursor, last_cursor) \
+               stake_after_next_epoch, state, shards, next_shards, in_active_set, apy, created_cursor, last_cursor, \
+               metadata_bcs) \
              SELECT node_id, name, addr, pk, npk, netpk, img, proj, descr, extra::jsonb, spv::numeric, wpv::numeric, \
                ncv::numeric, cr, pcr::jsonb, ae, le, wb, ns::numeric, ps::jsonb, psw::jsonb, paw::jsonb, rp, comm, \
-               crcv::jsonb, gov::jsonb, erid, bcs, sne, sane, st, sh, nsh, ias, apy, cc, lc \
+               crcv::jsonb, gov::jsonb, erid, bcs, sne, sane, st, sh, nsh, ias, apy, cc, lc, mb \
              FROM UNNEST($1::bytea[], $2::text[], $3::text[], $4::bytea[], $5::bytea[], $6::bytea[], $7::text[], \
                $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::text[], \
                $16::int[], $17::int[], $18::bigint[], $19::text[], $20::text[], $21::text[], $22::text[], \
                $23::bigint[], $24::bigint[], $25::text[], $26::text[], $27::bytea[], $28::bytea[], $29::bigint[], \
                $30::bigint[], $31::text[], $32::int[], $33::int[], $34::bool[], $35::float8[], $36::bigint[], \
-               $37::bigint[]) \
+               $37::bigint[], $38::bytea[]) \
              AS u(node_id, name, addr, pk, npk, netpk, img, proj, descr, extra, spv, wpv, ncv, cr, pcr, ae, le, wb, \
-               ns, ps, psw, paw, rp, comm, crcv, gov, erid, bcs, sne, sane, st, sh, nsh, ias, apy, cc, lc) \
+               ns, ps, psw, paw, rp, comm, crcv, gov, erid, bcs, sne, sane, st, sh, nsh, ias, apy, cc, lc, mb) \
              ON CONFLICT (node_id) DO UPDATE SET name = EXCLUDED.name, network_address = EXCLUDED.network_address, \
                public_key = EXCLUDED.public_key, next_epoch_public_key = EXCLUDED.next_epoch_public_key, \
                network_public_key = EXCLUDED.network_public_key, image_url = EXCLUDED.image_url, \
@@ -1471,7 +1503,8 @@ async fn write_pools(tx: &mut Tx<'_>, batch: &Batch, metrics: &Metrics) -> Resul
                bcs = EXCLUDED.bcs, stake_next_epoch = EXCLUDED.stake_next_epoch, \
                stake_after_next_epoch = EXCLUDED.stake_after_next_epoch, state = EXCLUDED.state, \
                shards = EXCLUDED.shards, next_shards = EXCLUDED.next_shards, in_active_set = EXCLUDED.in_active_set, \
-               apy = EXCLUDED.apy, last_cursor = EXCLUDED.last_cursor",
+               apy = EXCLUDED.apy, last_cursor = EXCLUDED.last_cursor, \
+               metadata_bcs = EXCLUDED.metadata_bcs",
         )
         .bind(p.iter().map(|e| e.pool.id.0).collect::<Vec<_>>())
         .bind(p.iter().map(|e| info(e).name).collect::<Vec<_>>())
@@ -1479,12 +1512,11 @@ async fn write_pools(tx: &mut Tx<'_>, batch: &Batch, metrics: &Metrics) -> Resul
         .bind(p.iter().map(|e| info(e).public_key).collect::<Vec<_>>())
         .bind(p.iter().map(|e| info(e).next_epoch_public_key.map(|k| k.0)).collect::<Vec<_>>())
         .bind(p.iter().map(|e| info(e).network_public_key).collect::<Vec<_>>())
-        .bind(p.iter().map(|e| info(e).metadata.image_url).collect::<Vec<_>>())
-        .bind(p.iter().map(|e| info(e).metadata.project_url).collect::<Vec<_>>())
-        .bind(p.iter().map(|e| info(e).metadata.description).collect::<Vec<_>>())
+        .bind(p.iter().map(|e| metadata(e).image_url).collect::<Vec<_>>())
+        .bind(p.iter().map(|e| metadata(e).project_url).collect::<Vec<_>>())
+        .bind(p.iter().map(|e| metadata(e).description).collect::<Vec<_>>())
         .bind(p.iter().map(|e| {
-            let map: serde_json::Map<String, serde_json::Value> = info(e)
-                .metadata
+            let map: serde_json::Map<String, serde_json::Value> = metadata(e)
                 .extra_fields
                 .contents
                 .into_iter()
@@ -1519,6 +1551,7 @@ async fn write_pools(tx: &mut Tx<'_>, batch: &Batch, metrics: &Metrics) -> Resul
         .bind(p.iter().map(|e| e.derived.apy).collect::<Vec<_>>())
         .bind(p.iter().map(|e| cur(e.created_cursor)).collect::<Vec<_>>())
         .bind(p.iter().map(|e| cur(e.last_cursor)).collect::<Vec<_>>())
+        .bind(p.iter().map(|e| bcs::to_bytes(&e.metadata).unwrap_or_default()).collect::<Vec<_>>())
         .execute(&mut **tx)
         .await?
         .rows_affected();

@@ -29,6 +29,24 @@ async fn dynamic_fields_feed_attributes_epochs_committees_rates_and_values(
 ) {
     let d = devnet();
     let s = scenario(&d);
+    // Node 0's metadata changes: on Sui only its `ExtendedField`'s dynamic field changes.
+    let metadata = staking::NodeMetadata {
+        image_url: "https://example.invalid/n0.png".into(),
+        project_url: "https://example.invalid".into(),
+        description: "node zero".into(),
+        extra_fields: vec![
+            ("region".into(), "eu".into()),
+            ("operator".into(), "z".into()),
+        ],
+    };
+    d.operator_call(
+        0,
+        staking::StakingCall::SetNodeMetadata {
+            cap: d.nodes()[0].cap,
+            metadata: metadata.clone(),
+        },
+    )
+    .unwrap();
     let head = d.ledger().head();
     let reports_fields = d
         .ledger()
@@ -80,7 +98,34 @@ async fn dynamic_fields_feed_attributes_epochs_committees_rates_and_values(
         .fetch_all(&pool)
         .await
         .unwrap();
-    assert_eq!(keys, vec!["staking_inner", "system_inner"]);
+    assert_eq!(keys, vec!["active_set", "staking_inner", "system_inner"]);
+
+    // Node metadata, from the field: node 0's as set, in order; the others' as registered.
+    for (i, node) in d.nodes().iter().enumerate() {
+        let row = sqlx::query(
+            "SELECT image_url, description, extra_fields, metadata_bcs FROM pools WHERE node_id = $1",
+        )
+        .bind(bytes(&node.node_id))
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        let expected = d.pool(node.node_id).unwrap().node_info.metadata;
+        if i == 0 {
+            assert_eq!(expected, metadata);
+        }
+        assert_eq!(row.get::<String, _>("image_url"), expected.image_url);
+        assert_eq!(row.get::<String, _>("description"), expected.description);
+        let twin = staking::metadata_to_move(&expected);
+        assert_eq!(
+            row.get::<Option<Vec<u8>>, _>("metadata_bcs"),
+            Some(bcs::to_bytes(&twin).unwrap())
+        );
+        let extra: serde_json::Value = row.get("extra_fields");
+        assert_eq!(
+            extra.as_object().unwrap().len(),
+            expected.extra_fields.len()
+        );
+    }
 
     // Epochs: capacity and prices from the System state, duration and state from staking,
     // stake of the committee at the start.

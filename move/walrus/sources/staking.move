@@ -521,3 +521,10 @@ public fun destroy_for_testing(staking: Staking) {
 #[test_only]
 /// BCS of the state (`StakingInnerV1`), for the differential tests.
 public fun inner_bcs_for_testing(staking: &Staking): vector<u8> { std::bcs::to_bytes(staking.inner()) }
+
+#[test_only]
+/// BCS of the next committee's keys (the value of their `ExtendedField`), for the differential
+/// tests.
+public fun next_epoch_public_keys_bcs_for_testing(staking: &Staking): vector<u8> {
+    std::bcs::to_bytes(staking.inner().next_epoch_public_keys())
+}

@@ -212,11 +212,21 @@ struct Sequence {
     now: u64,
     /// The BLS key seeds of the registered nodes, by node id.
     node_keys: Vec<(ObjectId, u8)>,
-    /// Queued checks: the Staking state (BCS, zeroed) and pools (id, BCS, zeroed).
+    /// Queued checks of the Staking state and its pools.
     staking_check: StakingCheck,
 }
 
-type StakingCheck = (Option<(String, String)>, Vec<(String, String, String)>);
+/// Queued checks of the Staking state and of pools (id, BCS, zeroed BCS, metadata BCS).
+type StakingCheck = (Option<StateCheck>, Vec<(String, String, String, String)>);
+
+/// The Staking state's check: its BCS (and zeroed), its active set, the next keys (and zeroed).
+struct StateCheck {
+    state: String,
+    zeroed: String,
+    active_set: String,
+    keys: String,
+    keys_zeroed: String,
+}
 
 /// The operation of one step: the Rust call and the Move code that does the same.
 struct Op {
@@ -268,7 +278,8 @@ impl Sequence {
         // The Move setup's objects get the ids Move gives them: patch the genesis objects.
         let (setup_tx, system_id, staking_id) = if with_staking {
             // Transaction 0: the WAL treasury. Transaction 1: the clock (id 0), `Staking` (1)
-            // and its pools table (2), the System (3) and its deny-list field (4).
+            // with its pools table (2) and the `ExtendedField`s of its active set (3) and next
+            // keys (4), the System (5) and its deny-list field (6).
             writeln!(code, "    wal::wal::init_for_testing(s.ctx());").unwrap();
             writeln!(code, "    s.next_tx(ADMIN);").unwrap();
             writeln!(
@@ -288,6 +299,8 @@ impl Sequence {
             };
             st.id = id(1);
             st.inner.pools.id = id(2);
+            st.inner.active_set_id = id(3);
+            st.inner.next_epoch_public_keys_id = id(4);
             writes.insert(registry.staking, Write::Delete);
             writes.insert(
                 id(1),
@@ -297,7 +310,7 @@ impl Sequence {
                 },
             );
             moved.staking = id(1);
-            (1, id(3), Some(id(1)))
+            (1, id(5), Some(id(1)))
         } else {
             let epoch = u32::try_from(rng.range(0, 3)).unwrap();
             let capacity = rng.range(20_000_000, 2_000_000_000);
@@ -320,7 +333,7 @@ impl Sequence {
         sys.system.package_id = contracts::ObjectId([0; 32]);
         sys.inner.deny_list_sizes.id = to_move_id(Address::derive_id(
             scenario_digest(setup_tx),
-            if with_staking { 4 } else { 1 },
+            if with_staking { 6 } else { 1 },
         ));
         moved.system = system_id;
         writes.insert(registry.system, Write::Delete);
@@ -444,15 +457,24 @@ impl Sequence {
             // id, which the devnet fixes to its own package and `new_for_testing` to 0x0.
             (WalrusObject::Staking(StakingObject::Staking(st)), _) => {
                 let state = st.inner_move_bcs();
-                self.staking_check.0 = Some((bytes_expr(&state), self.zeroed_expr(&state)));
+                let keys = bcs_of(&staking::next_keys_to_move(&st.inner));
+                self.staking_check.0 = Some(StateCheck {
+                    state: bytes_expr(&state),
+                    zeroed: self.zeroed_expr(&state),
+                    active_set: bytes_expr(&bcs_of(&staking::active_set_to_move(&st.inner))),
+                    keys: bytes_expr(&keys),
+                    keys_zeroed: self.zeroed_expr(&keys),
+                });
                 return;
             }
-            (WalrusObject::Staking(StakingObject::Pool(_)), _) => {
+            (WalrusObject::Staking(StakingObject::Pool(p)), _) => {
                 let bcs = value.move_bcs();
                 let zeroed = self.zeroed_expr(&bcs);
+                let metadata =
+                    bytes_expr(&bcs_of(&staking::metadata_to_move(&p.node_info.metadata)));
                 self.staking_check
                     .1
-                    .push((id_lit(id), bytes_expr(&bcs), zeroed));
+                    .push((id_lit(id), bytes_expr(&bcs), zeroed, metadata));
                 return;
             }
             (WalrusObject::StoragePool(p), Owner::Address(a)) => format!(
@@ -489,19 +511,33 @@ impl Sequence {
         if state.is_none() && pools.is_empty() {
             return;
         }
-        let (state, zeroed) = state.unwrap_or_else(|| ("x\"\"".into(), "x\"\"".into()));
+        let empty = || "x\"\"".to_string();
+        let st = state.unwrap_or_else(|| StateCheck {
+            state: empty(),
+            zeroed: empty(),
+            active_set: empty(),
+            keys: empty(),
+            keys_zeroed: empty(),
+        });
         let c = self.next_check();
-        self.check += pools.len() as u64;
+        self.check += 3 + 2 * pools.len() as u64;
         let ids: Vec<&str> = pools.iter().map(|p| p.0.as_str()).collect();
         let bcs: Vec<&str> = pools.iter().map(|p| p.1.as_str()).collect();
         let zero: Vec<&str> = pools.iter().map(|p| p.2.as_str()).collect();
-        self.stats.object_checks += usize::from(state != "x\"\"") + pools.len();
+        let metadata: Vec<&str> = pools.iter().map(|p| p.3.as_str()).collect();
+        self.stats.object_checks += usize::from(st.state != empty()) + pools.len();
         writeln!(
             self.pending,
-            "    check_staking(s, {state}, {zeroed}, vector[{}], vector[{}], vector[{}], {c});",
+            "    check_staking(s, {}, {}, {}, {}, {}, vector[{}], vector[{}], vector[{}], vector[{}], {c});",
+            st.state,
+            st.zeroed,
+            st.active_set,
+            st.keys,
+            st.keys_zeroed,
             ids.join(", "),
             bcs.join(", "),
-            zero.join(", ")
+            zero.join(", "),
+            metadata.join(", ")
         )
         .unwrap();
     }
@@ -1883,7 +1919,39 @@ impl Sequence {
                 b.back
                     .push("sui::test_scenario::return_shared(stk);".to_string());
                 b.owned("cap", false, NODE_CAP, &sender, &cap, false);
-                let call = match self.rng.range(0, 3) {
+                let call = match self.rng.range(0, 4) {
+                    4 => {
+                        // set_node_metadata: on Sui only its `ExtendedField`'s value changes
+                        let n = self.rng.range(0, 3);
+                        let metadata = staking::NodeMetadata {
+                            image_url: format!("img{n}"),
+                            project_url: "project".into(),
+                            description: "d".repeat(usize::try_from(n * 300).unwrap()),
+                            extra_fields: (0..n)
+                                .map(|i| (format!("k{i}"), format!("v{n}")))
+                                .collect(),
+                        };
+                        let m = if metadata.extra_fields.is_empty() {
+                            ""
+                        } else {
+                            "mut "
+                        };
+                        b.line(format!(
+                            "let {m}md = walrus::node_metadata::new({}, {}, {});",
+                            str_expr(&metadata.image_url),
+                            str_expr(&metadata.project_url),
+                            str_expr(&metadata.description)
+                        ));
+                        for (k, v) in &metadata.extra_fields {
+                            b.line(format!(
+                                "md.insert_or_update_extra_field({}, {});",
+                                str_expr(k),
+                                str_expr(v)
+                            ));
+                        }
+                        b.line("stk.set_node_metadata(&cap, md);".to_string());
+                        StakingCall::SetNodeMetadata { cap, metadata }
+                    }
                     0 => {
                         let price = self.rng.range(0, 12);
                         b.line(format!("stk.set_storage_price_vote(&cap, {price});"));
@@ -2128,19 +2196,25 @@ fn header(seed: u64, sequences: usize, steps: usize) -> String {
          let o = s.take_shared_by_id<T>(object::id_from_address(id));\n    \
          assert!(std::bcs::to_bytes(&o) == bcs, code);\n    \
          sui::test_scenario::return_shared(o);\n}}\n\n\
-         /// The `Staking` state unless empty, and the given pools (`zeroed`: the same with the BLS\n\
-         /// keys as the WASM runner has them, or empty when they have none).\n\
+         /// The `Staking` state unless empty, with its active set and next keys, and the given pools\n\
+         /// with their metadata (`*zeroed`: the same with the BLS keys as the WASM runner has\n\
+         /// them, or empty when they have none).\n\
          #[allow(unused_function)]\n\
-         fun check_staking(s: &Scenario, state: vector<u8>, zeroed: vector<u8>, pools: vector<address>, bcs: vector<vector<u8>>, pools_zeroed: vector<vector<u8>>, code: u64) {{\n    \
+         fun check_staking(s: &Scenario, state: vector<u8>, zeroed: vector<u8>, active_set: vector<u8>, keys: vector<u8>, keys_zeroed: vector<u8>, pools: vector<address>, bcs: vector<vector<u8>>, pools_zeroed: vector<vector<u8>>, metadata: vector<vector<u8>>, code: u64) {{\n    \
          let o = s.take_shared<walrus::staking::Staking>();\n    \
          if (!state.is_empty()) {{\n        \
          let expected = if (bls_natives() || zeroed.is_empty()) state else zeroed;\n        \
-         assert!(o.inner_bcs_for_testing() == expected, code);\n    \
+         assert!(o.inner_bcs_for_testing() == expected, code);\n        \
+         assert!(std::bcs::to_bytes(o.active_set()) == active_set, code + 1);\n        \
+         let expected = if (bls_natives() || keys_zeroed.is_empty()) keys else keys_zeroed;\n        \
+         assert!(o.next_epoch_public_keys_bcs_for_testing() == expected, code + 2);\n    \
          }};\n    \
          let mut i = 0;\n    \
          while (i < pools.length()) {{\n        \
+         let node = object::id_from_address(pools[i]);\n        \
          let expected = if (bls_natives() || pools_zeroed[i].is_empty()) bcs[i] else pools_zeroed[i];\n        \
-         assert!(std::bcs::to_bytes(o.pool(object::id_from_address(pools[i]))) == expected, code + 1 + i);\n        \
+         assert!(std::bcs::to_bytes(o.pool(node)) == expected, code + 3 + 2 * i);\n        \
+         assert!(std::bcs::to_bytes(&o.node_metadata(node)) == metadata[i], code + 4 + 2 * i);\n        \
          i = i + 1;\n    \
          }};\n    \
          sui::test_scenario::return_shared(o);\n}}\n\n\

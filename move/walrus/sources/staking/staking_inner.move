@@ -25,6 +25,7 @@ use walrus::bls_aggregate::{Self, BlsCommittee};
 use walrus::committee::{Self, Committee};
 use walrus::epoch_parameters::{Self, EpochParams};
 use walrus::events;
+use walrus::extended_field::{Self, ExtendedField};
 use walrus::node_metadata::NodeMetadata;
 use walrus::staked_wal::StakedWal;
 use walrus::staking_pool::{Self, StakingPool};
@@ -93,7 +94,7 @@ public struct StakingInnerV1 has store {
     /// The current epoch.
     epoch: u32,
     /// Candidates for the next committee.
-    active_set: ActiveSet,
+    active_set: ExtendedField<ActiveSet>,
     /// The committee of the next epoch, once selected.
     next_committee: Option<Committee>,
     /// The current committee.
@@ -105,7 +106,7 @@ public struct StakingInnerV1 has store {
     /// Where the epoch is in its life cycle.
     epoch_state: EpochState,
     /// The BLS keys of the next committee, fixed at selection.
-    next_epoch_public_keys: VecMap<ID, Element<UncompressedG1>>,
+    next_epoch_public_keys: ExtendedField<VecMap<ID, Element<UncompressedG1>>>,
 }
 
 // === Constructor ===
@@ -127,13 +128,13 @@ public(package) fun new(
         first_epoch_start: now + epoch_zero_duration,
         pools: object_table::new(ctx),
         epoch: 0,
-        active_set: active_set::new(ACTIVE_SET_SIZE_LIMIT, MIN_STAKE),
+        active_set: extended_field::new(active_set::new(ACTIVE_SET_SIZE_LIMIT, MIN_STAKE), ctx),
         next_committee: option::none(),
         committee: committee::empty(),
         previous_committee: committee::empty(),
         next_epoch_params: option::none(),
         epoch_state: EpochState::EpochChangeDone(now),
-        next_epoch_public_keys: vec_map::empty(),
+        next_epoch_public_keys: extended_field::new(vec_map::empty(), ctx),
     }
 }
 
@@ -406,7 +407,7 @@ public(package) fun initiate_epoch_change(
     self.epoch = new_epoch;
     self.previous_committee = self.committee;
     self.committee = next_committee;
-    self.next_epoch_public_keys = vec_map::empty();
+    self.next_epoch_public_keys.swap(vec_map::empty());
 
     // Old committee: advance with the rewards of the ending epoch.
     while (!rewards.is_empty()) {
@@ -531,11 +532,11 @@ public(package) fun epoch_state(self: &StakingInnerV1): EpochState { self.epoch_
 public(package) fun next_epoch_public_keys(
     self: &StakingInnerV1,
 ): &VecMap<ID, Element<UncompressedG1>> {
-    &self.next_epoch_public_keys
+    self.next_epoch_public_keys.borrow()
 }
 
 /// The active set.
-public(package) fun active_set(self: &StakingInnerV1): &ActiveSet { &self.active_set }
+public(package) fun active_set(self: &StakingInnerV1): &ActiveSet { self.active_set.borrow() }
 
 /// Whether a pool exists for `node_id`.
 public(package) fun has_pool(self: &StakingInnerV1, node_id: ID): bool {
@@ -651,14 +652,15 @@ fun projection_epoch(self: &StakingInnerV1): u32 {
 fun update_active_set(self: &mut StakingInnerV1, node_id: ID) {
     let at = self.projection_epoch();
     let stake = self.pool_mut(node_id).wal_balance_at_epoch(at);
-    self.active_set.insert_or_update(node_id, stake);
+    self.active_set.borrow_mut().insert_or_update(node_id, stake);
 }
 
 /// Refreshes the active set, apportions the shards, and fixes the next committee, its keys and
 /// the next epoch's parameters.
 fun select_committee_and_params(self: &mut StakingInnerV1) {
     assert!(self.next_committee.is_none(), ECommitteeSelected);
-    self.active_set.active_ids().do!(|node_id| self.update_active_set(node_id));
+    let members = self.active_set.borrow().active_ids();
+    members.do!(|node_id| self.update_active_set(node_id));
     let next = self.compute_next_committee();
 
     let mut keys = vec_map::empty();
@@ -668,7 +670,7 @@ fun select_committee_and_params(self: &mut StakingInnerV1) {
     });
     let capacity = self.quorum_capacity(&next);
     let (storage_price, write_price) = self.quorum_prices(&next);
-    self.next_epoch_public_keys = keys;
+    self.next_epoch_public_keys.swap(keys);
     self.next_epoch_params = option::some(epoch_parameters::new(capacity, storage_price, write_price));
     self.next_committee = option::some(next);
 }
@@ -677,7 +679,7 @@ fun select_committee_and_params(self: &mut StakingInnerV1) {
 /// apportioned by stake, moving as few shards as possible from the current committee.
 /// `voting_end` refreshes the stakes first; this read-only view uses them as stored.
 public(package) fun compute_next_committee(self: &StakingInnerV1): Committee {
-    let (ids, stakes) = self.active_set.active_ids_and_stake();
+    let (ids, stakes) = self.active_set.borrow().active_ids_and_stake();
     assert!(stakes.fold!(0, |total, stake| total + stake) > 0, ENoStake);
     let limit = apportionment::shards_limit(self.n_shards, ids.length());
     let seats = apportionment::dhondt(self.n_shards, limit, &stakes);
@@ -690,7 +692,7 @@ public(package) fun compute_next_committee(self: &StakingInnerV1): Committee {
 /// The BLS committee for `epoch`: members in node-id order, weight = shard count, key = the
 /// key fixed at selection.
 fun bls_committee(self: &StakingInnerV1, epoch: u32, committee: &Committee): BlsCommittee {
-    let (key_ids, keys) = self.next_epoch_public_keys.into_keys_values();
+    let (key_ids, keys) = (*self.next_epoch_public_keys.borrow()).into_keys_values();
     let ids = committee.node_ids();
     assert!(key_ids.length() == ids.length(), EIncorrectNodeOrder);
     let members = vector::tabulate!(ids.length(), |i| {
@@ -740,7 +742,7 @@ public fun epoch_change_done_for_testing(t: u64): EpochState { EpochState::Epoch
 #[test_only]
 /// Forgets the keys recorded at the selection.
 public fun clear_next_epoch_public_keys_for_testing(self: &mut StakingInnerV1) {
-    self.next_epoch_public_keys = vec_map::empty();
+    self.next_epoch_public_keys.swap(vec_map::empty());
 }
 
 #[test_only]

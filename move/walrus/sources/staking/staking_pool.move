@@ -183,8 +183,12 @@ public(package) fun new(
     assert!(name.length() <= MAX_NODE_NAME_LENGTH, EInvalidNameLength);
     assert!(network_address.length() <= MAX_NETWORK_ADDRESS_LENGTH, EInvalidNetworkAddressLength);
     assert!((commission_rate as u64) <= N_BASIS_POINTS, EIncorrectCommissionRate);
+    // Object ids in mainnet's order: the pool, its rate table, the metadata's `ExtendedField`,
+    // the extra fields.
     let id = object::new(ctx);
     let node_id = id.to_inner();
+    let mut exchange_rates = table::new(ctx);
+    exchange_rates.add(epoch, pool_exchange_rate::flat());
     let node_info = storage_node::new(
         name,
         node_id,
@@ -192,9 +196,8 @@ public(package) fun new(
         public_key,
         network_public_key,
         metadata,
+        ctx,
     );
-    let mut exchange_rates = table::new(ctx);
-    exchange_rates.add(epoch, pool_exchange_rate::flat());
     StakingPool {
         id,
         state: PoolState::Active,

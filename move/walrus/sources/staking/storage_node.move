@@ -6,6 +6,7 @@ use std::string::String;
 use sui::bls12381::{Self, UncompressedG1};
 use sui::group_ops::Element;
 use walrus::event_blob::EventBlobAttestation;
+use walrus::extended_field::{Self, ExtendedField};
 use walrus::node_metadata::NodeMetadata;
 
 // === Errors ===
@@ -30,7 +31,8 @@ public struct StorageNodeInfo has store {
     /// Key rotated in at the pool's next epoch advance, if set.
     next_epoch_public_key: Option<Element<UncompressedG1>>,
     network_public_key: vector<u8>,
-    metadata: NodeMetadata,
+    /// The metadata, as mainnet keeps it: the value is a dynamic field of the `ExtendedField`.
+    metadata: ExtendedField<NodeMetadata>,
 }
 
 /// The operator's capability for one node.
@@ -52,7 +54,8 @@ public struct StorageNodeCap has key, store {
 // === Constructors ===
 
 /// Builds the node information, checking the network key's length (the name, address and
-/// protocol key are checked by the staking pool first).
+/// protocol key are checked by the staking pool first). Creates one object id: the metadata's
+/// `ExtendedField`.
 public(package) fun new(
     name: String,
     node_id: ID,
@@ -60,6 +63,7 @@ public(package) fun new(
     public_key: vector<u8>,
     network_public_key: vector<u8>,
     metadata: NodeMetadata,
+    ctx: &mut TxContext,
 ): StorageNodeInfo {
     check_network_public_key(&network_public_key);
     StorageNodeInfo {
@@ -69,7 +73,7 @@ public(package) fun new(
         public_key: parse_public_key(&public_key),
         next_epoch_public_key: option::none(),
         network_public_key,
-        metadata,
+        metadata: extended_field::new(metadata, ctx),
     }
 }
 
@@ -97,7 +101,8 @@ public(package) fun parse_public_key(public_key: &vector<u8>): Element<Uncompres
 /// Sets the name.
 /// Destroys the node information (with its pool).
 public(package) fun destroy(self: StorageNodeInfo) {
-    let StorageNodeInfo { .. } = self;
+    let StorageNodeInfo { metadata, .. } = self;
+    metadata.destroy();
 }
 
 public(package) fun set_name(self: &mut StorageNodeInfo, name: String) {
@@ -117,7 +122,7 @@ public(package) fun set_network_public_key(self: &mut StorageNodeInfo, key: vect
 
 /// Sets the metadata.
 public(package) fun set_metadata(self: &mut StorageNodeInfo, metadata: NodeMetadata) {
-    self.metadata = metadata;
+    self.metadata.swap(metadata);
 }
 
 /// Schedules `public_key` to replace the protocol key at the next epoch advance.
@@ -186,7 +191,7 @@ public fun has_next_public_key(self: &StorageNodeInfo): bool {
 public fun network_public_key(self: &StorageNodeInfo): vector<u8> { self.network_public_key }
 
 /// The metadata.
-public fun metadata(self: &StorageNodeInfo): NodeMetadata { self.metadata }
+public fun metadata(self: &StorageNodeInfo): NodeMetadata { *self.metadata.borrow() }
 
 /// The node the capability is for.
 public fun node_id(cap: &StorageNodeCap): ID { cap.node_id }

@@ -20,6 +20,7 @@ fun new_info_and_setters() {
         bls_pk(0),
         network_pk(),
         node_metadata::default(),
+        &mut tx_context::dummy(),
     );
     assert_eq!(info.name(), b"node".to_string());
     assert_eq!(info.id(), test_node_id(0));
@@ -109,6 +110,7 @@ fun short_network_key_aborts() {
         bls_pk(0),
         vector[2, 1],
         node_metadata::default(),
+        &mut tx_context::dummy(),
     );
     info.destroy_for_testing();
 }
@@ -157,27 +159,23 @@ fun metadata_fields() {
     assert_eq!(*md.extra_fields(), fields);
 }
 
-#[test, expected_failure(abort_code = node_metadata::EFieldTooLong)]
-fun metadata_set_extra_fields_checks_lengths() {
-    let mut md = node_metadata::default();
+#[test]
+/// As on Walrus mainnet, metadata strings and extra fields have no limits of their own.
+fun metadata_has_no_length_or_count_limits() {
+    let mut md = node_metadata::new(string_of(4096), string_of(513), string_of(1000));
+    assert_eq!(md.image_url().length(), 4096);
+    md.set_description(string_of(2048));
+    assert_eq!(md.description().length(), 2048);
     let mut fields = sui::vec_map::empty();
     fields.insert(b"a".to_string(), string_of(513));
     md.set_extra_fields(fields);
-}
-
-#[test, expected_failure(abort_code = node_metadata::EFieldTooLong)]
-fun metadata_long_field_aborts() {
-    node_metadata::new(string_of(513), b"".to_string(), b"".to_string());
-}
-
-#[test, expected_failure(abort_code = node_metadata::ETooManyExtraFields)]
-fun metadata_too_many_extra_fields_aborts() {
-    let mut md = node_metadata::default();
     let mut i = 0u8;
-    while (i < 17) {
+    while (i < 40) {
         md.insert_or_update_extra_field(vector[65 + i].to_string(), b"v".to_string());
         i = i + 1;
     };
+    // 65 + 32 is "a", already there: updated in place.
+    assert_eq!(md.extra_fields().length(), 40);
 }
 
 #[test]

@@ -422,7 +422,6 @@ mod tests {
             st::staking_pool::ALL,
             st::staked_wal::ALL,
             st::storage_node::ALL,
-            st::node_metadata::ALL,
             st::pending_values::ALL,
             st::active_set::ALL,
             st::apportionment_queue::ALL,

@@ -338,13 +338,32 @@ impl LedgerObject for WalrusObject {
             Self::Blob(b) => blob_attributes(b).into_iter().collect(),
             Self::SharedBlob(s) => blob_attributes(&s.blob).into_iter().collect(),
             Self::StoragePool(p) => p.dynamic_fields(),
-            Self::Staking(staking::StakingObject::Staking(s)) => vec![DynamicField::new(
-                s.id,
-                &TypeTag::U64,
-                &bcs_of(&s.version),
-                &walrus_type("staking_inner", "StakingInnerV1"),
-                &s.inner_move_bcs(),
-            )],
+            // The state, and the values of its two `ExtendedField`s (each under its own id,
+            // key `Key()`: the BCS of its `dummy_field: bool`).
+            Self::Staking(staking::StakingObject::Staking(s)) => vec![
+                DynamicField::new(
+                    s.id,
+                    &TypeTag::U64,
+                    &bcs_of(&s.version),
+                    &walrus_type("staking_inner", "StakingInnerV1"),
+                    &s.inner_move_bcs(),
+                ),
+                DynamicField::new(
+                    s.inner.active_set_id,
+                    &extended_field_key_type(),
+                    &bcs_of(&false),
+                    &walrus_type("active_set", "ActiveSet"),
+                    &bcs_of(&staking::active_set_to_move(&s.inner)),
+                ),
+                DynamicField::new(
+                    s.inner.next_epoch_public_keys_id,
+                    &extended_field_key_type(),
+                    &bcs_of(&false),
+                    "0x2::vec_map::VecMap<0x2::object::ID, \
+                     0x2::group_ops::Element<0x2::bls12381::UncompressedG1>>",
+                    &bcs_of(&staking::next_keys_to_move(&s.inner)),
+                ),
+            ],
             Self::Staking(staking::StakingObject::SlashingManager(m)) => m.dynamic_fields(),
             Self::Staking(staking::StakingObject::Pool(p)) => {
                 let value_type = walrus_type("pool_exchange_rate", "PoolExchangeRate");
@@ -374,6 +393,14 @@ impl LedgerObject for WalrusObject {
                         &bcs_of(&blocked),
                     ));
                 }
+                // The node's metadata: the value of its `ExtendedField`.
+                fields.push(DynamicField::new(
+                    p.node_info.metadata_id,
+                    &extended_field_key_type(),
+                    &bcs_of(&false),
+                    &walrus_type("node_metadata", "NodeMetadata"),
+                    &bcs_of(&staking::metadata_to_move(&p.node_info.metadata)),
+                ));
                 fields
             }
             _ => Vec::new(),

@@ -15,7 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::system::EpochParams;
+use super::system::{EpochParams, ExtendedField};
 use super::{ObjectId, hex_bytes};
 
 /// 1 WAL in FROST: the smallest principal of a [`StakedWal`].
@@ -162,7 +162,7 @@ pub struct NodeMetadata {
     pub project_url: String,
     /// Description.
     pub description: String,
-    /// Up to 16 extra key/value fields.
+    /// Extra key/value fields.
     pub extra_fields: VecMap<String, String>,
 }
 
@@ -183,8 +183,9 @@ pub struct StorageNodeInfo {
     /// Network (TLS) public key, 33 bytes.
     #[serde(with = "hex_bytes")]
     pub network_public_key: Vec<u8>,
-    /// Metadata.
-    pub metadata: NodeMetadata,
+    /// Metadata: an `ExtendedField<NodeMetadata>`, whose value is the dynamic field
+    /// `extended_field::Key() -> NodeMetadata` of this id (as Walrus mainnet).
+    pub metadata: ExtendedField,
 }
 
 /// A Move `Element<UncompressedG1>` (96 bytes) where it is nested in another type.
@@ -407,8 +408,9 @@ pub struct StakingInnerV1 {
     pub pools: Table,
     /// The current epoch.
     pub epoch: u32,
-    /// Candidates for the next committee.
-    pub active_set: ActiveSet,
+    /// Candidates for the next committee: an `ExtendedField<ActiveSet>` (the value is the
+    /// dynamic field `extended_field::Key() -> ActiveSet` of this id, as Walrus mainnet).
+    pub active_set: ExtendedField,
     /// The next committee, once selected.
     pub next_committee: Option<Committee>,
     /// The current committee.
@@ -419,8 +421,9 @@ pub struct StakingInnerV1 {
     pub next_epoch_params: Option<EpochParams>,
     /// Where the epoch is in its life cycle.
     pub epoch_state: EpochState,
-    /// The next committee's BLS keys (96-byte uncompressed), fixed at selection.
-    pub next_epoch_public_keys: VecMap<ObjectId, UncompressedG1>,
+    /// The next committee's BLS keys (96-byte uncompressed), fixed at selection: an
+    /// `ExtendedField<VecMap<ID, Element<UncompressedG1>>>`.
+    pub next_epoch_public_keys: ExtendedField,
 }
 
 /// `walrus::staking::Staking`: the shared object (its state is [`StakingInnerV1`]).

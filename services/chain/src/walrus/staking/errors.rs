@@ -169,16 +169,6 @@ codes! {
 }
 
 codes! {
-    /// `walrus::node_metadata` (`sources/staking/node_metadata.move`).
-    node_metadata = "walrus::node_metadata" {
-        /// A metadata string is longer than `MAX_FIELD_LENGTH` bytes.
-        EFieldTooLong = 0;
-        /// More than `MAX_EXTRA_FIELDS` extra fields.
-        ETooManyExtraFields = 1;
-    }
-}
-
-codes! {
     /// `walrus::pending_values` (`sources/staking/pending_values.move`).
     pending_values = "walrus::pending_values" {
         /// No value is pending for the epoch.

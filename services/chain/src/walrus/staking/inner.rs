@@ -170,6 +170,11 @@ pub struct StakingInnerV1 {
     /// The BLS keys (compressed) of the next committee, fixed at selection, in node-id order.
     #[serde(with = "key_map")]
     pub next_epoch_public_keys: Vec<(ObjectId, Vec<u8>)>,
+    /// The id of the active set's `ExtendedField` (on Sui the set is its dynamic field
+    /// `extended_field::Key()`).
+    pub active_set_id: ObjectId,
+    /// The id of the next epoch's keys' `ExtendedField`.
+    pub next_epoch_public_keys_id: ObjectId,
 }
 
 mod key_map {
@@ -197,14 +202,17 @@ mod key_map {
 
 impl StakingInnerV1 {
     /// The state at epoch 0 (Move `staking_inner::new`): no pools, empty committees, epoch
-    /// change done `now`, epoch 1 may start `epoch_zero_duration` ms from now.
+    /// change done `now`, epoch 1 may start `epoch_zero_duration` ms from now. `ids` are those
+    /// Move creates, in its order: the pools table, the active set's and the next keys'
+    /// `ExtendedField`s.
     pub fn new(
         epoch_zero_duration: u64,
         epoch_duration: u64,
         n_shards: u16,
         now: u64,
-        pools_id: ObjectId,
+        ids: [ObjectId; 3],
     ) -> Result<Self, ExecutionFailure> {
+        let [pools_id, active_set_id, next_epoch_public_keys_id] = ids;
         ensure(n_shards > 0 && epoch_duration > 0, EInvalidParameters)?;
         Ok(Self {
             n_shards,
@@ -222,13 +230,16 @@ impl StakingInnerV1 {
             next_epoch_params: None,
             epoch_state: EpochState::EpochChangeDone(now),
             next_epoch_public_keys: Vec::new(),
+            active_set_id,
+            next_epoch_public_keys_id,
         })
     }
 
     // === Node registration and settings ===
 
     /// Registers a node and its pool; returns the operator's capability (Move
-    /// `register_candidate`). Object ids, in creation order: pool, its rate table, the cap.
+    /// `register_candidate`). Object ids, in creation order: pool, its rate table, the
+    /// metadata's `ExtendedField`, the pool's bag, the cap.
     pub fn register_candidate(
         &mut self,
         env: &mut impl StakingEnv,
@@ -240,8 +251,10 @@ impl StakingInnerV1 {
         check_proof_of_possession(self.epoch, sender, &r.public_key, &r.proof_of_possession)?;
         check_name(&r.name)?;
         check_network_address(&r.network_address)?;
+        // Move's order: the pool, its rate table, the metadata's `ExtendedField`, the bag.
         let pool_id = env.new_id();
         let table_id = env.new_id();
+        let metadata_id = env.new_id();
         let bag_id = env.new_id();
         let mut pool = StakingPool::new(
             NewPool {
@@ -257,7 +270,7 @@ impl StakingInnerV1 {
             },
             self.epoch,
             self.next_committee.is_some(),
-            [pool_id, table_id, bag_id],
+            [pool_id, table_id, metadata_id, bag_id],
             sender,
         )?;
         let cap = StorageNodeCap::new(env.new_id(), pool_id);
@@ -858,8 +871,8 @@ pub(crate) mod tests {
         /// staking_test_utils::world: epoch 0 lasting 100 ms, epochs of 1000 ms.
         pub fn new(n_shards: u16) -> Self {
             let mut env = MockEnv::default();
-            let pools_id = env.new_id();
-            let s = StakingInnerV1::new(100, 1000, n_shards, 0, pools_id).unwrap();
+            let ids = [env.new_id(), env.new_id(), env.new_id()];
+            let s = StakingInnerV1::new(100, 1000, n_shards, 0, ids).unwrap();
             Self { env, s }
         }
 

@@ -236,11 +236,8 @@ pub fn pool_to_move(p: &StakingPool) -> twin::StakingPool {
                 .as_deref()
                 .map(|k| twin::UncompressedG1(uncompressed(k))),
             network_public_key: info.network_public_key.clone(),
-            metadata: twin::NodeMetadata {
-                image_url: info.metadata.image_url.clone(),
-                project_url: info.metadata.project_url.clone(),
-                description: info.metadata.description.clone(),
-                extra_fields: vec_map(info.metadata.extra_fields.iter().cloned()),
+            metadata: walrus_core::contracts::ExtendedField {
+                id: to_move_id(info.metadata_id),
             },
         },
         activation_epoch: p.activation_epoch,
@@ -267,6 +264,46 @@ pub fn pool_to_move(p: &StakingPool) -> twin::StakingPool {
     }
 }
 
+/// The Move `NodeMetadata` (the value of a node's metadata `ExtendedField`).
+pub fn metadata_to_move(m: &NodeMetadata) -> twin::NodeMetadata {
+    twin::NodeMetadata {
+        image_url: m.image_url.clone(),
+        project_url: m.project_url.clone(),
+        description: m.description.clone(),
+        extra_fields: vec_map(m.extra_fields.iter().cloned()),
+    }
+}
+
+/// The Move `ActiveSet` (the value of the active set's `ExtendedField`).
+pub fn active_set_to_move(s: &StakingInnerV1) -> twin::ActiveSet {
+    twin::ActiveSet {
+        max_size: s.active_set.max_size,
+        threshold_stake: s.active_set.threshold_stake,
+        nodes: s
+            .active_set
+            .nodes
+            .iter()
+            .map(|e| twin::ActiveSetEntry {
+                node_id: to_move_id(e.node_id),
+                staked_amount: e.staked_amount,
+            })
+            .collect(),
+        total_stake: s.active_set.total_stake,
+    }
+}
+
+/// The next committee's keys as Move has them (`VecMap<ID, Element<UncompressedG1>>`, the value
+/// of their `ExtendedField`).
+pub fn next_keys_to_move(
+    s: &StakingInnerV1,
+) -> twin::VecMap<walrus_core::contracts::ObjectId, twin::UncompressedG1> {
+    vec_map(
+        s.next_epoch_public_keys
+            .iter()
+            .map(|(id, k)| (to_move_id(*id), twin::UncompressedG1(uncompressed(k)))),
+    )
+}
+
 /// The Move exchange rates of a pool (the entries of its `exchange_rates` table).
 pub fn rates_to_move(p: &StakingPool) -> Vec<(u32, twin::PoolExchangeRate)> {
     p.exchange_rates
@@ -286,19 +323,8 @@ pub fn inner_to_move(s: &StakingInnerV1) -> twin::StakingInnerV1 {
             size: s.pools.node_ids.len() as u64,
         },
         epoch: s.epoch,
-        active_set: twin::ActiveSet {
-            max_size: s.active_set.max_size,
-            threshold_stake: s.active_set.threshold_stake,
-            nodes: s
-                .active_set
-                .nodes
-                .iter()
-                .map(|e| twin::ActiveSetEntry {
-                    node_id: to_move_id(e.node_id),
-                    staked_amount: e.staked_amount,
-                })
-                .collect(),
-            total_stake: s.active_set.total_stake,
+        active_set: walrus_core::contracts::ExtendedField {
+            id: to_move_id(s.active_set_id),
         },
         next_committee: s.next_committee.as_ref().map(committee_to_move),
         committee: committee_to_move(&s.committee),
@@ -309,11 +335,9 @@ pub fn inner_to_move(s: &StakingInnerV1) -> twin::StakingInnerV1 {
             EpochState::EpochChangeDone(t) => twin::EpochState::EpochChangeDone(t),
             EpochState::NextParamsSelected(t) => twin::EpochState::NextParamsSelected(t),
         },
-        next_epoch_public_keys: vec_map(
-            s.next_epoch_public_keys
-                .iter()
-                .map(|(id, k)| (to_move_id(*id), twin::UncompressedG1(uncompressed(k)))),
-        ),
+        next_epoch_public_keys: walrus_core::contracts::ExtendedField {
+            id: to_move_id(s.next_epoch_public_keys_id),
+        },
     }
 }
 
@@ -1126,8 +1150,10 @@ impl GenesisNode {
 /// right after the report that reaches the quorum. No events without genesis nodes.
 pub fn genesis(view: &mut View<'_>, config: &GenesisConfig) -> Result<ObjectId, ExecutionFailure> {
     let now = view.timestamp_ms;
+    // Move's order: the object, then the state's pools table and its two `ExtendedField`s.
     let id = view.new_id();
     let pools_id = view.new_id();
+    let extended_fields = [view.new_id(), view.new_id()];
     let epoch_zero_duration = if config.nodes.is_empty() {
         config.epoch_zero_duration_ms
     } else {
@@ -1138,7 +1164,7 @@ pub fn genesis(view: &mut View<'_>, config: &GenesisConfig) -> Result<ObjectId, 
         config.epoch_duration_ms,
         config.n_shards,
         now,
-        pools_id,
+        [pools_id, extended_fields[0], extended_fields[1]],
     )?;
     let mut caps = Vec::with_capacity(config.nodes.len());
     for node in &config.nodes {

@@ -5,8 +5,7 @@ use serde::{Deserialize, Serialize};
 use sui_sdk_types::Address;
 
 use super::errors::{
-    ensure, framework::EKeyAlreadyExists, node_metadata as md_errors, staking_pool as pool_errors,
-    storage_node as sn_errors,
+    ensure, framework::EKeyAlreadyExists, staking_pool as pool_errors, storage_node as sn_errors,
 };
 use crate::bls::{BlsPublicKey, BlsSignature};
 use crate::messages::ProofOfPossessionMessage;
@@ -20,10 +19,6 @@ pub const MAX_NETWORK_ADDRESS_LENGTH: usize = 259;
 pub const NETWORK_PUBLIC_KEY_LENGTH: usize = 33;
 /// Length of a compressed BLS12-381 G1 public key.
 pub const BLS_PUBLIC_KEY_LENGTH: usize = 48;
-/// Maximal length of each metadata string.
-pub const MAX_FIELD_LENGTH: usize = 512;
-/// Maximal number of extra metadata fields.
-pub const MAX_EXTRA_FIELDS: usize = 16;
 
 // === node_metadata ===
 
@@ -40,27 +35,17 @@ pub struct NodeMetadata {
     pub extra_fields: Vec<(String, String)>,
 }
 
-fn check_field(s: &str) -> Result<(), ExecutionFailure> {
-    ensure(s.len() <= MAX_FIELD_LENGTH, md_errors::EFieldTooLong)
-}
-
 impl NodeMetadata {
     /// Checks that Move could have built this value: `node_metadata::new(image, project,
-    /// description)` then `insert_or_update_extra_field` for each pair, in order (every string
-    /// at most 512 bytes, at most 16 extra fields); a repeated key cannot be in a `VecMap`
-    /// (`sui::vec_map::EKeyAlreadyExists`).
+    /// description)` and a `VecMap` of extra fields, in which a repeated key cannot be
+    /// (`sui::vec_map::EKeyAlreadyExists`). As on Walrus mainnet, the strings and the number of
+    /// extra fields have no limits of their own (the size of a transaction bounds them).
     pub fn validate(&self) -> Result<(), ExecutionFailure> {
-        check_field(&self.image_url)?;
-        check_field(&self.project_url)?;
-        check_field(&self.description)?;
-        for (i, (key, value)) in self.extra_fields.iter().enumerate() {
-            check_field(key)?;
-            check_field(value)?;
+        for (i, (key, _)) in self.extra_fields.iter().enumerate() {
             ensure(
                 !self.extra_fields[..i].iter().any(|(k, _)| k == key),
                 EKeyAlreadyExists,
             )?;
-            ensure(i < MAX_EXTRA_FIELDS, md_errors::ETooManyExtraFields)?;
         }
         Ok(())
     }
@@ -119,8 +104,11 @@ pub struct StorageNodeInfo {
     /// Network public key (33 bytes).
     #[serde(with = "crate::types::bytes")]
     pub network_public_key: Vec<u8>,
-    /// Metadata.
+    /// Metadata (on Sui the dynamic field `extended_field::Key() -> NodeMetadata` of the
+    /// `ExtendedField` with id `metadata_id`).
     pub metadata: NodeMetadata,
+    /// The id of the metadata's `ExtendedField`.
+    pub metadata_id: ObjectId,
 }
 
 /// Move `staking_pool`'s name check (`EInvalidNameLength` above 100 bytes).
@@ -185,6 +173,7 @@ impl StorageNodeInfo {
         public_key: &[u8],
         network_public_key: Vec<u8>,
         metadata: NodeMetadata,
+        metadata_id: ObjectId,
     ) -> Result<Self, ExecutionFailure> {
         check_network_public_key(&network_public_key)?;
         let public_key = parse_public_key(public_key)?;
@@ -196,6 +185,7 @@ impl StorageNodeInfo {
             next_epoch_public_key: None,
             network_public_key,
             metadata,
+            metadata_id,
         })
     }
 
@@ -366,6 +356,7 @@ mod tests {
             &pk0,
             network_pk(),
             NodeMetadata::default(),
+            test_node_id(9),
         )
         .unwrap();
         assert_eq!(info.next_epoch_public_key(), &pk0[..]);
@@ -409,17 +400,14 @@ mod tests {
         let mut md = NodeMetadata {
             image_url: "i".into(),
             project_url: "p".into(),
-            description: "d".repeat(512),
+            description: "d".repeat(5000),
             extra_fields: vec![],
         };
         md.validate().unwrap();
-        md.description.push('x');
-        assert!(md_errors::EFieldTooLong.matches(&md.validate().unwrap_err()));
-        md.description.pop();
-        md.extra_fields = (0..16).map(|i| (format!("k{i}"), "v".into())).collect();
+        md.extra_fields = (0..40)
+            .map(|i| (format!("k{i}"), "v".repeat(600)))
+            .collect();
         md.validate().unwrap();
-        md.extra_fields.push(("k16".into(), "v".into()));
-        assert!(md_errors::ETooManyExtraFields.matches(&md.validate().unwrap_err()));
         md.extra_fields = vec![("a".into(), "1".into()), ("a".into(), "2".into())];
         assert!(EKeyAlreadyExists.matches(&md.validate().unwrap_err()));
     }

@@ -135,10 +135,10 @@ impl StakingPool {
         args: NewPool,
         epoch: u32,
         committee_selected: bool,
-        ids: [ObjectId; 3],
+        ids: [ObjectId; 4],
         sender: Address,
     ) -> Result<Self, ExecutionFailure> {
-        let [id, exchange_rates_id, extra_fields_id] = ids;
+        let [id, exchange_rates_id, metadata_id, extra_fields_id] = ids;
         ensure(
             u64::from(args.commission_rate) <= N_BASIS_POINTS,
             EIncorrectCommissionRate,
@@ -150,6 +150,7 @@ impl StakingPool {
             &args.public_key,
             args.network_public_key,
             args.metadata,
+            metadata_id,
         )?;
         let activation_epoch = if committee_selected {
             add32(STAKING_POOL, epoch, 1)?
@@ -550,7 +551,12 @@ mod tests {
             },
             epoch,
             false,
-            [test_node_id(50), test_node_id(51), test_node_id(52)],
+            [
+                test_node_id(50),
+                test_node_id(51),
+                test_node_id(53),
+                test_node_id(52),
+            ],
             Address::ZERO,
         )
     }
