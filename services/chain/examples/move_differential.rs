@@ -848,14 +848,22 @@ impl Sequence {
             let picked: Vec<usize> = (0..n).filter(|_| self.rng.chance(60)).collect();
             if picked.is_empty() { vec![0] } else { picked }
         };
-        // Member i signs with the key of its node (the generator's key `seed`).
+        // Member i signs with the generator's key that is its public key in the committee (a
+        // node's key may have rotated since it registered).
+        let keys: Vec<Vec<u8>> = self
+            .system()
+            .committee
+            .members
+            .iter()
+            .map(|m| m.public_key.clone())
+            .collect();
         let signatures: Vec<_> = members
             .iter()
             .map(|i| {
-                let seed = committee
+                let seed = keys
                     .get(*i)
-                    .and_then(|id| self.node_keys.iter().find(|(n, _)| n == id))
-                    .map_or(*i, |(_, seed)| usize::from(*seed));
+                    .and_then(|k| (0..KEYS).find(|s| uncompressed_key(*s) == *k))
+                    .unwrap_or(*i);
                 member_key(seed).sign(message)
             })
             .collect();
@@ -1685,6 +1693,14 @@ const STAKING: &str = "walrus::staking::Staking";
 const STAKED_WAL: &str = "walrus::staked_wal::StakedWal";
 const NODE_CAP: &str = "walrus::storage_node::StorageNodeCap";
 const FROST_PER_WAL: u64 = 1_000_000_000;
+/// How many BLS keys the generator has (`member_key(0..KEYS)`).
+const KEYS: usize = 10;
+
+/// Move's form of the generator's key `seed` (`Element<UncompressedG1>`).
+fn uncompressed_key(seed: usize) -> Vec<u8> {
+    walrus_chain::walrus::bls_aggregate::uncompressed_g1(member_key(seed).public_key().as_bytes())
+        .unwrap()
+}
 
 fn is_staked_wal(o: &WalrusObject) -> bool {
     matches!(o, WalrusObject::Staking(StakingObject::StakedWal(_)))
@@ -1719,14 +1735,7 @@ impl Sequence {
     /// uncompressed form, replaced by zeros (the runner's BLS12-381 natives answer zeros);
     /// `x""` when nothing changes.
     fn zeroed_expr(&self, bytes: &[u8]) -> String {
-        let keys: Vec<Vec<u8>> = (0..8)
-            .map(|i| {
-                walrus_chain::walrus::bls_aggregate::uncompressed_g1(
-                    member_key(i).public_key().as_bytes(),
-                )
-                .unwrap()
-            })
-            .collect();
+        let keys: Vec<Vec<u8>> = (0..KEYS).map(uncompressed_key).collect();
         let mut out = bytes.to_vec();
         for key in &keys {
             let mut i = 0;
@@ -1769,7 +1778,88 @@ impl Sequence {
         let caps: Vec<ObjectId> = self.owned(sender, is_node_cap);
         let nodes: Vec<ObjectId> = self.node_keys.iter().map(|(id, _)| *id).collect();
         let mut b = Block::new();
-        match self.rng.range(0, 11) {
+        match self.rng.range(0, 13) {
+            12 => {
+                // node settings: name, network address, next BLS key (with its proof), joining
+                // the active set, collecting the commission with the cap
+                let cap = self.rng.pick(&caps)?;
+                let node_id = self.cap(&cap).node_id;
+                b.line(format!("let mut stk = s.take_shared<{STAKING}>();"));
+                b.back
+                    .push("sui::test_scenario::return_shared(stk);".to_string());
+                b.owned("cap", false, NODE_CAP, &sender, &cap, false);
+                let call = match self.rng.range(0, 4) {
+                    0 => {
+                        let name = format!("node-{}", self.rng.range(0, 99));
+                        b.line(format!("stk.set_name(&cap, {});", str_expr(&name)));
+                        StakingCall::SetName { cap, name }
+                    }
+                    1 => {
+                        let network_address = format!("10.0.0.{}:9000", self.rng.range(0, 255));
+                        b.line(format!(
+                            "stk.set_network_address(&cap, {});",
+                            str_expr(&network_address)
+                        ));
+                        StakingCall::SetNetworkAddress {
+                            cap,
+                            network_address,
+                        }
+                    }
+                    2 => {
+                        // a key no node uses: seeds 8 and 9 are kept for rotations
+                        let seed = 8 + usize::try_from(self.rng.range(0, 1)).unwrap();
+                        let key = member_key(seed);
+                        let public_key = key.public_key().as_bytes().to_vec();
+                        let proof_of_possession =
+                            staking::sign_proof_of_possession(&key, st.epoch, sender);
+                        b.line(format!(
+                            "stk.set_next_public_key(&cap, {}, {}, s.ctx());",
+                            bytes_expr(&public_key),
+                            bytes_expr(&proof_of_possession)
+                        ));
+                        StakingCall::SetNextPublicKey {
+                            cap,
+                            public_key,
+                            proof_of_possession,
+                        }
+                    }
+                    3 => {
+                        b.line("stk.try_join_active_set(&cap);".to_string());
+                        StakingCall::TryJoinActiveSet { cap }
+                    }
+                    _ => {
+                        b.line(format!(
+                            "let c = stk.collect_commission({}, walrus::auth::authenticate_with_object(&cap), s.ctx());",
+                            id_expr(&node_id)
+                        ))
+                        .line(format!("sui::transfer::public_transfer(c, {});", addr_expr(&sender)));
+                        StakingCall::CollectCommission {
+                            node_id,
+                            auth: staking::Auth::Object(cap),
+                        }
+                    }
+                };
+                Some(Self::staking_op_of(sender, call, &b, None))
+            }
+            11 => {
+                // add_subsidy (System): rewards for the current and next epochs
+                let subsidy = self.rng.pick(coins)?;
+                let epochs_ahead = self.extension(self.epoch()).max(1);
+                b.line("let mut sys = s.take_shared<walrus::system::System>();".to_string());
+                b.back
+                    .push("sui::test_scenario::return_shared(sys);".to_string());
+                b.owned("c", false, COIN, &sender, &subsidy, true)
+                    .line(format!("sys.add_subsidy(c, {epochs_ahead});"));
+                Some(Op {
+                    sender,
+                    call: StepCall::Walrus(Call::System(SystemCall::AddSubsidy {
+                        subsidy,
+                        epochs_ahead,
+                    })),
+                    code: b.code(),
+                    seed: None,
+                })
+            }
             0 | 1 => {
                 // register_candidate with an unused key
                 let used: Vec<u8> = self.node_keys.iter().map(|(_, k)| *k).collect();
