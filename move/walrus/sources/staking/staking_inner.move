@@ -669,9 +669,12 @@ fun select_committee_and_params(self: &mut StakingInnerV1) {
         keys.insert(node_id, *self.pools.borrow(node_id).node_info().next_epoch_public_key());
     });
     let capacity = self.quorum_capacity(&next);
-    let (storage_price, write_price) = self.quorum_prices(&next);
     self.next_epoch_public_keys.swap(keys);
-    self.next_epoch_params = option::some(epoch_parameters::new(capacity, storage_price, write_price));
+    // As on mainnet, only the capacity is selected for the next epoch: the prices are not used
+    // (they are applied from the votes, `update_prices`) and stored as `u64::MAX`.
+    self.next_epoch_params = option::some(
+        epoch_parameters::new(capacity, std::u64::max_value!(), std::u64::max_value!()),
+    );
     self.next_committee = option::some(next);
 }
 

@@ -697,12 +697,12 @@ impl StakingInnerV1 {
             keys.push((node_id, pool.node_info.next_epoch_public_key().to_vec()));
         }
         let capacity = self.quorum_capacity(env, &next)?;
-        let (storage_price, write_price) = self.quorum_prices(env, &next)?;
         self.next_epoch_public_keys = keys;
+        // As on mainnet, only the capacity is selected; the prices are stored as `u64::MAX`.
         self.next_epoch_params = Some(EpochParams {
             total_capacity_size: capacity,
-            storage_price_per_unit_size: storage_price,
-            write_price_per_unit_size: write_price,
+            storage_price_per_unit_size: u64::MAX,
+            write_price_per_unit_size: u64::MAX,
         });
         self.next_committee = Some(next);
         Ok(())
