@@ -743,6 +743,14 @@ impl Block {
             back: Vec::new(),
         }
     }
+    fn staking(&mut self) -> &mut Self {
+        self.lines
+            .push(format!("let mut stk = s.take_shared<{STAKING}>();"));
+        self.back
+            .push("sui::test_scenario::return_shared(stk);".to_string());
+        self
+    }
+
     fn system(&mut self, mutable: bool) -> &mut Self {
         let m = if mutable { "mut " } else { "" };
         self.lines.push(format!(
@@ -785,6 +793,14 @@ impl Block {
             .push(format!("sui::test_scenario::return_shared({var});"));
         self
     }
+    /// Sends `var` to `to`.
+    fn give(&mut self, var: &str, to: &Address) -> &mut Self {
+        self.line(format!(
+            "sui::transfer::public_transfer({var}, {});",
+            addr_expr(to)
+        ))
+    }
+
     fn line(&mut self, l: String) -> &mut Self {
         self.lines.push(l);
         self
@@ -1000,10 +1016,7 @@ impl Sequence {
             .line(format!(
                 "let st = sys.reserve_space({storage_amount}, {epochs_ahead}, &mut pay, s.ctx());"
             ))
-            .line(format!(
-                "sui::transfer::public_transfer(st, {});",
-                addr_expr(&sender)
-            ));
+            .give("st", &sender);
         Some(Self::op(
             sender,
             SystemCall::ReserveSpace {
@@ -1054,10 +1067,7 @@ impl Sequence {
                 u256_expr(&blob_id.0),
                 u256_expr(&root_hash)
             ))
-            .line(format!(
-                "sui::transfer::public_transfer(b, {});",
-                addr_expr(&sender)
-            ));
+            .give("b", &sender);
         Some(Self::op(
             sender,
             SystemCall::RegisterBlob {
@@ -1205,10 +1215,7 @@ impl Sequence {
         b.system(false)
             .owned("b", false, BLOB, &sender, &blob, true)
             .line("let st = sys.delete_blob(b);".to_string())
-            .line(format!(
-                "sui::transfer::public_transfer(st, {});",
-                addr_expr(&sender)
-            ));
+            .give("st", &sender);
         Some(Self::op(sender, SystemCall::DeleteBlob { blob }, &b))
     }
 
@@ -1343,10 +1350,7 @@ impl Sequence {
                     .line(format!(
                         "let part = st.split_by_epoch({split_epoch}, s.ctx());"
                     ))
-                    .line(format!(
-                        "sui::transfer::public_transfer(part, {});",
-                        addr_expr(&sender)
-                    ));
+                    .give("part", &sender);
                 SystemCall::SplitStorageByEpoch {
                     storage,
                     split_epoch,
@@ -1358,10 +1362,7 @@ impl Sequence {
                     .line(format!(
                         "let part = st.split_by_size({split_size}, s.ctx());"
                     ))
-                    .line(format!(
-                        "sui::transfer::public_transfer(part, {});",
-                        addr_expr(&sender)
-                    ));
+                    .give("part", &sender);
                 SystemCall::SplitStorageBySize {
                     storage,
                     split_size,
@@ -1443,10 +1444,7 @@ impl Sequence {
             .line(format!(
                 "let p = sys.create_storage_pool({reserved_encoded_capacity_bytes}, {epochs_ahead}, &mut pay, s.ctx());"
             ))
-            .line(format!(
-                "sui::transfer::public_transfer(p, {});",
-                addr_expr(&sender)
-            ));
+            .give("p", &sender);
         Some(Self::op(
             sender,
             SystemCall::CreateStoragePool {
@@ -1617,10 +1615,7 @@ impl Sequence {
                     .line(format!(
                         "let st = sys.decrease_storage_pool_capacity_by_size(&mut p, {size}, s.ctx());"
                     ))
-                    .line(format!(
-                        "sui::transfer::public_transfer(st, {});",
-                        addr_expr(&sender)
-                    ));
+                    .give("st", &sender);
                 SystemCall::DecreaseStoragePoolCapacityBySize {
                     storage_pool: pool_id,
                     size,
@@ -1633,10 +1628,7 @@ impl Sequence {
                     .line(format!(
                         "let st = sys.decrease_storage_pool_unused_capacity_by_percent(&mut p, {percent}, s.ctx());"
                     ))
-                    .line(format!(
-                        "sui::transfer::public_transfer(st, {});",
-                        addr_expr(&sender)
-                    ));
+                    .give("st", &sender);
                 SystemCall::DecreaseStoragePoolUnusedCapacityByPercent {
                     storage_pool: pool_id,
                     percent,
@@ -1784,9 +1776,7 @@ impl Sequence {
                 // the active set, collecting the commission with the cap
                 let cap = self.rng.pick(&caps)?;
                 let node_id = self.cap(&cap).node_id;
-                b.line(format!("let mut stk = s.take_shared<{STAKING}>();"));
-                b.back
-                    .push("sui::test_scenario::return_shared(stk);".to_string());
+                b.staking();
                 b.owned("cap", false, NODE_CAP, &sender, &cap, false);
                 let call = match self.rng.range(0, 4) {
                     0 => {
@@ -1832,7 +1822,7 @@ impl Sequence {
                             "let c = stk.collect_commission({}, walrus::auth::authenticate_with_object(&cap), s.ctx());",
                             id_expr(&node_id)
                         ))
-                        .line(format!("sui::transfer::public_transfer(c, {});", addr_expr(&sender)));
+                        .give("c", &sender);
                         StakingCall::CollectCommission {
                             node_id,
                             auth: staking::Auth::Object(cap),
@@ -1872,7 +1862,7 @@ impl Sequence {
                 let storage_price = self.rng.range(1, 9);
                 let write_price = self.rng.range(1, 4);
                 let node_capacity = self.rng.range(1_000_000_000, 1_000_000_000_000);
-                b.line(format!("let mut stk = s.take_shared<{STAKING}>();"))
+                b.staking()
                     .line(format!(
                         "let cap = stk.register_candidate({}, {}, walrus::node_metadata::default(), {}, {}, {}, {commission_rate}, {storage_price}, {write_price}, {node_capacity}, s.ctx());",
                         str_expr("node"),
@@ -1881,9 +1871,7 @@ impl Sequence {
                         bytes_expr(&network_public_key),
                         bytes_expr(&pop)
                     ))
-                    .line(format!("sui::transfer::public_transfer(cap, {});", addr_expr(&sender)));
-                b.back
-                    .push("sui::test_scenario::return_shared(stk);".to_string());
+                    .give("cap", &sender);
                 Some(Self::staking_op_of(
                     sender,
                     StakingCall::RegisterCandidate {
@@ -1918,18 +1906,13 @@ impl Sequence {
                 } else {
                     self.rng.pick(coins)?
                 };
-                b.line(format!("let mut stk = s.take_shared<{STAKING}>();"));
-                b.back
-                    .push("sui::test_scenario::return_shared(stk);".to_string());
+                b.staking();
                 b.owned("c", false, COIN, &sender, &coin, true)
                     .line(format!(
                         "let sw = stk.stake_with_pool(c, {}, s.ctx());",
                         id_expr(&node_id)
                     ))
-                    .line(format!(
-                        "sui::transfer::public_transfer(sw, {});",
-                        addr_expr(&sender)
-                    ));
+                    .give("sw", &sender);
                 Some(Self::staking_op_of(
                     sender,
                     StakingCall::StakeWithPool { coin, node_id },
@@ -1954,9 +1937,7 @@ impl Sequence {
                 } else {
                     self.rng.pick(&staked)?
                 };
-                b.line(format!("let mut stk = s.take_shared<{STAKING}>();"));
-                b.back
-                    .push("sui::test_scenario::return_shared(stk);".to_string());
+                b.staking();
                 b.owned("sw", true, STAKED_WAL, &sender, &staked_wal, false)
                     .line("stk.request_withdraw_stake(&mut sw, s.ctx());".to_string());
                 Some(Self::staking_op_of(
@@ -1986,15 +1967,10 @@ impl Sequence {
                 } else {
                     self.rng.pick(&staked)?
                 };
-                b.line(format!("let mut stk = s.take_shared<{STAKING}>();"));
-                b.back
-                    .push("sui::test_scenario::return_shared(stk);".to_string());
+                b.staking();
                 b.owned("sw", false, STAKED_WAL, &sender, &staked_wal, true)
                     .line("let c = stk.withdraw_stake(sw, s.ctx());".to_string())
-                    .line(format!(
-                        "sui::transfer::public_transfer(c, {});",
-                        addr_expr(&sender)
-                    ));
+                    .give("c", &sender);
                 Some(Self::staking_op_of(
                     sender,
                     StakingCall::WithdrawStake { staked_wal },
@@ -2005,9 +1981,7 @@ impl Sequence {
             6 => {
                 // a vote or the next commission
                 let cap = self.rng.pick(&caps)?;
-                b.line(format!("let mut stk = s.take_shared<{STAKING}>();"));
-                b.back
-                    .push("sui::test_scenario::return_shared(stk);".to_string());
+                b.staking();
                 b.owned("cap", false, NODE_CAP, &sender, &cap, false);
                 let call = match self.rng.range(0, 4) {
                     4 => {
@@ -2082,9 +2056,7 @@ impl Sequence {
                             last.unwrap() + EPOCH_DURATION / 2
                         };
                         self.now = self.now.max(at);
-                        b.line(format!("let mut stk = s.take_shared<{STAKING}>();"));
-                        b.back
-                            .push("sui::test_scenario::return_shared(stk);".to_string());
+                        b.staking();
                         self.clock(&mut b);
                         b.line("stk.voting_end(&clock);".to_string());
                         Some(Self::staking_op_of(
@@ -2101,19 +2073,9 @@ impl Sequence {
                             last.unwrap() + EPOCH_DURATION
                         };
                         self.now = self.now.max(at);
-                        b.line(format!("let mut stk = s.take_shared<{STAKING}>();"))
-                            .line(
-                                "let mut sys = s.take_shared<walrus::system::System>();"
-                                    .to_string(),
-                            )
-                            .line(
-                                "let mut t = s.take_shared<wal::wal::ProtectedTreasury>();"
-                                    .to_string(),
-                            );
-                        b.back
-                            .push("sui::test_scenario::return_shared(stk);".to_string());
-                        b.back
-                            .push("sui::test_scenario::return_shared(sys);".to_string());
+                        b.staking().system(true).line(
+                            "let mut t = s.take_shared<wal::wal::ProtectedTreasury>();".to_string(),
+                        );
                         b.back
                             .push("sui::test_scenario::return_shared(t);".to_string());
                         self.clock(&mut b);
@@ -2141,9 +2103,7 @@ impl Sequence {
                             .collect();
                         let cap = self.rng.pick(&pending)?;
                         self.now += 10;
-                        b.line(format!("let mut stk = s.take_shared<{STAKING}>();"));
-                        b.back
-                            .push("sui::test_scenario::return_shared(stk);".to_string());
+                        b.staking();
                         self.clock(&mut b);
                         b.owned("cap", true, NODE_CAP, &sender, &cap, false)
                             .line(format!(
@@ -2172,10 +2132,7 @@ impl Sequence {
                         .range(FROST_PER_WAL, sw.principal.max(FROST_PER_WAL));
                     b.owned("sw", true, STAKED_WAL, &sender, &staked_wal, false)
                         .line(format!("let part = sw.split({amount}, s.ctx());"))
-                        .line(format!(
-                            "sui::transfer::public_transfer(part, {});",
-                            addr_expr(&sender)
-                        ));
+                        .give("part", &sender);
                     Some(Self::staking_op_of(
                         sender,
                         StakingCall::SplitStakedWal { staked_wal, amount },
