@@ -214,6 +214,8 @@ struct Sequence {
     node_keys: Vec<(ObjectId, u8)>,
     /// Queued checks of the Staking state and its pools.
     staking_check: StakingCheck,
+    /// This epoch's event blob candidate: (epoch, blob id, root hash, size, ending checkpoint).
+    event_blob: Option<(u32, BlobId, [u8; 32], u64, u64)>,
 }
 
 /// Queued checks of the Staking state and of pools (id, BCS, zeroed BCS, metadata BCS).
@@ -373,6 +375,7 @@ impl Sequence {
             now: 0,
             node_keys: Vec::new(),
             staking_check: (None, Vec::new()),
+            event_blob: None,
         };
         seq.queue_object_check(&system_id, true);
         if let Some(id) = staking_id {
@@ -1770,15 +1773,111 @@ impl Sequence {
         let caps: Vec<ObjectId> = self.owned(sender, is_node_cap);
         let nodes: Vec<ObjectId> = self.node_keys.iter().map(|(id, _)| *id).collect();
         let mut b = Block::new();
-        match self.rng.range(0, 13) {
-            12 => {
+        match self.rng.range(0, 14) {
+            12 | 13 => {
                 // node settings: name, network address, next BLS key (with its proof), joining
                 // the active set, collecting the commission with the cap
                 let cap = self.rng.pick(&caps)?;
                 let node_id = self.cap(&cap).node_id;
                 b.staking();
                 b.owned("cap", false, NODE_CAP, &sender, &cap, false);
-                let call = match self.rng.range(0, 4) {
+                // Caps of nodes in the System's committee (event blobs and deny lists need one).
+                let members: Vec<ObjectId> = caps
+                    .iter()
+                    .filter(|c| {
+                        let node = to_move_id(self.cap(c).node_id);
+                        self.system()
+                            .committee
+                            .members
+                            .iter()
+                            .any(|m| m.node_id == node)
+                    })
+                    .copied()
+                    .collect();
+                let kind = if !members.is_empty() && self.rng.chance(50) {
+                    5 + self.rng.range(0, 1)
+                } else {
+                    self.rng.range(0, 4)
+                };
+                let call = match kind {
+                    5 => {
+                        let cap = if self.rng.chance(97) {
+                            self.rng.pick(&members)?
+                        } else {
+                            cap
+                        };
+                        // certify_event_blob: attest this epoch's candidate (a new one now and
+                        // then), so that attestations of several nodes meet
+                        let epoch = self.epoch();
+                        let fresh = self.rng.chance(25);
+                        let candidate = match self.event_blob {
+                            Some(c) if c.0 == epoch && !fresh => c,
+                            _ => {
+                                let last = self.event_blob.map_or(0, |c| c.4);
+                                let size = self.rng.range(1, 100_000);
+                                let root_hash = self.rng.bytes32();
+                                let blob_id = contracts::derive_blob_id(&root_hash, 1, size);
+                                let c = (
+                                    epoch,
+                                    blob_id,
+                                    root_hash,
+                                    size,
+                                    last + self.rng.range(1, 50),
+                                );
+                                self.event_blob = Some(c);
+                                c
+                            }
+                        };
+                        let (epoch, blob_id, root_hash, size, ending) = candidate;
+                        let mut eb = Block::new();
+                        eb.system(true)
+                            .owned("cap", true, NODE_CAP, &sender, &cap, false)
+                            .line(format!(
+                                "sys.certify_event_blob(&mut cap, {}, {}, {size}, 1, {ending}, {epoch}, s.ctx());",
+                                u256_expr(&blob_id.0),
+                                u256_expr(&root_hash)
+                            ));
+                        return Some(Self::op(
+                            sender,
+                            SystemCall::CertifyEventBlob {
+                                cap,
+                                blob_id,
+                                root_hash,
+                                size,
+                                encoding_type: 1,
+                                ending_checkpoint_sequence_num: ending,
+                                epoch,
+                            },
+                            &eb,
+                        ));
+                    }
+                    6 => {
+                        let cap = if self.rng.chance(97) {
+                            self.rng.pick(&members)?
+                        } else {
+                            cap
+                        };
+                        // register_deny_list_update: the next sequence number, mostly
+                        let next = self.cap(&cap).deny_list_sequence + 1;
+                        let deny_list_sequence = if self.rng.chance(97) { next } else { next - 1 };
+                        let deny_list_root = self.rng.bytes32();
+                        let mut db = Block::new();
+                        db.system(true)
+                            .owned("cap", false, NODE_CAP, &sender, &cap, false)
+                            .line(format!(
+                                "sys.register_deny_list_update(&cap, {}, {deny_list_sequence});",
+                                u256_expr(&deny_list_root)
+                            ));
+                        return Some(Self::op(
+                            sender,
+                            SystemCall::RegisterDenyListUpdate {
+                                cap,
+                                deny_list_root,
+                                deny_list_sequence,
+                            },
+                            &db,
+                        ));
+                    }
                     0 => {
                         let name = format!("node-{}", self.rng.range(0, 99));
                         b.line(format!("stk.set_name(&cap, {});", str_expr(&name)));
