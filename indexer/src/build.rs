@@ -110,7 +110,8 @@ pub struct PoolEntry {
     pub last_cursor: u64,
 }
 
-/// A decoded chain value with its raw BCS and last change (System or staking state).
+/// A decoded chain value with its raw BCS and last change (System or staking state, active
+/// set).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChainValue<T> {
     /// The value.
@@ -119,6 +120,27 @@ pub struct ChainValue<T> {
     pub bcs: Vec<u8>,
     /// Last change.
     pub last_cursor: u64,
+}
+
+impl<T: Clone> ChainValue<T> {
+    /// Stores `value` (with its field's `bcs`, changed at `cursor`) in `slot` unless the slot
+    /// already holds these bytes; whether it changed.
+    fn replace(slot: &mut Option<Self>, value: &T, bcs: &[u8], cursor: u64) -> bool {
+        if slot.as_ref().is_some_and(|s| s.bcs == bcs) {
+            return false;
+        }
+        *slot = Some(Self {
+            value: Box::new(value.clone()),
+            bcs: bcs.to_vec(),
+            last_cursor: cursor,
+        });
+        true
+    }
+
+    /// Its `chain_state` row: the BCS and the last change.
+    fn row(&self) -> (Vec<u8>, u64) {
+        (self.bcs.clone(), self.last_cursor)
+    }
 }
 
 /// What the sequential stage keeps between batches (see the module documentation).
@@ -650,22 +672,13 @@ impl Builder {
             }
         }
         for key in self.dirty_chain.drain() {
-            match key {
-                "staking_inner" => {
-                    if let Some(s) = &self.state.staking {
-                        batch.chain_state.push((key, s.bcs.clone(), s.last_cursor));
-                    }
-                }
-                "active_set" => {
-                    if let Some(s) = &self.state.active_set {
-                        batch.chain_state.push((key, s.bcs.clone(), s.last_cursor));
-                    }
-                }
-                _ => {
-                    if let Some(s) = &self.state.system {
-                        batch.chain_state.push((key, s.bcs.clone(), s.last_cursor));
-                    }
-                }
+            let row = match key {
+                "staking_inner" => self.state.staking.as_ref().map(ChainValue::row),
+                "active_set" => self.state.active_set.as_ref().map(ChainValue::row),
+                _ => self.state.system.as_ref().map(ChainValue::row),
+            };
+            if let Some((bcs, cursor)) = row {
+                batch.chain_state.push((key, bcs, cursor));
             }
         }
         // Keep the current and the previous epoch rows only.
@@ -1055,13 +1068,7 @@ impl Builder {
                     }
                 }
                 ObjectValue::SystemInner(value, bcs) => {
-                    let same = self.state.system.as_ref().is_some_and(|s| s.bcs == *bcs);
-                    if !same {
-                        self.state.system = Some(ChainValue {
-                            value: value.clone(),
-                            bcs: bcs.clone(),
-                            last_cursor: c,
-                        });
+                    if ChainValue::replace(&mut self.state.system, value, bcs, c) {
                         self.dirty_chain.insert("system_inner");
                         let epoch = value.committee.epoch;
                         let (cap, used, sp, wp, n) = (
@@ -1081,13 +1088,7 @@ impl Builder {
                     }
                 }
                 ObjectValue::StakingInner(value, bcs) => {
-                    let same = self.state.staking.as_ref().is_some_and(|s| s.bcs == *bcs);
-                    if !same {
-                        self.state.staking = Some(ChainValue {
-                            value: value.clone(),
-                            bcs: bcs.clone(),
-                            last_cursor: c,
-                        });
+                    if ChainValue::replace(&mut self.state.staking, value, bcs, c) {
                         self.dirty_chain.insert("staking_inner");
                         staking_changed = true;
                         let (duration, n, state) = (
@@ -1103,17 +1104,7 @@ impl Builder {
                     }
                 }
                 ObjectValue::ActiveSet(value, bcs) => {
-                    let same = self
-                        .state
-                        .active_set
-                        .as_ref()
-                        .is_some_and(|s| s.bcs == *bcs);
-                    if !same {
-                        self.state.active_set = Some(ChainValue {
-                            value: value.clone(),
-                            bcs: bcs.clone(),
-                            last_cursor: c,
-                        });
+                    if ChainValue::replace(&mut self.state.active_set, value, bcs, c) {
                         self.dirty_chain.insert("active_set");
                         staking_changed = true;
                     }

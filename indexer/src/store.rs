@@ -234,6 +234,30 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 
 // === Loading ===
 
+/// A `chain_state` row: the BCS of a `dynamic_field::Field<N, T>` (its id, name and value),
+/// decoded to the value.
+fn chain_value<N: serde::de::DeserializeOwned, T: serde::de::DeserializeOwned>(
+    key: &str,
+    bcs: Vec<u8>,
+    last_cursor: u64,
+) -> Result<ChainValue<T>, StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Field<N, V> {
+        #[allow(dead_code)]
+        id: [u8; 32],
+        #[allow(dead_code)]
+        name: N,
+        value: V,
+    }
+    let f: Field<N, T> =
+        bcs::from_bytes(&bcs).map_err(|e| StoreError::Corrupt(format!("{key}: {e}")))?;
+    Ok(ChainValue {
+        value: Box::new(f.value),
+        bcs,
+        last_cursor,
+    })
+}
+
 /// The watermark of `pipeline` (creating the row at 0), and the state to continue from.
 pub async fn load_state(pool: &PgPool, pipeline: &str) -> Result<IndexState, StoreError> {
     sqlx::query(
@@ -341,50 +365,21 @@ pub async fn load_state(pool: &PgPool, pipeline: &str) -> Result<IndexState, Sto
         let key: String = row.try_get("key")?;
         let bcs: Vec<u8> = row.try_get("bcs")?;
         let last_cursor = to_u64(Some(row.try_get("last_cursor")?)).unwrap_or(0);
-        #[derive(serde::Deserialize)]
-        struct Field<V> {
-            #[allow(dead_code)]
-            id: [u8; 32],
-            #[allow(dead_code)]
-            name: u64,
-            value: V,
-        }
-        /// A field under `extended_field::Key()` (BCS of its `dummy_field: bool`).
-        #[derive(serde::Deserialize)]
-        struct KeyField<V> {
-            #[allow(dead_code)]
-            id: [u8; 32],
-            #[allow(dead_code)]
-            name: bool,
-            value: V,
-        }
+        // The states are `Field<u64, ...InnerV1>`; the active set is a `Field` under
+        // `extended_field::Key()` (BCS of its `dummy_field: bool`).
         match key.as_str() {
             "system_inner" => {
-                let f: Field<SystemStateInnerV1> = bcs::from_bytes(&bcs)
-                    .map_err(|e| StoreError::Corrupt(format!("system_inner: {e}")))?;
-                state.system = Some(ChainValue {
-                    value: Box::new(f.value),
+                state.system = Some(chain_value::<u64, SystemStateInnerV1>(
+                    &key,
                     bcs,
                     last_cursor,
-                });
+                )?);
             }
             "staking_inner" => {
-                let f: Field<StakingInnerV1> = bcs::from_bytes(&bcs)
-                    .map_err(|e| StoreError::Corrupt(format!("staking_inner: {e}")))?;
-                state.staking = Some(ChainValue {
-                    value: Box::new(f.value),
-                    bcs,
-                    last_cursor,
-                });
+                state.staking = Some(chain_value::<u64, StakingInnerV1>(&key, bcs, last_cursor)?);
             }
             "active_set" => {
-                let f: KeyField<ActiveSet> = bcs::from_bytes(&bcs)
-                    .map_err(|e| StoreError::Corrupt(format!("active_set: {e}")))?;
-                state.active_set = Some(ChainValue {
-                    value: Box::new(f.value),
-                    bcs,
-                    last_cursor,
-                });
+                state.active_set = Some(chain_value::<bool, ActiveSet>(&key, bcs, last_cursor)?);
             }
             other => return Err(StoreError::Corrupt(format!("chain_state key {other}"))),
         }
