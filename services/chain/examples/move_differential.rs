@@ -71,6 +71,16 @@ impl Rng {
             Some(items[(self.next() % items.len() as u64) as usize].clone())
         }
     }
+    /// Usually (97 %) one of `good` (the valid choices), else one of `any`: most steps are
+    /// valid, a few test the aborts.
+    fn mostly<T: Clone>(&mut self, good: &[T], any: &[T]) -> Option<T> {
+        if self.chance(97) {
+            self.pick(good)
+        } else {
+            self.pick(any)
+        }
+    }
+
     fn bytes32(&mut self) -> [u8; 32] {
         let mut out = [0u8; 32];
         for chunk in out.chunks_mut(8) {
@@ -881,7 +891,7 @@ impl Sequence {
             .map(|i| {
                 let seed = keys
                     .get(*i)
-                    .and_then(|k| (0..KEYS).find(|s| uncompressed_key(*s) == *k))
+                    .and_then(|k| uncompressed_keys().iter().position(|u| u == k))
                     .unwrap_or(*i);
                 member_key(seed).sign(message)
             })
@@ -1047,11 +1057,7 @@ impl Sequence {
             })
             .copied()
             .collect();
-        let storage = if self.rng.chance(97) {
-            self.rng.pick(&current)?
-        } else {
-            self.rng.pick(storages)?
-        };
+        let storage = self.rng.mostly(&current, storages)?;
         let room = self.storage(&storage).storage_size;
         let size = self.blob_size(room);
         let root_hash = self.rng.bytes32();
@@ -1092,11 +1098,7 @@ impl Sequence {
             .filter(|id| self.blob(id).blob.certified_epoch.is_none())
             .copied()
             .collect();
-        let blob = if self.rng.chance(97) {
-            self.rng.pick(&uncertified)?
-        } else {
-            self.rng.pick(blobs)?
-        };
+        let blob = self.rng.mostly(&uncertified, blobs)?;
         let bo = self.blob(&blob).blob;
         let message = BlobCertificationMessage {
             epoch: self.message_epoch(),
@@ -1140,11 +1142,7 @@ impl Sequence {
             })
             .copied()
             .collect();
-        let blob = if self.rng.chance(97) {
-            self.rng.pick(&certified)?
-        } else {
-            self.rng.pick(blobs)?
-        };
+        let blob = self.rng.mostly(&certified, blobs)?;
         let extended_epochs = self.extension(self.blob(&blob).blob.storage.end_epoch);
         let mut b = Block::new();
         b.system(true)
@@ -1209,11 +1207,7 @@ impl Sequence {
             })
             .copied()
             .collect();
-        let blob = if self.rng.chance(97) {
-            self.rng.pick(&deletable)?
-        } else {
-            self.rng.pick(blobs)?
-        };
+        let blob = self.rng.mostly(&deletable, blobs)?;
         let mut b = Block::new();
         b.system(false)
             .owned("b", false, BLOB, &sender, &blob, true)
@@ -1502,11 +1496,7 @@ impl Sequence {
                     .filter(|b| b.certified_epoch.is_none())
                     .cloned()
                     .collect();
-                let pb = if self.rng.chance(97) {
-                    self.rng.pick(&uncertified)?
-                } else {
-                    self.rng.pick(&existing)?
-                };
+                let pb = self.rng.mostly(&uncertified, &existing)?;
                 let message = BlobCertificationMessage {
                     epoch: self.message_epoch(),
                     blob_id: pb.blob_id.0,
@@ -1691,10 +1681,19 @@ const FROST_PER_WAL: u64 = 1_000_000_000;
 /// How many BLS keys the generator has (`member_key(0..KEYS)`).
 const KEYS: usize = 10;
 
-/// Move's form of the generator's key `seed` (`Element<UncompressedG1>`).
-fn uncompressed_key(seed: usize) -> Vec<u8> {
-    walrus_chain::walrus::bls_aggregate::uncompressed_g1(member_key(seed).public_key().as_bytes())
-        .unwrap()
+/// Move's form of the generator's keys (`Element<UncompressedG1>`), by seed; computed once.
+fn uncompressed_keys() -> &'static [Vec<u8>] {
+    static UNCOMPRESSED: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+    UNCOMPRESSED.get_or_init(|| {
+        (0..KEYS)
+            .map(|seed| {
+                walrus_chain::walrus::bls_aggregate::uncompressed_g1(
+                    member_key(seed).public_key().as_bytes(),
+                )
+                .unwrap()
+            })
+            .collect()
+    })
 }
 
 fn is_staked_wal(o: &WalrusObject) -> bool {
@@ -1730,9 +1729,8 @@ impl Sequence {
     /// uncompressed form, replaced by zeros (the runner's BLS12-381 natives answer zeros);
     /// `x""` when nothing changes.
     fn zeroed_expr(&self, bytes: &[u8]) -> String {
-        let keys: Vec<Vec<u8>> = (0..KEYS).map(uncompressed_key).collect();
         let mut out = bytes.to_vec();
-        for key in &keys {
+        for key in uncompressed_keys() {
             let mut i = 0;
             while i + key.len() <= out.len() {
                 if out[i..i + key.len()] == key[..] {
@@ -2000,11 +1998,7 @@ impl Sequence {
                     })
                     .copied()
                     .collect();
-                let coin = if self.rng.chance(97) {
-                    self.rng.pick(&rich)?
-                } else {
-                    self.rng.pick(coins)?
-                };
+                let coin = self.rng.mostly(&rich, coins)?;
                 b.staking();
                 b.owned("c", false, COIN, &sender, &coin, true)
                     .line(format!(
@@ -2031,11 +2025,7 @@ impl Sequence {
                     })
                     .copied()
                     .collect();
-                let staked_wal = if self.rng.chance(97) {
-                    self.rng.pick(&staked_only)?
-                } else {
-                    self.rng.pick(&staked)?
-                };
+                let staked_wal = self.rng.mostly(&staked_only, &staked)?;
                 b.staking();
                 b.owned("sw", true, STAKED_WAL, &sender, &staked_wal, false)
                     .line("stk.request_withdraw_stake(&mut sw, s.ctx());".to_string());
@@ -2061,11 +2051,7 @@ impl Sequence {
                     })
                     .copied()
                     .collect();
-                let staked_wal = if self.rng.chance(97) {
-                    self.rng.pick(&due)?
-                } else {
-                    self.rng.pick(&staked)?
-                };
+                let staked_wal = self.rng.mostly(&due, &staked)?;
                 b.staking();
                 b.owned("sw", false, STAKED_WAL, &sender, &staked_wal, true)
                     .line("let c = stk.withdraw_stake(sw, s.ctx());".to_string())
@@ -2379,12 +2365,7 @@ fn header(seed: u64, sequences: usize, steps: usize) -> String {
         keys.join(", "),
         ids.join(", "),
         keys[0],
-        bytes_expr(
-            &walrus_chain::walrus::bls_aggregate::uncompressed_g1(
-                member_key(0).public_key().as_bytes()
-            )
-            .unwrap()
-        ),
+        bytes_expr(&uncompressed_keys()[0]),
         SENDERS[0],
         SENDERS[1]
     )
