@@ -18,6 +18,8 @@ pub struct PoolRates {
     pub rates: BTreeMap<u32, PoolExchangeRate>,
     /// The pool's `latest_epoch`.
     pub latest_epoch: u32,
+    /// The pool's `activation_epoch` (its first recorded rate).
+    pub activation_epoch: u32,
     /// The size of the pool's `exchange_rates` table (from the pool's BCS).
     pub table_size: u64,
 }
@@ -28,19 +30,16 @@ impl PoolRates {
         self.rates.len() as u64 == self.table_size && self.table_size > 0
     }
 
-    /// Move `staking_pool::exchange_rate_at_epoch`: the recorded rate, the latest one for
-    /// epochs after `latest_epoch`, `Flat` for epochs before the pool existed.
+    /// Move `staking_pool::exchange_rate_at_epoch`: the latest rate recorded at or before
+    /// `epoch`, down to the activation epoch; `Flat` before it.
     pub fn at(&self, epoch: u32) -> PoolExchangeRate {
-        if let Some(rate) = self.rates.get(&epoch) {
-            *rate
-        } else if epoch > self.latest_epoch {
-            self.rates
-                .get(&self.latest_epoch)
-                .copied()
-                .unwrap_or(PoolExchangeRate::Flat)
-        } else {
-            PoolExchangeRate::Flat
+        if epoch < self.activation_epoch {
+            return PoolExchangeRate::Flat;
         }
+        self.rates
+            .range(self.activation_epoch..=epoch)
+            .next_back()
+            .map_or(PoolExchangeRate::Flat, |(_, rate)| *rate)
     }
 }
 
@@ -134,16 +133,32 @@ fn value_at(pending: &PendingValues, epoch: u32) -> Option<u64> {
 }
 
 /// Move `staking_pool::wal_balance_at_epoch`: the stake the pool will have at `epoch` given
-/// what is scheduled now.
+/// what is scheduled now (withdrawals converted at the current `(wal_balance, num_shares)`
+/// rate, a pre-active withdrawal due at `k` first to shares at the rate of `k - 1`); `None`
+/// where Move would abort.
 pub fn wal_balance_at_epoch(pool: &StakingPool, rates: &PoolRates, epoch: u32) -> Option<u64> {
-    let rate = rates.at(pool.latest_epoch);
-    let plus = pool
-        .wal_balance
-        .checked_add(value_at(&pool.pending_stake, epoch)?)?;
-    let minus = rate
-        .convert_to_wal_amount(value_at(&pool.pending_shares_withdraw, epoch)?)?
-        .checked_add(value_at(&pool.pre_active_withdrawals, epoch)?)?;
-    Some(plus.saturating_sub(minus))
+    let mut shares = value_at(&pool.pending_shares_withdraw, epoch)?;
+    for e in pool
+        .pre_active_withdrawals
+        .0
+        .contents
+        .iter()
+        .filter(|e| e.key <= epoch)
+    {
+        let at = rates.at(e.key.checked_sub(1)?);
+        shares = shares.checked_add(at.convert_to_share_amount(e.value)?)?;
+    }
+    let rate = if pool.wal_balance == 0 || pool.num_shares == 0 {
+        PoolExchangeRate::Flat
+    } else {
+        PoolExchangeRate::Variable {
+            wal_amount: u128::from(pool.wal_balance),
+            share_amount: u128::from(pool.num_shares),
+        }
+    };
+    pool.wal_balance
+        .checked_add(value_at(&pool.pending_stake, epoch)?)?
+        .checked_sub(rate.convert_to_wal_amount(shares)?)
 }
 
 #[cfg(test)]
@@ -171,6 +186,7 @@ mod tests {
                 ),
             ]),
             latest_epoch: 3,
+            activation_epoch: 1,
             table_size: 3,
         }
     }

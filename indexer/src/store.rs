@@ -338,6 +338,7 @@ pub async fn load_state(pool: &PgPool, pipeline: &str) -> Result<IndexState, Sto
             rates: PoolRates {
                 rates: r,
                 latest_epoch: pool_value.latest_epoch,
+                activation_epoch: pool_value.activation_epoch,
                 table_size: pool_value.exchange_rates.size,
             },
             apys,

@@ -2037,13 +2037,20 @@ impl Sequence {
                 ))
             }
             5 => {
-                // withdraw_stake: a withdrawal that is due, or a stake not active yet
+                // withdraw_stake: a withdrawal that is due, a stake not active yet, or the
+                // stake of a node in neither committee (paid at once, its shares queued)
+                let outside = |node: &ObjectId| {
+                    !st.committee.contains(node)
+                        && !st.next_committee.as_ref().is_some_and(|c| c.contains(node))
+                };
                 let due: Vec<ObjectId> = staked
                     .iter()
                     .filter(|id| {
                         let sw = self.staked_wal(id);
                         match sw.state {
-                            staking::StakedWalState::Staked => sw.activation_epoch > st.epoch,
+                            staking::StakedWalState::Staked => {
+                                sw.activation_epoch > st.epoch || outside(&sw.node_id)
+                            }
                             staking::StakedWalState::Withdrawing { withdraw_epoch } => {
                                 withdraw_epoch <= st.epoch
                             }

@@ -318,6 +318,7 @@ fn setter_aborts() {
 }
 
 /// Mirrors staking_tests.move::{stake_with_unknown_node_aborts, setter_with_unknown_node_aborts
+/// (as on mainnet, an unknown pool aborts in the object table: `sui::dynamic_field`)
 /// (through collect_commission, since the ledger cannot mint a cap for an unknown node),
 /// stake_below_one_wal_aborts}.
 #[test]
@@ -330,14 +331,14 @@ fn delegation_aborts() {
             coin,
             node_id: test_node_id(3),
         },
-        staking_inner::EPoolNotFound,
+        walrus_chain::walrus::errors::dynamic_field::EFieldDoesNotExist,
     );
     w.aborts(
         StakingCall::CollectCommission {
             node_id: test_node_id(9),
             auth: Auth::Sender,
         },
-        staking_inner::EPoolNotFound,
+        walrus_chain::walrus::errors::dynamic_field::EFieldDoesNotExist,
     );
     let small = w.coin(&admin(), frost(1) - 1);
     w.aborts(

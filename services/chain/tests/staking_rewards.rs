@@ -113,9 +113,9 @@ fn two_delegators_commission_and_burn() {
     assert_eq!(w.pool(a.id).commission, 0);
 }
 
-/// Mirrors staking_rewards_tests.move::idle_pool_is_caught_up_then_earns.
+/// Mirrors staking_rewards_tests.move::idle_pool_is_left_alone_then_earns.
 #[test]
-fn idle_pool_is_caught_up_then_earns() {
+fn idle_pool_is_left_alone_then_earns() {
     let w = World::new(10);
     let a = w.register_node(0, 0);
     let c = w.register_node(1, 0);
@@ -124,16 +124,16 @@ fn idle_pool_is_caught_up_then_earns() {
     w.next_epoch(&nodes); // 1
     w.next_epoch(&nodes); // 2
     w.next_epoch(&nodes); // 3
-    // C was in no committee: never advanced.
+    // C was in no committee: never advanced, and staking does not advance it (as mainnet).
     assert_eq!(w.pool(c.id).latest_epoch, 0);
-    // Staking catches it up epoch by epoch (flat rates, no rewards).
     let sc = w.stake(c.id, 500);
-    assert_eq!(w.pool(c.id).latest_epoch, 3);
+    assert_eq!(w.pool(c.id).latest_epoch, 0);
     assert!(w.pool(c.id).exchange_rate_at_epoch(2).is_flat());
-    // Stakes 1000 / 500, n = 10: A 7, C 3.
+    // Stakes 1000 / 500, n = 10: A 7, C 3; joining advances C from 0 to 4 in one step.
     w.next_epoch(&nodes); // 4
     assert_eq!(w.staking().committee.weight(&a.id), 7);
     assert_eq!(w.staking().committee.weight(&c.id), 3);
+    assert_eq!(w.pool(c.id).latest_epoch, 4);
     assert_eq!(w.pool(c.id).wal_balance, frost(500));
     w.add_epoch_rewards(EPOCH_REWARDS);
     w.next_epoch(&nodes); // 5: C gets 1_940_000_000 * 3 / 10 = 582_000_000

@@ -199,13 +199,15 @@ fn node_in_neither_committee_withdraws_directly_with_rewards() {
     assert_eq!(s.committee.weight(&n1.id), 5);
     // Node 2 got 1_940_000_000 * 4 / 10 = 776_000_000 for epoch 1.
     assert_eq!(w.pool(n2.id).wal_balance, 101_776_000_000);
-    // In neither committee: the active stake leaves at once with its rewards.
+    // In neither committee: the active stake is paid at once with its rewards; its shares
+    // wait in the pool (not advanced) for its next advance, as on mainnet.
     assert!(!w.can_withdraw_early(s2));
     assert_eq!(w.withdraw(s2), 101_776_000_000);
     let p = w.pool(n2.id);
-    assert_eq!(p.wal_balance, 0);
-    assert_eq!(p.num_shares, 0);
     assert_eq!(p.rewards_pool, 0);
+    assert_eq!(p.wal_balance, 101_776_000_000);
+    assert_eq!(p.pending_shares_withdraw.value_at(2).unwrap(), frost(101));
+    assert_eq!(p.wal_balance_at_epoch(3).unwrap(), 0);
 }
 
 /// Mirrors staking_withdraw_tests.move::request_for_node_in_neither_committee_aborts.

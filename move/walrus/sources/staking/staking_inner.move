@@ -10,7 +10,7 @@
 module walrus::staking_inner;
 
 use std::string::String;
-use sui::balance::Balance;
+use sui::balance::{Self, Balance};
 use sui::bls12381::UncompressedG1;
 use sui::clock::Clock;
 use sui::coin::{Self, Coin};
@@ -402,23 +402,22 @@ public(package) fun initiate_epoch_change(
     let next_committee = self.next_committee.extract();
     let bls_committee = self.bls_committee(new_epoch, &next_committee);
     let params = self.next_epoch_params.extract();
-    let mut rewards = system.advance_epoch(bls_committee, &params);
+    let rewards = system.advance_epoch(bls_committee, &params);
 
     self.epoch = new_epoch;
     self.previous_committee = self.committee;
     self.committee = next_committee;
     self.next_epoch_public_keys.swap(vec_map::empty());
 
-    // Old committee: advance with the rewards of the ending epoch.
-    while (!rewards.is_empty()) {
-        let (node_id, reward) = rewards.pop();
-        self.pools.borrow_mut(node_id).advance_epoch(reward, new_epoch);
-    };
-    rewards.destroy_empty();
-    // Both committees: make sure every pool is at the new epoch (zero reward).
-    let mut ids = self.previous_committee.node_ids();
-    ids.append(self.committee.node_ids());
-    ids.do!(|node_id| self.pools.borrow_mut(node_id).catch_up(new_epoch));
+    // As mainnet: the old committee's pools advance with their rewards (in the committee's
+    // order), then the pools that just joined with none; every pool outside both committees
+    // stays as it is. Each advanced pool's stake for the next selection goes into the active
+    // set.
+    let wctx = self.walrus_context();
+    let (node_ids, rewards) = rewards.into_keys_values();
+    node_ids.zip_do!(rewards, |node_id, reward| self.advance_pool(node_id, reward, &wctx));
+    let joined = self.committee.node_ids().filter!(|id| !self.previous_committee.contains(id));
+    joined.do!(|node_id| self.advance_pool(node_id, balance::zero(), &wctx));
 
     events::emit_epoch_change_start(new_epoch);
     if (self.committee.is_empty()) {
@@ -543,14 +542,14 @@ public(package) fun has_pool(self: &StakingInnerV1, node_id: ID): bool {
     self.pools.contains(node_id)
 }
 
-/// The pool of `node_id`.
+/// The pool of `node_id` (as mainnet, a missing pool aborts in `sui::dynamic_field`).
 public(package) fun pool(self: &StakingInnerV1, node_id: ID): &StakingPool {
-    assert!(self.pools.contains(node_id), EPoolNotFound);
     self.pools.borrow(node_id)
 }
 
 /// The reward of `principal` staked with `node_id` from `activation_epoch` until
-/// `withdraw_epoch` (read-only estimate; exact for epochs the pool has been advanced to).
+/// `withdraw_epoch` (`EPoolNotFound` for an unknown node; read-only estimate, exact for epochs
+/// the pool has been advanced to).
 public(package) fun calculate_rewards(
     self: &StakingInnerV1,
     node_id: ID,
@@ -558,6 +557,7 @@ public(package) fun calculate_rewards(
     activation_epoch: u32,
     withdraw_epoch: u32,
 ): u64 {
+    assert!(self.pools.contains(node_id), EPoolNotFound);
     self.pool(node_id).calculate_rewards(principal, activation_epoch, withdraw_epoch)
 }
 
@@ -621,13 +621,18 @@ fun clear_previous_committee_blocked_commission(self: &mut StakingInnerV1) {
     ids.do!(|id| if (self.pools.contains(id)) self.pools.borrow_mut(id).clear_blocked_commission());
 }
 
-/// The pool of `node_id`, caught up to the current epoch.
+/// The pool of `node_id` (as mainnet, a missing pool aborts in `sui::dynamic_field`).
 fun pool_mut(self: &mut StakingInnerV1, node_id: ID): &mut StakingPool {
-    assert!(self.pools.contains(node_id), EPoolNotFound);
-    let epoch = self.epoch;
+    self.pools.borrow_mut(node_id)
+}
+
+/// Advances the pool of `node_id` to the new epoch of `wctx` and puts its stake for the next
+/// selection (at E + 1) into the active set.
+fun advance_pool(self: &mut StakingInnerV1, node_id: ID, reward: Balance<WAL>, wctx: &WalrusContext) {
     let pool = self.pools.borrow_mut(node_id);
-    pool.catch_up(epoch);
-    pool
+    pool.advance_epoch(reward, wctx);
+    let stake = pool.wal_balance_at_epoch(wctx.epoch() + 1);
+    self.active_set.borrow_mut().insert_or_update(node_id, stake);
 }
 
 /// (in the current committee, in the selected next committee).
@@ -650,17 +655,14 @@ fun projection_epoch(self: &StakingInnerV1): u32 {
 
 /// Puts the node's projected stake into the active set.
 fun update_active_set(self: &mut StakingInnerV1, node_id: ID) {
-    let at = self.projection_epoch();
-    let stake = self.pool_mut(node_id).wal_balance_at_epoch(at);
+    let stake = self.pools.borrow(node_id).wal_balance_at_epoch(self.projection_epoch());
     self.active_set.borrow_mut().insert_or_update(node_id, stake);
 }
 
-/// Refreshes the active set, apportions the shards, and fixes the next committee, its keys and
+/// Apportions the shards by the active set's stakes, and fixes the next committee, its keys and
 /// the next epoch's parameters.
 fun select_committee_and_params(self: &mut StakingInnerV1) {
     assert!(self.next_committee.is_none(), ECommitteeSelected);
-    let members = self.active_set.borrow().active_ids();
-    members.do!(|node_id| self.update_active_set(node_id));
     let next = self.compute_next_committee();
 
     let mut keys = vec_map::empty();
@@ -680,7 +682,6 @@ fun select_committee_and_params(self: &mut StakingInnerV1) {
 
 /// The committee the active set's stakes give now (`ENoStake` without stake): shards
 /// apportioned by stake, moving as few shards as possible from the current committee.
-/// `voting_end` refreshes the stakes first; this read-only view uses them as stored.
 public(package) fun compute_next_committee(self: &StakingInnerV1): Committee {
     let (ids, stakes) = self.active_set.borrow().active_ids_and_stake();
     assert!(stakes.fold!(0, |total, stake| total + stake) > 0, ENoStake);

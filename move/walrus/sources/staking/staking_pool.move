@@ -1,29 +1,29 @@
 /// The staking pool of one storage node: its stake, shares and per-epoch exchange rates, the
 /// stake and withdrawals waiting for an epoch, its commission and its votes.
 ///
-/// Accounting (integer arithmetic, rounding down; mirrored by the Rust devnet ledger):
+/// Accounting (integer arithmetic, rounding down; mirrored by the Rust devnet ledger), as Walrus
+/// mainnet does it:
 /// - `wal_balance` is the pool's active stake plus the delegators' accumulated rewards;
 ///   `num_shares` the shares it is split into. Principals stay inside the `StakedWal` objects;
 ///   the delegators' rewards are held in `rewards_pool`.
-/// - Advancing to epoch `e` (see `advance_epoch`), with the reward `r` earned in `e - 1`:
+/// - A pool is advanced (`advance_epoch`) only at an epoch change in which it is in the old
+///   committee (with its reward) or joins the new one (with none); any other pool stays as it
+///   is, however many epochs pass, and is advanced in one step when it rejoins. Advancing to
+///   epoch `e` with the reward `r`:
 ///   1. `commission = r * commission_rate / 10_000` goes to `commission`, blocked for collection
-///      until the next `voting_end` (as mainnet); `r - commission` to `rewards_pool` and
-///      `wal_balance`;
-///   2. a commission rate scheduled for `e` becomes current (schedules up to `e` are dropped);
-///   3. a scheduled BLS key is rotated in;
-///   4. `rate[e] = (wal_balance, num_shares)` is recorded;
-///   5. withdrawals due at <= `e` leave: `wal_balance -= rate[e].to_wal(shares)`, where shares
-///      = the requested shares + `rate[e - 1].to_shares(pre-active principals)`;
-///   6. stake activating at <= `e` joins: `wal_balance += stake`;
-///   7. `num_shares = rate[e].to_shares(wal_balance)`.
+///      until the next `voting_end`; `r - commission` to `rewards_pool` and `wal_balance`;
+///   2. a commission rate scheduled for exactly `e` becomes current (schedules up to `e` are
+///      dropped); 3. a scheduled BLS key is rotated in;
+///   4. (`process_pending_stake`) `rate[e] = (wal_balance, num_shares)` is recorded; stake
+///      activating at <= `e` joins `wal_balance`; withdrawals due at <= `e` leave it:
+///      `rate[e].to_wal(shares)`, where shares = the requested shares + for each pre-active
+///      withdrawal due at `k`, `rate[k - 1].to_shares(principal)`;
+///      `num_shares = rate[e].to_shares(wal_balance)`.
+/// - `rate[e]` for an epoch that was not recorded is the latest recorded rate at or before `e`,
+///   down to the activation epoch (where a new pool records `Flat`); `Flat` before it.
 /// - A `StakedWal` with principal `P` activated at `A` owns `shares = rate[A].to_shares(P)`; its
 ///   value at epoch `W` is `rate[W].to_wal(shares)` and its reward `max(0, value - P)`, paid
 ///   from `rewards_pool` (capped by it).
-/// - `rate[e]` for an epoch that was not recorded: the latest rate for epochs after
-///   `latest_epoch`, `Flat` for epochs before the pool existed.
-/// A pool is advanced at every epoch change in which it is in the old or the new committee; any
-/// other pool is caught up (advanced epoch by epoch with zero reward) before it is touched, so
-/// every pool behaves as if it were advanced every epoch.
 module walrus::staking_pool;
 
 use std::string::String;
@@ -187,8 +187,9 @@ public(package) fun new(
     // the extra fields.
     let id = object::new(ctx);
     let node_id = id.to_inner();
+    let activation_epoch = if (committee_selected) epoch + 1 else epoch;
     let mut exchange_rates = table::new(ctx);
-    exchange_rates.add(epoch, pool_exchange_rate::flat());
+    exchange_rates.add(activation_epoch, pool_exchange_rate::flat());
     let node_info = storage_node::new(
         name,
         node_id,
@@ -203,7 +204,7 @@ public(package) fun new(
         state: PoolState::Active,
         voting_params: VotingParams { storage_price, write_price, node_capacity },
         node_info,
-        activation_epoch: if (committee_selected) epoch + 1 else epoch,
+        activation_epoch,
         latest_epoch: epoch,
         wal_balance: 0,
         num_shares: 0,
@@ -223,71 +224,62 @@ public(package) fun new(
 
 // === Epoch advance ===
 
-/// Advances the pool to `new_epoch` with `rewards`, the reward it earned in `new_epoch - 1`
-/// (catching up skipped epochs with zero reward first).
-public(package) fun advance_epoch(self: &mut StakingPool, rewards: Balance<WAL>, new_epoch: u32) {
-    assert!(new_epoch > self.latest_epoch, EPoolAlreadyUpdated);
+/// Advances the pool to the context's epoch `e` with `rewards`, what it earned as a member of
+/// the ending committee (zero for a pool that joins the committee). See the module
+/// documentation for the steps.
+public(package) fun advance_epoch(self: &mut StakingPool, mut rewards: Balance<WAL>, wctx: &WalrusContext) {
+    let epoch = wctx.epoch();
+    assert!(epoch > self.latest_epoch, EPoolAlreadyUpdated);
     assert!(rewards.value() == 0 || self.wal_balance > 0, EIncorrectEpochAdvance);
-    self.catch_up(new_epoch - 1);
-    self.step(rewards, new_epoch, true);
-}
 
-/// Advances the pool epoch by epoch with zero reward until it reaches `epoch`.
-public(package) fun catch_up(self: &mut StakingPool, epoch: u32) {
-    while (self.latest_epoch < epoch) {
-        let next = self.latest_epoch + 1;
-        self.step(balance::zero(), next, false);
-    }
-}
+    let reward = rewards.value() as u128;
+    let commission = reward * (self.commission_rate as u128) / (N_BASIS_POINTS as u128);
+    self.add_commission(rewards.split(commission as u64), true);
 
-/// One epoch advance; see the module documentation for the steps. The commission of a reward
-/// step (`block`, not a catch-up step) is blocked until `voting_end`.
-fun step(self: &mut StakingPool, mut rewards: Balance<WAL>, epoch: u32, block: bool) {
-    // 1. Commission, then the delegators' part.
-    let reward = rewards.value();
-    let commission = ((reward as u128) * (self.commission_rate as u128) / (N_BASIS_POINTS as u128))
-        as u64;
-    self.add_commission(rewards.split(commission), block);
-    self.wal_balance = self.wal_balance + rewards.value();
-    self.rewards_pool.join(rewards);
-
-    // 2. A commission rate scheduled for this epoch (as mainnet: only an exact match applies,
-    // then every schedule up to this epoch is dropped).
     let scheduled = self.pending_commission_rate.inner().try_get(&epoch);
     if (scheduled.is_some()) {
         self.commission_rate = scheduled.destroy_some() as u16;
         self.pending_commission_rate.flush(epoch);
     };
 
-    // 3. Scheduled key.
+    self.wal_balance = self.wal_balance + rewards.value();
+    self.rewards_pool.join(rewards);
+    self.latest_epoch = epoch;
     self.node_info.rotate_public_key();
+    self.process_pending_stake(wctx);
+}
 
-    // 4. Exchange rate at the start of `epoch`.
+/// Records the exchange rate of the context's epoch `e` and applies the stake and withdrawals
+/// due by `e` (step 4 of the module documentation).
+public(package) fun process_pending_stake(self: &mut StakingPool, wctx: &WalrusContext) {
+    let epoch = wctx.epoch();
     let rate = pool_exchange_rate::new(self.wal_balance, self.num_shares);
     self.exchange_rates.add(epoch, rate);
-    self.latest_epoch = epoch;
+    self.wal_balance = self.wal_balance + self.pending_stake.flush(epoch);
 
-    // 5. Withdrawals.
-    let pre_active_principal = self.pre_active_withdrawals.flush(epoch);
-    let pre_active_shares = self
-        .exchange_rate_at_epoch(epoch - 1)
-        .convert_to_share_amount(pre_active_principal);
+    let pre_active_shares = self.pre_active_shares_due(epoch);
+    let _ = self.pre_active_withdrawals.flush(epoch);
     let shares_out = self.pending_shares_withdraw.flush(epoch) + pre_active_shares;
     let wal_out = rate.convert_to_wal_amount(shares_out);
     assert!(self.wal_balance >= wal_out, ECalculationError);
     self.wal_balance = self.wal_balance - wal_out;
-
-    // 6. Activations.
-    self.wal_balance = self.wal_balance + self.pending_stake.flush(epoch);
-
-    // 7. Shares.
     self.num_shares = rate.convert_to_share_amount(self.wal_balance);
+}
+
+/// The shares of the pre-active withdrawals due by `epoch`: a withdrawal due at `k` holds a
+/// principal that was active from `k - 1`, converted at that epoch's rate.
+fun pre_active_shares_due(self: &StakingPool, epoch: u32): u64 {
+    let withdrawals = self.pre_active_withdrawals.inner();
+    withdrawals.keys().fold!(0, |total, due| if (due > epoch) total else {
+        let principal = *withdrawals.get(&due);
+        total + self.exchange_rate_at_epoch(due - 1).convert_to_share_amount(principal)
+    })
 }
 
 // === Staking ===
 
 /// Stakes `principal` in the context's epoch: active from `epoch + 1`, or `epoch + 2` if the
-/// next committee is already selected. The pool must be caught up to that epoch.
+/// next committee is already selected.
 public(package) fun stake(
     self: &mut StakingPool,
     principal: Balance<WAL>,
@@ -360,12 +352,13 @@ public(package) fun request_withdraw_stake(
     }
 }
 
-/// Withdraws `staked_wal` in `epoch` (the pool must be caught up to `epoch`):
-/// - withdrawing and `epoch >= withdraw_epoch`: principal plus the reward up to the withdraw
-///   epoch (the pool already let the stake go when it advanced to that epoch);
+/// Withdraws `staked_wal` in the context's epoch `e`:
 /// - early (see `can_withdraw_early`): principal only, the pending stake is cancelled;
-/// - active stake of a node in neither the current nor the selected next committee: leaves
-///   the pool now, with the reward up to `epoch`.
+/// - `Staked` with a node in neither the current nor the selected next committee: the
+///   principal plus the reward up to `e`; its shares are queued to leave the pool at its next
+///   advance (a node outside the committees is not advanced);
+/// - withdrawing and `e >= withdraw_epoch`: principal plus the reward up to the withdraw
+///   epoch (the pool already let the stake go when it advanced to that epoch).
 /// Otherwise aborts (`ENotWithdrawing`): a withdrawal must be requested first.
 public(package) fun withdraw_stake(
     self: &mut StakingPool,
@@ -375,30 +368,33 @@ public(package) fun withdraw_stake(
     wctx: &WalrusContext,
 ): Balance<WAL> {
     let (epoch, committee_selected) = (wctx.epoch(), wctx.committee_selected());
+    assert!(staked_wal.value() > 0, EZeroStake);
     assert!(staked_wal.node_id() == self.id.to_inner(), EIncorrectPoolId);
     let activation = staked_wal.activation_epoch();
-    if (staked_wal.is_withdrawing()) {
-        let withdraw_epoch = staked_wal.withdraw_epoch();
-        assert!(epoch >= withdraw_epoch, EWithdrawEpochNotReached);
-        assert!(activation <= epoch, EActivationEpochNotReached);
-        let mut principal = staked_wal.into_balance();
-        let reward = self.calculate_rewards(principal.value(), activation, withdraw_epoch);
-        let reward = reward.min(self.rewards_pool.value());
-        principal.join(self.rewards_pool.split(reward));
-        return principal
-    };
     if (can_withdraw_early(&staked_wal, in_next_committee, epoch, committee_selected)) {
         self.pending_stake.reduce(activation, staked_wal.value());
         return staked_wal.into_balance()
     };
     let in_next = committee_selected && in_next_committee;
-    assert!(activation <= epoch && !in_current_committee && !in_next, ENotWithdrawing);
+    let reward = if (!in_current_committee && !in_next && staked_wal.is_staked()) {
+        if (activation > epoch) {
+            self.pending_stake.reduce(activation, staked_wal.value());
+            0
+        } else {
+            let shares = self
+                .exchange_rate_at_epoch(activation)
+                .convert_to_share_amount(staked_wal.value());
+            self.pending_shares_withdraw.insert_or_add(epoch, shares);
+            self.calculate_rewards(staked_wal.value(), activation, epoch)
+        }
+    } else {
+        assert!(staked_wal.is_withdrawing(), ENotWithdrawing);
+        let withdraw_epoch = staked_wal.withdraw_epoch();
+        assert!(withdraw_epoch <= epoch, EWithdrawEpochNotReached);
+        assert!(activation <= epoch, EActivationEpochNotReached);
+        self.calculate_rewards(staked_wal.value(), activation, withdraw_epoch)
+    };
     let mut principal = staked_wal.into_balance();
-    let shares = self.exchange_rate_at_epoch(activation).convert_to_share_amount(principal.value());
-    let value = self.exchange_rate_at_epoch(epoch).convert_to_wal_amount(shares);
-    self.wal_balance = self.wal_balance - value.min(self.wal_balance);
-    self.num_shares = self.num_shares - shares.min(self.num_shares);
-    let reward = if (value > principal.value()) value - principal.value() else 0;
     let reward = reward.min(self.rewards_pool.value());
     principal.join(self.rewards_pool.split(reward));
     principal
@@ -595,16 +591,16 @@ public(package) fun set_network_address(self: &mut StakingPool, network_address:
 
 // === Accessors ===
 
-/// The exchange rate at the start of `epoch` (see the module documentation for epochs that
-/// were not recorded).
+/// The exchange rate at the start of `epoch`: the latest rate recorded at or before `epoch`,
+/// down to the activation epoch; `Flat` before it.
 public fun exchange_rate_at_epoch(self: &StakingPool, epoch: u32): PoolExchangeRate {
-    if (self.exchange_rates.contains(epoch)) {
-        *self.exchange_rates.borrow(epoch)
-    } else if (epoch > self.latest_epoch) {
-        *self.exchange_rates.borrow(self.latest_epoch)
-    } else {
-        pool_exchange_rate::flat()
-    }
+    let mut epoch = epoch;
+    while (epoch >= self.activation_epoch) {
+        if (self.exchange_rates.contains(epoch)) return *self.exchange_rates.borrow(epoch);
+        if (epoch == 0) break;
+        epoch = epoch - 1;
+    };
+    pool_exchange_rate::flat()
 }
 
 /// The reward of a principal activated at `activation_epoch` and withdrawn at
@@ -621,14 +617,13 @@ public fun calculate_rewards(
 }
 
 /// The stake the pool will have at `epoch` given what is scheduled now: `wal_balance` plus
-/// pending stake due by `epoch`, minus withdrawals due by `epoch` (shares at the latest rate,
-/// pre-active principals at par).
+/// the pending stake due by `epoch`, minus the withdrawals due by `epoch` converted at the
+/// current `(wal_balance, num_shares)` rate (pre-active principals first to shares at the rate
+/// of the epoch before they are due).
 public fun wal_balance_at_epoch(self: &StakingPool, epoch: u32): u64 {
-    let rate = self.exchange_rate_at_epoch(self.latest_epoch);
-    let plus = self.wal_balance + self.pending_stake.value_at(epoch);
-    let minus = rate.convert_to_wal_amount(self.pending_shares_withdraw.value_at(epoch)) +
-        self.pre_active_withdrawals.value_at(epoch);
-    if (plus > minus) plus - minus else 0
+    let rate = pool_exchange_rate::new(self.wal_balance, self.num_shares);
+    let shares = self.pending_shares_withdraw.value_at(epoch) + self.pre_active_shares_due(epoch);
+    self.wal_balance + self.pending_stake.value_at(epoch) - rate.convert_to_wal_amount(shares)
 }
 
 /// The node id.

@@ -1,5 +1,5 @@
 #[test_only]
-/// `StakingPool` on its own: epoch steps, exchange rates, catch-up, and the aborts that the
+/// `StakingPool` on its own: epoch steps, exchange rates, pools left alone, and the aborts that the
 /// staking entry points cannot reach.
 module walrus::staking_pool_tests;
 
@@ -42,12 +42,12 @@ fun steps_record_rates_and_activate_stake() {
     assert_eq!(s1.activation_epoch(), 1);
     assert_eq!(p.wal_balance_at_epoch(1), frost(100));
     assert_eq!(p.wal_balance_at_epoch(0), 0);
-    p.advance_epoch(balance::zero(), 1);
+    p.advance_epoch(balance::zero(), &wctx(1, false));
     assert_eq!(p.wal_balance(), frost(100));
     assert_eq!(p.num_shares(), frost(100));
     assert!(p.exchange_rate_at_epoch(1).is_flat());
     // Reward 1_000: commission 20% = 200, 800 to the delegators.
-    p.advance_epoch(balance::create_for_testing(1_000), 2);
+    p.advance_epoch(balance::create_for_testing(1_000), &wctx(2, false));
     assert_eq!(p.commission_amount(), 200);
     assert_eq!(p.rewards_amount(), 800);
     assert_eq!(p.wal_balance(), frost(100) + 800);
@@ -63,22 +63,48 @@ fun steps_record_rates_and_activate_stake() {
 }
 
 #[test]
-fun catch_up_advances_epoch_by_epoch() {
+fun a_pool_left_alone_is_advanced_in_one_step() {
     let ctx = &mut tx_context::dummy();
     let mut p = pool(0, 0, ctx);
     let s1 = p.stake(balance::create_for_testing(frost(3)), &wctx(0, true), ctx);
     assert_eq!(s1.activation_epoch(), 2);
-    p.catch_up(4);
+    // Not in a committee for epochs 1..3: never advanced; the stake joins at the advance to 4.
+    p.advance_epoch(balance::zero(), &wctx(4, false));
     assert_eq!(p.latest_epoch(), 4);
     assert_eq!(p.wal_balance(), frost(3));
-    assert!(!p.exchange_rate_at_epoch(3).is_flat());
-    // Advancing with a reward after a gap catches up first.
-    p.advance_epoch(balance::create_for_testing(30), 7);
+    assert_eq!(p.num_shares(), frost(3));
+    // One rate per advance: epochs in between take the latest rate at or before them.
+    assert!(p.exchange_rate_at_epoch(3).is_flat());
+    p.advance_epoch(balance::create_for_testing(30), &wctx(7, false));
     assert_eq!(p.latest_epoch(), 7);
     assert_eq!(p.wal_balance(), frost(3) + 30);
+    assert!(p.exchange_rate_at_epoch(6).is_flat());
     assert_eq!(p.calculate_rewards(frost(3), 2, 7), 30);
     assert_eq!(p.calculate_rewards(frost(3), 2, 6), 0);
     destroy(s1);
+    p.destroy_for_testing();
+}
+
+#[test]
+fun a_pool_created_after_the_selection_counts_from_the_next_epoch() {
+    let ctx = &mut tx_context::dummy();
+    let p = staking_pool::new(
+        b"pool".to_string(),
+        b"127.0.0.1:1".to_string(),
+        node_metadata::default(),
+        bls_pk(0),
+        network_pk(),
+        vector[],
+        0,
+        1,
+        2,
+        3,
+        &wctx(3, true),
+        ctx,
+    );
+    assert_eq!(p.activation_epoch(), 4);
+    assert_eq!(p.latest_epoch(), 3);
+    assert!(p.exchange_rate_at_epoch(4).is_flat());
     p.destroy_for_testing();
 }
 
@@ -86,8 +112,8 @@ fun catch_up_advances_epoch_by_epoch() {
 fun advance_to_same_epoch_aborts() {
     let ctx = &mut tx_context::dummy();
     let mut p = pool(0, 0, ctx);
-    p.advance_epoch(balance::zero(), 1);
-    p.advance_epoch(balance::zero(), 1);
+    p.advance_epoch(balance::zero(), &wctx(1, false));
+    p.advance_epoch(balance::zero(), &wctx(1, false));
     p.destroy_for_testing();
 }
 
@@ -122,13 +148,17 @@ fun newest_scheduled_commission_wins() {
     let mut p = pool(100, 0, ctx);
     p.set_next_commission(300, &wctx(0, false)); // for epoch 2
     p.set_next_commission(500, &wctx(1, false)); // for epoch 3
-    p.catch_up(2);
+    p.advance_epoch(balance::zero(), &wctx(2, false));
     assert_eq!(p.commission_rate(), 300);
-    p.catch_up(3);
+    p.advance_epoch(balance::zero(), &wctx(3, false));
     assert_eq!(p.commission_rate(), 500);
     p.set_next_commission(700, &wctx(3, false));
     p.set_next_commission(800, &wctx(3, false)); // replaces 700 for epoch 5
-    p.catch_up(5);
+    p.advance_epoch(balance::zero(), &wctx(5, false));
+    assert_eq!(p.commission_rate(), 800);
+    // Only an advance to exactly the scheduled epoch applies it (as mainnet).
+    p.set_next_commission(900, &wctx(5, false)); // for epoch 7
+    p.advance_epoch(balance::zero(), &wctx(8, false));
     assert_eq!(p.commission_rate(), 800);
     p.destroy_for_testing();
 }
@@ -146,7 +176,7 @@ fun staking_with_a_pool_that_is_not_active_aborts() {
 fun rewards_for_a_pool_without_stake_abort() {
     let ctx = &mut tx_context::dummy();
     let mut p = pool(0, 0, ctx);
-    p.advance_epoch(balance::create_for_testing(5), 1);
+    p.advance_epoch(balance::create_for_testing(5), &wctx(1, false));
     p.destroy_for_testing();
 }
 

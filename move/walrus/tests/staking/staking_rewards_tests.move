@@ -113,7 +113,7 @@ fun two_delegators_commission_and_burn() {
 }
 
 #[test]
-fun idle_pool_is_caught_up_then_earns() {
+fun idle_pool_is_left_alone_then_earns() {
     let mut w = tu::world(10);
     let cap_a = w.register_node(0, 0);
     let cap_c = w.register_node(1, 0);
@@ -124,17 +124,19 @@ fun idle_pool_is_caught_up_then_earns() {
     w.next_epoch(&mut caps); // 1
     w.next_epoch(&mut caps); // 2
     w.next_epoch(&mut caps); // 3
-    // C was in no committee: never advanced.
+    // C was in no committee: never advanced, and staking does not advance it either (as
+    // mainnet).
     assert_eq!(w.staking().pool(c).latest_epoch(), 0);
-    // Staking catches it up epoch by epoch (flat rates, no rewards).
     let sc = w.stake(c, 500);
-    assert_eq!(w.staking().pool(c).latest_epoch(), 3);
+    assert_eq!(w.staking().pool(c).latest_epoch(), 0);
     assert!(w.staking().pool(c).exchange_rate_at_epoch(2).is_flat());
     // Stakes 1000 / 500 (total 1500), n = 10: seats 6 and 3, the last shard to A
     // (1000 / 7 > 500 / 4): A 7, C 3.
     w.next_epoch(&mut caps); // 4
     assert_eq!(w.staking().committee().weight(&a), 7);
     assert_eq!(w.staking().committee().weight(&c), 3);
+    // Joining the committee advanced it from 0 to 4 in one step.
+    assert_eq!(w.staking().pool(c).latest_epoch(), 4);
     assert_eq!(w.staking().pool(c).wal_balance(), frost(500));
     w.add_epoch_rewards(EPOCH_REWARDS);
     w.next_epoch(&mut caps); // 5: C gets 1_940_000_000 * 3 / 10 = 582_000_000

@@ -18,7 +18,7 @@ use super::errors::{
     staking_inner::{
         ECommitteeSelected, EDuplicateSyncDone, EIncorrectNodeOrder, EInvalidNodeWeight,
         EInvalidParameters, EInvalidSyncEpoch, ENextCommitteeIsEmpty, ENoStake, ENotInCommittee,
-        EPoolNotFound, EWrongEpochState, EZeroNodeWeight,
+        EWrongEpochState, EZeroNodeWeight,
     },
 };
 use super::events::StakingEvent;
@@ -30,6 +30,7 @@ use super::pool::{NewPool, StakingPool, can_withdraw_early};
 use super::quantile;
 use super::staked_wal::StakedWal;
 use crate::types::{ExecutionFailure, ObjectId};
+use crate::walrus::errors::dynamic_field;
 
 /// Maximal number of nodes in the active set.
 pub const ACTIVE_SET_SIZE_LIMIT: u16 = 111;
@@ -296,7 +297,7 @@ impl StakingInnerV1 {
         })
     }
 
-    /// Runs `f` on the pool of `node_id` caught up to the current epoch (Move `pool_mut`), and
+    /// Runs `f` on the pool of `node_id` (Move `pool_mut`), and
     /// stores it.
     pub fn with_pool<R>(
         &self,
@@ -505,25 +506,31 @@ impl StakingInnerV1 {
             storage_price_per_unit_size: 0,
             write_price_per_unit_size: 0,
         });
-        let mut rewards = env.advance_system_epoch(new_epoch, members, &params)?;
+        let rewards = env.advance_system_epoch(new_epoch, members, &params)?;
 
         self.epoch = new_epoch;
         self.previous_committee = std::mem::replace(&mut self.committee, next_committee);
         self.next_epoch_public_keys = Vec::new();
 
-        // Old committee: advance with the rewards of the ending epoch (Move pops from the end).
-        while let Some((node_id, reward)) = rewards.pop() {
+        // As mainnet: the old committee's pools advance with their rewards (in committee
+        // order), then the pools that just joined with none; pools outside both committees
+        // stay as they are. Each advanced pool's stake at E + 1 goes into the active set.
+        let joined: Vec<ObjectId> = self
+            .committee
+            .node_ids()
+            .into_iter()
+            .filter(|id| !self.previous_committee.contains(id))
+            .collect();
+        let advances = rewards
+            .into_iter()
+            .chain(joined.into_iter().map(|id| (id, 0)));
+        let next = add32(STAKING_INNER, new_epoch, 1)?;
+        for (node_id, reward) in advances {
             let mut pool = self.pool_entry(env, &node_id)?;
             pool.advance_epoch(reward, new_epoch)?;
+            let stake = pool.wal_balance_at_epoch(next)?;
             env.put_pool(pool);
-        }
-        // Both committees: every pool at the new epoch.
-        let mut ids = self.previous_committee.node_ids();
-        ids.extend(self.committee.node_ids());
-        for node_id in ids {
-            let mut pool = self.pool_entry(env, &node_id)?;
-            pool.catch_up(new_epoch)?;
-            env.put_pool(pool);
+            self.active_set.insert_or_update(node_id, stake)?;
         }
 
         env.emit(StakingEvent::EpochChangeStart { epoch: new_epoch });
@@ -581,14 +588,17 @@ impl StakingInnerV1 {
 
     // === Views ===
 
-    /// The pool of `node_id` as stored (not caught up).
+    /// The pool of `node_id` as stored.
     pub fn pool(
         &self,
         env: &impl StakingEnv,
         node_id: &ObjectId,
     ) -> Result<StakingPool, ExecutionFailure> {
-        ensure(self.pools.node_ids.contains(node_id), EPoolNotFound)?;
-        env.pool(node_id).ok_or_else(|| EPoolNotFound.fail())
+        ensure(
+            self.pools.node_ids.contains(node_id),
+            dynamic_field::EFieldDoesNotExist,
+        )?;
+        self.pool_entry(env, node_id)
     }
 
     /// Whether `staked_wal` can be withdrawn directly, principal only.
@@ -599,13 +609,14 @@ impl StakingInnerV1 {
 
     // === Private functions ===
 
-    /// The pool of `node_id` (Move `pools.borrow_mut`, no catch-up).
+    /// The pool of `node_id` (Move `pools.borrow_mut`).
     fn pool_entry(
         &self,
         env: &impl StakingEnv,
         node_id: &ObjectId,
     ) -> Result<StakingPool, ExecutionFailure> {
-        env.pool(node_id).ok_or_else(|| EPoolNotFound.fail())
+        env.pool(node_id)
+            .ok_or_else(|| dynamic_field::EFieldDoesNotExist.fail())
     }
 
     /// Unblocks the commission of the previous committee's pools (`voting_end`), without
@@ -621,16 +632,13 @@ impl StakingInnerV1 {
         }
     }
 
-    /// The pool of `node_id` caught up to the current epoch (Move `pool_mut`); the caller
-    /// stores it back.
+    /// The pool of `node_id` (Move `pool_mut`); the caller stores it back.
     fn pool_mut(
         &self,
         env: &impl StakingEnv,
         node_id: &ObjectId,
     ) -> Result<StakingPool, ExecutionFailure> {
-        let mut pool = self.pool(env, node_id)?;
-        pool.catch_up(self.epoch)?;
-        Ok(pool)
+        self.pool(env, node_id)
     }
 
     /// (in current committee, in selected next committee, epoch, next committee selected).
@@ -657,7 +665,7 @@ impl StakingInnerV1 {
         node_id: ObjectId,
     ) -> Result<(), ExecutionFailure> {
         let at = self.projection_epoch()?;
-        let stake = self.with_pool(env, node_id, |p| p.wal_balance_at_epoch(at))?;
+        let stake = self.pool(env, &node_id)?.wal_balance_at_epoch(at)?;
         self.active_set.insert_or_update(node_id, stake)?;
         Ok(())
     }
@@ -667,9 +675,6 @@ impl StakingInnerV1 {
         env: &mut impl StakingEnv,
     ) -> Result<(), ExecutionFailure> {
         ensure(self.next_committee.is_none(), ECommitteeSelected)?;
-        for node_id in self.active_set.active_ids() {
-            self.update_active_set(env, node_id)?;
-        }
         let (ids, stakes) = self.active_set.active_ids_and_stake();
         // Move folds the stakes in u64 (overflow aborts).
         let mut total: u64 = 0;
@@ -1053,9 +1058,9 @@ pub(crate) mod tests {
         assert!(EIncorrectNodeOrder.matches(&w.s.initiate_epoch_change(&mut w.env).unwrap_err()));
     }
 
-    // Mirrors staking_rewards_tests.move::idle_pool_is_caught_up_then_earns.
+    // Mirrors staking_rewards_tests.move::idle_pool_is_left_alone_then_earns.
     #[test]
-    fn idle_pool_is_caught_up_then_earns() {
+    fn idle_pool_is_left_alone_then_earns() {
         let mut w = World::new(10);
         let cap_a = w.register_node(0, 0);
         let cap_c = w.register_node(1, 0);
@@ -1067,11 +1072,12 @@ pub(crate) mod tests {
         }
         assert_eq!(w.pool(c).latest_epoch, 0);
         let mut sc = w.stake(c, 500);
-        assert_eq!(w.pool(c).latest_epoch, 3);
+        assert_eq!(w.pool(c).latest_epoch, 0);
         assert!(w.pool(c).exchange_rate_at_epoch(2).is_flat());
         w.next_epoch(&mut caps);
         assert_eq!(w.s.committee.weight(&a), 7);
         assert_eq!(w.s.committee.weight(&c), 3);
+        assert_eq!(w.pool(c).latest_epoch, 4);
         assert_eq!(w.pool(c).wal_balance, 500 * WAL);
         w.add_epoch_rewards(2_000_000_000);
         w.next_epoch(&mut caps);

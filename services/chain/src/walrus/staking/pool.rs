@@ -174,7 +174,7 @@ impl StakingPool {
             pending_commission_rate: PendingValues::empty(),
             commission_rate: args.commission_rate,
             exchange_rates_id,
-            exchange_rates: BTreeMap::from([(epoch, PoolExchangeRate::Flat)]),
+            exchange_rates: BTreeMap::from([(activation_epoch, PoolExchangeRate::Flat)]),
             pending_stake: PendingValues::empty(),
             rewards_pool: 0,
             commission: 0,
@@ -188,38 +188,21 @@ impl StakingPool {
 
     // === Epoch advance ===
 
-    /// Advances the pool to `new_epoch` with `rewards` earned in `new_epoch - 1`.
-    pub fn advance_epoch(&mut self, rewards: u64, new_epoch: u32) -> Result<(), ExecutionFailure> {
-        ensure(new_epoch > self.latest_epoch, EPoolAlreadyUpdated)?;
+    /// Advances the pool to `epoch` with `rewards`, what it earned as a member of the ending
+    /// committee (zero for a pool that joins it): Move `staking_pool::advance_epoch`, as
+    /// mainnet (a pool outside the committees is not advanced, and then in one step).
+    pub fn advance_epoch(&mut self, rewards: u64, epoch: u32) -> Result<(), ExecutionFailure> {
+        ensure(epoch > self.latest_epoch, EPoolAlreadyUpdated)?;
         ensure(rewards == 0 || self.wal_balance > 0, EIncorrectEpochAdvance)?;
-        self.catch_up(new_epoch - 1)?;
-        self.step(rewards, new_epoch, true)
-    }
-
-    /// Advances epoch by epoch with zero reward until `epoch`.
-    pub fn catch_up(&mut self, epoch: u32) -> Result<(), ExecutionFailure> {
-        while self.latest_epoch < epoch {
-            let next = self.latest_epoch + 1;
-            self.step(0, next, false)?;
-        }
-        Ok(())
-    }
-
-    /// One epoch advance (the seven steps of the Move module documentation); the commission of
-    /// a reward step (`block`) is blocked until `voting_end`.
-    fn step(&mut self, reward: u64, epoch: u32, block: bool) -> Result<(), ExecutionFailure> {
-        // 1. Commission, then the delegators' part.
         let commission = to_u64(
             STAKING_POOL,
-            u128::from(reward) * u128::from(self.commission_rate) / u128::from(N_BASIS_POINTS),
+            u128::from(rewards) * u128::from(self.commission_rate) / u128::from(N_BASIS_POINTS),
         )?;
-        let delegators = sub(STAKING_POOL, reward, commission)?;
-        self.add_commission(commission, block)?;
-        self.wal_balance = add(STAKING_POOL, self.wal_balance, delegators)?;
-        self.rewards_pool = add(STAKING_POOL, self.rewards_pool, delegators)?;
+        let delegators = sub(STAKING_POOL, rewards, commission)?;
+        self.add_commission(commission, true)?;
 
-        // 2. A commission rate scheduled for this epoch (only an exact match applies, then
-        // every schedule up to this epoch is dropped; always <= 10_000, checked when scheduled).
+        // A commission rate scheduled for exactly this epoch (then every schedule up to it is
+        // dropped; always <= 10_000, checked when scheduled).
         let scheduled = self
             .pending_commission_rate
             .0
@@ -232,23 +215,29 @@ impl StakingPool {
             self.pending_commission_rate.flush(epoch)?;
         }
 
-        // 3. Scheduled key.
+        self.rewards_pool = add(STAKING_POOL, self.rewards_pool, delegators)?;
+        self.wal_balance = add(STAKING_POOL, self.wal_balance, delegators)?;
+        self.latest_epoch = epoch;
         self.node_info.rotate_public_key();
+        self.process_pending_stake(epoch)
+    }
 
-        // 4. Exchange rate at the start of `epoch`.
+    /// Move `staking_pool::process_pending_stake`: records the rate of `epoch`, then applies
+    /// the stake and the withdrawals due by `epoch`.
+    pub fn process_pending_stake(&mut self, epoch: u32) -> Result<(), ExecutionFailure> {
         let rate = PoolExchangeRate::new(self.wal_balance, self.num_shares)?;
         ensure(
             !self.exchange_rates.contains_key(&epoch),
             EFieldAlreadyExists,
         )?;
         self.exchange_rates.insert(epoch, rate);
-        self.latest_epoch = epoch;
-
-        // 5. Withdrawals.
-        let pre_active_principal = self.pre_active_withdrawals.flush(epoch)?;
-        let pre_active_shares = self
-            .exchange_rate_at_epoch(epoch - 1)
-            .convert_to_share_amount(pre_active_principal)?;
+        self.wal_balance = add(
+            STAKING_POOL,
+            self.wal_balance,
+            self.pending_stake.flush(epoch)?,
+        )?;
+        let pre_active_shares = self.pre_active_shares_due(epoch)?;
+        self.pre_active_withdrawals.flush(epoch)?;
         let shares_out = add(
             STAKING_POOL,
             self.pending_shares_withdraw.flush(epoch)?,
@@ -257,22 +246,31 @@ impl StakingPool {
         let wal_out = rate.convert_to_wal_amount(shares_out)?;
         ensure(self.wal_balance >= wal_out, ECalculationError)?;
         self.wal_balance -= wal_out;
-
-        // 6. Activations.
-        self.wal_balance = add(
-            STAKING_POOL,
-            self.wal_balance,
-            self.pending_stake.flush(epoch)?,
-        )?;
-
-        // 7. Shares.
         self.num_shares = rate.convert_to_share_amount(self.wal_balance)?;
         Ok(())
     }
 
+    /// The shares of the pre-active withdrawals due by `epoch`: a withdrawal due at `k` holds
+    /// a principal active from `k - 1`, converted at that epoch's rate.
+    fn pre_active_shares_due(&self, epoch: u32) -> Result<u64, ExecutionFailure> {
+        let mut total = 0;
+        for &(due, principal) in self
+            .pre_active_withdrawals
+            .0
+            .iter()
+            .filter(|(e, _)| *e <= epoch)
+        {
+            let shares = self
+                .exchange_rate_at_epoch(due.saturating_sub(1))
+                .convert_to_share_amount(principal)?;
+            total = add(STAKING_POOL, total, shares)?;
+        }
+        Ok(total)
+    }
+
     // === Staking ===
 
-    /// Stakes `principal` (not zero: `EZeroStake`) in `epoch` (the pool caught up to `epoch`):
+    /// Stakes `principal` (not zero: `EZeroStake`) in `epoch`:
     /// active from `epoch + 1`, or `epoch + 2` if the next committee is selected. `id` is the
     /// new `StakedWal`'s id.
     pub fn stake(
@@ -332,8 +330,8 @@ impl StakingPool {
         Ok(())
     }
 
-    /// Withdraws `staked_wal` in `epoch` (the pool caught up to `epoch`); returns the FROST
-    /// paid out (principal plus rewards). The caller deletes the object.
+    /// Withdraws `staked_wal` in `epoch` (Move `staking_pool::withdraw_stake`, as mainnet);
+    /// returns the FROST paid out (principal plus rewards). The caller deletes the object.
     pub fn withdraw_stake(
         &mut self,
         staked_wal: &StakedWal,
@@ -342,37 +340,36 @@ impl StakingPool {
         epoch: u32,
         committee_selected: bool,
     ) -> Result<u64, ExecutionFailure> {
+        let principal = staked_wal.value();
+        ensure(principal > 0, EZeroStake)?;
         ensure(staked_wal.node_id == self.id, EIncorrectPoolId)?;
         let activation = staked_wal.activation_epoch;
-        let principal = staked_wal.value();
-        if staked_wal.is_withdrawing() {
-            let withdraw_epoch = staked_wal.withdraw_epoch()?;
-            ensure(epoch >= withdraw_epoch, EWithdrawEpochNotReached)?;
-            ensure(activation <= epoch, EActivationEpochNotReached)?;
-            let reward = self
-                .calculate_rewards(principal, activation, withdraw_epoch)?
-                .min(self.rewards_pool);
-            self.rewards_pool -= reward;
-            return add(STAKING_POOL, principal, reward);
-        }
         if can_withdraw_early(staked_wal, in_next_committee, epoch, committee_selected) {
             self.pending_stake.reduce(activation, principal)?;
             return Ok(principal);
         }
         let in_next = committee_selected && in_next_committee;
-        ensure(
-            activation <= epoch && !in_current_committee && !in_next,
-            ENotWithdrawing,
-        )?;
-        let shares = self
-            .exchange_rate_at_epoch(activation)
-            .convert_to_share_amount(principal)?;
-        let value = self
-            .exchange_rate_at_epoch(epoch)
-            .convert_to_wal_amount(shares)?;
-        self.wal_balance -= value.min(self.wal_balance);
-        self.num_shares -= shares.min(self.num_shares);
-        let reward = value.saturating_sub(principal).min(self.rewards_pool);
+        let reward = if !in_current_committee && !in_next && staked_wal.is_staked() {
+            if activation > epoch {
+                self.pending_stake.reduce(activation, principal)?;
+                0
+            } else {
+                // The node is not advanced while it is outside the committees: its shares
+                // leave at its next advance.
+                let shares = self
+                    .exchange_rate_at_epoch(activation)
+                    .convert_to_share_amount(principal)?;
+                self.pending_shares_withdraw.insert_or_add(epoch, shares)?;
+                self.calculate_rewards(principal, activation, epoch)?
+            }
+        } else {
+            ensure(staked_wal.is_withdrawing(), ENotWithdrawing)?;
+            let withdraw_epoch = staked_wal.withdraw_epoch()?;
+            ensure(withdraw_epoch <= epoch, EWithdrawEpochNotReached)?;
+            ensure(activation <= epoch, EActivationEpochNotReached)?;
+            self.calculate_rewards(principal, activation, withdraw_epoch)?
+        };
+        let reward = reward.min(self.rewards_pool);
         self.rewards_pool -= reward;
         add(STAKING_POOL, principal, reward)
     }
@@ -458,19 +455,16 @@ impl StakingPool {
 
     // === Accessors ===
 
-    /// The exchange rate at the start of `epoch`: the recorded one, the latest one for epochs
-    /// after `latest_epoch`, `Flat` for epochs before the pool existed.
+    /// The exchange rate at the start of `epoch`: the latest rate recorded at or before
+    /// `epoch`, down to the activation epoch; `Flat` before it.
     pub fn exchange_rate_at_epoch(&self, epoch: u32) -> PoolExchangeRate {
-        if let Some(rate) = self.exchange_rates.get(&epoch) {
-            *rate
-        } else if epoch > self.latest_epoch {
-            self.exchange_rates
-                .get(&self.latest_epoch)
-                .copied()
-                .unwrap_or(PoolExchangeRate::Flat)
-        } else {
-            PoolExchangeRate::Flat
+        if epoch < self.activation_epoch {
+            return PoolExchangeRate::Flat;
         }
+        self.exchange_rates
+            .range(self.activation_epoch..=epoch)
+            .next_back()
+            .map_or(PoolExchangeRate::Flat, |(_, rate)| *rate)
     }
 
     /// `max(0, rate[W].to_wal(rate[A].to_shares(P)) - P)`.
@@ -489,20 +483,22 @@ impl StakingPool {
         Ok(value.saturating_sub(principal))
     }
 
-    /// The stake the pool will have at `epoch` given what is scheduled now.
+    /// The stake the pool will have at `epoch` given what is scheduled now (Move
+    /// `staking_pool::wal_balance_at_epoch`): withdrawals are converted at the current
+    /// `(wal_balance, num_shares)` rate.
     pub fn wal_balance_at_epoch(&self, epoch: u32) -> Result<u64, ExecutionFailure> {
-        let rate = self.exchange_rate_at_epoch(self.latest_epoch);
+        let rate = PoolExchangeRate::new(self.wal_balance, self.num_shares)?;
+        let shares = add(
+            STAKING_POOL,
+            self.pending_shares_withdraw.value_at(epoch)?,
+            self.pre_active_shares_due(epoch)?,
+        )?;
         let plus = add(
             STAKING_POOL,
             self.wal_balance,
             self.pending_stake.value_at(epoch)?,
         )?;
-        let minus = add(
-            STAKING_POOL,
-            rate.convert_to_wal_amount(self.pending_shares_withdraw.value_at(epoch)?)?,
-            self.pre_active_withdrawals.value_at(epoch)?,
-        )?;
-        Ok(plus.saturating_sub(minus))
+        sub(STAKING_POOL, plus, rate.convert_to_wal_amount(shares)?)
     }
 
     /// The storage price vote.
@@ -596,19 +592,21 @@ mod tests {
         assert_eq!(p.latest_epoch, 2);
     }
 
-    // Mirrors staking_pool_tests.move::catch_up_advances_epoch_by_epoch.
+    // Mirrors staking_pool_tests.move::a_pool_left_alone_is_advanced_in_one_step.
     #[test]
-    fn catch_up_advances_epoch_by_epoch() {
+    fn a_pool_left_alone_is_advanced_in_one_step() {
         let mut p = pool(0, 0).unwrap();
         let s1 = p.stake(frost(3), 0, true, test_node_id(60)).unwrap();
         assert_eq!(s1.activation_epoch, 2);
-        p.catch_up(4).unwrap();
+        p.advance_epoch(0, 4).unwrap();
         assert_eq!(p.latest_epoch, 4);
         assert_eq!(p.wal_balance, frost(3));
-        assert!(!p.exchange_rate_at_epoch(3).is_flat());
+        assert_eq!(p.num_shares, frost(3));
+        assert!(p.exchange_rate_at_epoch(3).is_flat());
         p.advance_epoch(30, 7).unwrap();
         assert_eq!(p.latest_epoch, 7);
         assert_eq!(p.wal_balance, frost(3) + 30);
+        assert!(p.exchange_rate_at_epoch(6).is_flat());
         assert_eq!(p.calculate_rewards(frost(3), 2, 7).unwrap(), 30);
         assert_eq!(p.calculate_rewards(frost(3), 2, 6).unwrap(), 0);
     }
@@ -642,13 +640,17 @@ mod tests {
         let mut p = pool(100, 0).unwrap();
         p.set_next_commission(300, 0).unwrap();
         p.set_next_commission(500, 1).unwrap();
-        p.catch_up(2).unwrap();
+        p.advance_epoch(0, 2).unwrap();
         assert_eq!(p.commission_rate, 300);
-        p.catch_up(3).unwrap();
+        p.advance_epoch(0, 3).unwrap();
         assert_eq!(p.commission_rate, 500);
         p.set_next_commission(700, 3).unwrap();
         p.set_next_commission(800, 3).unwrap();
-        p.catch_up(5).unwrap();
+        p.advance_epoch(0, 5).unwrap();
+        assert_eq!(p.commission_rate, 800);
+        // Only an advance to exactly the scheduled epoch applies it.
+        p.set_next_commission(900, 5).unwrap();
+        p.advance_epoch(0, 8).unwrap();
         assert_eq!(p.commission_rate, 800);
         assert!(EIncorrectCommissionRate.matches(&p.set_next_commission(10_001, 5).unwrap_err()));
     }
