@@ -164,7 +164,7 @@ if want move; then
     if [ ! -f "$root/services/chain/examples/move_differential.rs" ]; then
       :  # a checkout without the devnet (the scripts' self-test): nothing to compare
     elif cargo run -q --locked -p walrus-chain --example move_differential -- \
-      "$logdir/differential_tests.move" --seed "${WALRUS_DIFF_SEED:-1}" \
+      "$logdir/differential_tests.move" --seed "${WALRUS_DIFF_SEED:-19}" \
       --sequences "${WALRUS_DIFF_SEQUENCES:-24}" --steps "${WALRUS_DIFF_STEPS:-40}" \
       >"$logdir/differential.log" 2>&1; then
       say "== $(tail -n 1 "$logdir/differential.log")"

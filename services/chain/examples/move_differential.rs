@@ -999,7 +999,9 @@ impl Sequence {
         let amount = if self.rng.chance(10) {
             self.rng.range(1, 5_000)
         } else if self.staking.is_some() {
-            self.rng.range(FROST_PER_WAL, 1_000 * FROST_PER_WAL)
+            // 1 to 1000 WAL, spread over the orders of magnitude so that small pools get no
+            // shard and active stake can sit in a pool outside the committees
+            FROST_PER_WAL * self.rng.range(1, 9) * 10u64.pow(self.rng.range(0, 2) as u32)
         } else {
             self.rng.range(1_000_000, 1_000_000_000)
         };
@@ -2058,7 +2060,17 @@ impl Sequence {
                     })
                     .copied()
                     .collect();
-                let staked_wal = self.rng.mostly(&due, &staked)?;
+                // (the rare active stake of a pool outside the committees, when there is one)
+                let stranded: Vec<ObjectId> = due
+                    .iter()
+                    .filter(|id| self.staked_wal(id).activation_epoch <= st.epoch)
+                    .copied()
+                    .collect();
+                let staked_wal = if !stranded.is_empty() && self.rng.chance(50) {
+                    self.rng.pick(&stranded)?
+                } else {
+                    self.rng.mostly(&due, &staked)?
+                };
                 b.staking();
                 b.owned("sw", false, STAKED_WAL, &sender, &staked_wal, true)
                     .line("let c = stk.withdraw_stake(sw, s.ctx());".to_string())
