@@ -68,3 +68,16 @@ test('a directory without Move.toml is an error, not an empty pass', () => {
   assert.equal(code, 1, out);
   assert.match(out, /not a Move package/);
 });
+
+test('move-reference-tests names a directory that is not the reference package', () => {
+  const dir = tempDir('not-reference');
+  const { code, out } = run('bash', [join(scriptsDir, 'move-reference-tests'), dir]);
+  assert.equal(code, 1, out);
+  assert.match(out, /test_utils\.move not found \(is .* the reference's walrus package\?\)/);
+});
+
+test('move-reference-tests without an argument prints its usage', () => {
+  const { code, out } = run('bash', [join(scriptsDir, 'move-reference-tests')]);
+  assert.notEqual(code, 0, out);
+  assert.match(out, /usage: scripts\/move-reference-tests REF_WALRUS_DIR/);
+});
