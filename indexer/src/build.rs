@@ -1042,7 +1042,6 @@ impl Builder {
                     });
                     entry.pool = (**pool).clone();
                     entry.bcs.clone_from(bcs);
-                    entry.rates.latest_epoch = pool.latest_epoch;
                     entry.rates.activation_epoch = pool.activation_epoch;
                     entry.rates.table_size = pool.exchange_rates.size;
                     entry.last_cursor = c;

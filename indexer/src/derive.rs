@@ -16,8 +16,6 @@ pub const YEAR_MS: f64 = 365.0 * 24.0 * 3600.0 * 1000.0;
 pub struct PoolRates {
     /// Epoch -> recorded rate.
     pub rates: BTreeMap<u32, PoolExchangeRate>,
-    /// The pool's `latest_epoch`.
-    pub latest_epoch: u32,
     /// The pool's `activation_epoch` (its first recorded rate).
     pub activation_epoch: u32,
     /// The size of the pool's `exchange_rates` table (from the pool's BCS).
@@ -185,10 +183,22 @@ mod tests {
                     },
                 ),
             ]),
-            latest_epoch: 3,
             activation_epoch: 1,
             table_size: 3,
         }
+    }
+
+    #[test]
+    fn an_unrecorded_epoch_reads_the_latest_rate_at_or_before_it() {
+        let mut r = rates();
+        r.rates.remove(&2);
+        r.activation_epoch = 1;
+        assert!(matches!(r.at(0), PoolExchangeRate::Flat));
+        assert_eq!(r.at(2), r.rates[&1]);
+        assert_eq!(r.at(9), r.rates[&3]);
+        // Nothing recorded at or after the activation epoch up to `epoch`: flat.
+        r.activation_epoch = 4;
+        assert!(matches!(r.at(3), PoolExchangeRate::Flat));
     }
 
     #[test]

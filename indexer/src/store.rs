@@ -337,7 +337,6 @@ pub async fn load_state(pool: &PgPool, pipeline: &str) -> Result<IndexState, Sto
             metadata,
             rates: PoolRates {
                 rates: r,
-                latest_epoch: pool_value.latest_epoch,
                 activation_epoch: pool_value.activation_epoch,
                 table_size: pool_value.exchange_rates.size,
             },
