@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use walrus_core::contracts::staking::{
     PendingValues, PoolExchangeRate, StakedWalState, StakingPool, calculate_rewards,
+    recorded_rate_at,
 };
 
 /// Milliseconds in a (365-day) year, for APY.
@@ -31,13 +32,8 @@ impl PoolRates {
     /// Move `staking_pool::exchange_rate_at_epoch`: the latest rate recorded at or before
     /// `epoch`, down to the activation epoch; `Flat` before it.
     pub fn at(&self, epoch: u32) -> PoolExchangeRate {
-        if epoch < self.activation_epoch {
-            return PoolExchangeRate::Flat;
-        }
-        self.rates
-            .range(self.activation_epoch..=epoch)
-            .next_back()
-            .map_or(PoolExchangeRate::Flat, |(_, rate)| *rate)
+        recorded_rate_at(&self.rates, self.activation_epoch, epoch)
+            .unwrap_or(PoolExchangeRate::Flat)
     }
 }
 

@@ -13,6 +13,8 @@
 //! Move `Table`/`ObjectTable` fields are [`Table`] (`id`, `size`): their entries are separate
 //! values, as on Sui. `Element<UncompressedG1>` BLS keys are 96-byte vectors.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::system::{EpochParams, ExtendedField};
@@ -251,8 +253,7 @@ impl PoolExchangeRate {
 /// The reward of `principal` FROST activated at the epoch whose rate is `activation_rate` and
 /// valued at `withdraw_rate`: `max(0, withdraw_rate.to_wal(activation_rate.to_shares(P)) - P)`
 /// (Move `staking_pool::calculate_rewards`; `None` where Move would abort on overflow). The
-/// rate of an epoch is the pool's recorded rate, the latest one for epochs after the pool's
-/// `latest_epoch`, and `Flat` for epochs before the pool existed.
+/// rate of an epoch is [`recorded_rate_at`], `Flat` where there is none.
 pub fn calculate_rewards(
     activation_rate: &PoolExchangeRate,
     withdraw_rate: &PoolExchangeRate,
@@ -261,6 +262,23 @@ pub fn calculate_rewards(
     let shares = activation_rate.convert_to_share_amount(principal)?;
     let value = withdraw_rate.convert_to_wal_amount(shares)?;
     Some(value.saturating_sub(principal))
+}
+
+/// The rate Move's `staking_pool::exchange_rate_at_epoch` reads for `epoch` from a pool's
+/// recorded rates: the latest one recorded at or before `epoch`, down to the pool's
+/// `activation_epoch`; `None` when there is none (Move then uses `Flat`).
+pub fn recorded_rate_at<R: Copy>(
+    rates: &BTreeMap<u32, R>,
+    activation_epoch: u32,
+    epoch: u32,
+) -> Option<R> {
+    if epoch < activation_epoch {
+        return None;
+    }
+    rates
+        .range(activation_epoch..=epoch)
+        .next_back()
+        .map(|(_, rate)| *rate)
 }
 
 /// `walrus::pending_values::PendingValues`: epoch -> value, sorted by epoch.

@@ -458,13 +458,12 @@ impl StakingPool {
     /// The exchange rate at the start of `epoch`: the latest rate recorded at or before
     /// `epoch`, down to the activation epoch; `Flat` before it.
     pub fn exchange_rate_at_epoch(&self, epoch: u32) -> PoolExchangeRate {
-        if epoch < self.activation_epoch {
-            return PoolExchangeRate::Flat;
-        }
-        self.exchange_rates
-            .range(self.activation_epoch..=epoch)
-            .next_back()
-            .map_or(PoolExchangeRate::Flat, |(_, rate)| *rate)
+        walrus_core::contracts::staking::recorded_rate_at(
+            &self.exchange_rates,
+            self.activation_epoch,
+            epoch,
+        )
+        .unwrap_or(PoolExchangeRate::Flat)
     }
 
     /// `max(0, rate[W].to_wal(rate[A].to_shares(P)) - P)`.
