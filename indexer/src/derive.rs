@@ -142,14 +142,7 @@ pub fn wal_balance_at_epoch(pool: &StakingPool, rates: &PoolRates, epoch: u32) -
         let at = rates.at(e.key.checked_sub(1)?);
         shares = shares.checked_add(at.convert_to_share_amount(e.value)?)?;
     }
-    let rate = if pool.wal_balance == 0 || pool.num_shares == 0 {
-        PoolExchangeRate::Flat
-    } else {
-        PoolExchangeRate::Variable {
-            wal_amount: u128::from(pool.wal_balance),
-            share_amount: u128::from(pool.num_shares),
-        }
-    };
+    let rate = PoolExchangeRate::new(pool.wal_balance, pool.num_shares);
     pool.wal_balance
         .checked_add(value_at(&pool.pending_stake, epoch)?)?
         .checked_sub(rate.convert_to_wal_amount(shares)?)

@@ -818,6 +818,13 @@ impl Block {
         self.lines.push(l);
         self
     }
+    /// One `{call}(key, value);` line per pair (string literals).
+    fn pair_calls(&mut self, call: &str, pairs: &[(String, String)]) -> &mut Self {
+        for (k, v) in pairs {
+            self.line(format!("{call}({}, {});", str_expr(k), str_expr(v)));
+        }
+        self
+    }
     fn code(&self) -> String {
         let mut out = String::from("    {\n");
         for l in self.lines.iter().chain(self.back.iter().rev()) {
@@ -1284,15 +1291,9 @@ impl Sequence {
             }
             3 => {
                 let pairs = vec![(key.to_string(), value)];
-                b.line("let mut m = walrus::metadata::new();".to_string());
-                for (k, v) in &pairs {
-                    b.line(format!(
-                        "m.insert_or_update({}, {});",
-                        str_expr(k),
-                        str_expr(v)
-                    ));
-                }
-                b.line("b.add_metadata(m);".to_string());
+                b.line("let mut m = walrus::metadata::new();".to_string())
+                    .pair_calls("m.insert_or_update", &pairs)
+                    .line("b.add_metadata(m);".to_string());
                 SystemCall::AddMetadata { blob, pairs }
             }
             _ => {
@@ -2110,14 +2111,8 @@ impl Sequence {
                             str_expr(&metadata.project_url),
                             str_expr(&metadata.description)
                         ));
-                        for (k, v) in &metadata.extra_fields {
-                            b.line(format!(
-                                "md.insert_or_update_extra_field({}, {});",
-                                str_expr(k),
-                                str_expr(v)
-                            ));
-                        }
-                        b.line("stk.set_node_metadata(&cap, md);".to_string());
+                        b.pair_calls("md.insert_or_update_extra_field", &metadata.extra_fields)
+                            .line("stk.set_node_metadata(&cap, md);".to_string());
                         StakingCall::SetNodeMetadata { cap, metadata }
                     }
                     0 => {

@@ -220,6 +220,20 @@ pub enum PoolExchangeRate {
 }
 
 impl PoolExchangeRate {
+    /// The rate of a pool holding `wal_amount` FROST split into `share_amount` shares (Move
+    /// `pool_exchange_rate::new`, without its `share_amount <= wal_amount` sanity check):
+    /// `Flat` when either is zero.
+    pub fn new(wal_amount: u64, share_amount: u64) -> Self {
+        if wal_amount == 0 || share_amount == 0 {
+            Self::Flat
+        } else {
+            Self::Variable {
+                wal_amount: u128::from(wal_amount),
+                share_amount: u128::from(share_amount),
+            }
+        }
+    }
+
     /// `shares * wal_amount / share_amount`, rounded down (`None` if it overflows a u64,
     /// where Move aborts).
     pub fn convert_to_wal_amount(&self, shares: u64) -> Option<u64> {

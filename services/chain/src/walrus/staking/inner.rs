@@ -297,15 +297,14 @@ impl StakingInnerV1 {
         })
     }
 
-    /// Runs `f` on the pool of `node_id` (Move `pool_mut`), and
-    /// stores it.
+    /// Runs `f` on the pool of `node_id` (Move `pool_mut`), and stores it.
     pub fn with_pool<R>(
         &self,
         env: &mut impl StakingEnv,
         node_id: ObjectId,
         f: impl FnOnce(&mut StakingPool) -> Result<R, ExecutionFailure>,
     ) -> Result<R, ExecutionFailure> {
-        let mut pool = self.pool_mut(env, &node_id)?;
+        let mut pool = self.pool(env, &node_id)?;
         let result = f(&mut pool)?;
         env.put_pool(pool);
         Ok(result)
@@ -410,7 +409,7 @@ impl StakingInnerV1 {
     ) -> Result<StakedWal, ExecutionFailure> {
         let epoch = self.epoch;
         let selected = self.next_committee.is_some();
-        let mut pool = self.pool_mut(env, &node_id)?;
+        let mut pool = self.pool(env, &node_id)?;
         let id = env.new_id();
         let staked = pool.stake(amount, epoch, selected, id)?;
         env.put_pool(pool);
@@ -630,15 +629,6 @@ impl StakingInnerV1 {
                 env.put_pool(pool);
             }
         }
-    }
-
-    /// The pool of `node_id` (Move `pool_mut`); the caller stores it back.
-    fn pool_mut(
-        &self,
-        env: &impl StakingEnv,
-        node_id: &ObjectId,
-    ) -> Result<StakingPool, ExecutionFailure> {
-        self.pool(env, node_id)
     }
 
     /// (in current committee, in selected next committee, epoch, next committee selected).
