@@ -12,7 +12,7 @@ use walrus_chain::types::ObjectId;
 use walrus_chain::walrus::staking::apportionment::{dhondt, shards_limit};
 use walrus_chain::walrus::staking::committee::Committee;
 use walrus_chain::walrus::staking::errors::{apportionment_queue, committee, weighted_quantile};
-use walrus_chain::walrus::staking::exchange_rate::PoolExchangeRate;
+use walrus_chain::walrus::staking::exchange_rate::{self, Convert};
 use walrus_chain::walrus::staking::quantile::{quorum_above, quorum_below, quorum_weight};
 
 fn counts(weights: &[u16]) -> Vec<(ObjectId, u16)> {
@@ -93,21 +93,21 @@ fn quantiles() {
 /// staking_rewards_tests.move::two_delegators_commission_and_burn.
 #[test]
 fn exchange_rates() {
-    let rate = PoolExchangeRate::new(1_500, 1_000).unwrap();
-    assert_eq!(rate.convert_to_wal_amount(7).unwrap(), 10);
-    assert_eq!(rate.convert_to_share_amount(10).unwrap(), 6);
-    let rate2 = PoolExchangeRate::new(1_000_873_000_000, 1_000_000_000_000).unwrap();
+    let rate = exchange_rate::new(1_500, 1_000).unwrap();
+    assert_eq!(rate.to_wal_amount(7).unwrap(), 10);
+    assert_eq!(rate.to_share_amount(10).unwrap(), 6);
+    let rate2 = exchange_rate::new(1_000_873_000_000, 1_000_000_000_000).unwrap();
     assert_eq!(
-        rate2.convert_to_share_amount(1_500_873_000_000).unwrap(),
+        rate2.to_share_amount(1_500_873_000_000).unwrap(),
         1_499_563_880_732
     );
-    let rate3 = PoolExchangeRate::new(1_501_920_600_000, 1_499_563_880_732).unwrap();
+    let rate3 = exchange_rate::new(1_501_920_600_000, 1_499_563_880_732).unwrap();
     assert_eq!(
-        rate3.convert_to_wal_amount(1_000_000_000_000).unwrap(),
+        rate3.to_wal_amount(1_000_000_000_000).unwrap(),
         1_001_571_603_116
     );
     assert_eq!(
-        rate3.convert_to_wal_amount(499_563_880_732).unwrap() - 500_000_000_000,
+        rate3.to_wal_amount(499_563_880_732).unwrap() - 500_000_000_000,
         348_996_883
     );
 }

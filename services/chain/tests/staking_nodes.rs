@@ -12,6 +12,7 @@ use walrus_chain::walrus::errors::input;
 use walrus_chain::walrus::staking::errors::{
     staked_wal, staking_inner, staking_pool, storage_node,
 };
+use walrus_chain::walrus::staking::pending_values::Pending;
 use walrus_chain::walrus::staking::{
     self, Auth, Authorized, EpochState, GenesisNode, GenesisVotes, NodeMetadata, StakingCall,
     StakingObject,

@@ -9,6 +9,7 @@ mod staking_support;
 use staking_support::*;
 use walrus_chain::walrus::staking::StakingCall;
 use walrus_chain::walrus::staking::errors::staking_pool;
+use walrus_chain::walrus::staking::pending_values::Pending;
 
 const REWARDS: u64 = 2_000_000_000;
 

@@ -367,7 +367,8 @@ impl LedgerObject for WalrusObject {
             Self::Staking(staking::StakingObject::SlashingManager(m)) => m.dynamic_fields(),
             Self::Staking(staking::StakingObject::Pool(p)) => {
                 let value_type = walrus_type("pool_exchange_rate", "PoolExchangeRate");
-                let mut fields: Vec<DynamicField> = staking::rates_to_move(p)
+                let mut fields: Vec<DynamicField> = p
+                    .exchange_rates
                     .iter()
                     .map(|(epoch, rate)| {
                         DynamicField::new(

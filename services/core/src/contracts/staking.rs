@@ -234,6 +234,22 @@ impl PoolExchangeRate {
         }
     }
 
+    /// Whether one share is worth one FROST.
+    pub fn is_flat(&self) -> bool {
+        matches!(self, Self::Flat)
+    }
+
+    /// The `(wal_amount, share_amount)` pair; `(0, 0)` for `Flat`.
+    pub fn amounts(&self) -> (u128, u128) {
+        match *self {
+            Self::Flat => (0, 0),
+            Self::Variable {
+                wal_amount,
+                share_amount,
+            } => (wal_amount, share_amount),
+        }
+    }
+
     /// `shares * wal_amount / share_amount`, rounded down (`None` if it overflows a u64,
     /// where Move aborts).
     pub fn convert_to_wal_amount(&self, shares: u64) -> Option<u64> {

@@ -5,92 +5,53 @@
 //! - `to_wal(shares) = shares * wal_amount / share_amount`
 //!
 //! A rate with a zero WAL or share amount is `Flat` (1 share = 1 FROST); more shares than WAL
-//! is refused (`EInvalidRate`).
+//! is refused (`EInvalidRate`). The type is `walrus_core`'s twin; this module adds Move's checks
+//! and aborts.
 
-use serde::{Deserialize, Serialize};
+pub use walrus_core::contracts::staking::PoolExchangeRate;
 
 use super::errors::{
-    ensure, pool_exchange_rate::EInvalidRate, pool_exchange_rate::MODULE as EXCHANGE_RATE, to_u64,
+    ensure, pool_exchange_rate::EInvalidRate, pool_exchange_rate::MODULE as EXCHANGE_RATE,
 };
 use crate::types::ExecutionFailure;
 
-/// WAL per share of a pool at one epoch (Move `pool_exchange_rate::PoolExchangeRate`; the serde
-/// form has Move's BCS layout: variant index, then the two `u128`s).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum PoolExchangeRate {
-    /// One share is worth one FROST.
-    Flat,
-    /// `wal_amount` FROST are worth `share_amount` shares.
-    Variable {
-        /// FROST.
-        wal_amount: u128,
-        /// Shares.
-        share_amount: u128,
-    },
+/// Move `pool_exchange_rate::new`: the rate of `wal_amount` FROST split into `share_amount`
+/// shares (`EInvalidRate` if there are more shares than FROST); `Flat` if either is 0.
+pub fn new(wal_amount: u64, share_amount: u64) -> Result<PoolExchangeRate, ExecutionFailure> {
+    ensure(share_amount <= wal_amount, EInvalidRate)?;
+    Ok(PoolExchangeRate::new(wal_amount, share_amount))
 }
 
-impl PoolExchangeRate {
-    /// The rate of `wal_amount` FROST split into `share_amount` shares (`EInvalidRate` if
-    /// there are more shares than FROST); `Flat` if either is 0.
-    pub fn new(wal_amount: u64, share_amount: u64) -> Result<Self, ExecutionFailure> {
-        ensure(share_amount <= wal_amount, EInvalidRate)?;
-        Ok(if wal_amount == 0 || share_amount == 0 {
-            Self::Flat
-        } else {
-            Self::Variable {
-                wal_amount: u128::from(wal_amount),
-                share_amount: u128::from(share_amount),
-            }
-        })
+/// The conversions of `walrus_core`'s [`PoolExchangeRate`] with Move's abort: a result that
+/// overflows a u64 aborts in `pool_exchange_rate` with an arithmetic error.
+pub trait Convert {
+    /// Move `convert_to_wal_amount`: the WAL value of `shares`, rounded down.
+    fn to_wal_amount(&self, shares: u64) -> Result<u64, ExecutionFailure>;
+    /// Move `convert_to_share_amount`: the shares `wal` FROST buy, rounded down.
+    fn to_share_amount(&self, wal: u64) -> Result<u64, ExecutionFailure>;
+}
+
+impl Convert for PoolExchangeRate {
+    fn to_wal_amount(&self, shares: u64) -> Result<u64, ExecutionFailure> {
+        self.convert_to_wal_amount(shares)
+            .ok_or_else(|| crate::walrus::errors::arithmetic(EXCHANGE_RATE))
     }
 
-    /// The WAL value of `shares`, rounded down (aborts like Move if it does not fit a u64).
-    pub fn convert_to_wal_amount(&self, shares: u64) -> Result<u64, ExecutionFailure> {
-        match *self {
-            Self::Flat => Ok(shares),
-            Self::Variable {
-                wal_amount,
-                share_amount,
-            } => mul_div(shares, wal_amount, share_amount),
-        }
-    }
-
-    /// The shares `wal` FROST buy, rounded down.
-    pub fn convert_to_share_amount(&self, wal: u64) -> Result<u64, ExecutionFailure> {
-        match *self {
-            Self::Flat => Ok(wal),
-            Self::Variable {
-                wal_amount,
-                share_amount,
-            } => mul_div(wal, share_amount, wal_amount),
-        }
-    }
-
-    /// Whether the rate is 1:1.
-    pub fn is_flat(&self) -> bool {
-        matches!(self, Self::Flat)
-    }
-
-    /// The (WAL, shares) pair; (0, 0) for `Flat`.
-    pub fn amounts(&self) -> (u128, u128) {
-        match *self {
-            Self::Flat => (0, 0),
-            Self::Variable {
-                wal_amount,
-                share_amount,
-            } => (wal_amount, share_amount),
-        }
+    fn to_share_amount(&self, wal: u64) -> Result<u64, ExecutionFailure> {
+        self.convert_to_share_amount(wal)
+            .ok_or_else(|| crate::walrus::errors::arithmetic(EXCHANGE_RATE))
     }
 }
 
-fn mul_div(x: u64, mul: u128, div: u128) -> Result<u64, ExecutionFailure> {
-    let product = u128::from(x)
-        .checked_mul(mul)
-        .ok_or_else(|| crate::walrus::errors::arithmetic(EXCHANGE_RATE))?;
-    let quotient = product
-        .checked_div(div)
-        .ok_or_else(|| crate::walrus::errors::arithmetic(EXCHANGE_RATE))?;
-    to_u64(EXCHANGE_RATE, quotient)
+/// Move `staking_pool::calculate_rewards` given the two rates (overflow aborts in
+/// `pool_exchange_rate`, as Move's conversions do).
+pub fn calculate_rewards(
+    activation_rate: &PoolExchangeRate,
+    withdraw_rate: &PoolExchangeRate,
+    principal: u64,
+) -> Result<u64, ExecutionFailure> {
+    walrus_core::contracts::staking::calculate_rewards(activation_rate, withdraw_rate, principal)
+        .ok_or_else(|| crate::walrus::errors::arithmetic(EXCHANGE_RATE))
 }
 
 #[cfg(test)]
@@ -102,42 +63,44 @@ mod tests {
     #[test]
     fn flat_is_one_to_one() {
         let rate = PoolExchangeRate::Flat;
-        assert!(rate.is_flat());
-        assert_eq!(rate.convert_to_wal_amount(123).unwrap(), 123);
-        assert_eq!(rate.convert_to_share_amount(123).unwrap(), 123);
-        assert_eq!(rate.amounts(), (0, 0));
-        assert!(PoolExchangeRate::new(0, 0).unwrap().is_flat());
-        assert!(PoolExchangeRate::new(5, 0).unwrap().is_flat());
-        assert!(EInvalidRate.matches(&PoolExchangeRate::new(4, 5).unwrap_err()));
+        assert_eq!(rate.to_wal_amount(123).unwrap(), 123);
+        assert_eq!(rate.to_share_amount(123).unwrap(), 123);
+        assert_eq!(new(0, 0).unwrap(), PoolExchangeRate::Flat);
+        assert_eq!(new(5, 0).unwrap(), PoolExchangeRate::Flat);
+        assert!(EInvalidRate.matches(&new(4, 5).unwrap_err()));
     }
 
     // Mirrors exchange_rate_tests.move::variable_rounds_down.
     #[test]
     fn variable_rounds_down() {
-        let rate = PoolExchangeRate::new(1_500, 1_000).unwrap();
-        assert!(!rate.is_flat());
-        assert_eq!(rate.amounts(), (1_500, 1_000));
-        assert_eq!(rate.convert_to_wal_amount(7).unwrap(), 10);
-        assert_eq!(rate.convert_to_share_amount(10).unwrap(), 6);
-        let big =
-            PoolExchangeRate::new(18_000_000_000_000_000_000, 9_000_000_000_000_000_000).unwrap();
+        let rate = new(1_500, 1_000).unwrap();
         assert_eq!(
-            big.convert_to_wal_amount(9_000_000_000_000_000_000)
-                .unwrap(),
+            rate,
+            PoolExchangeRate::Variable {
+                wal_amount: 1_500,
+                share_amount: 1_000
+            }
+        );
+        assert_eq!(rate.to_wal_amount(7).unwrap(), 10);
+        assert_eq!(rate.to_share_amount(10).unwrap(), 6);
+        let big = new(18_000_000_000_000_000_000, 9_000_000_000_000_000_000).unwrap();
+        assert_eq!(
+            big.to_wal_amount(9_000_000_000_000_000_000).unwrap(),
             18_000_000_000_000_000_000
         );
-        // A result above u64::MAX aborts, as `as u64` does in Move.
-        let steep = PoolExchangeRate::new(u64::MAX, 1).unwrap();
-        assert_eq!(
-            steep.convert_to_wal_amount(2).unwrap_err().code,
-            crate::walrus::errors::ARITHMETIC_ERROR
-        );
+        // A result above u64::MAX aborts, as `as u64` does in Move, in `pool_exchange_rate`.
+        let steep = new(u64::MAX, 1).unwrap();
+        let abort = steep.to_wal_amount(2).unwrap_err();
+        assert_eq!(abort.code, crate::walrus::errors::ARITHMETIC_ERROR);
+        assert_eq!(abort.module, EXCHANGE_RATE);
+        let abort = calculate_rewards(&PoolExchangeRate::Flat, &steep, 2).unwrap_err();
+        assert_eq!(abort.module, EXCHANGE_RATE);
     }
 
     #[test]
     fn bcs_layout_is_moves() {
         assert_eq!(bcs::to_bytes(&PoolExchangeRate::Flat).unwrap(), vec![0]);
-        let v = bcs::to_bytes(&PoolExchangeRate::new(2, 1).unwrap()).unwrap();
+        let v = bcs::to_bytes(&new(2, 1).unwrap()).unwrap();
         assert_eq!(v.len(), 33);
         assert_eq!(v[0], 1);
         assert_eq!(v[1], 2);

@@ -155,27 +155,10 @@ fn uncompressed(key: &[u8]) -> Vec<u8> {
     bls_aggregate::uncompressed_g1(key).unwrap_or_default()
 }
 
-fn pending_to_move(p: &pending_values::PendingValues) -> twin::PendingValues {
-    twin::PendingValues(vec_map(p.0.iter().copied()))
-}
-
 fn authorized_to_move(a: &Authorized) -> twin::Authorized {
     match a {
         Authorized::Address(a) => twin::Authorized::Address(to_move_id(*a)),
         Authorized::ObjectID(id) => twin::Authorized::ObjectID(to_move_id(*id)),
-    }
-}
-
-fn rate_to_move(r: &exchange_rate::PoolExchangeRate) -> twin::PoolExchangeRate {
-    match *r {
-        exchange_rate::PoolExchangeRate::Flat => twin::PoolExchangeRate::Flat,
-        exchange_rate::PoolExchangeRate::Variable {
-            wal_amount,
-            share_amount,
-        } => twin::PoolExchangeRate::Variable {
-            wal_amount,
-            share_amount,
-        },
     }
 }
 
@@ -244,15 +227,15 @@ pub fn pool_to_move(p: &StakingPool) -> twin::StakingPool {
         latest_epoch: p.latest_epoch,
         wal_balance: p.wal_balance,
         num_shares: p.num_shares,
-        pending_shares_withdraw: pending_to_move(&p.pending_shares_withdraw),
-        pre_active_withdrawals: pending_to_move(&p.pre_active_withdrawals),
-        pending_commission_rate: pending_to_move(&p.pending_commission_rate),
+        pending_shares_withdraw: p.pending_shares_withdraw.clone(),
+        pre_active_withdrawals: p.pre_active_withdrawals.clone(),
+        pending_commission_rate: p.pending_commission_rate.clone(),
         commission_rate: p.commission_rate,
         exchange_rates: twin::Table {
             id: to_move_id(p.exchange_rates_id),
             size: p.exchange_rates.len() as u64,
         },
-        pending_stake: pending_to_move(&p.pending_stake),
+        pending_stake: p.pending_stake.clone(),
         rewards_pool: p.rewards_pool,
         commission: p.commission,
         commission_receiver: authorized_to_move(&p.commission_receiver),
@@ -302,14 +285,6 @@ pub fn next_keys_to_move(
             .iter()
             .map(|(id, k)| (to_move_id(*id), twin::UncompressedG1(uncompressed(k)))),
     )
-}
-
-/// The Move exchange rates of a pool (the entries of its `exchange_rates` table).
-pub fn rates_to_move(p: &StakingPool) -> Vec<(u32, twin::PoolExchangeRate)> {
-    p.exchange_rates
-        .iter()
-        .map(|(e, r)| (*e, rate_to_move(r)))
-        .collect()
 }
 
 /// The Move `StakingInnerV1`.

@@ -1,8 +1,10 @@
 //! Values scheduled per epoch, mirroring `move/walrus/sources/staking/pending_values.move` (as
 //! Walrus mainnet): a map from epoch to a u64 in insertion order, entries reduced to zero kept
-//! until flushed (Move `VecMap<u32, u64>`; the serde form has its BCS layout).
+//! until flushed. The type is `walrus_core`'s twin (a `VecMap<u32, u64>`); [`Pending`] adds
+//! Move's operations with their aborts.
 
-use serde::{Deserialize, Serialize};
+pub use walrus_core::contracts::staking::PendingValues;
+use walrus_core::contracts::staking::VecMapEntry;
 
 use super::errors::{
     add, ensure, pending_values::EMissingEpochValue, pending_values::EReduceValueTooLarge,
@@ -10,78 +12,81 @@ use super::errors::{
 };
 use crate::types::ExecutionFailure;
 
-/// Epoch -> value, in insertion order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingValues(pub Vec<(u32, u64)>);
-
-impl PendingValues {
-    /// An empty map.
-    pub fn empty() -> Self {
-        Self(Vec::new())
-    }
-
-    fn index(&self, epoch: u32) -> Option<usize> {
-        self.0.iter().position(|(e, _)| *e == epoch)
-    }
-
+/// Move's `pending_values` functions on [`PendingValues`].
+pub trait Pending {
     /// Adds `value` to what is scheduled for `epoch` (a new epoch is appended).
-    pub fn insert_or_add(&mut self, epoch: u32, value: u64) -> Result<(), ExecutionFailure> {
-        match self.index(epoch) {
-            Some(i) => self.0[i].1 = add(PENDING_VALUES, self.0[i].1, value)?,
-            None => self.0.push((epoch, value)),
-        }
-        Ok(())
-    }
-
+    fn insert_or_add(&mut self, epoch: u32, value: u64) -> Result<(), ExecutionFailure>;
     /// Sets what is scheduled for `epoch` to `value` (a new epoch is appended).
-    pub fn insert_or_replace(&mut self, epoch: u32, value: u64) {
-        match self.index(epoch) {
-            Some(i) => self.0[i].1 = value,
-            None => self.0.push((epoch, value)),
-        }
-    }
-
+    fn insert_or_replace(&mut self, epoch: u32, value: u64);
     /// Takes `value` from what is scheduled for `epoch` (the entry stays, possibly at 0).
-    pub fn reduce(&mut self, epoch: u32, value: u64) -> Result<(), ExecutionFailure> {
-        let i = self.index(epoch).ok_or_else(|| EMissingEpochValue.fail())?;
-        ensure(self.0[i].1 >= value, EReduceValueTooLarge)?;
-        self.0[i].1 -= value;
-        Ok(())
-    }
-
+    fn reduce(&mut self, epoch: u32, value: u64) -> Result<(), ExecutionFailure>;
     /// Removes every entry with epoch <= `to_epoch` (the others keep their order) and returns
     /// the sum of their values.
-    pub fn flush(&mut self, to_epoch: u32) -> Result<u64, ExecutionFailure> {
-        let mut sum = 0u64;
-        for (_, v) in self.0.iter().filter(|(e, _)| *e <= to_epoch) {
-            sum = add(PENDING_VALUES, sum, *v)?;
-        }
-        self.0.retain(|(e, _)| *e > to_epoch);
-        Ok(sum)
-    }
-
+    fn flush(&mut self, to_epoch: u32) -> Result<u64, ExecutionFailure>;
     /// The sum of the values scheduled for epochs <= `epoch`.
-    pub fn value_at(&self, epoch: u32) -> Result<u64, ExecutionFailure> {
-        let mut sum = 0u64;
-        for (_, v) in self.0.iter().filter(|(e, _)| *e <= epoch) {
-            sum = add(PENDING_VALUES, sum, *v)?;
-        }
+    fn value_at(&self, epoch: u32) -> Result<u64, ExecutionFailure>;
+    /// The value scheduled exactly for `epoch` (0 if none).
+    fn get(&self, epoch: u32) -> u64;
+    /// Whether nothing is scheduled.
+    fn is_empty(&self) -> bool;
+    /// The scheduled epochs, in insertion order.
+    fn epochs(&self) -> Vec<u32>;
+}
+
+fn entries(p: &PendingValues) -> &[VecMapEntry<u32, u64>] {
+    &p.0.contents
+}
+
+fn sum_to(p: &PendingValues, epoch: u32) -> Result<u64, ExecutionFailure> {
+    entries(p)
+        .iter()
+        .filter(|e| e.key <= epoch)
+        .try_fold(0u64, |sum, e| add(PENDING_VALUES, sum, e.value))
+}
+
+impl Pending for PendingValues {
+    fn insert_or_add(&mut self, epoch: u32, value: u64) -> Result<(), ExecutionFailure> {
+        let slot = self.0.get_or_insert(epoch, 0);
+        *slot = add(PENDING_VALUES, *slot, value)?;
+        Ok(())
+    }
+
+    fn insert_or_replace(&mut self, epoch: u32, value: u64) {
+        *self.0.get_or_insert(epoch, 0) = value;
+    }
+
+    fn reduce(&mut self, epoch: u32, value: u64) -> Result<(), ExecutionFailure> {
+        let slot = self
+            .0
+            .contents
+            .iter_mut()
+            .find(|e| e.key == epoch)
+            .ok_or_else(|| EMissingEpochValue.fail())?;
+        ensure(slot.value >= value, EReduceValueTooLarge)?;
+        slot.value -= value;
+        Ok(())
+    }
+
+    fn flush(&mut self, to_epoch: u32) -> Result<u64, ExecutionFailure> {
+        let sum = sum_to(self, to_epoch)?;
+        self.0.contents.retain(|e| e.key > to_epoch);
         Ok(sum)
     }
 
-    /// The value scheduled exactly for `epoch` (0 if none).
-    pub fn get(&self, epoch: u32) -> u64 {
-        self.index(epoch).map_or(0, |i| self.0[i].1)
+    fn value_at(&self, epoch: u32) -> Result<u64, ExecutionFailure> {
+        sum_to(self, epoch)
     }
 
-    /// Whether nothing is scheduled.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+    fn get(&self, epoch: u32) -> u64 {
+        self.0.get(&epoch).copied().unwrap_or(0)
     }
 
-    /// The scheduled epochs, in insertion order.
-    pub fn epochs(&self) -> Vec<u32> {
-        self.0.iter().map(|(e, _)| *e).collect()
+    fn is_empty(&self) -> bool {
+        entries(self).is_empty()
+    }
+
+    fn epochs(&self) -> Vec<u32> {
+        self.0.keys().copied().collect()
     }
 }
 
@@ -93,7 +98,7 @@ mod tests {
     // Mirrors pending_values_tests.move::add_sum_and_flush.
     #[test]
     fn add_sum_and_flush() {
-        let mut pv = PendingValues::empty();
+        let mut pv = PendingValues::default();
         assert!(pv.is_empty());
         pv.insert_or_add(5, 10).unwrap();
         pv.insert_or_add(3, 7).unwrap();
@@ -116,7 +121,7 @@ mod tests {
     // Mirrors pending_values_tests.move::replace_keeps_the_position.
     #[test]
     fn replace_keeps_the_position() {
-        let mut pv = PendingValues::empty();
+        let mut pv = PendingValues::default();
         pv.insert_or_replace(4, 100);
         pv.insert_or_replace(2, 300);
         pv.insert_or_replace(4, 200);
@@ -131,7 +136,7 @@ mod tests {
     // reduce_missing_epoch_aborts}.
     #[test]
     fn reduce() {
-        let mut pv = PendingValues::empty();
+        let mut pv = PendingValues::default();
         pv.insert_or_add(1, 10).unwrap();
         pv.reduce(1, 4).unwrap();
         assert_eq!(pv.get(1), 6);
@@ -146,7 +151,7 @@ mod tests {
 
     #[test]
     fn bcs_layout_is_a_vec_map() {
-        let mut pv = PendingValues::empty();
+        let mut pv = PendingValues::default();
         pv.insert_or_add(2, 7).unwrap();
         assert_eq!(
             hex::encode(bcs::to_bytes(&pv).unwrap()),

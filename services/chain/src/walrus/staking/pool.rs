@@ -19,9 +19,9 @@ use super::errors::{
     },
     sub, to_u64,
 };
-use super::exchange_rate::PoolExchangeRate;
+use super::exchange_rate::{self, Convert, PoolExchangeRate};
 use super::node::{Authenticated, Authorized, NodeMetadata, StorageNodeInfo};
-use super::pending_values::PendingValues;
+use super::pending_values::{Pending, PendingValues};
 use super::staked_wal::StakedWal;
 use crate::types::{ExecutionFailure, ObjectId};
 
@@ -169,13 +169,13 @@ impl StakingPool {
             latest_epoch: epoch,
             wal_balance: 0,
             num_shares: 0,
-            pending_shares_withdraw: PendingValues::empty(),
-            pre_active_withdrawals: PendingValues::empty(),
-            pending_commission_rate: PendingValues::empty(),
+            pending_shares_withdraw: PendingValues::default(),
+            pre_active_withdrawals: PendingValues::default(),
+            pending_commission_rate: PendingValues::default(),
             commission_rate: args.commission_rate,
             exchange_rates_id,
             exchange_rates: BTreeMap::from([(activation_epoch, PoolExchangeRate::Flat)]),
-            pending_stake: PendingValues::empty(),
+            pending_stake: PendingValues::default(),
             rewards_pool: 0,
             commission: 0,
             commission_receiver: Authorized::Address(sender),
@@ -203,13 +203,7 @@ impl StakingPool {
 
         // A commission rate scheduled for exactly this epoch (then every schedule up to it is
         // dropped; always <= 10_000, checked when scheduled).
-        let scheduled = self
-            .pending_commission_rate
-            .0
-            .iter()
-            .find(|(e, _)| *e == epoch)
-            .map(|(_, rate)| *rate);
-        if let Some(rate) = scheduled {
+        if let Some(&rate) = self.pending_commission_rate.0.get(&epoch) {
             self.commission_rate =
                 u16::try_from(rate).map_err(|_| crate::walrus::errors::arithmetic(STAKING_POOL))?;
             self.pending_commission_rate.flush(epoch)?;
@@ -225,7 +219,7 @@ impl StakingPool {
     /// Move `staking_pool::process_pending_stake`: records the rate of `epoch`, then applies
     /// the stake and the withdrawals due by `epoch`.
     pub fn process_pending_stake(&mut self, epoch: u32) -> Result<(), ExecutionFailure> {
-        let rate = PoolExchangeRate::new(self.wal_balance, self.num_shares)?;
+        let rate = exchange_rate::new(self.wal_balance, self.num_shares)?;
         ensure(
             !self.exchange_rates.contains_key(&epoch),
             EFieldAlreadyExists,
@@ -243,10 +237,10 @@ impl StakingPool {
             self.pending_shares_withdraw.flush(epoch)?,
             pre_active_shares,
         )?;
-        let wal_out = rate.convert_to_wal_amount(shares_out)?;
+        let wal_out = rate.to_wal_amount(shares_out)?;
         ensure(self.wal_balance >= wal_out, ECalculationError)?;
         self.wal_balance -= wal_out;
-        self.num_shares = rate.convert_to_share_amount(self.wal_balance)?;
+        self.num_shares = rate.to_share_amount(self.wal_balance)?;
         Ok(())
     }
 
@@ -254,15 +248,16 @@ impl StakingPool {
     /// a principal active from `k - 1`, converted at that epoch's rate.
     fn pre_active_shares_due(&self, epoch: u32) -> Result<u64, ExecutionFailure> {
         let mut total = 0;
-        for &(due, principal) in self
+        for due in self
             .pre_active_withdrawals
             .0
+            .contents
             .iter()
-            .filter(|(e, _)| *e <= epoch)
+            .filter(|e| e.key <= epoch)
         {
             let shares = self
-                .exchange_rate_at_epoch(due.saturating_sub(1))
-                .convert_to_share_amount(principal)?;
+                .exchange_rate_at_epoch(due.key.saturating_sub(1))
+                .to_share_amount(due.value)?;
             total = add(STAKING_POOL, total, shares)?;
         }
         Ok(total)
@@ -321,7 +316,7 @@ impl StakingPool {
             let withdraw_epoch = add32(STAKING_POOL, epoch, if in_next { 2 } else { 1 })?;
             let shares = self
                 .exchange_rate_at_epoch(activation)
-                .convert_to_share_amount(principal)?;
+                .to_share_amount(principal)?;
             ensure(shares != 0, EZeroShares)?;
             self.pending_shares_withdraw
                 .insert_or_add(withdraw_epoch, shares)?;
@@ -358,7 +353,7 @@ impl StakingPool {
                 // leave at its next advance.
                 let shares = self
                     .exchange_rate_at_epoch(activation)
-                    .convert_to_share_amount(principal)?;
+                    .to_share_amount(principal)?;
                 self.pending_shares_withdraw.insert_or_add(epoch, shares)?;
                 self.calculate_rewards(principal, activation, epoch)?
             }
@@ -473,20 +468,18 @@ impl StakingPool {
         activation_epoch: u32,
         withdraw_epoch: u32,
     ) -> Result<u64, ExecutionFailure> {
-        let shares = self
-            .exchange_rate_at_epoch(activation_epoch)
-            .convert_to_share_amount(principal)?;
-        let value = self
-            .exchange_rate_at_epoch(withdraw_epoch)
-            .convert_to_wal_amount(shares)?;
-        Ok(value.saturating_sub(principal))
+        exchange_rate::calculate_rewards(
+            &self.exchange_rate_at_epoch(activation_epoch),
+            &self.exchange_rate_at_epoch(withdraw_epoch),
+            principal,
+        )
     }
 
     /// The stake the pool will have at `epoch` given what is scheduled now (Move
     /// `staking_pool::wal_balance_at_epoch`): withdrawals are converted at the current
     /// `(wal_balance, num_shares)` rate.
     pub fn wal_balance_at_epoch(&self, epoch: u32) -> Result<u64, ExecutionFailure> {
-        let rate = PoolExchangeRate::new(self.wal_balance, self.num_shares)?;
+        let rate = exchange_rate::new(self.wal_balance, self.num_shares)?;
         let shares = add(
             STAKING_POOL,
             self.pending_shares_withdraw.value_at(epoch)?,
@@ -497,7 +490,7 @@ impl StakingPool {
             self.wal_balance,
             self.pending_stake.value_at(epoch)?,
         )?;
-        sub(STAKING_POOL, plus, rate.convert_to_wal_amount(shares)?)
+        sub(STAKING_POOL, plus, rate.to_wal_amount(shares)?)
     }
 
     /// The storage price vote.
@@ -577,14 +570,14 @@ mod tests {
         p.advance_epoch(0, 1).unwrap();
         assert_eq!(p.wal_balance, frost(100));
         assert_eq!(p.num_shares, frost(100));
-        assert!(p.exchange_rate_at_epoch(1).is_flat());
+        assert_eq!(p.exchange_rate_at_epoch(1), PoolExchangeRate::Flat);
         p.advance_epoch(1_000, 2).unwrap();
         assert_eq!(p.commission, 200);
         assert_eq!(p.rewards_pool, 800);
         assert_eq!(p.wal_balance, frost(100) + 800);
         assert_eq!(
-            p.exchange_rate_at_epoch(2).amounts(),
-            (u128::from(frost(100) + 800), u128::from(frost(100)))
+            p.exchange_rate_at_epoch(2),
+            PoolExchangeRate::new(frost(100) + 800, frost(100))
         );
         assert_eq!(p.calculate_rewards(frost(100), 1, 2).unwrap(), 800);
         assert_eq!(p.calculate_rewards(frost(100), 1, 9).unwrap(), 800);
@@ -601,11 +594,11 @@ mod tests {
         assert_eq!(p.latest_epoch, 4);
         assert_eq!(p.wal_balance, frost(3));
         assert_eq!(p.num_shares, frost(3));
-        assert!(p.exchange_rate_at_epoch(3).is_flat());
+        assert_eq!(p.exchange_rate_at_epoch(3), PoolExchangeRate::Flat);
         p.advance_epoch(30, 7).unwrap();
         assert_eq!(p.latest_epoch, 7);
         assert_eq!(p.wal_balance, frost(3) + 30);
-        assert!(p.exchange_rate_at_epoch(6).is_flat());
+        assert_eq!(p.exchange_rate_at_epoch(6), PoolExchangeRate::Flat);
         assert_eq!(p.calculate_rewards(frost(3), 2, 7).unwrap(), 30);
         assert_eq!(p.calculate_rewards(frost(3), 2, 6).unwrap(), 0);
     }
