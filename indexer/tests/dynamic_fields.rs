@@ -270,7 +270,9 @@ async fn dynamic_fields_feed_attributes_epochs_committees_rates_and_values(
         let WalrusObject::Staking(StakingObject::StakedWal(sw)) = o.value else {
             continue;
         };
-        let p = d.pool(sw.node_id).unwrap();
+        let p = d
+            .pool(walrus_chain::walrus::to_object_id(sw.node_id))
+            .unwrap();
         let until = match sw.state {
             StakedWalState::Withdrawing { withdraw_epoch } => epoch.min(withdraw_epoch),
             StakedWalState::Staked => epoch,

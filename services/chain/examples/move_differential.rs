@@ -31,7 +31,9 @@ use walrus_chain::devnet::ledger::Machine;
 use walrus_chain::devnet::objects::{ObjectStore, TxView, Write};
 use walrus_chain::messages::{BlobCertificationMessage, BlobPersistence, InvalidBlobIdMessage};
 use walrus_chain::types::{EventRecord, ExecutionFailure, ObjectId, Owner};
-use walrus_chain::walrus::staking::{self as staking, StakingCall, StakingObject};
+use walrus_chain::walrus::staking::{
+    self as staking, CapOps, StakedWalOps, StakingCall, StakingObject,
+};
 use walrus_chain::walrus::{
     BlobObject, Call, CoinCall, GenesisConfig, SystemCall, WalrusMachine, WalrusObject, encoding,
     system, to_move_id, to_object_id,
@@ -633,7 +635,7 @@ impl Sequence {
                         if let Some(WalrusObject::Staking(StakingObject::NodeCap(cap))) =
                             self.store.get(id).map(|o| &o.value)
                         {
-                            self.node_keys.push((cap.node_id, seed));
+                            self.node_keys.push((cap.pool_id(), seed));
                         }
                     }
                 }
@@ -1779,14 +1781,14 @@ impl Sequence {
                 // node settings: name, network address, next BLS key (with its proof), joining
                 // the active set, collecting the commission with the cap
                 let cap = self.rng.pick(&caps)?;
-                let node_id = self.cap(&cap).node_id;
+                let node_id = self.cap(&cap).pool_id();
                 b.staking();
                 b.owned("cap", false, NODE_CAP, &sender, &cap, false);
                 // Caps of nodes in the System's committee (event blobs and deny lists need one).
                 let members: Vec<ObjectId> = caps
                     .iter()
                     .filter(|c| {
-                        let node = to_move_id(self.cap(c).node_id);
+                        let node = self.cap(c).node_id;
                         self.system()
                             .committee
                             .members
@@ -2052,7 +2054,7 @@ impl Sequence {
                         let sw = self.staked_wal(id);
                         match sw.state {
                             staking::StakedWalState::Staked => {
-                                sw.activation_epoch > st.epoch || outside(&sw.node_id)
+                                sw.activation_epoch > st.epoch || outside(&sw.pool_id())
                             }
                             staking::StakedWalState::Withdrawing { withdraw_epoch } => {
                                 withdraw_epoch <= st.epoch
@@ -2195,7 +2197,7 @@ impl Sequence {
                             .iter()
                             .filter(|c| {
                                 let cap = self.cap(c);
-                                st.committee.contains(&cap.node_id)
+                                st.committee.contains(&cap.pool_id())
                                     && cap.last_epoch_sync_done < st.epoch
                             })
                             .copied()

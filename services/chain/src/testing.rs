@@ -45,8 +45,8 @@ use crate::messages::{
 };
 use crate::types::{ChangeKind, ExecutionFailure, ExecutionStatus, ObjectId, TransactionRecord};
 use crate::walrus::staking::{
-    self, EpochState, GenesisNode, GenesisVotes, StakingCall, StakingInnerV1, StakingObject,
-    StakingPool,
+    self, CapOps, EpochState, GenesisNode, GenesisVotes, StakingCall, StakingInnerV1,
+    StakingObject, StakingPool,
 };
 use crate::walrus::{
     Call, CoinCall, FROST_PER_WAL, GenesisConfig, SystemCall, WalrusMachine, WalrusObject,
@@ -266,7 +266,7 @@ impl TestDevnet {
                 .owned_objects(address_of(&operator))
                 .into_iter()
                 .find_map(|(id, o)| match o.value {
-                    WalrusObject::Staking(StakingObject::NodeCap(c)) => Some((id, c.node_id)),
+                    WalrusObject::Staking(StakingObject::NodeCap(c)) => Some((id, c.pool_id())),
                     _ => None,
                 })
                 .ok_or_else(|| FixtureError::Unexpected("a genesis node has no cap".into()))?;

@@ -422,7 +422,7 @@ fn split_and_join_staked_wal() {
     assert_eq!(w.staked(sw).principal, frost(3));
     assert_eq!(w.staked(part).principal, frost(2));
     assert_eq!(w.staked(part).activation_epoch, 1);
-    assert_eq!(w.staked(part).node_id, n.id);
+    assert_eq!(staking::StakedWalOps::pool_id(&w.staked(part)), n.id);
     // The split does not touch the Staking object or the pool.
     assert!(
         r.object_changes
@@ -623,8 +623,8 @@ fn genesis_nodes_start_epoch_one_with_a_committee() {
     let nodes: Vec<Node> = caps
         .iter()
         .map(|c| Node {
-            cap: c.id,
-            id: c.node_id,
+            cap: staking::CapOps::object_id(c),
+            id: staking::CapOps::pool_id(c),
         })
         .collect();
     w.next_epoch(&nodes);

@@ -689,7 +689,9 @@ impl<B: LedgerBackend> WalrusChain<B> {
             .await?
             .into_iter()
             .filter_map(|(id, o)| match o.value {
-                WalrusObject::Staking(StakingObject::NodeCap(cap)) => Some((id, cap.node_id)),
+                WalrusObject::Staking(StakingObject::NodeCap(cap)) => {
+                    Some((id, super::to_object_id(cap.node_id)))
+                }
                 _ => None,
             })
             .collect())

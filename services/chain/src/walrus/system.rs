@@ -1010,7 +1010,7 @@ fn with_cap_and_system(
 
 /// Whether the cap's node is a member of the current committee.
 fn is_member(inner: &SystemStateInnerV1, cap: &super::staking::StorageNodeCap) -> bool {
-    bls_aggregate::contains(&inner.committee, &to_move_id(cap.node_id))
+    bls_aggregate::contains(&inner.committee, &cap.node_id)
 }
 
 /// `system_state_inner::update_deny_list`: the cap's node in the committee
@@ -1037,7 +1037,7 @@ fn update_deny_list(
     let (_, update) =
         parse_in_current_epoch(&system.inner, certified, messages::deny_list_update_message)?;
     let node_id = update.storage_node_id;
-    e::EIncorrectDenyListNode.ensure(node_id == to_move_id(cap.node_id))?;
+    e::EIncorrectDenyListNode.ensure(node_id == cap.node_id)?;
     e::EIncorrectDenyListSequence
         .ensure(cap.deny_list_sequence < update.deny_list_sequence_number)?;
     cap.deny_list_root = update.deny_list_root;
@@ -1218,7 +1218,7 @@ pub fn certify_event_blob(
         blob_id,
         ending_checkpoint_sequence_number: ending_checkpoint_sequence_num,
     };
-    let weight = bls_aggregate::get_member_weight(&inner.committee, &to_move_id(cap.node_id))?;
+    let weight = bls_aggregate::get_member_weight(&inner.committee, &cap.node_id)?;
     let tracked = state.aggregate_weight_per_blob.get_or_insert(candidate, 0);
     let aggregate = tracked
         .checked_add(weight)
@@ -1491,7 +1491,7 @@ pub fn execute(view: &mut View<'_>, call: &SystemCall) -> Result<(), ExecutionFa
                     epoch: epoch(&system.inner),
                     root: *deny_list_root,
                     sequence_number: *deny_list_sequence,
-                    node_id: to_move_id(cap.node_id),
+                    node_id: cap.node_id,
                 }),
             );
             save(view, system_id, system);

@@ -381,7 +381,7 @@ impl World {
         let cap = created(&record, "::storage_node::StorageNodeCap");
         Node {
             cap,
-            id: self.cap(cap).node_id,
+            id: staking::CapOps::pool_id(&self.cap(cap)),
         }
     }
 

@@ -156,7 +156,7 @@ impl Machine for TestMachine {
             }
             TestCall::NodeCapForTesting(node_id) => {
                 let id = view.new_id();
-                let cap = walrus_chain::walrus::staking::StorageNodeCap::new(
+                let cap = walrus_chain::walrus::staking::node::new_cap(
                     id,
                     walrus_chain::walrus::to_object_id(*node_id),
                 );

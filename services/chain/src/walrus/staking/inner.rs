@@ -23,14 +23,15 @@ use super::errors::{
 };
 use super::events::StakingEvent;
 use super::node::{
-    Authenticated, Authorized, NodeMetadata, StorageNodeCap, check_name, check_network_address,
-    check_proof_of_possession,
+    self, Authenticated, Authorized, CapOps, NodeMetadata, StorageNodeCap, check_name,
+    check_network_address, check_proof_of_possession,
 };
 use super::pool::{NewPool, StakingPool, can_withdraw_early};
 use super::quantile;
-use super::staked_wal::StakedWal;
+use super::staked_wal::{StakedWal, StakedWalOps};
 use crate::types::{ExecutionFailure, ObjectId};
 use crate::walrus::errors::dynamic_field;
+use crate::walrus::to_object_id;
 
 /// Maximal number of nodes in the active set.
 pub const ACTIVE_SET_SIZE_LIMIT: u16 = 111;
@@ -274,8 +275,8 @@ impl StakingInnerV1 {
             [pool_id, table_id, metadata_id, bag_id],
             sender,
         )?;
-        let cap = StorageNodeCap::new(env.new_id(), pool_id);
-        pool.commission_receiver = Authorized::ObjectID(cap.id);
+        let cap = node::new_cap(env.new_id(), pool_id);
+        pool.commission_receiver = Authorized::ObjectID(to_object_id(cap.id));
         env.put_pool(pool);
         self.pools.node_ids.push(pool_id);
         Ok(cap)
@@ -291,7 +292,7 @@ impl StakingInnerV1 {
         proof_of_possession: &[u8],
     ) -> Result<(), ExecutionFailure> {
         let epoch = self.epoch;
-        self.with_pool(env, cap.node_id, |p| {
+        self.with_pool(env, cap.pool_id(), |p| {
             check_proof_of_possession(epoch, sender, public_key, proof_of_possession)?;
             p.node_info.set_next_public_key(public_key)
         })
@@ -318,7 +319,7 @@ impl StakingInnerV1 {
         commission_rate: u16,
     ) -> Result<(), ExecutionFailure> {
         let epoch = self.epoch;
-        self.with_pool(env, cap.node_id, |p| {
+        self.with_pool(env, cap.pool_id(), |p| {
             p.set_next_commission(commission_rate, epoch)
         })
     }
@@ -339,7 +340,7 @@ impl StakingInnerV1 {
         env: &mut impl StakingEnv,
         cap: &StorageNodeCap,
     ) -> Result<(), ExecutionFailure> {
-        self.update_active_set(env, cap.node_id)
+        self.update_active_set(env, cap.pool_id())
     }
 
     /// Takes the whole commission of `node_id`, blocked or not, for slashing to burn.
@@ -423,7 +424,7 @@ impl StakingInnerV1 {
         env: &mut impl StakingEnv,
         staked_wal: &mut StakedWal,
     ) -> Result<(), ExecutionFailure> {
-        let node_id = staked_wal.node_id;
+        let node_id = staked_wal.pool_id();
         let (in_current, in_next, epoch, selected) = self.withdraw_context(&node_id);
         self.with_pool(env, node_id, |p| {
             p.request_withdraw_stake(staked_wal, in_current, in_next, epoch, selected)
@@ -438,7 +439,7 @@ impl StakingInnerV1 {
         env: &mut impl StakingEnv,
         staked_wal: &StakedWal,
     ) -> Result<u64, ExecutionFailure> {
-        let node_id = staked_wal.node_id;
+        let node_id = staked_wal.pool_id();
         let (in_current, in_next, epoch, selected) = self.withdraw_context(&node_id);
         let amount = self.with_pool(env, node_id, |p| {
             p.withdraw_stake(staked_wal, in_current, in_next, epoch, selected)
@@ -551,7 +552,7 @@ impl StakingInnerV1 {
     ) -> Result<(), ExecutionFailure> {
         ensure(epoch == self.epoch, EInvalidSyncEpoch)?;
         ensure(cap.last_epoch_sync_done < epoch, EDuplicateSyncDone)?;
-        let node_id = cap.node_id;
+        let node_id = cap.pool_id();
         ensure(self.committee.contains(&node_id), ENotInCommittee)?;
         cap.last_epoch_sync_done = epoch;
         let shards = self.committee.shards(&node_id).cloned().unwrap_or_default();
@@ -602,7 +603,7 @@ impl StakingInnerV1 {
 
     /// Whether `staked_wal` can be withdrawn directly, principal only.
     pub fn can_withdraw_staked_wal_early(&self, staked_wal: &StakedWal) -> bool {
-        let (_, in_next, epoch, selected) = self.withdraw_context(&staked_wal.node_id);
+        let (_, in_next, epoch, selected) = self.withdraw_context(&staked_wal.pool_id());
         can_withdraw_early(staked_wal, in_next, epoch, selected)
     }
 
@@ -878,7 +879,7 @@ pub(crate) mod tests {
             votes: (u64, u64, u64),
         ) -> StorageNodeCap {
             let key = BlsPrivateKey::from_ikm(&[seed; 32]).unwrap();
-            let pop = super::super::node::sign_proof_of_possession(&key, self.s.epoch, ADMIN);
+            let pop = node::sign_proof_of_possession(&key, self.s.epoch, ADMIN);
             let mut network_public_key = vec![2u8];
             network_public_key.extend(0u8..32);
             self.s
@@ -933,7 +934,7 @@ pub(crate) mod tests {
             self.env.now += 10;
             let epoch = self.s.epoch;
             for cap in caps.iter_mut() {
-                if self.s.committee.contains(&cap.node_id) {
+                if self.s.committee.contains(&cap.pool_id()) {
                     self.s.epoch_sync_done(&mut self.env, cap, epoch).unwrap();
                 }
             }
@@ -964,7 +965,7 @@ pub(crate) mod tests {
         let mut w = World::new(10);
         let cap_a = w.register_node(0, 1000);
         let cap_b = w.register_node(1, 0);
-        let (a, b) = (cap_a.node_id, cap_b.node_id);
+        let (a, b) = (cap_a.pool_id(), cap_b.pool_id());
         let mut d1 = w.stake(a, 1000);
         let _sb = w.stake(b, 1000);
         assert_eq!(d1.activation_epoch, 1);
@@ -1016,7 +1017,7 @@ pub(crate) mod tests {
         assert_eq!(w.pool(a).rewards_pool, 348_996_884);
         // What the change to epoch 3 added stays blocked until voting_end.
         assert_eq!(w.pool(a).blocked_commission, Some(116_400_000));
-        let auth = Authenticated::Object(caps[0].id);
+        let auth = Authenticated::Object(caps[0].object_id());
         assert_eq!(
             w.s.collect_commission(&mut w.env, a, &auth).unwrap(),
             97_000_000
@@ -1037,7 +1038,7 @@ pub(crate) mod tests {
     fn selection_sanity_checks() {
         let mut w = World::new(10);
         let cap = w.register_node(0, 0);
-        w.stake(cap.node_id, 1000);
+        w.stake(cap.pool_id(), 1000);
         w.run_voting_end();
         let selected = w.s.clone();
         w.s.epoch_state = EpochState::EpochChangeDone(0);
@@ -1054,7 +1055,7 @@ pub(crate) mod tests {
         let mut w = World::new(10);
         let cap_a = w.register_node(0, 0);
         let cap_c = w.register_node(1, 0);
-        let (a, c) = (cap_a.node_id, cap_c.node_id);
+        let (a, c) = (cap_a.pool_id(), cap_c.pool_id());
         let _sa = w.stake(a, 1000);
         let mut caps = vec![cap_a, cap_c];
         for _ in 0..3 {

@@ -54,7 +54,7 @@ use walrus_core::contracts::{hex_bytes, staking as twin};
 use super::errors::input;
 use super::{
     GenesisConfig, View, WalrusObject, bls_aggregate, coin, put_owned, registry, system,
-    to_move_id, walrus_type,
+    to_move_id, to_object_id, walrus_type,
 };
 use crate::devnet::objects::ObjectStore;
 use crate::types::{ExecutionFailure, ObjectId, Owner};
@@ -63,11 +63,11 @@ pub use inner::{
     EpochParams, EpochState, NewCommitteeMember, Registration, StakingEnv, StakingInnerV1,
 };
 pub use node::{
-    Authenticated, Authorized, NodeMetadata, StorageNodeCap, StorageNodeInfo,
+    Authenticated, Authorized, CapOps, NodeMetadata, StorageNodeCap, StorageNodeInfo,
     proof_of_possession_message, sign_proof_of_possession, verify_proof_of_possession,
 };
 pub use pool::{StakingPool, VotingParams};
-pub use staked_wal::{MIN_STAKING_THRESHOLD, StakedWal, StakedWalState};
+pub use staked_wal::{MIN_STAKING_THRESHOLD, StakedWal, StakedWalOps, StakedWalState};
 
 /// Version of the `Staking` object (Move `staking::VERSION`: 3, as Walrus mainnet).
 pub const VERSION: u64 = 3;
@@ -130,8 +130,8 @@ impl StakingObject {
                 new_package_id: None,
             }),
             Self::Pool(p) => bcs::to_bytes(&pool_to_move(p)),
-            Self::StakedWal(s) => bcs::to_bytes(&staked_wal_to_move(s)),
-            Self::NodeCap(c) => bcs::to_bytes(&cap_to_move(c)),
+            Self::StakedWal(s) => bcs::to_bytes(s),
+            Self::NodeCap(c) => bcs::to_bytes(c),
             Self::SlashingManager(m) => bcs::to_bytes(&m.to_move()),
         };
         // Plain structs always serialize.
@@ -167,35 +167,6 @@ fn committee_to_move(c: &committee::Committee) -> twin::Committee {
         c.0.iter()
             .map(|(id, shards)| (to_move_id(*id), shards.clone())),
     ))
-}
-
-/// The Move `StakedWal`.
-pub fn staked_wal_to_move(s: &StakedWal) -> twin::StakedWal {
-    twin::StakedWal {
-        id: to_move_id(s.id),
-        state: match s.state {
-            StakedWalState::Staked => twin::StakedWalState::Staked,
-            StakedWalState::Withdrawing { withdraw_epoch } => {
-                twin::StakedWalState::Withdrawing { withdraw_epoch }
-            }
-        },
-        node_id: to_move_id(s.node_id),
-        principal: s.principal,
-        activation_epoch: s.activation_epoch,
-    }
-}
-
-/// The Move `StorageNodeCap`.
-pub fn cap_to_move(c: &StorageNodeCap) -> twin::StorageNodeCap {
-    twin::StorageNodeCap {
-        id: to_move_id(c.id),
-        node_id: to_move_id(c.node_id),
-        last_epoch_sync_done: c.last_epoch_sync_done,
-        last_event_blob_attestation: c.last_event_blob_attestation,
-        deny_list_root: c.deny_list_root,
-        deny_list_sequence: c.deny_list_sequence,
-        deny_list_size: c.deny_list_size,
-    }
 }
 
 /// The Move `StakingPool` (the exchange-rate table as `id ‖ size`).
@@ -740,7 +711,7 @@ pub fn create_slashing_manager(view: &mut View<'_>) -> ObjectId {
 
 /// Writes back a `StorageNodeCap` taken by `&mut` (owned by the sender).
 pub(crate) fn save_cap(view: &mut View<'_>, cap: StorageNodeCap) {
-    put_staking_object(view, cap.id, StakingObject::NodeCap(cap));
+    put_staking_object(view, to_object_id(cap.id), StakingObject::NodeCap(cap));
 }
 
 fn put_staking_object(view: &mut View<'_>, id: ObjectId, object: StakingObject) {
@@ -843,7 +814,7 @@ pub fn execute(
                     node_capacity: *node_capacity,
                 },
             )?;
-            put_staking_object(view, cap.id, StakingObject::NodeCap(cap));
+            put_staking_object(view, to_object_id(cap.id), StakingObject::NodeCap(cap));
         }
         StakingCall::SetNextPublicKey {
             cap,
@@ -855,14 +826,16 @@ pub fn execute(
         }
         StakingCall::SetName { cap, name } => {
             let cap = owned_cap(view, cap)?;
-            s.with_pool(env!(), cap.node_id, |p| p.node_info.set_name(name.clone()))?;
+            s.with_pool(env!(), cap.pool_id(), |p| {
+                p.node_info.set_name(name.clone())
+            })?;
         }
         StakingCall::SetNetworkAddress {
             cap,
             network_address,
         } => {
             let cap = owned_cap(view, cap)?;
-            s.with_pool(env!(), cap.node_id, |p| {
+            s.with_pool(env!(), cap.pool_id(), |p| {
                 p.node_info.set_network_address(network_address.clone())
             })?;
         }
@@ -871,14 +844,14 @@ pub fn execute(
             network_public_key,
         } => {
             let cap = owned_cap(view, cap)?;
-            s.with_pool(env!(), cap.node_id, |p| {
+            s.with_pool(env!(), cap.pool_id(), |p| {
                 p.node_info
                     .set_network_public_key(network_public_key.clone())
             })?;
         }
         StakingCall::SetNodeMetadata { cap, metadata } => {
             let cap = owned_cap(view, cap)?;
-            s.with_pool(env!(), cap.node_id, |p| {
+            s.with_pool(env!(), cap.pool_id(), |p| {
                 p.node_info.metadata = metadata.clone();
                 Ok(())
             })?;
@@ -892,21 +865,21 @@ pub fn execute(
         }
         StakingCall::SetStoragePriceVote { cap, price } => {
             let cap = owned_cap(view, cap)?;
-            s.with_pool(env!(), cap.node_id, |p| {
+            s.with_pool(env!(), cap.pool_id(), |p| {
                 p.voting_params.storage_price = *price;
                 Ok(())
             })?;
         }
         StakingCall::SetWritePriceVote { cap, price } => {
             let cap = owned_cap(view, cap)?;
-            s.with_pool(env!(), cap.node_id, |p| {
+            s.with_pool(env!(), cap.pool_id(), |p| {
                 p.voting_params.write_price = *price;
                 Ok(())
             })?;
         }
         StakingCall::SetNodeCapacityVote { cap, capacity } => {
             let cap = owned_cap(view, cap)?;
-            s.with_pool(env!(), cap.node_id, |p| {
+            s.with_pool(env!(), cap.pool_id(), |p| {
                 p.voting_params.node_capacity = *capacity;
                 Ok(())
             })?;
@@ -943,25 +916,29 @@ pub fn execute(
         StakingCall::StakeWithPool { coin, node_id } => {
             let amount = coin::take_coin(view, coin)?;
             let staked = s.stake_with_pool(env!(), amount, *node_id)?;
-            put_staking_object(view, staked.id, StakingObject::StakedWal(staked));
+            put_staking_object(
+                view,
+                to_object_id(staked.id),
+                StakingObject::StakedWal(staked),
+            );
         }
         StakingCall::RequestWithdrawStake { staked_wal } => {
             let mut sw = owned_staked_wal(view, staked_wal)?;
             s.request_withdraw_stake(env!(), &mut sw)?;
-            put_staking_object(view, sw.id, StakingObject::StakedWal(sw));
+            put_staking_object(view, to_object_id(sw.id), StakingObject::StakedWal(sw));
         }
         StakingCall::WithdrawStake { staked_wal } => {
             let sw = owned_staked_wal(view, staked_wal)?;
             let amount = s.withdraw_stake(env!(), &sw)?;
-            view.delete(sw.id);
+            view.delete(to_object_id(sw.id));
             coin::new_coin(view, sender, amount);
         }
         StakingCall::SplitStakedWal { staked_wal, amount } => {
             let mut sw = owned_staked_wal(view, staked_wal)?;
             let new_id = view.new_id();
             let part = sw.split(*amount, new_id)?;
-            put_staking_object(view, sw.id, StakingObject::StakedWal(sw));
-            put_staking_object(view, part.id, StakingObject::StakedWal(part));
+            put_staking_object(view, to_object_id(sw.id), StakingObject::StakedWal(sw));
+            put_staking_object(view, to_object_id(part.id), StakingObject::StakedWal(part));
             // `staked_wal::split` does not touch the `Staking` object.
             return Ok(());
         }
@@ -973,8 +950,8 @@ pub fn execute(
             }
             let o = owned_staked_wal(view, other)?;
             sw.join(&o)?;
-            view.delete(o.id);
-            put_staking_object(view, sw.id, StakingObject::StakedWal(sw));
+            view.delete(to_object_id(o.id));
+            put_staking_object(view, to_object_id(sw.id), StakingObject::StakedWal(sw));
             return Ok(());
         }
         StakingCall::AddCommissionToPools {
@@ -1004,7 +981,7 @@ pub fn execute(
         StakingCall::EpochSyncDone { cap, epoch } => {
             let mut c = owned_cap(view, cap)?;
             s.epoch_sync_done(env!(), &mut c, *epoch)?;
-            put_staking_object(view, c.id, StakingObject::NodeCap(c));
+            put_staking_object(view, to_object_id(c.id), StakingObject::NodeCap(c));
         }
         StakingCall::UpdatePrices
         | StakingCall::VoteForSlashing { .. }
@@ -1173,10 +1150,10 @@ pub fn genesis(view: &mut View<'_>, config: &GenesisConfig) -> Result<ObjectId, 
                     now,
                 },
                 amount,
-                cap.node_id,
+                cap.pool_id(),
             )?;
             view.put(
-                staked.id,
+                to_object_id(staked.id),
                 Owner::Address(node.owner),
                 WalrusObject::Staking(StakingObject::StakedWal(staked)),
             );
@@ -1191,17 +1168,17 @@ pub fn genesis(view: &mut View<'_>, config: &GenesisConfig) -> Result<ObjectId, 
         };
         inner.voting_end(env)?;
         inner.initiate_epoch_change(env)?;
-        caps.sort_by(|a, b| a.1.node_id.as_bytes().cmp(b.1.node_id.as_bytes()));
+        caps.sort_by(|a, b| a.1.node_id.0.cmp(&b.1.node_id.0));
         let epoch = inner.epoch;
         for (_, cap) in caps.iter_mut() {
-            if inner.committee.contains(&cap.node_id) {
+            if inner.committee.contains(&cap.pool_id()) {
                 inner.epoch_sync_done(env, cap, epoch)?;
             }
         }
     }
     for (owner, cap) in caps {
         view.put(
-            cap.id,
+            to_object_id(cap.id),
             Owner::Address(owner),
             WalrusObject::Staking(StakingObject::NodeCap(cap)),
         );

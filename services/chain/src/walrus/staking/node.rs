@@ -231,39 +231,37 @@ impl StorageNodeInfo {
     }
 }
 
-/// The operator's capability for one node (Move `storage_node::StorageNodeCap`; the serde form
-/// has its BCS layout: `id ‖ node_id ‖ last_epoch_sync_done ‖ last_event_blob_attestation ‖
-/// deny_list_root ‖ deny_list_sequence ‖ deny_list_size`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StorageNodeCap {
-    /// Object id.
-    pub id: ObjectId,
-    /// The node.
-    pub node_id: ObjectId,
-    /// The last epoch the node reported `epoch_sync_done` for (0 = never).
-    pub last_epoch_sync_done: u32,
-    /// The node's latest event blob attestation.
-    pub last_event_blob_attestation: Option<walrus_core::contracts::EventBlobAttestation>,
-    /// The root of the node's deny list (Move `u256`, 32 little-endian bytes).
-    pub deny_list_root: [u8; 32],
-    /// The sequence number of the node's latest deny list update.
-    pub deny_list_sequence: u64,
-    /// The encoded size of the blobs on the node's deny list.
-    pub deny_list_size: u64,
+pub use walrus_core::contracts::staking::StorageNodeCap;
+
+/// The ledger ids of a [`StorageNodeCap`].
+pub trait CapOps {
+    /// The cap's object id.
+    fn object_id(&self) -> ObjectId;
+    /// The node (= pool) it acts for.
+    fn pool_id(&self) -> ObjectId;
 }
 
-impl StorageNodeCap {
-    /// Move `storage_node::new_cap`: nothing reported, attested or denied yet.
-    pub fn new(id: ObjectId, node_id: ObjectId) -> Self {
-        Self {
-            id,
-            node_id,
-            last_epoch_sync_done: 0,
-            last_event_blob_attestation: None,
-            deny_list_root: [0; 32],
-            deny_list_sequence: 0,
-            deny_list_size: 0,
-        }
+impl CapOps for StorageNodeCap {
+    fn object_id(&self) -> ObjectId {
+        crate::walrus::to_object_id(self.id)
+    }
+
+    fn pool_id(&self) -> ObjectId {
+        crate::walrus::to_object_id(self.node_id)
+    }
+}
+
+/// Move `storage_node::new_cap`: the operator's capability `id` for `node_id`, nothing
+/// reported, attested or denied yet.
+pub fn new_cap(id: ObjectId, node_id: ObjectId) -> StorageNodeCap {
+    StorageNodeCap {
+        id: crate::walrus::to_move_id(id),
+        node_id: crate::walrus::to_move_id(node_id),
+        last_epoch_sync_done: 0,
+        last_event_blob_attestation: None,
+        deny_list_root: [0; 32],
+        deny_list_sequence: 0,
+        deny_list_size: 0,
     }
 }
 
@@ -447,7 +445,7 @@ mod tests {
 
     #[test]
     fn cap_bcs_layout() {
-        let mut cap = StorageNodeCap::new(test_node_id(0), test_node_id(1));
+        let mut cap = new_cap(test_node_id(0), test_node_id(1));
         cap.last_epoch_sync_done = 3;
         let bytes = bcs::to_bytes(&cap).unwrap();
         // id, node id, epoch, no attestation, root, sequence, size.

@@ -22,7 +22,7 @@ use super::errors::{
 use super::exchange_rate::{self, Convert, PoolExchangeRate};
 use super::node::{Authenticated, Authorized, NodeMetadata, StorageNodeInfo};
 use super::pending_values::{Pending, PendingValues};
-use super::staked_wal::StakedWal;
+use super::staked_wal::{self, StakedWal, StakedWalOps};
 use crate::types::{ExecutionFailure, ObjectId};
 
 /// Basis points in 100%.
@@ -281,7 +281,7 @@ impl StakingPool {
         )?;
         ensure(principal > 0, EZeroStake)?;
         let activation_epoch = add32(STAKING_POOL, epoch, if committee_selected { 2 } else { 1 })?;
-        let staked = StakedWal::mint(id, self.id, principal, activation_epoch)?;
+        let staked = staked_wal::mint(id, self.id, principal, activation_epoch)?;
         self.pending_stake
             .insert_or_add(activation_epoch, principal)?;
         Ok(staked)
@@ -297,7 +297,7 @@ impl StakingPool {
         epoch: u32,
         committee_selected: bool,
     ) -> Result<(), ExecutionFailure> {
-        ensure(staked_wal.node_id == self.id, EIncorrectPoolId)?;
+        ensure(staked_wal.pool_id() == self.id, EIncorrectPoolId)?;
         ensure(staked_wal.is_staked(), ENotStaked)?;
         ensure(
             !can_withdraw_early(staked_wal, in_next_committee, epoch, committee_selected),
@@ -337,7 +337,7 @@ impl StakingPool {
     ) -> Result<u64, ExecutionFailure> {
         let principal = staked_wal.value();
         ensure(principal > 0, EZeroStake)?;
-        ensure(staked_wal.node_id == self.id, EIncorrectPoolId)?;
+        ensure(staked_wal.pool_id() == self.id, EIncorrectPoolId)?;
         let activation = staked_wal.activation_epoch;
         if can_withdraw_early(staked_wal, in_next_committee, epoch, committee_selected) {
             self.pending_stake.reduce(activation, principal)?;
@@ -359,7 +359,7 @@ impl StakingPool {
             }
         } else {
             ensure(staked_wal.is_withdrawing(), ENotWithdrawing)?;
-            let withdraw_epoch = staked_wal.withdraw_epoch()?;
+            let withdraw_epoch = staked_wal.withdraw_epoch_or_abort()?;
             ensure(withdraw_epoch <= epoch, EWithdrawEpochNotReached)?;
             ensure(activation <= epoch, EActivationEpochNotReached)?;
             self.calculate_rewards(principal, activation, withdraw_epoch)?
@@ -613,7 +613,7 @@ mod tests {
         assert!(EIncorrectEpochAdvance.matches(&p.advance_epoch(5, 1).unwrap_err()));
         p.advance_epoch(0, 1).unwrap();
         assert!(EPoolAlreadyUpdated.matches(&p.advance_epoch(0, 1).unwrap_err()));
-        let mut sw = StakedWal::mint(test_node_id(60), test_node_id(3), frost(1), 1).unwrap();
+        let mut sw = staked_wal::mint(test_node_id(60), test_node_id(3), frost(1), 1).unwrap();
         assert!(
             EIncorrectPoolId.matches(&p.withdraw_stake(&sw, false, false, 0, false).unwrap_err())
         );

@@ -1,6 +1,6 @@
 //! Staked WAL, mirroring `move/walrus/sources/staking/staked_wal.move`.
 
-use serde::{Deserialize, Serialize};
+pub use walrus_core::contracts::staking::{MIN_STAKING_THRESHOLD, StakedWal, StakedWalState};
 
 use super::errors::{
     add, ensure,
@@ -11,65 +11,62 @@ use super::errors::{
     },
 };
 use crate::types::{ExecutionFailure, ObjectId};
+use crate::walrus::{to_move_id, to_object_id};
 
-/// Minimal principal of a `StakedWal`: 1 WAL.
-pub const MIN_STAKING_THRESHOLD: u64 = 1_000_000_000;
-
-/// State of a `StakedWal` (Move `StakedWalState`; same BCS).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum StakedWalState {
-    /// Staked (pending activation or active).
-    Staked,
-    /// Withdrawal requested; withdrawable from `withdraw_epoch`.
-    Withdrawing {
-        /// The first epoch it can be withdrawn in.
-        withdraw_epoch: u32,
-    },
+/// Move `staked_wal::mint`: wraps `principal` (at least 1 WAL) staked with `node_id` from
+/// `activation_epoch` into a new object `id`.
+pub fn mint(
+    id: ObjectId,
+    node_id: ObjectId,
+    principal: u64,
+    activation_epoch: u32,
+) -> Result<StakedWal, ExecutionFailure> {
+    ensure(principal >= MIN_STAKING_THRESHOLD, EStakeBelowThreshold)?;
+    Ok(StakedWal {
+        id: to_move_id(id),
+        state: StakedWalState::Staked,
+        node_id: to_move_id(node_id),
+        principal,
+        activation_epoch,
+    })
 }
 
-/// A delegator's stake in one pool (Move `StakedWal`; the serde form has its BCS layout:
-/// `id ‖ state ‖ node_id ‖ principal (Balance = u64) ‖ activation_epoch`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StakedWal {
-    /// Object id.
-    pub id: ObjectId,
-    /// Staked or withdrawing.
-    pub state: StakedWalState,
-    /// The node (pool) it is staked with.
-    pub node_id: ObjectId,
-    /// The principal in FROST.
-    pub principal: u64,
-    /// The first epoch in which the stake is active.
-    pub activation_epoch: u32,
+/// Move's `staked_wal` functions on `walrus_core`'s [`StakedWal`], with their aborts.
+pub trait StakedWalOps: Sized {
+    /// The object id.
+    fn object_id(&self) -> ObjectId;
+    /// The node (= pool) it is staked with.
+    fn pool_id(&self) -> ObjectId;
+    /// Marks the object as withdrawing at `withdraw_epoch` (`EAlreadyWithdrawing`).
+    fn set_withdrawing(&mut self, withdraw_epoch: u32) -> Result<(), ExecutionFailure>;
+    /// Merges `other` into `self` (same node, activation epoch and state).
+    fn join(&mut self, other: &StakedWal) -> Result<(), ExecutionFailure>;
+    /// Splits `amount` off into a new object `id`; both parts must hold at least 1 WAL.
+    fn split(&mut self, amount: u64, id: ObjectId) -> Result<StakedWal, ExecutionFailure>;
+    /// The principal.
+    fn value(&self) -> u64;
+    /// Whether the stake is `Staked`.
+    fn is_staked(&self) -> bool;
+    /// Move `staked_wal::withdraw_epoch`: aborts `ENotWithdrawing` unless withdrawing.
+    fn withdraw_epoch_or_abort(&self) -> Result<u32, ExecutionFailure>;
 }
 
-impl StakedWal {
-    /// Wraps `principal` (at least 1 WAL) staked with `node_id` from `activation_epoch`.
-    pub fn mint(
-        id: ObjectId,
-        node_id: ObjectId,
-        principal: u64,
-        activation_epoch: u32,
-    ) -> Result<Self, ExecutionFailure> {
-        ensure(principal >= MIN_STAKING_THRESHOLD, EStakeBelowThreshold)?;
-        Ok(Self {
-            id,
-            state: StakedWalState::Staked,
-            node_id,
-            principal,
-            activation_epoch,
-        })
+impl StakedWalOps for StakedWal {
+    fn object_id(&self) -> ObjectId {
+        to_object_id(self.id)
     }
 
-    /// Marks the object as withdrawing at `withdraw_epoch`.
-    pub fn set_withdrawing(&mut self, withdraw_epoch: u32) -> Result<(), ExecutionFailure> {
+    fn pool_id(&self) -> ObjectId {
+        to_object_id(self.node_id)
+    }
+
+    fn set_withdrawing(&mut self, withdraw_epoch: u32) -> Result<(), ExecutionFailure> {
         ensure(self.is_staked(), EAlreadyWithdrawing)?;
         self.state = StakedWalState::Withdrawing { withdraw_epoch };
         Ok(())
     }
 
-    /// Merges `other` into `self` (same node, activation epoch and state).
-    pub fn join(&mut self, other: &StakedWal) -> Result<(), ExecutionFailure> {
+    fn join(&mut self, other: &StakedWal) -> Result<(), ExecutionFailure> {
         ensure(self.node_id == other.node_id, EMetadataMismatch)?;
         ensure(
             self.activation_epoch == other.activation_epoch,
@@ -80,8 +77,7 @@ impl StakedWal {
         Ok(())
     }
 
-    /// Splits `amount` off into a new object `id`; both parts must hold at least 1 WAL.
-    pub fn split(&mut self, amount: u64, id: ObjectId) -> Result<StakedWal, ExecutionFailure> {
+    fn split(&mut self, amount: u64, id: ObjectId) -> Result<StakedWal, ExecutionFailure> {
         ensure(amount < self.principal, EInvalidAmount)?;
         ensure(amount >= MIN_STAKING_THRESHOLD, EStakeBelowThreshold)?;
         ensure(
@@ -90,7 +86,7 @@ impl StakedWal {
         )?;
         self.principal -= amount;
         Ok(StakedWal {
-            id,
+            id: to_move_id(id),
             state: self.state,
             node_id: self.node_id,
             principal: amount,
@@ -98,27 +94,16 @@ impl StakedWal {
         })
     }
 
-    /// The principal.
-    pub fn value(&self) -> u64 {
+    fn value(&self) -> u64 {
         self.principal
     }
 
-    /// Whether the stake is `Staked`.
-    pub fn is_staked(&self) -> bool {
+    fn is_staked(&self) -> bool {
         self.state == StakedWalState::Staked
     }
 
-    /// Whether a withdrawal was requested.
-    pub fn is_withdrawing(&self) -> bool {
-        !self.is_staked()
-    }
-
-    /// The withdraw epoch; aborts unless withdrawing.
-    pub fn withdraw_epoch(&self) -> Result<u32, ExecutionFailure> {
-        match self.state {
-            StakedWalState::Withdrawing { withdraw_epoch } => Ok(withdraw_epoch),
-            StakedWalState::Staked => Err(ENotWithdrawing.fail()),
-        }
+    fn withdraw_epoch_or_abort(&self) -> Result<u32, ExecutionFailure> {
+        self.withdraw_epoch().ok_or_else(|| ENotWithdrawing.fail())
     }
 }
 
@@ -131,14 +116,14 @@ mod tests {
     const WAL: u64 = 1_000_000_000;
 
     fn mint(node: u64, amount: u64, activation: u32) -> Result<StakedWal, ExecutionFailure> {
-        StakedWal::mint(test_node_id(100), test_node_id(node), amount, activation)
+        super::mint(test_node_id(100), test_node_id(node), amount, activation)
     }
 
     // Mirrors staked_wal_tests.move::mint_and_accessors.
     #[test]
     fn mint_and_accessors() {
         let sw = mint(0, 5 * WAL, 3).unwrap();
-        assert_eq!(sw.node_id, test_node_id(0));
+        assert_eq!(sw.pool_id(), test_node_id(0));
         assert_eq!(sw.value(), 5 * WAL);
         assert_eq!(sw.activation_epoch, 3);
         assert!(sw.is_staked());
@@ -154,7 +139,7 @@ mod tests {
         assert_eq!(sw.value(), 3 * WAL);
         assert_eq!(other.value(), 2 * WAL);
         assert_eq!(other.activation_epoch, 3);
-        assert_eq!(other.node_id, test_node_id(0));
+        assert_eq!(other.pool_id(), test_node_id(0));
         sw.join(&other).unwrap();
         assert_eq!(sw.value(), 5 * WAL);
 
@@ -163,7 +148,7 @@ mod tests {
         // Mirrors staked_wal_tests.move::set_withdrawing_twice_aborts.
         assert!(EAlreadyWithdrawing.matches(&sw.clone().set_withdrawing(8).unwrap_err()));
         let other = sw.split(2 * WAL, test_node_id(101)).unwrap();
-        assert_eq!(other.withdraw_epoch().unwrap(), 7);
+        assert_eq!(other.withdraw_epoch_or_abort().unwrap(), 7);
         assert!(other.is_withdrawing());
         sw.join(&other).unwrap();
         assert_eq!(sw.value(), 4 * WAL);
@@ -187,7 +172,7 @@ mod tests {
         assert!(EMetadataMismatch.matches(&sw.join(&b).unwrap_err()));
         sw.set_withdrawing(4).unwrap();
         assert!(EMetadataMismatch.matches(&sw.join(&b).unwrap_err()));
-        assert!(ENotWithdrawing.matches(&sw2.withdraw_epoch().unwrap_err()));
+        assert!(ENotWithdrawing.matches(&sw2.withdraw_epoch_or_abort().unwrap_err()));
         // Failed operations left the values alone.
         assert_eq!(sw.value(), 3 * WAL);
         assert_eq!(sw2.value(), 2 * WAL);
