@@ -485,8 +485,7 @@ impl Sequence {
             (WalrusObject::Staking(StakingObject::Pool(p)), _) => {
                 let bcs = value.move_bcs();
                 let zeroed = self.zeroed_expr(&bcs);
-                let metadata =
-                    bytes_expr(&bcs_of(&staking::metadata_to_move(&p.node_info.metadata)));
+                let metadata = bytes_expr(&bcs_of(&p.node_info.metadata));
                 self.staking_check
                     .1
                     .push((id_lit(id), bytes_expr(&bcs), zeroed, metadata));
@@ -821,7 +820,11 @@ impl Block {
         self
     }
     /// One `{call}(key, value);` line per pair (string literals).
-    fn pair_calls(&mut self, call: &str, pairs: &[(String, String)]) -> &mut Self {
+    fn pair_calls<'p>(
+        &mut self,
+        call: &str,
+        pairs: impl IntoIterator<Item = (&'p String, &'p String)>,
+    ) -> &mut Self {
         for (k, v) in pairs {
             self.line(format!("{call}({}, {});", str_expr(k), str_expr(v)));
         }
@@ -1294,7 +1297,7 @@ impl Sequence {
             3 => {
                 let pairs = vec![(key.to_string(), value)];
                 b.line("let mut m = walrus::metadata::new();".to_string())
-                    .pair_calls("m.insert_or_update", &pairs)
+                    .pair_calls("m.insert_or_update", pairs.iter().map(|(k, v)| (k, v)))
                     .line("b.add_metadata(m);".to_string());
                 SystemCall::AddMetadata { blob, pairs }
             }
@@ -2102,7 +2105,7 @@ impl Sequence {
                                 .map(|i| (format!("k{i}"), format!("v{n}")))
                                 .collect(),
                         };
-                        let m = if metadata.extra_fields.is_empty() {
+                        let m = if metadata.extra_fields.contents.is_empty() {
                             ""
                         } else {
                             "mut "
@@ -2113,8 +2116,15 @@ impl Sequence {
                             str_expr(&metadata.project_url),
                             str_expr(&metadata.description)
                         ));
-                        b.pair_calls("md.insert_or_update_extra_field", &metadata.extra_fields)
-                            .line("stk.set_node_metadata(&cap, md);".to_string());
+                        b.pair_calls(
+                            "md.insert_or_update_extra_field",
+                            metadata
+                                .extra_fields
+                                .contents
+                                .iter()
+                                .map(|e| (&e.key, &e.value)),
+                        )
+                        .line("stk.set_node_metadata(&cap, md);".to_string());
                         StakingCall::SetNodeMetadata { cap, metadata }
                     }
                     0 => {

@@ -17,7 +17,9 @@ use walrus_chain::walrus::staking::{
     self, Auth, Authorized, EpochState, GenesisNode, GenesisVotes, NodeMetadata, StakingCall,
     StakingObject,
 };
-use walrus_chain::walrus::{Call, GenesisConfig, WalrusMachine, WalrusObject, bls_aggregate};
+use walrus_chain::walrus::{
+    Call, GenesisConfig, WalrusMachine, WalrusObject, bls_aggregate, to_move_id,
+};
 use walrus_core::contracts::staking as twin;
 use walrus_core::contracts::{
     ContractEvent, EpochChangeDone, EpochChangeStart, EpochParametersSelected, PricesUpdated,
@@ -65,10 +67,13 @@ fn register_candidate_creates_pool_and_cap() {
     assert_eq!(pool.latest_epoch, 0);
     assert_eq!(pool.wal_balance, 0);
     // The cap receives the commission; the sender governs.
-    assert_eq!(pool.commission_receiver, Authorized::ObjectID(n.cap));
+    assert_eq!(
+        pool.commission_receiver,
+        Authorized::ObjectID(to_move_id(n.cap))
+    );
     assert_eq!(
         pool.governance_authorized,
-        Authorized::Address(admin().address())
+        Authorized::Address(to_move_id(admin().address()))
     );
     assert_eq!(pool.node_info.name, "node");
     assert_eq!(
@@ -99,7 +104,7 @@ fn register_candidate_creates_pool_and_cap() {
     );
     assert_eq!(
         decoded.commission_receiver,
-        twin::Authorized::ObjectID(walrus_core::contracts::ObjectId(n.cap.into_inner()))
+        Authorized::ObjectID(to_move_id(n.cap))
     );
     // A node registered after the selection counts from the next epoch.
     w.stake(n.id, 1);

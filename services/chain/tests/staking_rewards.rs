@@ -10,6 +10,7 @@ mod staking_support;
 use staking_support::*;
 use walrus_chain::walrus::staking::errors::staking_pool;
 use walrus_chain::walrus::staking::{Auth, Authorized, EpochState, StakingCall};
+use walrus_chain::walrus::to_move_id;
 use walrus_core::contracts::ContractEvent;
 
 /// Rewards of epochs 1 and 2 in the two-delegator scenario: 2 WAL each.
@@ -191,7 +192,7 @@ fn commission_receiver_and_governance_can_be_changed() {
     w.ok(StakingCall::SetCommissionReceiver {
         node_id: n.id,
         auth: Auth::Object(n.cap),
-        receiver: Authorized::Address(other.address()),
+        receiver: Authorized::Address(to_move_id(other.address())),
     });
     // The cap no longer works.
     w.aborts(
@@ -218,11 +219,11 @@ fn commission_receiver_and_governance_can_be_changed() {
     w.ok(StakingCall::SetGovernanceAuthorized {
         node_id: n.id,
         auth: Auth::Sender,
-        authorized: Authorized::ObjectID(n.cap),
+        authorized: Authorized::ObjectID(to_move_id(n.cap)),
     });
     assert_eq!(
         w.pool(n.id).governance_authorized,
-        Authorized::ObjectID(n.cap)
+        Authorized::ObjectID(to_move_id(n.cap))
     );
 }
 
@@ -244,7 +245,7 @@ fn strangers_are_not_authorized() {
         StakingCall::SetCommissionReceiver {
             node_id: n.id,
             auth: Auth::Sender,
-            receiver: Authorized::Address(stranger().address()),
+            receiver: Authorized::Address(to_move_id(stranger().address())),
         },
         staking_pool::EAuthorizationFailure,
     );
@@ -253,7 +254,7 @@ fn strangers_are_not_authorized() {
         StakingCall::SetGovernanceAuthorized {
             node_id: n.id,
             auth: Auth::Object(n.cap),
-            authorized: Authorized::Address(stranger().address()),
+            authorized: Authorized::Address(to_move_id(stranger().address())),
         },
         staking_pool::EAuthorizationFailure,
     );

@@ -400,7 +400,7 @@ impl LedgerObject for WalrusObject {
                     &extended_field_key_type(),
                     &bcs_of(&false),
                     &walrus_type("node_metadata", "NodeMetadata"),
-                    &bcs_of(&staking::metadata_to_move(&p.node_info.metadata)),
+                    &bcs_of(&p.node_info.metadata),
                 ));
                 fields
             }

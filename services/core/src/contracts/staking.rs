@@ -49,6 +49,19 @@ impl<K, V> Default for VecMap<K, V> {
     }
 }
 
+/// The entries in iteration order, as given (repeated keys are kept: this builds the value,
+/// it does not check what Move's `vec_map::insert` would).
+impl<K, V> FromIterator<(K, V)> for VecMap<K, V> {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(entries: I) -> Self {
+        Self {
+            contents: entries
+                .into_iter()
+                .map(|(key, value)| VecMapEntry { key, value })
+                .collect(),
+        }
+    }
+}
+
 impl<K: PartialEq, V> VecMap<K, V> {
     /// The value of `key`.
     pub fn get(&self, key: &K) -> Option<&V> {
@@ -441,6 +454,24 @@ pub enum EpochState {
     EpochChangeDone(u64),
     /// Next committee selected; the epoch change was done at this time (ms).
     NextParamsSelected(u64),
+}
+
+impl EpochState {
+    /// The time the last epoch change was done, once done.
+    pub fn last_epoch_change_time(&self) -> Option<u64> {
+        match *self {
+            Self::EpochChangeSync(_) => None,
+            Self::EpochChangeDone(t) | Self::NextParamsSelected(t) => Some(t),
+        }
+    }
+
+    /// The synced weight (0 unless syncing).
+    pub fn synced_weight(&self) -> u16 {
+        match *self {
+            Self::EpochChangeSync(w) => w,
+            _ => 0,
+        }
+    }
 }
 
 /// `walrus::staking_inner::StakingInnerV1` (on Sui the dynamic field `1u64` of [`Staking`]).

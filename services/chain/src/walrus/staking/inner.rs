@@ -31,7 +31,6 @@ use super::quantile;
 use super::staked_wal::{StakedWal, StakedWalOps};
 use crate::types::{ExecutionFailure, ObjectId};
 use crate::walrus::errors::dynamic_field;
-use crate::walrus::to_object_id;
 
 /// Maximal number of nodes in the active set.
 pub const ACTIVE_SET_SIZE_LIMIT: u16 = 111;
@@ -40,34 +39,7 @@ pub const MIN_STAKE: u64 = 0;
 
 pub use walrus_core::contracts::EpochParams;
 
-/// Where the current epoch is in its life cycle (Move `staking_inner::EpochState`; same BCS).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum EpochState {
-    /// Epoch change started; the weight of the nodes that finished syncing so far.
-    EpochChangeSync(u16),
-    /// Epoch change done at this time (ms).
-    EpochChangeDone(u64),
-    /// The next committee and parameters are selected; the epoch change was done at this time.
-    NextParamsSelected(u64),
-}
-
-impl EpochState {
-    /// The time the last epoch change was done, once done.
-    pub fn last_epoch_change_time(&self) -> Option<u64> {
-        match *self {
-            Self::EpochChangeSync(_) => None,
-            Self::EpochChangeDone(t) | Self::NextParamsSelected(t) => Some(t),
-        }
-    }
-
-    /// The synced weight (0 unless syncing).
-    pub fn synced_weight(&self) -> u16 {
-        match *self {
-            Self::EpochChangeSync(w) => w,
-            _ => 0,
-        }
-    }
-}
+pub use walrus_core::contracts::staking::EpochState;
 
 /// Move's `pools: ObjectTable<ID, StakingPool>`: the table's object id and the ids of the
 /// pools in it (in registration order; the table's `size` is their number). The pools are
@@ -276,7 +248,7 @@ impl StakingInnerV1 {
             sender,
         )?;
         let cap = node::new_cap(env.new_id(), pool_id);
-        pool.commission_receiver = Authorized::ObjectID(to_object_id(cap.id));
+        pool.commission_receiver = Authorized::ObjectID(cap.id);
         env.put_pool(pool);
         self.pools.node_ids.push(pool_id);
         Ok(cap)

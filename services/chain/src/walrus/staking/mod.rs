@@ -141,29 +141,13 @@ impl StakingObject {
 
 // === Move twins (walrus_core::contracts::staking) ===
 
-fn vec_map<K, V>(entries: impl IntoIterator<Item = (K, V)>) -> twin::VecMap<K, V> {
-    twin::VecMap {
-        contents: entries
-            .into_iter()
-            .map(|(key, value)| twin::VecMapEntry { key, value })
-            .collect(),
-    }
-}
-
 fn uncompressed(key: &[u8]) -> Vec<u8> {
     // Keys are validated when they enter the state.
     bls_aggregate::uncompressed_g1(key).unwrap_or_default()
 }
 
-fn authorized_to_move(a: &Authorized) -> twin::Authorized {
-    match a {
-        Authorized::Address(a) => twin::Authorized::Address(to_move_id(*a)),
-        Authorized::ObjectID(id) => twin::Authorized::ObjectID(to_move_id(*id)),
-    }
-}
-
 fn committee_to_move(c: &committee::Committee) -> twin::Committee {
-    twin::Committee(vec_map(
+    twin::Committee(twin::VecMap::from_iter(
         c.0.iter()
             .map(|(id, shards)| (to_move_id(*id), shards.clone())),
     ))
@@ -175,11 +159,7 @@ pub fn pool_to_move(p: &StakingPool) -> twin::StakingPool {
     twin::StakingPool {
         id: to_move_id(p.id),
         state: p.state,
-        voting_params: twin::VotingParams {
-            storage_price: p.voting_params.storage_price,
-            write_price: p.voting_params.write_price,
-            node_capacity: p.voting_params.node_capacity,
-        },
+        voting_params: p.voting_params,
         node_info: twin::StorageNodeInfo {
             name: info.name.clone(),
             node_id: to_move_id(info.node_id),
@@ -209,22 +189,12 @@ pub fn pool_to_move(p: &StakingPool) -> twin::StakingPool {
         pending_stake: p.pending_stake.clone(),
         rewards_pool: p.rewards_pool,
         commission: p.commission,
-        commission_receiver: authorized_to_move(&p.commission_receiver),
-        governance_authorized: authorized_to_move(&p.governance_authorized),
+        commission_receiver: p.commission_receiver,
+        governance_authorized: p.governance_authorized,
         extra_fields: twin::Bag {
             id: to_move_id(p.extra_fields_id),
             size: u64::from(p.blocked_commission.is_some()),
         },
-    }
-}
-
-/// The Move `NodeMetadata` (the value of a node's metadata `ExtendedField`).
-pub fn metadata_to_move(m: &NodeMetadata) -> twin::NodeMetadata {
-    twin::NodeMetadata {
-        image_url: m.image_url.clone(),
-        project_url: m.project_url.clone(),
-        description: m.description.clone(),
-        extra_fields: vec_map(m.extra_fields.iter().cloned()),
     }
 }
 
@@ -251,7 +221,7 @@ pub fn active_set_to_move(s: &StakingInnerV1) -> twin::ActiveSet {
 pub fn next_keys_to_move(
     s: &StakingInnerV1,
 ) -> twin::VecMap<walrus_core::contracts::ObjectId, twin::UncompressedG1> {
-    vec_map(
+    twin::VecMap::from_iter(
         s.next_epoch_public_keys
             .iter()
             .map(|(id, k)| (to_move_id(*id), twin::UncompressedG1(uncompressed(k)))),
@@ -276,11 +246,7 @@ pub fn inner_to_move(s: &StakingInnerV1) -> twin::StakingInnerV1 {
         committee: committee_to_move(&s.committee),
         previous_committee: committee_to_move(&s.previous_committee),
         next_epoch_params: s.next_epoch_params,
-        epoch_state: match s.epoch_state {
-            EpochState::EpochChangeSync(w) => twin::EpochState::EpochChangeSync(w),
-            EpochState::EpochChangeDone(t) => twin::EpochState::EpochChangeDone(t),
-            EpochState::NextParamsSelected(t) => twin::EpochState::NextParamsSelected(t),
-        },
+        epoch_state: s.epoch_state,
         next_epoch_public_keys: walrus_core::contracts::ExtendedField {
             id: to_move_id(s.next_epoch_public_keys_id),
         },
@@ -765,10 +731,10 @@ pub fn execute(
     // running it), then the PTB-built values (metadata), then the Move function.
     let sender = view.sender;
     match call {
-        StakingCall::RegisterCandidate { metadata, .. } => metadata.validate()?,
+        StakingCall::RegisterCandidate { metadata, .. } => node::validate_metadata(metadata)?,
         StakingCall::SetNodeMetadata { cap, metadata } => {
             owned_cap(view, cap)?;
-            metadata.validate()?;
+            node::validate_metadata(metadata)?;
         }
         _ => {}
     }
@@ -1120,7 +1086,7 @@ pub fn genesis(view: &mut View<'_>, config: &GenesisConfig) -> Result<ObjectId, 
     )?;
     let mut caps = Vec::with_capacity(config.nodes.len());
     for node in &config.nodes {
-        node.metadata.validate()?;
+        node::validate_metadata(&node.metadata)?;
         let cap = inner.register_candidate(
             &mut LedgerEnv {
                 view: &mut *view,

@@ -22,33 +22,21 @@ pub const BLS_PUBLIC_KEY_LENGTH: usize = 48;
 
 // === node_metadata ===
 
-/// Free-form public information about a node (Move `node_metadata::NodeMetadata`; same BCS).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NodeMetadata {
-    /// Image URL.
-    pub image_url: String,
-    /// Project URL.
-    pub project_url: String,
-    /// Description.
-    pub description: String,
-    /// Extra key/value fields (Move `VecMap<String, String>`, in insertion order).
-    pub extra_fields: Vec<(String, String)>,
-}
+pub use walrus_core::contracts::staking::NodeMetadata;
 
-impl NodeMetadata {
-    /// Checks that Move could have built this value: `node_metadata::new(image, project,
-    /// description)` and a `VecMap` of extra fields, in which a repeated key cannot be
-    /// (`sui::vec_map::EKeyAlreadyExists`). As on Walrus mainnet, the strings and the number of
-    /// extra fields have no limits of their own (the size of a transaction bounds them).
-    pub fn validate(&self) -> Result<(), ExecutionFailure> {
-        for (i, (key, _)) in self.extra_fields.iter().enumerate() {
-            ensure(
-                !self.extra_fields[..i].iter().any(|(k, _)| k == key),
-                EKeyAlreadyExists,
-            )?;
-        }
-        Ok(())
+/// Checks that Move could have built `metadata`: `node_metadata::new(image, project,
+/// description)` and a `VecMap` of extra fields, in which a repeated key cannot be
+/// (`sui::vec_map::EKeyAlreadyExists`). As on Walrus mainnet, the strings and the number of
+/// extra fields have no limits of their own (the size of a transaction bounds them).
+pub fn validate_metadata(metadata: &NodeMetadata) -> Result<(), ExecutionFailure> {
+    let entries = &metadata.extra_fields.contents;
+    for (i, entry) in entries.iter().enumerate() {
+        ensure(
+            !entries[..i].iter().any(|e| e.key == entry.key),
+            EKeyAlreadyExists,
+        )?;
     }
+    Ok(())
 }
 
 // === auth ===
@@ -62,21 +50,14 @@ pub enum Authenticated {
     Object(ObjectId),
 }
 
-/// Who is allowed (Move `auth::Authorized`; same BCS).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Authorized {
-    /// This address, when it sends the transaction.
-    Address(Address),
-    /// Whoever presents the object with this id.
-    ObjectID(ObjectId),
-}
+pub use walrus_core::contracts::staking::Authorized;
 
 impl Authenticated {
     /// Whether this is the one `authorized` names (same variant, equal value).
     pub fn matches(&self, authorized: &Authorized) -> bool {
         match (self, authorized) {
-            (Self::Sender(a), Authorized::Address(b)) => a == b,
-            (Self::Object(a), Authorized::ObjectID(b)) => a == b,
+            (Self::Sender(a), Authorized::Address(b)) => crate::walrus::to_move_id(*a) == *b,
+            (Self::Object(a), Authorized::ObjectID(b)) => crate::walrus::to_move_id(*a) == *b,
             _ => false,
         }
     }
@@ -399,24 +380,27 @@ mod tests {
             image_url: "i".into(),
             project_url: "p".into(),
             description: "d".repeat(5000),
-            extra_fields: vec![],
+            extra_fields: Default::default(),
         };
-        md.validate().unwrap();
+        validate_metadata(&md).unwrap();
         md.extra_fields = (0..40)
             .map(|i| (format!("k{i}"), "v".repeat(600)))
             .collect();
-        md.validate().unwrap();
-        md.extra_fields = vec![("a".into(), "1".into()), ("a".into(), "2".into())];
-        assert!(EKeyAlreadyExists.matches(&md.validate().unwrap_err()));
+        validate_metadata(&md).unwrap();
+        md.extra_fields = [("a".into(), "1".into()), ("a".into(), "2".into())]
+            .into_iter()
+            .collect();
+        assert!(EKeyAlreadyExists.matches(&validate_metadata(&md).unwrap_err()));
     }
 
     #[test]
     fn authorization_matches_same_variant_only() {
         let a = Address::new([7; 32]);
-        assert!(Authenticated::Sender(a).matches(&Authorized::Address(a)));
-        assert!(!Authenticated::Sender(a).matches(&Authorized::ObjectID(a)));
-        assert!(Authenticated::Object(a).matches(&Authorized::ObjectID(a)));
-        assert!(!Authenticated::Object(a).matches(&Authorized::Address(a)));
+        let m = crate::walrus::to_move_id(a);
+        assert!(Authenticated::Sender(a).matches(&Authorized::Address(m)));
+        assert!(!Authenticated::Sender(a).matches(&Authorized::ObjectID(m)));
+        assert!(Authenticated::Object(a).matches(&Authorized::ObjectID(m)));
+        assert!(!Authenticated::Object(a).matches(&Authorized::Address(m)));
     }
 
     // Mirrors storage_node_tests.move::proof_of_possession_message_bytes, plus what Move cannot

@@ -24,20 +24,12 @@ use super::node::{Authenticated, Authorized, NodeMetadata, StorageNodeInfo};
 use super::pending_values::{Pending, PendingValues};
 use super::staked_wal::{self, StakedWal, StakedWalOps};
 use crate::types::{ExecutionFailure, ObjectId};
+use crate::walrus::to_move_id;
 
 /// Basis points in 100%.
 pub const N_BASIS_POINTS: u64 = 10_000;
 
-/// The node's votes (Move `VotingParams`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VotingParams {
-    /// FROST per storage unit (1 MiB encoded) per epoch.
-    pub storage_price: u64,
-    /// FROST per storage unit, paid once at registration.
-    pub write_price: u64,
-    /// Bytes of encoded data the node offers to store.
-    pub node_capacity: u64,
-}
+pub use walrus_core::contracts::staking::VotingParams;
 
 /// A staking pool; its id is the node id (Move `StakingPool`, same fields in the same order;
 /// the exchange-rate `Table` is kept inline together with the table's object id).
@@ -178,8 +170,8 @@ impl StakingPool {
             pending_stake: PendingValues::default(),
             rewards_pool: 0,
             commission: 0,
-            commission_receiver: Authorized::Address(sender),
-            governance_authorized: Authorized::Address(sender),
+            commission_receiver: Authorized::Address(to_move_id(sender)),
+            governance_authorized: Authorized::Address(to_move_id(sender)),
             state: walrus_core::contracts::staking::PoolState::Active,
             extra_fields_id,
             blocked_commission: None,
