@@ -14,13 +14,13 @@ use sui_crypto::ed25519::Ed25519PrivateKey;
 use walrus_chain::bls::{BlsPrivateKey, BlsSignature};
 use walrus_chain::devnet::ledger::{Ledger, LedgerOptions, SystemClock};
 use walrus_chain::devnet::tx::{SignedTransaction, TransactionData, address_of};
-use walrus_chain::messages::{BlobCertificationMessage, BlobPersistence};
 use walrus_chain::types::{ExecutionStatus, TransactionRecord};
 use walrus_chain::walrus::chain::{COIN_TYPE, created};
 use walrus_chain::walrus::staking::{GenesisNode, GenesisVotes};
 use walrus_chain::walrus::{
     Call, CoinCall, FROST_PER_WAL, GenesisConfig, SystemCall, WalrusMachine,
 };
+use walrus_core::messages::{BlobCertificationMessage, BlobPersistenceType};
 use walrus_core::{BlobId, EncodingConfig};
 
 const N_SHARDS: u16 = 100;
@@ -147,7 +147,7 @@ fn main() {
                     let message = BlobCertificationMessage {
                         epoch: 1,
                         blob_id: blob_id.0,
-                        persistence: BlobPersistence::Permanent,
+                        persistence: BlobPersistenceType::Permanent,
                     }
                     .to_bytes();
                     let signatures: Vec<_> = node_keys.iter().map(|k| k.sign(&message)).collect();

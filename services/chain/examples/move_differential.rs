@@ -29,7 +29,6 @@ use std::fmt::Write as _;
 use sui_sdk_types::{Address, Digest};
 use walrus_chain::devnet::ledger::Machine;
 use walrus_chain::devnet::objects::{ObjectStore, TxView, Write};
-use walrus_chain::messages::{BlobCertificationMessage, BlobPersistence, InvalidBlobIdMessage};
 use walrus_chain::types::{EventRecord, ExecutionFailure, ObjectId, Owner};
 use walrus_chain::walrus::staking::{
     self as staking, CapOps, StakedWalOps, StakingCall, StakingObject,
@@ -40,6 +39,7 @@ use walrus_chain::walrus::{
 };
 use walrus_core::BlobId;
 use walrus_core::contracts::{self, BlsCommittee, EpochParams};
+use walrus_core::messages::{BlobCertificationMessage, BlobPersistenceType, InvalidBlobIdMessage};
 use walrus_support::{bitmap, committee_with, member_key, set_committee, test_node_id};
 
 const ADMIN: u64 = 0xAD;
@@ -1118,9 +1118,9 @@ impl Sequence {
             epoch: self.message_epoch(),
             blob_id: bo.blob_id.0,
             persistence: if bo.deletable {
-                BlobPersistence::Deletable { object_id: bo.id.0 }
+                BlobPersistenceType::Deletable { object_id: bo.id }
             } else {
-                BlobPersistence::Permanent
+                BlobPersistenceType::Permanent
             },
         }
         .to_bytes();
@@ -1509,9 +1509,9 @@ impl Sequence {
                     epoch: self.message_epoch(),
                     blob_id: pb.blob_id.0,
                     persistence: if pb.deletable {
-                        BlobPersistence::Deletable { object_id: pb.id.0 }
+                        BlobPersistenceType::Deletable { object_id: pb.id }
                     } else {
-                        BlobPersistence::Permanent
+                        BlobPersistenceType::Permanent
                     },
                 }
                 .to_bytes();

@@ -3,7 +3,6 @@ pub mod api;
 pub mod bls;
 pub mod devnet;
 pub mod frame;
-pub mod messages;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod types;

@@ -39,10 +39,6 @@ use walrus_core::contracts::{self, SystemStateInnerV1};
 use crate::bls::{BlsPrivateKey, BlsSignature};
 use crate::devnet::ledger::{Ledger, LedgerError, LedgerOptions, ManualClock, SubmitError};
 use crate::devnet::tx::{SignedTransaction, TransactionData, address_of};
-use crate::messages::{
-    BlobCertificationMessage, BlobPersistence, DenyListBlobDeletedMessage, DenyListUpdateMessage,
-    InvalidBlobIdMessage, ProtocolVersionMessage,
-};
 use crate::types::{ChangeKind, ExecutionFailure, ExecutionStatus, ObjectId, TransactionRecord};
 use crate::walrus::staking::{
     self, CapOps, EpochState, GenesisNode, GenesisVotes, StakingCall, StakingInnerV1,
@@ -51,6 +47,10 @@ use crate::walrus::staking::{
 use crate::walrus::{
     Call, CoinCall, FROST_PER_WAL, GenesisConfig, SystemCall, WalrusMachine, WalrusObject,
     bls_aggregate, encoding,
+};
+use walrus_core::messages::{
+    BlobCertificationMessage, BlobPersistenceType, DenyListBlobDeletedMessage,
+    DenyListUpdateMessage, InvalidBlobIdMessage, ProtocolVersionMessage,
 };
 
 /// Why a fixture step failed.
@@ -514,11 +514,11 @@ impl TestDevnet {
             epoch: committee.epoch,
             blob_id: blob_id.0,
             persistence: if deletable {
-                BlobPersistence::Deletable {
-                    object_id: object.into_inner(),
+                BlobPersistenceType::Deletable {
+                    object_id: contracts::ObjectId(object.into_inner()),
                 }
             } else {
-                BlobPersistence::Permanent
+                BlobPersistenceType::Permanent
             },
         }
         .to_bytes();

@@ -13,11 +13,11 @@ use walrus_chain::devnet::client::DevnetClient;
 use walrus_chain::devnet::ledger::{Ledger, LedgerOptions, ManualClock};
 use walrus_chain::devnet::server;
 use walrus_chain::devnet::tx::address_of;
-use walrus_chain::messages::{BlobCertificationMessage, BlobPersistence};
 use walrus_chain::walrus::chain::WalrusChain;
 use walrus_chain::walrus::staking::{GenesisNode, GenesisVotes};
 use walrus_chain::walrus::{FROST_PER_WAL, GenesisConfig, WalrusMachine};
 use walrus_core::EncodingConfig;
+use walrus_core::messages::{BlobCertificationMessage, BlobPersistenceType};
 
 const N_SHARDS: u16 = 10;
 const EPOCH_MS: u64 = 600_000;
@@ -168,7 +168,7 @@ async fn register_certify_and_change_epoch_through_the_typed_handle() {
     let message = BlobCertificationMessage {
         epoch: 1,
         blob_id: blob_id.0,
-        persistence: BlobPersistence::Permanent,
+        persistence: BlobPersistenceType::Permanent,
     }
     .to_bytes();
     let by_member = |i: usize| {

@@ -498,12 +498,14 @@ fn object_changes_carry_move_bcs() {
     assert_eq!(decoded.id, move_id(&world.system_id()));
 }
 
-/// The bytes nodes sign (`walrus_chain::messages`) are the Move vectors
+/// The bytes nodes sign (`walrus_core::messages`) are the Move vectors
 /// (`walrus::bcs_vector_tests::blob_certification_message_*`, `invalid_blob_id_message`),
 /// and the machine parses them as Move does.
 #[test]
 fn signed_message_bytes_match_the_move_vectors() {
-    use walrus_chain::messages::{BlobCertificationMessage, BlobPersistence, InvalidBlobIdMessage};
+    use walrus_core::messages::{
+        BlobCertificationMessage, BlobPersistenceType, InvalidBlobIdMessage,
+    };
     let vectors: Vec<serde_json::Value> =
         serde_json::from_str(include_str!("../../../move/walrus/tests/bcs_vectors.json")).unwrap();
     let hex_of = |name: &str| {
@@ -517,11 +519,11 @@ fn signed_message_bytes_match_the_move_vectors() {
             .unwrap()
             .try_into()
             .unwrap();
-    let object_id = *contracts::ObjectId::from_u64(0xc0ffee).as_bytes();
+    let object_id = contracts::ObjectId::from_u64(0xc0ffee);
     let permanent = BlobCertificationMessage {
         epoch: 7,
         blob_id: id,
-        persistence: BlobPersistence::Permanent,
+        persistence: BlobPersistenceType::Permanent,
     }
     .to_bytes();
     assert_eq!(
@@ -531,7 +533,7 @@ fn signed_message_bytes_match_the_move_vectors() {
     let deletable = BlobCertificationMessage {
         epoch: 7,
         blob_id: id,
-        persistence: BlobPersistence::Deletable { object_id },
+        persistence: BlobPersistenceType::Deletable { object_id },
     }
     .to_bytes();
     assert_eq!(
@@ -551,9 +553,7 @@ fn signed_message_bytes_match_the_move_vectors() {
     assert_eq!(parsed.blob_id.0, id);
     assert_eq!(
         parsed.blob_persistence_type,
-        contracts::BlobPersistenceType::Deletable {
-            object_id: contracts::ObjectId(object_id)
-        }
+        BlobPersistenceType::Deletable { object_id }
     );
     let parsed =
         m::invalid_blob_id_message(m::new_certified_message(&invalid, 9, 4).unwrap()).unwrap();

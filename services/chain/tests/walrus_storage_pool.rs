@@ -95,13 +95,13 @@ fn certificate(world: &World, pool_id: &ObjectId, blob_id: &BlobId, epoch: u32) 
         .find(|b| b.blob.blob_id == *blob_id)
         .unwrap()
         .blob;
-    walrus_chain::messages::BlobCertificationMessage {
+    walrus_core::messages::BlobCertificationMessage {
         epoch,
         blob_id: blob_id.0,
         persistence: if b.deletable {
-            walrus_chain::messages::BlobPersistence::Deletable { object_id: b.id.0 }
+            walrus_core::messages::BlobPersistenceType::Deletable { object_id: b.id }
         } else {
-            walrus_chain::messages::BlobPersistence::Permanent
+            walrus_core::messages::BlobPersistenceType::Permanent
         },
     }
     .to_bytes()
@@ -356,10 +356,10 @@ fn certify_pooled_blobs_and_aborts() {
         sp::EInvalidBlobId,
     );
     // A deletable blob certified as permanent.
-    let as_permanent = walrus_chain::messages::BlobCertificationMessage {
+    let as_permanent = walrus_core::messages::BlobCertificationMessage {
         epoch: 3,
         blob_id: deletable.0,
-        persistence: walrus_chain::messages::BlobPersistence::Permanent,
+        persistence: walrus_core::messages::BlobPersistenceType::Permanent,
     }
     .to_bytes();
     world.assert_aborts(
@@ -368,11 +368,11 @@ fn certify_pooled_blobs_and_aborts() {
         sp::EInvalidBlobPersistenceType,
     );
     let p = pool(&world, &pool_id);
-    let wrong_object = walrus_chain::messages::BlobCertificationMessage {
+    let wrong_object = walrus_core::messages::BlobCertificationMessage {
         epoch: 3,
         blob_id: deletable.0,
-        persistence: walrus_chain::messages::BlobPersistence::Deletable {
-            object_id: p.pool.id.0,
+        persistence: walrus_core::messages::BlobPersistenceType::Deletable {
+            object_id: p.pool.id,
         },
     }
     .to_bytes();

@@ -617,10 +617,10 @@ fn invalidate_blob_id_aborts() {
         invalidate(sign(&old, &all), bitmap(&all), old),
         messages::EIncorrectEpoch,
     );
-    let cert = walrus_chain::messages::BlobCertificationMessage {
+    let cert = walrus_core::messages::BlobCertificationMessage {
         epoch: 3,
         blob_id: u256(77).0,
-        persistence: walrus_chain::messages::BlobPersistence::Permanent,
+        persistence: walrus_core::messages::BlobPersistenceType::Permanent,
     }
     .to_bytes();
     world.assert_aborts(
@@ -711,7 +711,7 @@ fn event_blob_is_certified_at_a_quorum_of_attestations() {
 fn deny_list_update_message(epoch: u32, node: u64, sequence: u64, size: u64, root: u8) -> Vec<u8> {
     let mut root_le = [0u8; 32];
     root_le[0] = root;
-    walrus_chain::messages::DenyListUpdateMessage {
+    walrus_core::messages::DenyListUpdateMessage {
         epoch,
         node_id: test_node_id(node).0,
         sequence_number: sequence,
@@ -838,7 +838,7 @@ fn certified_deny_list_update_reduces_the_nodes_rewards() {
 fn delete_deny_listed_blob() {
     let world = World::test_system(3);
     let a = alice();
-    let message = walrus_chain::messages::DenyListBlobDeletedMessage {
+    let message = walrus_core::messages::DenyListBlobDeletedMessage {
         epoch: 3,
         blob_id: u256(77).0,
     }
@@ -875,7 +875,7 @@ fn delete_deny_listed_blob() {
 
 /// A protocol version message: `protocol_version` from `start_epoch`, signed in `epoch`.
 fn protocol_version_message(epoch: u32, start_epoch: u32, protocol_version: u64) -> Vec<u8> {
-    walrus_chain::messages::ProtocolVersionMessage {
+    walrus_core::messages::ProtocolVersionMessage {
         epoch,
         start_epoch,
         version: protocol_version,

@@ -23,11 +23,11 @@ use tokio::sync::Semaphore;
 use walrus_chain::api::ChainError;
 use walrus_chain::bls::{BlsPublicKey, BlsSignature};
 use walrus_chain::devnet::client::DevnetClient;
-use walrus_chain::messages::{BlobCertificationMessage, BlobPersistence};
 use walrus_chain::types::ObjectId;
 use walrus_chain::walrus::chain::{CommitteeView, WalrusChain, is_owned_by};
 use walrus_chain::walrus::system::storage_units_from_size;
 use walrus_chain::walrus::{BlobObject, Call, SystemCall, WalrusObject};
+use walrus_core::messages::{BlobCertificationMessage, BlobPersistenceType};
 use walrus_core::{
     Axis, BlobId, ConsistencyCheck, DecodeError, EncodeError, EncodedBlob, EncodingAxis,
     EncodingConfig, Primary, Secondary, ShardIndex, SliverData, SliverPairIndex,
@@ -566,11 +566,11 @@ impl WalrusClient {
     ) -> Result<BackgroundUploads, ClientError> {
         let blob_id = *encoded.blob_id();
         let persistence = if deletable {
-            BlobPersistence::Deletable {
-                object_id: object.into_inner(),
+            BlobPersistenceType::Deletable {
+                object_id: walrus_core::contracts::ObjectId(object.into_inner()),
             }
         } else {
-            BlobPersistence::Permanent
+            BlobPersistenceType::Permanent
         };
         let expected = BlobCertificationMessage {
             epoch: committee.epoch,
@@ -981,7 +981,7 @@ struct UploadContext {
     budget_kib: u32,
     node_concurrency: usize,
     deadline: Instant,
-    persistence: BlobPersistence,
+    persistence: BlobPersistenceType,
     uploaded: std::sync::atomic::AtomicUsize,
     total: usize,
     progress: ProgressSink,
@@ -1013,9 +1013,10 @@ impl UploadContext {
         }
         self.retry("confirmation", || async {
             match self.persistence {
-                BlobPersistence::Permanent => node.confirmation_permanent(&blob_id).await,
-                BlobPersistence::Deletable { object_id } => {
-                    node.confirmation_deletable(&blob_id, &object_id).await
+                BlobPersistenceType::Permanent => node.confirmation_permanent(&blob_id).await,
+                BlobPersistenceType::Deletable { object_id } => {
+                    node.confirmation_deletable(&blob_id, object_id.as_bytes())
+                        .await
                 }
             }
         })

@@ -28,6 +28,7 @@ mod hash;
 mod ids;
 mod inconsistency;
 mod merkle;
+pub mod messages;
 mod metadata;
 mod parallel;
 mod reed_solomon;

@@ -7,14 +7,16 @@ use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 use walrus_core::BlobId;
 use walrus_core::contracts::{
-    Blob, BlobCertificationMessage, BlobCertified, BlobDeleted, BlobIdDerivation,
-    BlobPersistenceType, BlobRegistered, ContractEvent, ContractUpgradeProposed,
-    ContractUpgradeQuorumReached, ContractUpgraded, DenyListBlobDeleted, DenyListUpdate,
-    EpochChangeDone, EpochChangeStart, EpochParametersSelected, InvalidBlobId,
-    InvalidBlobIdMessage, ObjectId, PooledBlob, PooledBlobCertified, PooledBlobDeleted,
-    PooledBlobRegistered, PricesUpdated, ProtocolVersionUpdated, RegisterDenyListUpdate,
-    ShardRecoveryStart, ShardsReceived, Storage, StoragePoolCreated, StoragePoolExtended,
-    derive_blob_id,
+    Blob, BlobCertified, BlobDeleted, BlobIdDerivation, BlobPersistenceType, BlobRegistered,
+    ContractEvent, ContractUpgradeProposed, ContractUpgradeQuorumReached, ContractUpgraded,
+    DenyListBlobDeleted, DenyListUpdate, EpochChangeDone, EpochChangeStart,
+    EpochParametersSelected, InvalidBlobId, ObjectId, PooledBlob, PooledBlobCertified,
+    PooledBlobDeleted, PooledBlobRegistered, PricesUpdated, ProtocolVersionUpdated,
+    RegisterDenyListUpdate, ShardRecoveryStart, ShardsReceived, Storage, StoragePoolCreated,
+    StoragePoolExtended, derive_blob_id,
+};
+use walrus_core::messages::{
+    APP_ID_STORAGE, BlobCertificationMessage, INTENT_VERSION, IntentType, InvalidBlobIdMessage,
 };
 
 const VECTORS: &str = include_str!("../../../move/walrus/tests/bcs_vectors.json");
@@ -55,6 +57,21 @@ fn persistence(v: &Value) -> BlobPersistenceType {
             object_id: id_of(&v["Deletable"]["object_id"]),
         }
     }
+}
+
+/// The vector's header fields are the ones `walrus_core::messages` writes for `intent`.
+fn check_header(name: &str, f: &Value, intent: IntentType) {
+    assert_eq!(
+        u8_of(&f["intent_type"]),
+        intent as u8,
+        "{name}: intent type"
+    );
+    assert_eq!(
+        u8_of(&f["intent_version"]),
+        INTENT_VERSION,
+        "{name}: version"
+    );
+    assert_eq!(u8_of(&f["app_id"]), APP_ID_STORAGE, "{name}: app id");
 }
 
 /// BCS(value) == hex and BCS-decoding hex gives the value back.
@@ -376,25 +393,31 @@ fn every_move_vector_round_trips() {
                 check(name, d, hex);
             }
             "BlobCertificationMessagePermanent" | "BlobCertificationMessageDeletable" => {
+                check_header(name, f, IntentType::BlobCertification);
                 let m = BlobCertificationMessage {
-                    intent_type: u8_of(&f["intent_type"]),
-                    intent_version: u8_of(&f["intent_version"]),
-                    app_id: u8_of(&f["app_id"]),
                     epoch: u32_of(&f["epoch"]),
-                    blob_id: blob_id(&f["blob_id"]),
+                    blob_id: bytes32(&f["blob_id"]),
                     persistence: persistence(&f["persistence"]),
                 };
-                check(name, m, hex);
+                assert_eq!(hex::encode(m.to_bytes()), hex, "{name}: signed bytes");
+                assert_eq!(
+                    BlobCertificationMessage::from_bytes(&hex::decode(hex).unwrap()).unwrap(),
+                    m,
+                    "{name}: parsed back"
+                );
             }
             "InvalidBlobIdMessage" => {
+                check_header(name, f, IntentType::InvalidBlobId);
                 let m = InvalidBlobIdMessage {
-                    intent_type: u8_of(&f["intent_type"]),
-                    intent_version: u8_of(&f["intent_version"]),
-                    app_id: u8_of(&f["app_id"]),
                     epoch: u32_of(&f["epoch"]),
-                    blob_id: blob_id(&f["blob_id"]),
+                    blob_id: bytes32(&f["blob_id"]),
                 };
-                check(name, m, hex);
+                assert_eq!(hex::encode(m.to_bytes()), hex, "{name}: signed bytes");
+                assert_eq!(
+                    InvalidBlobIdMessage::from_bytes(&hex::decode(hex).unwrap()).unwrap(),
+                    m,
+                    "{name}: parsed back"
+                );
             }
             other => panic!("vector {other} has no twin check"),
         }

@@ -17,7 +17,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
-use walrus_chain::messages::{BlobCertificationMessage, BlobPersistence, InvalidBlobIdMessage};
+use walrus_core::messages::{BlobCertificationMessage, BlobPersistenceType, InvalidBlobIdMessage};
 use walrus_core::{
     Axis, Bcs, BlobId, EncodingAxis, GeneralRecoverySymbol, InconsistencyProof, Primary, Secondary,
     ShardIndex, SliverData, SliverIndex, SliverPairIndex, UnverifiedBlobMetadataWithId,
@@ -597,7 +597,7 @@ async fn sliver_status(
 fn confirm(
     state: &NodeState,
     blob_id: &BlobId,
-    persistence: BlobPersistence,
+    persistence: BlobPersistenceType,
 ) -> ApiResult<Response> {
     let committee = state.committee();
     {
@@ -616,10 +616,12 @@ fn confirm(
         }
         let live = |o: &&crate::blob_info::ObjectInfo| o.end_epoch > committee.epoch;
         let registered = match persistence {
-            BlobPersistence::Permanent => info.objects.values().filter(live).any(|o| !o.deletable),
-            BlobPersistence::Deletable { object_id } => info
+            BlobPersistenceType::Permanent => {
+                info.objects.values().filter(live).any(|o| !o.deletable)
+            }
+            BlobPersistenceType::Deletable { object_id } => info
                 .objects
-                .get(&crate::blob_info::object_key(&object_id))
+                .get(&crate::blob_info::object_key(object_id.as_bytes()))
                 .filter(live)
                 .is_some_and(|o| o.deletable),
         };
@@ -700,7 +702,7 @@ async fn confirmation_permanent(
 ) -> ApiResult<Response> {
     let blob_id = parse_blob_id(&blob_id)?;
     wait_for_registration(&state, &blob_id, &query).await;
-    confirm(&state, &blob_id, BlobPersistence::Permanent)
+    confirm(&state, &blob_id, BlobPersistenceType::Permanent)
 }
 
 async fn confirmation_deletable(
@@ -720,7 +722,9 @@ async fn confirmation_deletable(
     confirm(
         &state,
         &blob_id,
-        BlobPersistence::Deletable { object_id: bytes },
+        BlobPersistenceType::Deletable {
+            object_id: walrus_core::contracts::ObjectId(bytes),
+        },
     )
 }
 
@@ -913,7 +917,7 @@ async fn sync_shard(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    use walrus_chain::messages::SyncShardMessage;
+    use walrus_core::messages::SyncShardMessage;
     let limit = crate::sync::MAX_REQUEST_BYTES;
     let too_large = || {
         ApiError::new(

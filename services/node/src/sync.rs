@@ -25,10 +25,10 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use walrus_chain::messages::SyncShardMessage;
 use walrus_chain::types::TransactionRecord;
 use walrus_chain::walrus::chain::{CommitteeView, LedgerBackend, WalrusChain};
 use walrus_core::contracts::events::ContractEvent;
+use walrus_core::messages::SyncShardMessage;
 use walrus_core::{
     Axis, Bcs, BlobId, ByAxis, EncodingAxis, Primary, Secondary, ShardIndex, Sliver, SliverData,
     VerifiedBlobMetadataWithId,

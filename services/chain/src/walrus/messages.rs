@@ -4,24 +4,26 @@
 
 use walrus_core::BlobId;
 use walrus_core::contracts::{BlobPersistenceType, ObjectId};
+use walrus_core::messages::IntentType;
 
 use super::errors::{bcs as bcs_err, messages as e};
 use crate::types::ExecutionFailure;
 
+// Move's constants, from the one definition of the signed messages' format.
 /// Intent type of a blob certification.
-pub const BLOB_CERT_MSG_TYPE: u8 = 1;
+pub const BLOB_CERT_MSG_TYPE: u8 = IntentType::BlobCertification as u8;
 /// Intent type of an invalid-blob-id attestation.
-pub const INVALID_BLOB_ID_MSG_TYPE: u8 = 2;
+pub const INVALID_BLOB_ID_MSG_TYPE: u8 = IntentType::InvalidBlobId as u8;
 /// Intent type of a deny list update.
-pub const DENY_LIST_UPDATE_MSG_TYPE: u8 = 4;
+pub const DENY_LIST_UPDATE_MSG_TYPE: u8 = IntentType::DenyListUpdate as u8;
 /// Intent type of a deny-listed blob deletion.
-pub const DENY_LIST_BLOB_DELETED_MSG_TYPE: u8 = 5;
+pub const DENY_LIST_BLOB_DELETED_MSG_TYPE: u8 = IntentType::DenyListBlobDeleted as u8;
 /// Intent type of a protocol version announcement.
-pub const PROTOCOL_VERSION_MSG_TYPE: u8 = 6;
+pub const PROTOCOL_VERSION_MSG_TYPE: u8 = IntentType::ProtocolVersion as u8;
 /// The only supported intent version.
-pub const INTENT_VERSION: u8 = 0;
+pub const INTENT_VERSION: u8 = walrus_core::messages::INTENT_VERSION;
 /// App id of Walrus storage messages.
-pub const APP_ID: u8 = 3;
+pub const APP_ID: u8 = walrus_core::messages::APP_ID_STORAGE;
 
 /// `messages::CertifiedMessage`: a message whose certificate was verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,11 +234,13 @@ pub fn protocol_version_message(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::messages::{BlobCertificationMessage, BlobPersistence, InvalidBlobIdMessage};
+    use walrus_core::messages::{
+        BlobCertificationMessage, BlobPersistenceType, InvalidBlobIdMessage,
+    };
 
     #[test]
     fn parses_deny_list_messages() {
-        let signed = crate::messages::DenyListUpdateMessage {
+        let signed = walrus_core::messages::DenyListUpdateMessage {
             epoch: 7,
             node_id: [5; 32],
             sequence_number: 2,
@@ -257,7 +261,7 @@ mod tests {
         assert!(e::EInvalidMsgType.matches(&deny_list_blob_deleted_message(m).unwrap_err()));
         let m = new_certified_message(&signed[..60], 7, 5).unwrap();
         assert!(bcs_err::EOutOfRange.matches(&deny_list_update_message(m).unwrap_err()));
-        let deleted = crate::messages::DenyListBlobDeletedMessage {
+        let deleted = walrus_core::messages::DenyListBlobDeletedMessage {
             epoch: 7,
             blob_id: [4; 32],
         }
@@ -271,7 +275,7 @@ mod tests {
 
     #[test]
     fn parses_protocol_version_messages() {
-        let signed = crate::messages::ProtocolVersionMessage {
+        let signed = walrus_core::messages::ProtocolVersionMessage {
             epoch: 7,
             start_epoch: 9,
             version: 4,
@@ -298,7 +302,9 @@ mod tests {
         let signed = BlobCertificationMessage {
             epoch: 7,
             blob_id: [9; 32],
-            persistence: BlobPersistence::Deletable { object_id: [4; 32] },
+            persistence: BlobPersistenceType::Deletable {
+                object_id: ObjectId([4; 32]),
+            },
         }
         .to_bytes();
         let m = new_certified_message(&signed, 7, 5).unwrap();

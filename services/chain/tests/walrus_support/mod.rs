@@ -13,7 +13,6 @@ use walrus_chain::bls::{BlsPrivateKey, BlsSignature};
 use walrus_chain::devnet::ledger::{Ledger, LedgerOptions, Machine, ManualClock};
 use walrus_chain::devnet::objects::TxView;
 use walrus_chain::devnet::tx::{SignedTransaction, TransactionData, address_of};
-use walrus_chain::messages::{BlobCertificationMessage, BlobPersistence, InvalidBlobIdMessage};
 use walrus_chain::types::{
     ChangeKind, ExecutionFailure, ExecutionStatus, ObjectId, TransactionRecord,
 };
@@ -23,6 +22,7 @@ use walrus_chain::walrus::{
 };
 use walrus_core::BlobId;
 use walrus_core::contracts::{self, BlsCommittee, EpochParams, SystemStateInnerV1};
+use walrus_core::messages::{BlobCertificationMessage, BlobPersistenceType, InvalidBlobIdMessage};
 
 /// `test_utils::STORAGE_PRICE`.
 pub const STORAGE_PRICE: u64 = 5;
@@ -442,9 +442,9 @@ impl World {
             epoch,
             blob_id: b.blob_id.0,
             persistence: if b.deletable {
-                BlobPersistence::Deletable { object_id: b.id.0 }
+                BlobPersistenceType::Deletable { object_id: b.id }
             } else {
-                BlobPersistence::Permanent
+                BlobPersistenceType::Permanent
             },
         }
         .to_bytes()

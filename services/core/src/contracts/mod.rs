@@ -30,11 +30,11 @@ pub use events::{
     StoragePoolCreated, StoragePoolExtended,
 };
 pub use system::{
-    Blob, BlobCertificationMessage, BlobIdDerivation, BlobPersistenceType, BlsCommittee,
-    BlsCommitteeMember, Coin, EpochParams, EventBlob, EventBlobAttestation,
-    EventBlobCertificationState, ExtendedField, FutureAccounting, FutureAccountingRingBuffer,
-    InvalidBlobIdMessage, Metadata, MetadataEntry, PooledBlob, ProtectedTreasury, SharedBlob,
-    Storage, StoragePool, StoragePoolInnerV1, System, SystemStateInnerV1, derive_blob_id,
+    Blob, BlobIdDerivation, BlobPersistenceType, BlsCommittee, BlsCommitteeMember, Coin,
+    EpochParams, EventBlob, EventBlobAttestation, EventBlobCertificationState, ExtendedField,
+    FutureAccounting, FutureAccountingRingBuffer, Metadata, MetadataEntry, PooledBlob,
+    ProtectedTreasury, SharedBlob, Storage, StoragePool, StoragePoolInnerV1, System,
+    SystemStateInnerV1, derive_blob_id,
 };
 
 /// A Move `ID` / `address`: 32 bytes. Text form `0x` + 64 lowercase hex digits.

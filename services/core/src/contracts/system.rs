@@ -359,39 +359,6 @@ pub enum BlobPersistenceType {
     },
 }
 
-/// The signed bytes of a blob certification message (intent 1): the 7-byte header and the
-/// body, which Move's `messages` parses with BCS peels.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BlobCertificationMessage {
-    /// 1.
-    pub intent_type: u8,
-    /// 0.
-    pub intent_version: u8,
-    /// 3.
-    pub app_id: u8,
-    /// The signers' epoch.
-    pub epoch: u32,
-    /// The blob id.
-    pub blob_id: BlobId,
-    /// Permanent or deletable.
-    pub persistence: BlobPersistenceType,
-}
-
-/// The signed bytes of an invalid-blob-id message (intent 2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InvalidBlobIdMessage {
-    /// 2.
-    pub intent_type: u8,
-    /// 0.
-    pub intent_version: u8,
-    /// 3.
-    pub app_id: u8,
-    /// The signers' epoch.
-    pub epoch: u32,
-    /// The blob id.
-    pub blob_id: BlobId,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1134,7 +1134,7 @@ pub fn genesis(view: &mut View<'_>, config: &GenesisConfig) -> Result<ObjectId, 
         };
         inner.voting_end(env)?;
         inner.initiate_epoch_change(env)?;
-        caps.sort_by(|a, b| a.1.node_id.0.cmp(&b.1.node_id.0));
+        caps.sort_by_key(|c| c.1.node_id);
         let epoch = inner.epoch;
         for (_, cap) in caps.iter_mut() {
             if inner.committee.contains(&cap.pool_id()) {

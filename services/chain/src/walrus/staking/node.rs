@@ -8,8 +8,8 @@ use super::errors::{
     ensure, framework::EKeyAlreadyExists, staking_pool as pool_errors, storage_node as sn_errors,
 };
 use crate::bls::{BlsPublicKey, BlsSignature};
-use crate::messages::ProofOfPossessionMessage;
 use crate::types::{ExecutionFailure, ObjectId};
+use walrus_core::messages::ProofOfPossessionMessage;
 
 /// Maximal length of a node name, in bytes.
 pub const MAX_NAME_LENGTH: usize = 100;

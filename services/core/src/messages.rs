@@ -16,6 +16,9 @@
 //! Parsing tolerates trailing bytes after the body, as the Move parser does (forward
 //! compatibility); everything else that is off is a typed error.
 
+pub use crate::contracts::BlobPersistenceType;
+use crate::contracts::ObjectId;
+
 /// Version byte of every intent.
 pub const INTENT_VERSION: u8 = 0;
 /// App id of the storage protocol.
@@ -131,18 +134,6 @@ fn array32(bytes: &[u8]) -> [u8; 32] {
     out
 }
 
-/// Whether a certified blob may be deleted by its owner, bound into the certificate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BlobPersistence {
-    /// Stays until its end epoch.
-    Permanent,
-    /// The blob object with this id may be deleted before its end epoch.
-    Deletable {
-        /// The Blob object's id.
-        object_id: [u8; 32],
-    },
-}
-
 /// "I store every sliver of every shard I own for this blob" (intent 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BlobCertificationMessage {
@@ -151,7 +142,7 @@ pub struct BlobCertificationMessage {
     /// The blob ID.
     pub blob_id: [u8; 32],
     /// Permanent or deletable (with the object id).
-    pub persistence: BlobPersistence,
+    pub persistence: BlobPersistenceType,
 }
 
 impl BlobCertificationMessage {
@@ -160,10 +151,10 @@ impl BlobCertificationMessage {
         let mut out = header_bytes(IntentType::BlobCertification, self.epoch);
         out.extend_from_slice(&self.blob_id);
         match self.persistence {
-            BlobPersistence::Permanent => out.push(0),
-            BlobPersistence::Deletable { object_id } => {
+            BlobPersistenceType::Permanent => out.push(0),
+            BlobPersistenceType::Deletable { object_id } => {
                 out.push(1);
-                out.extend_from_slice(&object_id);
+                out.extend_from_slice(object_id.as_bytes());
             }
         }
         out
@@ -174,7 +165,7 @@ impl BlobCertificationMessage {
         let (epoch, body) = parse_header(bytes, IntentType::BlobCertification, 33)?;
         let blob_id = array32(body);
         let persistence = match body[32] {
-            0 => BlobPersistence::Permanent,
+            0 => BlobPersistenceType::Permanent,
             1 => {
                 if body.len() < 65 {
                     return Err(MessageError::TooShort {
@@ -182,8 +173,8 @@ impl BlobCertificationMessage {
                         need: HEADER_LENGTH + 65,
                     });
                 }
-                BlobPersistence::Deletable {
-                    object_id: array32(&body[33..]),
+                BlobPersistenceType::Deletable {
+                    object_id: ObjectId(array32(&body[33..])),
                 }
             }
             other => return Err(MessageError::InvalidPersistence(other)),
@@ -416,7 +407,7 @@ mod tests {
         let permanent = BlobCertificationMessage {
             epoch: 0x0102_0304,
             blob_id: [0xAA; 32],
-            persistence: BlobPersistence::Permanent,
+            persistence: BlobPersistenceType::Permanent,
         };
         let bytes = permanent.to_bytes();
         assert_eq!(bytes.len(), 40);
@@ -428,7 +419,9 @@ mod tests {
         );
 
         let deletable = BlobCertificationMessage {
-            persistence: BlobPersistence::Deletable { object_id: [7; 32] },
+            persistence: BlobPersistenceType::Deletable {
+                object_id: ObjectId([7; 32]),
+            },
             ..permanent
         };
         let bytes = deletable.to_bytes();
@@ -452,7 +445,7 @@ mod tests {
         let good = BlobCertificationMessage {
             epoch: 5,
             blob_id: [1; 32],
-            persistence: BlobPersistence::Permanent,
+            persistence: BlobPersistenceType::Permanent,
         }
         .to_bytes();
         let with = |i: usize, v: u8| {
