@@ -182,7 +182,8 @@ async fn dynamic_fields_feed_attributes_epochs_committees_rates_and_values(
         assert_eq!(total, Some(stake), "epoch {e}");
     }
     // The current committee is the staking state's.
-    for (node, shards) in &staking_state.committee.0 {
+    for entry in &staking_state.committee.0.contents {
+        let (node, shards) = (&walrus_chain::walrus::to_object_id(entry.key), &entry.value);
         let stored: Vec<i32> = sqlx::query_scalar(
             "SELECT shards FROM committee_members WHERE epoch = $1 AND node_id = $2",
         )
@@ -209,7 +210,10 @@ async fn dynamic_fields_feed_attributes_epochs_committees_rates_and_values(
         assert_eq!(row.get::<String, _>("state"), "committee");
         assert_eq!(
             row.get::<i32, _>("shards"),
-            i32::from(staking_state.committee.weight(&node.node_id))
+            staking_state
+                .committee
+                .shards(&walrus_chain::walrus::to_move_id(node.node_id))
+                .len() as i32
         );
         assert!(row.get::<bool, _>("in_active_set"));
         assert_eq!(

@@ -476,7 +476,7 @@ impl Sequence {
                 self.staking_check.0 = Some(StateCheck {
                     state: bytes_expr(&state),
                     zeroed: self.zeroed_expr(&state),
-                    active_set: bytes_expr(&bcs_of(&staking::active_set_to_move(&st.inner))),
+                    active_set: bytes_expr(&bcs_of(&st.inner.active_set)),
                     keys: bytes_expr(&keys),
                     keys_zeroed: self.zeroed_expr(&keys),
                 });
@@ -2048,6 +2048,7 @@ impl Sequence {
                 // withdraw_stake: a withdrawal that is due, a stake not active yet, or the
                 // stake of a node in neither committee (paid at once, its shares queued)
                 let outside = |node: &ObjectId| {
+                    let node = &to_move_id(*node);
                     !st.committee.contains(node)
                         && !st.next_committee.as_ref().is_some_and(|c| c.contains(node))
                 };
@@ -2207,7 +2208,7 @@ impl Sequence {
                             .iter()
                             .filter(|c| {
                                 let cap = self.cap(c);
-                                st.committee.contains(&cap.pool_id())
+                                st.committee.contains(&cap.node_id)
                                     && cap.last_epoch_sync_done < st.epoch
                             })
                             .copied()

@@ -996,7 +996,9 @@ impl TestDevnet {
         let s = self.staking()?;
         self.clock.advance(10);
         for node in &self.nodes {
-            if s.committee.contains(&node.node_id) {
+            if s.committee
+                .contains(&crate::walrus::to_move_id(node.node_id))
+            {
                 self.execute_as(
                     &node.operator,
                     Call::Staking(StakingCall::EpochSyncDone {

@@ -9,9 +9,10 @@ mod staking_support;
 
 use staking_support::*;
 use walrus_chain::types::ObjectId;
+use walrus_chain::walrus::staking::committee::CommitteeOps;
 use walrus_chain::walrus::staking::errors::staking_inner;
 use walrus_chain::walrus::staking::{EpochState, StakingCall, StakingObject};
-use walrus_chain::walrus::{WalrusMachine, WalrusObject};
+use walrus_chain::walrus::{WalrusMachine, WalrusObject, to_move_id};
 use walrus_core::contracts::{
     ContractEvent, EpochChangeDone, EpochChangeStart, EpochParametersSelected, PricesUpdated,
     ShardsReceived,
@@ -38,20 +39,20 @@ fn epoch_zero_bootstrap_and_first_committee() {
     let s = w.staking();
     assert_eq!(s.epoch_state, EpochState::NextParamsSelected(0));
     let next = s.next_committee.clone().unwrap();
-    assert_eq!(next.weight(&n0.id), 6);
-    assert_eq!(next.weight(&n1.id), 4);
+    assert_eq!(next.weight(&to_move_id(n0.id)), 6);
+    assert_eq!(next.weight(&to_move_id(n1.id)), 4);
     // First committee: shards in node-id order.
     let (first, second) = if n0.id.as_bytes() < n1.id.as_bytes() {
         (n0.id, n1.id)
     } else {
         (n1.id, n0.id)
     };
-    let w_first = next.weight(&first);
+    let w_first = next.weight(&to_move_id(first));
     assert_eq!(
-        next.shards(&first).unwrap(),
+        next.shards(&to_move_id(first)),
         &(0..w_first).collect::<Vec<u16>>()
     );
-    assert_eq!(next.shards(&second).unwrap()[0], w_first);
+    assert_eq!(next.shards(&to_move_id(second))[0], w_first);
     // Capacity: 10^12 * 10 / 6 and 10^12 * 10 / 4; quorum_above (7 of 10) = the smaller.
     let params = s.next_epoch_params.unwrap();
     assert_eq!(params.total_capacity_size, 1_666_666_666_666);
@@ -97,7 +98,7 @@ fn epoch_zero_bootstrap_and_first_committee() {
     // Sync done: 6 shards is below the quorum (7); 6 + 4 reaches it.
     w.set_time(150);
     let r = w.sync_done(&n0, 1);
-    let shards0 = s.committee.shards(&n0.id).unwrap().clone();
+    let shards0 = s.committee.shards(&to_move_id(n0.id)).to_vec();
     assert_eq!(
         events(&r),
         vec![ContractEvent::ShardsReceived(ShardsReceived {
@@ -165,7 +166,10 @@ fn prices_and_capacity_follow_weighted_quantiles() {
     }
     w.run_voting_end();
     let next = w.staking().next_committee.unwrap();
-    let weights: Vec<u16> = nodes.iter().map(|n| next.weight(&n.id)).collect();
+    let weights: Vec<u16> = nodes
+        .iter()
+        .map(|n| next.weight(&to_move_id(n.id)))
+        .collect();
     assert_eq!(weights, vec![4, 3, 2, 1]);
     // Capacity: 1000 * 10 / shards = 2500, 3333, 5000, 10000 -> 2500.
     assert_eq!(
@@ -219,7 +223,10 @@ fn committee_changes_move_minimal_shards() {
     let first = w.staking().committee;
     // Equal stakes: 4/3/3, the extra shard to the node the apportionment's tie-break picks
     // (x: the first of the active set's order, which depends on the node ids).
-    let x = nodes.iter().position(|n| first.weight(&n.id) == 4).unwrap();
+    let x = nodes
+        .iter()
+        .position(|n| first.weight(&to_move_id(n.id)) == 4)
+        .unwrap();
     let (y, z) = ((x + 1) % 3, (x + 2) % 3);
     // A tiny change that keeps the order: x gains 1 WAL: no shard moves.
     w.stake(nodes[x].id, 1);
@@ -230,16 +237,15 @@ fn committee_changes_move_minimal_shards() {
     w.stake(nodes[y].id, 1000);
     w.next_epoch(&nodes);
     let third = w.staking().committee;
-    assert_eq!(third.weight(&nodes[x].id), 3);
-    assert_eq!(third.weight(&nodes[y].id), 5);
-    assert_eq!(third.weight(&nodes[z].id), 2);
+    assert_eq!(third.weight(&to_move_id(nodes[x].id)), 3);
+    assert_eq!(third.weight(&to_move_id(nodes[y].id)), 5);
+    assert_eq!(third.weight(&to_move_id(nodes[z].id)), 2);
     let moved: usize = nodes
         .iter()
         .map(|n| {
-            let old = first.shards(&n.id).unwrap();
+            let old = first.shards(&to_move_id(n.id));
             third
-                .shards(&n.id)
-                .unwrap()
+                .shards(&to_move_id(n.id))
                 .iter()
                 .filter(|s| !old.contains(s))
                 .count()
@@ -248,12 +254,12 @@ fn committee_changes_move_minimal_shards() {
     assert_eq!(moved, 2);
     // x and z keep their lowest shards.
     assert_eq!(
-        third.shards(&nodes[x].id).unwrap()[..],
-        first.shards(&nodes[x].id).unwrap()[..3]
+        third.shards(&to_move_id(nodes[x].id))[..],
+        first.shards(&to_move_id(nodes[x].id))[..3]
     );
     assert_eq!(
-        third.shards(&nodes[z].id).unwrap()[..],
-        first.shards(&nodes[z].id).unwrap()[..2]
+        third.shards(&to_move_id(nodes[z].id))[..],
+        first.shards(&to_move_id(nodes[z].id))[..2]
     );
 }
 
@@ -435,13 +441,13 @@ fn full_multi_epoch_run() {
         assert_eq!(s.epoch_state, EpochState::EpochChangeSync(0));
         // Report in ascending weight: 1, 3, 6 below the quorum, 10 reaches it.
         let mut order: Vec<&Node> = nodes.iter().collect();
-        order.sort_by_key(|n| s.committee.weight(&n.id));
+        order.sort_by_key(|n| s.committee.weight(&to_move_id(n.id)));
         let mut synced = 0u16;
         w.set_time(w.ledger.last_timestamp_ms() + 10);
         for n in order {
-            synced += s.committee.weight(&n.id);
+            synced += s.committee.weight(&to_move_id(n.id));
             let r = w.sync_done(n, epoch);
-            if synced >= 7 && synced - s.committee.weight(&n.id) < 7 {
+            if synced >= 7 && synced - s.committee.weight(&to_move_id(n.id)) < 7 {
                 assert!(
                     events(&r).contains(&ContractEvent::EpochChangeDone(EpochChangeDone { epoch }))
                 );
@@ -481,7 +487,10 @@ fn full_multi_epoch_run() {
     let mut all = nodes.clone();
     all.push(stayer);
     w.next_epoch(&all);
-    assert_eq!(w.staking().committee.node_ids(), vec![stayer.id]);
+    assert_eq!(
+        w.staking().committee.node_ids(),
+        vec![to_move_id(stayer.id)]
+    );
     for sw in staked {
         w.withdraw(sw);
     }

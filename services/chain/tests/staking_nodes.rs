@@ -9,6 +9,8 @@ mod staking_support;
 use staking_support::*;
 use walrus_chain::types::{ChangeKind, ExecutionStatus, ObjectId, Owner};
 use walrus_chain::walrus::errors::input;
+use walrus_chain::walrus::staking::active_set::ActiveSetOps;
+use walrus_chain::walrus::staking::committee::CommitteeOps;
 use walrus_chain::walrus::staking::errors::{
     staked_wal, staking_inner, staking_pool, storage_node,
 };
@@ -81,7 +83,7 @@ fn register_candidate_creates_pool_and_cap() {
         bls_key(0).public_key().as_bytes().to_vec()
     );
     // Not in the active set before it has stake.
-    assert!(!w.staking().active_set.contains(n.id));
+    assert!(!w.staking().active_set.contains(to_move_id(n.id)));
     // The ledger shows Move's BCS: the cap and the pool decode with the Move twins.
     let cap_bcs = WalrusObject::Staking(StakingObject::NodeCap(cap));
     let decoded: twin::StorageNodeCap = bcs::from_bytes(
@@ -405,9 +407,9 @@ fn try_join_active_set_reinserts_node() {
     let w = World::new(10);
     let n = w.register_node(0, 0);
     w.stake(n.id, 5);
-    assert_eq!(w.staking().active_set.stake(n.id), frost(5));
+    assert_eq!(w.staking().active_set.stake(to_move_id(n.id)), frost(5));
     w.ok(StakingCall::TryJoinActiveSet { cap: n.cap });
-    assert_eq!(w.staking().active_set.stake(n.id), frost(5));
+    assert_eq!(w.staking().active_set.stake(to_move_id(n.id)), frost(5));
     assert_eq!(w.staking().active_set.total_stake, frost(5));
 }
 
@@ -562,7 +564,10 @@ fn genesis_nodes_start_epoch_one_with_a_committee() {
     assert_eq!(s.first_epoch_start, 0);
     let ids = s.pools.node_ids.clone();
     assert_eq!(ids.len(), 3);
-    let weights: Vec<u16> = ids.iter().map(|id| s.committee.weight(id)).collect();
+    let weights: Vec<u16> = ids
+        .iter()
+        .map(|id| s.committee.weight(&to_move_id(*id)))
+        .collect();
     assert_eq!(weights, vec![667, 222, 111]);
     assert_eq!(w.system().committee.epoch, 1);
     assert_eq!(w.system().committee.n_shards, 1000);
@@ -607,7 +612,7 @@ fn genesis_nodes_start_epoch_one_with_a_committee() {
     ];
     let mut synced = 0u64;
     for id in &by_id {
-        let shards = s.committee.shards(id).unwrap().clone();
+        let shards = s.committee.shards(&to_move_id(*id)).to_vec();
         let before = synced;
         synced += shards.len() as u64;
         // At quorum `EpochChangeDone` comes before the node's `ShardsReceived` (mainnet order).
@@ -644,11 +649,11 @@ fn genesis_apportionment_whale_with_small_nodes() {
     let w = genesis_world(10, &[100, 1, 1, 1, 1]);
     let s = w.staking();
     let ids = s.pools.node_ids.clone();
-    assert_eq!(s.committee.weight(&ids[0]), 4);
+    assert_eq!(s.committee.weight(&to_move_id(ids[0])), 4);
     // Equal quotients go to the node that entered the active set first (as mainnet): the
     // genesis nodes stake in the order given.
     let order = s.active_set.active_ids();
-    assert_eq!(order[0], ids[0]);
+    assert_eq!(order[0], to_move_id(ids[0]));
     let weights: Vec<u16> = order[1..].iter().map(|id| s.committee.weight(id)).collect();
     assert_eq!(weights, vec![2, 2, 1, 1]);
 }

@@ -8,6 +8,7 @@
 mod staking_support;
 
 use staking_support::*;
+use walrus_chain::walrus::staking::committee::CommitteeOps;
 use walrus_chain::walrus::staking::errors::staking_pool;
 use walrus_chain::walrus::staking::{Auth, Authorized, EpochState, StakingCall};
 use walrus_chain::walrus::to_move_id;
@@ -32,8 +33,8 @@ fn two_delegators_commission_and_burn() {
     w.next_epoch(&nodes);
     let s = w.staking();
     assert_eq!(s.epoch, 1);
-    assert_eq!(s.committee.weight(&a.id), 5);
-    assert_eq!(s.committee.weight(&b.id), 5);
+    assert_eq!(s.committee.weight(&to_move_id(a.id)), 5);
+    assert_eq!(s.committee.weight(&to_move_id(b.id)), 5);
     assert!(matches!(s.epoch_state, EpochState::EpochChangeDone(_)));
     assert_eq!(w.pool(a.id).wal_balance, frost(1000));
     assert_eq!(w.pool(a.id).num_shares, frost(1000));
@@ -61,8 +62,8 @@ fn two_delegators_commission_and_burn() {
     assert_eq!(pool_b.commission, 0);
     assert_eq!(pool_b.wal_balance, 1_000_970_000_000);
     // Committee for epoch 2 from stakes 1500 / 1000: A 6, B 4.
-    assert_eq!(w.staking().committee.weight(&a.id), 6);
-    assert_eq!(w.staking().committee.weight(&b.id), 4);
+    assert_eq!(w.staking().committee.weight(&to_move_id(a.id)), 6);
+    assert_eq!(w.staking().committee.weight(&to_move_id(b.id)), 4);
 
     // Epoch 2: delegator 1 requests withdrawal before voting_end: withdrawable at 3.
     w.request_withdraw(d1);
@@ -132,8 +133,8 @@ fn idle_pool_is_left_alone_then_earns() {
     assert!(w.pool(c.id).exchange_rate_at_epoch(2).is_flat());
     // Stakes 1000 / 500, n = 10: A 7, C 3; joining advances C from 0 to 4 in one step.
     w.next_epoch(&nodes); // 4
-    assert_eq!(w.staking().committee.weight(&a.id), 7);
-    assert_eq!(w.staking().committee.weight(&c.id), 3);
+    assert_eq!(w.staking().committee.weight(&to_move_id(a.id)), 7);
+    assert_eq!(w.staking().committee.weight(&to_move_id(c.id)), 3);
     assert_eq!(w.pool(c.id).latest_epoch, 4);
     assert_eq!(w.pool(c.id).wal_balance, frost(500));
     w.add_epoch_rewards(EPOCH_REWARDS);

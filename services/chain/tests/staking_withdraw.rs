@@ -8,8 +8,11 @@ mod staking_support;
 
 use staking_support::*;
 use walrus_chain::walrus::staking::StakingCall;
+use walrus_chain::walrus::staking::active_set::ActiveSetOps;
+use walrus_chain::walrus::staking::committee::CommitteeOps;
 use walrus_chain::walrus::staking::errors::staking_pool;
 use walrus_chain::walrus::staking::pending_values::Pending;
+use walrus_chain::walrus::to_move_id;
 
 const REWARDS: u64 = 2_000_000_000;
 
@@ -28,7 +31,7 @@ fn activation_before_and_after_voting_end() {
     assert_eq!(w.pool(n.id).pending_stake.get(1), frost(10));
     assert_eq!(w.pool(n.id).pending_stake.get(2), frost(10));
     // The active set tracks the stake for E + 2 after the selection.
-    assert_eq!(w.staking().active_set.stake(n.id), frost(20));
+    assert_eq!(w.staking().active_set.stake(to_move_id(n.id)), frost(20));
     w.run_epoch_change();
     w.sync_all(&nodes);
     assert_eq!(w.pool(n.id).wal_balance, frost(10));
@@ -49,7 +52,7 @@ fn early_withdrawal_before_selection_returns_principal() {
     assert!(w.can_withdraw_early(sw));
     assert_eq!(w.withdraw(sw), frost(2));
     assert_eq!(w.pool(n.id).pending_stake.get(1), frost(5));
-    assert_eq!(w.staking().active_set.stake(n.id), frost(5));
+    assert_eq!(w.staking().active_set.stake(to_move_id(n.id)), frost(5));
 }
 
 /// Mirrors staking_withdraw_tests.move::early_withdrawal_after_selection_of_stake_for_e_plus_two.
@@ -81,9 +84,9 @@ fn early_withdrawal_when_node_not_selected() {
     let s2 = w.stake(n2.id, 1);
     w.run_voting_end();
     let next = w.staking().next_committee.unwrap();
-    assert_eq!(next.weight(&n0.id), 5);
-    assert_eq!(next.weight(&n1.id), 5);
-    assert!(!next.contains(&n2.id));
+    assert_eq!(next.weight(&to_move_id(n0.id)), 5);
+    assert_eq!(next.weight(&to_move_id(n1.id)), 5);
+    assert!(!next.contains(&to_move_id(n2.id)));
     // Activation E + 1 but not counted: withdrawable directly.
     assert!(w.can_withdraw_early(s2));
     assert_eq!(w.withdraw(s2), frost(1));
@@ -136,7 +139,7 @@ fn active_withdrawal_after_selection_waits_two_epochs() {
     w.request_withdraw(sw);
     assert_eq!(w.staked(sw).withdraw_epoch().unwrap(), 3);
     // The active set no longer counts it for epoch 3.
-    assert_eq!(w.staking().active_set.stake(n.id), frost(1000));
+    assert_eq!(w.staking().active_set.stake(to_move_id(n.id)), frost(1000));
     w.run_epoch_change();
     w.sync_all(&nodes);
     // Epoch 2: rate[2] = (2_001_940_000_000, 2 * 10^12).
@@ -190,14 +193,14 @@ fn neither_committee_world() -> (World, [Node; 3], [walrus_chain::types::ObjectI
 fn node_in_neither_committee_withdraws_directly_with_rewards() {
     let (w, nodes, [_, _, s2]) = neither_committee_world();
     let [n0, n1, n2] = nodes;
-    assert_eq!(w.staking().committee.weight(&n2.id), 4);
-    assert_eq!(w.staking().committee.weight(&n0.id), 3);
+    assert_eq!(w.staking().committee.weight(&to_move_id(n2.id)), 4);
+    assert_eq!(w.staking().committee.weight(&to_move_id(n0.id)), 3);
     w.add_epoch_rewards(REWARDS);
     w.next_epoch(&nodes); // epoch 2
     let s = w.staking();
-    assert!(!s.committee.contains(&n2.id));
-    assert_eq!(s.committee.weight(&n0.id), 5);
-    assert_eq!(s.committee.weight(&n1.id), 5);
+    assert!(!s.committee.contains(&to_move_id(n2.id)));
+    assert_eq!(s.committee.weight(&to_move_id(n0.id)), 5);
+    assert_eq!(s.committee.weight(&to_move_id(n1.id)), 5);
     // Node 2 got 1_940_000_000 * 4 / 10 = 776_000_000 for epoch 1.
     assert_eq!(w.pool(n2.id).wal_balance, 101_776_000_000);
     // In neither committee: the active stake is paid at once with its rewards; its shares

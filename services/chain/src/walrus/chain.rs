@@ -334,10 +334,11 @@ impl<B: LedgerBackend> WalrusChain<B> {
         n_shards: u16,
     ) -> Result<CommitteeView, ChainError> {
         let mut members = Vec::new();
-        for (node_id, shards) in &committee.0 {
-            let pool = self.pool(*node_id).await?;
+        for entry in &committee.0.contents {
+            let (node_id, shards) = (super::to_object_id(entry.key), &entry.value);
+            let pool = self.pool(node_id).await?;
             members.push(CommitteeNode {
-                node_id: *node_id,
+                node_id,
                 name: pool.node_info.name.clone(),
                 network_address: pool.node_info.network_address.clone(),
                 public_key: pool.node_info.public_key.clone(),

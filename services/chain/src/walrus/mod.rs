@@ -353,7 +353,7 @@ impl LedgerObject for WalrusObject {
                     &extended_field_key_type(),
                     &bcs_of(&false),
                     &walrus_type("active_set", "ActiveSet"),
-                    &bcs_of(&staking::active_set_to_move(&s.inner)),
+                    &bcs_of(&s.inner.active_set),
                 ),
                 DynamicField::new(
                     s.inner.next_epoch_public_keys_id,

@@ -460,7 +460,9 @@ impl World {
         self.set_time(self.ledger.last_timestamp_ms() + 10);
         let s = self.staking();
         for n in nodes {
-            if s.committee.contains(&n.id) {
+            if s.committee
+                .contains(&walrus_chain::walrus::to_move_id(n.id))
+            {
                 self.ok(StakingCall::EpochSyncDone {
                     cap: n.cap,
                     epoch: s.epoch,

@@ -8,15 +8,13 @@
 //! counts, in order, append the shards they lack from the end of the pool. Shard lists keep
 //! that order.
 
-use serde::{Deserialize, Serialize};
+use walrus_core::contracts::ObjectId;
+pub use walrus_core::contracts::staking::Committee;
+use walrus_core::contracts::staking::VecMap;
 
 use super::active_set::id_lt;
 use super::errors::{committee::EInvalidShardAssignment, ensure};
-use crate::types::{ExecutionFailure, ObjectId};
-
-/// Node id -> shards (Move `Committee(VecMap<ID, vector<u16>>)`; same BCS).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Committee(pub Vec<(ObjectId, Vec<u16>)>);
+use crate::types::ExecutionFailure;
 
 /// `entries` in ascending node-id order (Move's stable insertion sort).
 fn sort_by_id<V>(mut entries: Vec<(ObjectId, V)>) -> Vec<(ObjectId, V)> {
@@ -30,35 +28,53 @@ fn sort_by_id<V>(mut entries: Vec<(ObjectId, V)>) -> Vec<(ObjectId, V)> {
     entries
 }
 
-impl Committee {
-    /// The empty committee.
-    pub fn empty() -> Self {
-        Self(Vec::new())
-    }
-
-    /// The first committee: the nodes sorted by id get shards `0..n` in order.
-    pub fn initialize(counts: &[(ObjectId, u16)]) -> Self {
-        let mut next: u16 = 0;
-        let result = sort_by_id(counts.to_vec())
+/// Move `committee::initialize`: the nodes sorted by id get shards `0..n` in order.
+pub fn initialize(counts: &[(ObjectId, u16)]) -> Committee {
+    let mut next: u16 = 0;
+    Committee(
+        sort_by_id(counts.to_vec())
             .into_iter()
             .map(|(node_id, count)| {
                 let shards: Vec<u16> = (0..count).map(|j| next.wrapping_add(j)).collect();
                 next = next.wrapping_add(count);
                 (node_id, shards)
             })
-            .collect();
-        Self(result)
-    }
+            .collect(),
+    )
+}
 
-    /// The next committee for `counts` (in apportionment order), moving as few shards as
-    /// possible; `EInvalidShardAssignment` unless the totals agree.
-    pub fn transition(&self, counts: &[(ObjectId, u16)]) -> Result<Self, ExecutionFailure> {
+/// Move's `committee` functions on `walrus_core`'s [`Committee`] (its `contains`, `shards`
+/// and `node_ids` are the core type's own).
+pub trait CommitteeOps {
+    /// Move `committee::transition`: the next committee for `counts` (in apportionment
+    /// order), moving as few shards as possible; `EInvalidShardAssignment` unless the totals
+    /// agree.
+    fn transition(&self, counts: &[(ObjectId, u16)]) -> Result<Committee, ExecutionFailure>;
+    /// The number of shards of `node_id` (0 if absent).
+    fn weight(&self, node_id: &ObjectId) -> u16;
+    /// Number of members.
+    fn size(&self) -> usize;
+    /// Whether the committee has no members.
+    fn is_empty(&self) -> bool;
+    /// Total number of shards.
+    fn n_shards(&self) -> u16;
+    /// Node id -> number of shards, in the committee's order.
+    fn to_counts(&self) -> Vec<(ObjectId, u16)>;
+}
+
+fn members(c: &Committee) -> &VecMap<ObjectId, Vec<u16>> {
+    &c.0
+}
+
+impl CommitteeOps for Committee {
+    fn transition(&self, counts: &[(ObjectId, u16)]) -> Result<Committee, ExecutionFailure> {
         let new_total: u64 = counts.iter().map(|(_, c)| u64::from(*c)).sum();
         let mut counts = counts.to_vec();
         let mut result = Vec::with_capacity(counts.len());
         let mut pool = Vec::new();
         let mut old_total: u64 = 0;
-        for (node_id, old) in &self.0 {
+        for entry in &members(self).contents {
+            let (node_id, old) = (&entry.key, &entry.value);
             old_total += old.len() as u64;
             let assigned = match counts.iter().position(|(n, _)| n == node_id) {
                 Some(i) => usize::from(counts.remove(i).1),
@@ -86,7 +102,7 @@ impl Committee {
             if count == 0 {
                 continue;
             }
-            let mut shards = self.shards(&node_id).cloned().unwrap_or_default();
+            let mut shards = self.shards(&node_id).to_vec();
             while shards.len() < usize::from(count) {
                 // The totals match, so the pool holds exactly the shards still needed.
                 let s = pool.pop().ok_or_else(|| EInvalidShardAssignment.fail())?;
@@ -94,51 +110,31 @@ impl Committee {
             }
             result.push((node_id, shards));
         }
-        Ok(Self(sort_by_id(result)))
+        Ok(Committee(sort_by_id(result).into_iter().collect()))
     }
 
-    /// The shards of `node_id`, if a member.
-    pub fn shards(&self, node_id: &ObjectId) -> Option<&Vec<u16>> {
-        self.0.iter().find(|(n, _)| n == node_id).map(|(_, s)| s)
+    fn weight(&self, node_id: &ObjectId) -> u16 {
+        u16::try_from(self.shards(node_id).len()).unwrap_or(u16::MAX)
     }
 
-    /// The number of shards of `node_id` (0 if absent).
-    pub fn weight(&self, node_id: &ObjectId) -> u16 {
-        self.shards(node_id)
-            .map_or(0, |s| u16::try_from(s.len()).unwrap_or(u16::MAX))
+    fn size(&self) -> usize {
+        members(self).contents.len()
     }
 
-    /// Whether `node_id` is a member.
-    pub fn contains(&self, node_id: &ObjectId) -> bool {
-        self.0.iter().any(|(n, _)| n == node_id)
+    fn is_empty(&self) -> bool {
+        members(self).contents.is_empty()
     }
 
-    /// Number of members.
-    pub fn size(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether the committee has no members.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Total number of shards.
-    pub fn n_shards(&self) -> u16 {
-        let total: usize = self.0.iter().map(|(_, s)| s.len()).sum();
+    fn n_shards(&self) -> u16 {
+        let total: usize = members(self).contents.iter().map(|e| e.value.len()).sum();
         u16::try_from(total).unwrap_or(u16::MAX)
     }
 
-    /// The member ids, ascending.
-    pub fn node_ids(&self) -> Vec<ObjectId> {
-        self.0.iter().map(|(n, _)| *n).collect()
-    }
-
-    /// Node id -> number of shards.
-    pub fn to_counts(&self) -> Vec<(ObjectId, u16)> {
-        self.0
+    fn to_counts(&self) -> Vec<(ObjectId, u16)> {
+        members(self)
+            .contents
             .iter()
-            .map(|(n, s)| (*n, u16::try_from(s.len()).unwrap_or(u16::MAX)))
+            .map(|e| (e.key, u16::try_from(e.value.len()).unwrap_or(u16::MAX)))
             .collect()
     }
 }
@@ -146,7 +142,7 @@ impl Committee {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::super::active_set::tests::test_node_id;
+    use super::super::active_set::tests::test_move_id as test_node_id;
     use super::super::apportionment::{dhondt, shards_limit};
     use super::*;
 
@@ -160,14 +156,18 @@ mod tests {
     }
 
     fn shards(c: &Committee, i: u64) -> Vec<u16> {
-        c.shards(&test_node_id(i)).unwrap().clone()
+        let id = test_node_id(i);
+        assert!(c.contains(&id));
+        c.shards(&id).to_vec()
     }
 
     fn moved(a: &Committee, b: &Committee) -> usize {
-        b.0.iter()
-            .map(|(id, s)| {
-                s.iter()
-                    .filter(|x| a.shards(id).is_none_or(|old| !old.contains(x)))
+        b.0.contents
+            .iter()
+            .map(|e| {
+                e.value
+                    .iter()
+                    .filter(|x| !a.shards(&e.key).contains(x))
                     .count()
             })
             .sum()
@@ -176,7 +176,7 @@ mod tests {
     // Mirrors committee_tests.move::first_committee_assigns_in_order.
     #[test]
     fn first_committee_assigns_in_order() {
-        let c = Committee::initialize(&counts(&[3, 2]));
+        let c = initialize(&counts(&[3, 2]));
         assert_eq!(shards(&c, 0), vec![0, 1, 2]);
         assert_eq!(shards(&c, 1), vec![3, 4]);
         assert_eq!(c.n_shards(), 5);
@@ -191,18 +191,18 @@ mod tests {
     // same_counts_move_nothing}.
     #[test]
     fn first_committee_in_id_order_and_same_counts() {
-        let c = Committee::initialize(&[(test_node_id(1), 1), (test_node_id(0), 2)]);
+        let c = initialize(&[(test_node_id(1), 1), (test_node_id(0), 2)]);
         assert_eq!(c.node_ids(), vec![test_node_id(0), test_node_id(1)]);
         assert_eq!(shards(&c, 0), vec![0, 1]);
         assert_eq!(shards(&c, 1), vec![2]);
-        let a = Committee::initialize(&counts(&[3, 2]));
+        let a = initialize(&counts(&[3, 2]));
         assert_eq!(a.transition(&counts(&[3, 2])).unwrap(), a);
     }
 
     // Mirrors committee_tests.move::growing_node_takes_released_shards.
     #[test]
     fn growing_node_takes_released_shards() {
-        let a = Committee::initialize(&counts(&[3, 2]));
+        let a = initialize(&counts(&[3, 2]));
         let b = a.transition(&counts(&[2, 3])).unwrap();
         assert_eq!(shards(&b, 0), vec![0, 1]);
         assert_eq!(shards(&b, 1), vec![3, 4, 2]);
@@ -212,7 +212,7 @@ mod tests {
     // Mirrors committee_tests.move::leaving_node_hands_shards_to_new_node.
     #[test]
     fn leaving_node_hands_shards_to_new_node() {
-        let a = Committee::initialize(&counts(&[3, 2]));
+        let a = initialize(&counts(&[3, 2]));
         let b = a.transition(&counts(&[0, 2, 3])).unwrap();
         assert!(!b.contains(&test_node_id(0)));
         assert_eq!(shards(&b, 1), vec![3, 4]);
@@ -224,7 +224,7 @@ mod tests {
     // 4/3/3 -> 2/2/3/3, the new node takes 6, 2, 3 (the pool's end first).
     #[test]
     fn released_shards_pooled_in_node_order() {
-        let a = Committee::initialize(&counts(&[4, 3, 3]));
+        let a = initialize(&counts(&[4, 3, 3]));
         let b = a.transition(&counts(&[2, 2, 3, 3])).unwrap();
         assert_eq!(shards(&b, 0), vec![0, 1]);
         assert_eq!(shards(&b, 1), vec![4, 5]);
@@ -239,7 +239,7 @@ mod tests {
         let n = 10;
         let limit = shards_limit(n, 3);
         let first = dhondt(n, limit, &[1000, 1000, 1000]).unwrap();
-        let a = Committee::initialize(&counts(&first));
+        let a = initialize(&counts(&first));
         let second = dhondt(n, limit, &[1001, 1000, 999]).unwrap();
         let b = a.transition(&counts(&second)).unwrap();
         assert_eq!(moved(&a, &b), 0);
@@ -254,13 +254,13 @@ mod tests {
     // Mirrors committee_tests.move::transition_with_other_total_aborts.
     #[test]
     fn transition_with_other_total_aborts() {
-        let a = Committee::initialize(&counts(&[3, 2]));
+        let a = initialize(&counts(&[3, 2]));
         assert!(EInvalidShardAssignment.matches(&a.transition(&counts(&[3, 3])).unwrap_err()));
     }
 
     #[test]
     fn bcs_layout_is_a_vec_map() {
-        let c = Committee::initialize(&counts(&[2]));
+        let c = initialize(&counts(&[2]));
         let bytes = bcs::to_bytes(&c).unwrap();
         // len 1, id (32 bytes), vector<u16> [0, 1].
         assert_eq!(bytes.len(), 1 + 32 + 1 + 4);

@@ -9,9 +9,9 @@
 use serde::{Deserialize, Serialize};
 use sui_sdk_types::Address;
 
-use super::active_set::ActiveSet;
+use super::active_set::{self, ActiveSet, ActiveSetOps};
 use super::apportionment;
-use super::committee::Committee;
+use super::committee::{self, Committee, CommitteeOps};
 use super::errors::{
     add, add32, ensure,
     staking_inner::MODULE as STAKING_INNER,
@@ -31,6 +31,8 @@ use super::quantile;
 use super::staked_wal::{StakedWal, StakedWalOps};
 use crate::types::{ExecutionFailure, ObjectId};
 use crate::walrus::errors::dynamic_field;
+use crate::walrus::{to_move_id, to_object_id};
+use walrus_core::contracts::ObjectId as MoveId;
 
 /// Maximal number of nodes in the active set.
 pub const ACTIVE_SET_SIZE_LIMIT: u16 = 111;
@@ -197,10 +199,10 @@ impl StakingInnerV1 {
                 node_ids: Vec::new(),
             },
             epoch: 0,
-            active_set: ActiveSet::new(ACTIVE_SET_SIZE_LIMIT, MIN_STAKE)?,
+            active_set: active_set::new_active_set(ACTIVE_SET_SIZE_LIMIT, MIN_STAKE)?,
             next_committee: None,
-            committee: Committee::empty(),
-            previous_committee: Committee::empty(),
+            committee: Committee::default(),
+            previous_committee: Committee::default(),
             next_epoch_params: None,
             epoch_state: EpochState::EpochChangeDone(now),
             next_epoch_public_keys: Vec::new(),
@@ -361,7 +363,8 @@ impl StakingInnerV1 {
     pub fn get_current_node_weight(&self, node_id: &ObjectId) -> Result<u16, ExecutionFailure> {
         let shards = self
             .committee
-            .shards(node_id)
+            .0
+            .get(&to_move_id(*node_id))
             .ok_or_else(|| ENotInCommittee.fail())?;
         u16::try_from(shards.len()).map_err(|_| EInvalidNodeWeight.fail())
     }
@@ -492,6 +495,7 @@ impl StakingInnerV1 {
             .node_ids()
             .into_iter()
             .filter(|id| !self.previous_committee.contains(id))
+            .map(to_object_id)
             .collect();
         let advances = rewards
             .into_iter()
@@ -502,7 +506,8 @@ impl StakingInnerV1 {
             pool.advance_epoch(reward, new_epoch)?;
             let stake = pool.wal_balance_at_epoch(next)?;
             env.put_pool(pool);
-            self.active_set.insert_or_update(node_id, stake)?;
+            self.active_set
+                .insert_or_update(to_move_id(node_id), stake)?;
         }
 
         env.emit(StakingEvent::EpochChangeStart { epoch: new_epoch });
@@ -524,10 +529,9 @@ impl StakingInnerV1 {
     ) -> Result<(), ExecutionFailure> {
         ensure(epoch == self.epoch, EInvalidSyncEpoch)?;
         ensure(cap.last_epoch_sync_done < epoch, EDuplicateSyncDone)?;
-        let node_id = cap.pool_id();
-        ensure(self.committee.contains(&node_id), ENotInCommittee)?;
+        ensure(self.committee.contains(&cap.node_id), ENotInCommittee)?;
         cap.last_epoch_sync_done = epoch;
-        let shards = self.committee.shards(&node_id).cloned().unwrap_or_default();
+        let shards = self.committee.shards(&cap.node_id).to_vec();
         let weight = u16::try_from(shards.len()).unwrap_or(u16::MAX);
         // `EpochChangeDone` (at quorum) comes before `ShardsReceived`, as in Walrus mainnet.
         if let EpochState::EpochChangeSync(done) = self.epoch_state {
@@ -595,7 +599,7 @@ impl StakingInnerV1 {
     /// catching them up.
     fn clear_previous_committee_blocked_commission(&self, env: &mut impl StakingEnv) {
         for id in self.previous_committee.node_ids() {
-            if let Some(mut pool) = env.pool(&id)
+            if let Some(mut pool) = env.pool(&to_object_id(id))
                 && pool.blocked_commission.is_some()
             {
                 pool.clear_blocked_commission();
@@ -606,6 +610,7 @@ impl StakingInnerV1 {
 
     /// (in current committee, in selected next committee, epoch, next committee selected).
     fn withdraw_context(&self, node_id: &ObjectId) -> (bool, bool, u32, bool) {
+        let node_id = &to_move_id(*node_id);
         let in_current = self.committee.contains(node_id);
         let selected = self.next_committee.is_some();
         let in_next = self
@@ -629,7 +634,8 @@ impl StakingInnerV1 {
     ) -> Result<(), ExecutionFailure> {
         let at = self.projection_epoch()?;
         let stake = self.pool(env, &node_id)?.wal_balance_at_epoch(at)?;
-        self.active_set.insert_or_update(node_id, stake)?;
+        self.active_set
+            .insert_or_update(to_move_id(node_id), stake)?;
         Ok(())
     }
 
@@ -647,20 +653,21 @@ impl StakingInnerV1 {
         ensure(total > 0, ENoStake)?;
         let limit = apportionment::shards_limit(self.n_shards, ids.len() as u64);
         let seats = apportionment::dhondt(self.n_shards, limit, &stakes)?;
-        let distribution: Vec<(ObjectId, u16)> = ids
+        let distribution: Vec<(MoveId, u16)> = ids
             .iter()
             .zip(&seats)
             .filter(|(_, count)| **count > 0)
             .map(|(id, count)| (*id, *count))
             .collect();
         let next = if self.committee.is_empty() {
-            Committee::initialize(&distribution)
+            committee::initialize(&distribution)
         } else {
             self.committee.transition(&distribution)?
         };
         let mut keys = Vec::with_capacity(next.size());
         for node_id in next.node_ids() {
             ensure(next.weight(&node_id) > 0, EZeroNodeWeight)?;
+            let node_id = to_object_id(node_id);
             let pool = self.pool_entry(env, &node_id)?;
             keys.push((node_id, pool.node_info.next_epoch_public_key().to_vec()));
         }
@@ -691,9 +698,9 @@ impl StakingInnerV1 {
         ids.into_iter()
             .zip(&self.next_epoch_public_keys)
             .map(|(node_id, (key_id, key))| {
-                ensure(*key_id == node_id, EIncorrectNodeOrder)?;
+                ensure(*key_id == to_object_id(node_id), EIncorrectNodeOrder)?;
                 Ok(NewCommitteeMember {
-                    node_id,
+                    node_id: to_object_id(node_id),
                     public_key: key.clone(),
                     weight: committee.weight(&node_id),
                 })
@@ -711,7 +718,7 @@ impl StakingInnerV1 {
         let weights: Vec<u16> = ids.iter().map(|id| committee.weight(id)).collect();
         let mut values = Vec::with_capacity(ids.len());
         for id in &ids {
-            let capacity = u128::from(self.pool_entry(env, id)?.node_capacity());
+            let capacity = u128::from(self.pool_entry(env, &to_object_id(*id))?.node_capacity());
             let extrapolated =
                 capacity * u128::from(self.n_shards) / u128::from(committee.weight(id).max(1));
             values.push(u64::try_from(extrapolated).unwrap_or(u64::MAX));
@@ -730,7 +737,7 @@ impl StakingInnerV1 {
         let mut storage = Vec::with_capacity(ids.len());
         let mut write = Vec::with_capacity(ids.len());
         for id in &ids {
-            let pool = self.pool_entry(env, id)?;
+            let pool = self.pool_entry(env, &to_object_id(*id))?;
             storage.push(pool.storage_price());
             write.push(pool.write_price());
         }
@@ -906,7 +913,7 @@ pub(crate) mod tests {
             self.env.now += 10;
             let epoch = self.s.epoch;
             for cap in caps.iter_mut() {
-                if self.s.committee.contains(&cap.pool_id()) {
+                if self.s.committee.contains(&cap.node_id) {
                     self.s.epoch_sync_done(&mut self.env, cap, epoch).unwrap();
                 }
             }
@@ -944,8 +951,8 @@ pub(crate) mod tests {
         let mut caps = vec![cap_a, cap_b];
         w.next_epoch(&mut caps);
         assert_eq!(w.s.epoch, 1);
-        assert_eq!(w.s.committee.weight(&a), 5);
-        assert_eq!(w.s.committee.weight(&b), 5);
+        assert_eq!(w.s.committee.weight(&to_move_id(a)), 5);
+        assert_eq!(w.s.committee.weight(&to_move_id(b)), 5);
         assert!(matches!(w.s.epoch_state, EpochState::EpochChangeDone(_)));
         assert_eq!(w.pool(a).wal_balance, 1000 * WAL);
         assert_eq!(w.pool(a).num_shares, 1000 * WAL);
@@ -963,8 +970,8 @@ pub(crate) mod tests {
         assert_eq!(pool_a.num_shares, 1_499_563_880_732);
         assert_eq!(w.pool(b).commission, 0);
         assert_eq!(w.pool(b).wal_balance, 1_000_970_000_000);
-        assert_eq!(w.s.committee.weight(&a), 6);
-        assert_eq!(w.s.committee.weight(&b), 4);
+        assert_eq!(w.s.committee.weight(&to_move_id(a)), 6);
+        assert_eq!(w.s.committee.weight(&to_move_id(b)), 4);
 
         w.s.request_withdraw_stake(&mut w.env, &mut d1).unwrap();
         assert_eq!(d1.withdraw_epoch().unwrap(), 3);
@@ -1038,8 +1045,8 @@ pub(crate) mod tests {
         assert_eq!(w.pool(c).latest_epoch, 0);
         assert!(w.pool(c).exchange_rate_at_epoch(2).is_flat());
         w.next_epoch(&mut caps);
-        assert_eq!(w.s.committee.weight(&a), 7);
-        assert_eq!(w.s.committee.weight(&c), 3);
+        assert_eq!(w.s.committee.weight(&to_move_id(a)), 7);
+        assert_eq!(w.s.committee.weight(&to_move_id(c)), 3);
         assert_eq!(w.pool(c).latest_epoch, 4);
         assert_eq!(w.pool(c).wal_balance, 500 * WAL);
         w.add_epoch_rewards(2_000_000_000);

@@ -146,13 +146,6 @@ fn uncompressed(key: &[u8]) -> Vec<u8> {
     bls_aggregate::uncompressed_g1(key).unwrap_or_default()
 }
 
-fn committee_to_move(c: &committee::Committee) -> twin::Committee {
-    twin::Committee(twin::VecMap::from_iter(
-        c.0.iter()
-            .map(|(id, shards)| (to_move_id(*id), shards.clone())),
-    ))
-}
-
 /// The Move `StakingPool` (the exchange-rate table as `id ‖ size`).
 pub fn pool_to_move(p: &StakingPool) -> twin::StakingPool {
     let info = &p.node_info;
@@ -198,24 +191,6 @@ pub fn pool_to_move(p: &StakingPool) -> twin::StakingPool {
     }
 }
 
-/// The Move `ActiveSet` (the value of the active set's `ExtendedField`).
-pub fn active_set_to_move(s: &StakingInnerV1) -> twin::ActiveSet {
-    twin::ActiveSet {
-        max_size: s.active_set.max_size,
-        threshold_stake: s.active_set.threshold_stake,
-        nodes: s
-            .active_set
-            .nodes
-            .iter()
-            .map(|e| twin::ActiveSetEntry {
-                node_id: to_move_id(e.node_id),
-                staked_amount: e.staked_amount,
-            })
-            .collect(),
-        total_stake: s.active_set.total_stake,
-    }
-}
-
 /// The next committee's keys as Move has them (`VecMap<ID, Element<UncompressedG1>>`, the value
 /// of their `ExtendedField`).
 pub fn next_keys_to_move(
@@ -242,9 +217,9 @@ pub fn inner_to_move(s: &StakingInnerV1) -> twin::StakingInnerV1 {
         active_set: walrus_core::contracts::ExtendedField {
             id: to_move_id(s.active_set_id),
         },
-        next_committee: s.next_committee.as_ref().map(committee_to_move),
-        committee: committee_to_move(&s.committee),
-        previous_committee: committee_to_move(&s.previous_committee),
+        next_committee: s.next_committee.clone(),
+        committee: s.committee.clone(),
+        previous_committee: s.previous_committee.clone(),
         next_epoch_params: s.next_epoch_params,
         epoch_state: s.epoch_state,
         next_epoch_public_keys: walrus_core::contracts::ExtendedField {
@@ -1137,7 +1112,7 @@ pub fn genesis(view: &mut View<'_>, config: &GenesisConfig) -> Result<ObjectId, 
         caps.sort_by_key(|c| c.1.node_id);
         let epoch = inner.epoch;
         for (_, cap) in caps.iter_mut() {
-            if inner.committee.contains(&cap.pool_id()) {
+            if inner.committee.contains(&cap.node_id) {
                 inner.epoch_sync_done(env, cap, epoch)?;
             }
         }
