@@ -111,7 +111,7 @@ async fn dynamic_fields_feed_attributes_epochs_committees_rates_and_values(
         .fetch_one(&pool)
         .await
         .unwrap();
-        let expected = d.pool(node.node_id).unwrap().node_info.metadata;
+        let expected = d.pool(node.node_id).unwrap().metadata;
         if i == 0 {
             assert_eq!(expected, metadata);
         }

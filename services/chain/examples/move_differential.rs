@@ -485,7 +485,7 @@ impl Sequence {
             (WalrusObject::Staking(StakingObject::Pool(p)), _) => {
                 let bcs = value.move_bcs();
                 let zeroed = self.zeroed_expr(&bcs);
-                let metadata = bytes_expr(&bcs_of(&p.node_info.metadata));
+                let metadata = bytes_expr(&bcs_of(&p.metadata));
                 self.staking_check
                     .1
                     .push((id_lit(id), bytes_expr(&bcs), zeroed, metadata));

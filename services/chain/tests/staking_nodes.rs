@@ -9,6 +9,7 @@ mod staking_support;
 use staking_support::*;
 use walrus_chain::types::{ChangeKind, ExecutionStatus, ObjectId, Owner};
 use walrus_chain::walrus::errors::input;
+use walrus_chain::walrus::staking::NodeInfoOps;
 use walrus_chain::walrus::staking::active_set::ActiveSetOps;
 use walrus_chain::walrus::staking::committee::CommitteeOps;
 use walrus_chain::walrus::staking::errors::{
@@ -60,7 +61,7 @@ fn register_candidate_creates_pool_and_cap() {
     let pools_id = w.staking().pools.id;
     assert_eq!(w.owner(n.id), Owner::Object(pools_id));
     let pool = w.pool(n.id);
-    assert_eq!(pool.id, n.id);
+    assert_eq!(pool.object_id(), n.id);
     assert_eq!(pool.commission_rate, 250);
     assert_eq!(pool.storage_price(), 5);
     assert_eq!(pool.write_price(), 7);
@@ -79,7 +80,7 @@ fn register_candidate_creates_pool_and_cap() {
     );
     assert_eq!(pool.node_info.name, "node");
     assert_eq!(
-        pool.node_info.public_key,
+        pool.node_info.compressed_public_key().unwrap().to_vec(),
         bls_key(0).public_key().as_bytes().to_vec()
     );
     // Not in the active set before it has stake.
@@ -268,7 +269,7 @@ fn node_setters() {
     // Scheduled for E + 2 = 2, still 0 now.
     assert_eq!(pool.commission_rate, 0);
     assert_eq!(pool.pending_commission_rate.get(2), 4_000);
-    assert_eq!(pool.node_info.metadata, md);
+    assert_eq!(pool.metadata, md);
 }
 
 /// Mirrors staking_tests.move::{next_commission_above_100_percent_aborts,
@@ -387,17 +388,21 @@ fn next_public_key_is_used_by_the_next_committee() {
         proof_of_possession: pop(5, 1, &admin()),
     });
     w.run_voting_end();
-    assert_eq!(w.pool(n.id).node_info.next_epoch_public_key(), &key5[..]);
+    let key5_full = bls_aggregate::uncompressed_g1(&key5).unwrap();
+    assert_eq!(
+        w.pool(n.id).node_info.next_epoch_public_key(),
+        &key5_full[..]
+    );
     assert_eq!(
         w.staking().next_epoch_public_keys,
-        vec![(n.id, key5.clone())]
+        vec![(n.id, key5_full.clone())]
     );
     w.run_epoch_change(); // epoch 2 with key 5, rotated into the pool
     assert_eq!(
         w.system().committee.members[0].public_key,
         bls_aggregate::uncompressed_g1(&key5).unwrap()
     );
-    assert_eq!(w.pool(n.id).node_info.public_key, key5);
+    assert_eq!(w.pool(n.id).node_info.public_key, key5_full);
     assert!(w.pool(n.id).node_info.next_epoch_public_key.is_none());
 }
 

@@ -14,7 +14,7 @@ use sui_sdk_types::Address;
 use tokio::sync::Mutex;
 use walrus_core::contracts;
 
-use super::staking::{StakingCall, StakingObject};
+use super::staking::{NodeInfoOps, StakingCall, StakingObject};
 use super::{Call, CoinCall, REGISTRY_ID, Registry, SystemCall, WalrusObject};
 use crate::api::{ChainError, TransactionSource};
 use crate::devnet::objects::StoredObject;
@@ -341,7 +341,13 @@ impl<B: LedgerBackend> WalrusChain<B> {
                 node_id,
                 name: pool.node_info.name.clone(),
                 network_address: pool.node_info.network_address.clone(),
-                public_key: pool.node_info.public_key.clone(),
+                // Nodes and clients verify with the compressed key; the pool holds Move's
+                // uncompressed `Element<UncompressedG1>`.
+                public_key: pool
+                    .node_info
+                    .compressed_public_key()
+                    .map_err(|e| object_error(format!("pool {node_id}: bad key: {e}")))?
+                    .to_vec(),
                 network_public_key: pool.node_info.network_public_key.clone(),
                 shards: shards.clone(),
             });

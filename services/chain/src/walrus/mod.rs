@@ -372,7 +372,7 @@ impl LedgerObject for WalrusObject {
                     .iter()
                     .map(|(epoch, rate)| {
                         DynamicField::new(
-                            p.exchange_rates_id,
+                            to_object_id(p.pool.exchange_rates.id),
                             &TypeTag::U32,
                             &bcs_of(epoch),
                             &value_type,
@@ -384,7 +384,7 @@ impl LedgerObject for WalrusObject {
                 // fields: BCS of its `dummy_field: bool`).
                 if let Some(blocked) = p.blocked_commission {
                     fields.push(DynamicField::new(
-                        p.extra_fields_id,
+                        to_object_id(p.pool.extra_fields.id),
                         &walrus_struct_tag(
                             "staking_pool",
                             "NewEpochCommissionBlockedForCollection",
@@ -396,11 +396,11 @@ impl LedgerObject for WalrusObject {
                 }
                 // The node's metadata: the value of its `ExtendedField`.
                 fields.push(DynamicField::new(
-                    p.node_info.metadata_id,
+                    to_object_id(p.node_info.metadata.id),
                     &extended_field_key_type(),
                     &bcs_of(&false),
                     &walrus_type("node_metadata", "NodeMetadata"),
-                    &bcs_of(&p.node_info.metadata),
+                    &bcs_of(&p.metadata),
                 ));
                 fields
             }

@@ -23,7 +23,7 @@ use super::errors::{
 };
 use super::events::StakingEvent;
 use super::node::{
-    self, Authenticated, Authorized, CapOps, NodeMetadata, StorageNodeCap, check_name,
+    self, Authenticated, Authorized, CapOps, NodeInfoOps, NodeMetadata, StorageNodeCap, check_name,
     check_network_address, check_proof_of_possession,
 };
 use super::pool::{NewPool, StakingPool, can_withdraw_early};
@@ -143,7 +143,8 @@ pub struct StakingInnerV1 {
     pub next_epoch_params: Option<EpochParams>,
     /// Where the epoch is in its life cycle.
     pub epoch_state: EpochState,
-    /// The BLS keys (compressed) of the next committee, fixed at selection, in node-id order.
+    /// The BLS keys (uncompressed, as Move) of the next committee, fixed at selection, in
+    /// node-id order.
     #[serde(with = "key_map")]
     pub next_epoch_public_keys: Vec<(ObjectId, Vec<u8>)>,
     /// The id of the active set's `ExtendedField` (on Sui the set is its dynamic field
@@ -791,7 +792,7 @@ pub(crate) mod tests {
             self.pools.get(node_id).cloned()
         }
         fn put_pool(&mut self, pool: StakingPool) {
-            self.pools.insert(pool.id, pool);
+            self.pools.insert(pool.object_id(), pool);
         }
         fn emit(&mut self, event: StakingEvent) {
             self.events.push(event);

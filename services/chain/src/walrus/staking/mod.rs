@@ -63,7 +63,7 @@ pub use inner::{
     EpochParams, EpochState, NewCommitteeMember, Registration, StakingEnv, StakingInnerV1,
 };
 pub use node::{
-    Authenticated, Authorized, CapOps, NodeMetadata, StorageNodeCap, StorageNodeInfo,
+    Authenticated, Authorized, CapOps, NodeInfoOps, NodeMetadata, StorageNodeCap, StorageNodeInfo,
     proof_of_possession_message, sign_proof_of_possession, verify_proof_of_possession,
 };
 pub use pool::{StakingPool, VotingParams};
@@ -129,7 +129,7 @@ impl StakingObject {
                 package_id: to_move_id(super::WALRUS_PACKAGE),
                 new_package_id: None,
             }),
-            Self::Pool(p) => bcs::to_bytes(&pool_to_move(p)),
+            Self::Pool(p) => bcs::to_bytes(&p.pool),
             Self::StakedWal(s) => bcs::to_bytes(s),
             Self::NodeCap(c) => bcs::to_bytes(c),
             Self::SlashingManager(m) => bcs::to_bytes(&m.to_move()),
@@ -144,51 +144,6 @@ impl StakingObject {
 fn uncompressed(key: &[u8]) -> Vec<u8> {
     // Keys are validated when they enter the state.
     bls_aggregate::uncompressed_g1(key).unwrap_or_default()
-}
-
-/// The Move `StakingPool` (the exchange-rate table as `id ‖ size`).
-pub fn pool_to_move(p: &StakingPool) -> twin::StakingPool {
-    let info = &p.node_info;
-    twin::StakingPool {
-        id: to_move_id(p.id),
-        state: p.state,
-        voting_params: p.voting_params,
-        node_info: twin::StorageNodeInfo {
-            name: info.name.clone(),
-            node_id: to_move_id(info.node_id),
-            network_address: info.network_address.clone(),
-            public_key: uncompressed(&info.public_key),
-            next_epoch_public_key: info
-                .next_epoch_public_key
-                .as_deref()
-                .map(|k| twin::UncompressedG1(uncompressed(k))),
-            network_public_key: info.network_public_key.clone(),
-            metadata: walrus_core::contracts::ExtendedField {
-                id: to_move_id(info.metadata_id),
-            },
-        },
-        activation_epoch: p.activation_epoch,
-        latest_epoch: p.latest_epoch,
-        wal_balance: p.wal_balance,
-        num_shares: p.num_shares,
-        pending_shares_withdraw: p.pending_shares_withdraw.clone(),
-        pre_active_withdrawals: p.pre_active_withdrawals.clone(),
-        pending_commission_rate: p.pending_commission_rate.clone(),
-        commission_rate: p.commission_rate,
-        exchange_rates: twin::Table {
-            id: to_move_id(p.exchange_rates_id),
-            size: p.exchange_rates.len() as u64,
-        },
-        pending_stake: p.pending_stake.clone(),
-        rewards_pool: p.rewards_pool,
-        commission: p.commission,
-        commission_receiver: p.commission_receiver,
-        governance_authorized: p.governance_authorized,
-        extra_fields: twin::Bag {
-            id: to_move_id(p.extra_fields_id),
-            size: u64::from(p.blocked_commission.is_some()),
-        },
-    }
 }
 
 /// The next committee's keys as Move has them (`VecMap<ID, Element<UncompressedG1>>`, the value
@@ -476,7 +431,7 @@ impl StakingEnv for LedgerEnv<'_, '_> {
 
     fn put_pool(&mut self, pool: StakingPool) {
         self.view.put(
-            pool.id,
+            pool.object_id(),
             Owner::Object(self.pools_id),
             WalrusObject::Staking(StakingObject::Pool(Box::new(pool))),
         );
@@ -793,7 +748,7 @@ pub fn execute(
         StakingCall::SetNodeMetadata { cap, metadata } => {
             let cap = owned_cap(view, cap)?;
             s.with_pool(env!(), cap.pool_id(), |p| {
-                p.node_info.metadata = metadata.clone();
+                p.metadata = metadata.clone();
                 Ok(())
             })?;
         }

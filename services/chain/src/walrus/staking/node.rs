@@ -1,7 +1,6 @@
 //! Node information, metadata, authorization and the proof of possession, mirroring
 //! `move/walrus/sources/staking/{storage_node, node_metadata, auth, proof_of_possession}.move`.
 
-use serde::{Deserialize, Serialize};
 use sui_sdk_types::Address;
 
 use super::errors::{
@@ -65,32 +64,7 @@ impl Authenticated {
 
 // === storage_node ===
 
-/// A node's public information (Move `storage_node::StorageNodeInfo`). The BLS keys are kept
-/// compressed (48 bytes, a validated G1 point); Move stores them as `Element<UncompressedG1>`,
-/// see [`uncompressed_g1`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StorageNodeInfo {
-    /// Name (<= 100 bytes).
-    pub name: String,
-    /// The node id (= pool id).
-    pub node_id: ObjectId,
-    /// `host:port` (<= 259 bytes).
-    pub network_address: String,
-    /// BLS protocol key of the committees the node is currently in (compressed).
-    #[serde(with = "crate::types::bytes")]
-    pub public_key: Vec<u8>,
-    /// Key rotated in at the pool's next epoch advance, if set (compressed).
-    #[serde(with = "crate::types::opt_bytes")]
-    pub next_epoch_public_key: Option<Vec<u8>>,
-    /// Network public key (33 bytes).
-    #[serde(with = "crate::types::bytes")]
-    pub network_public_key: Vec<u8>,
-    /// Metadata (on Sui the dynamic field `extended_field::Key() -> NodeMetadata` of the
-    /// `ExtendedField` with id `metadata_id`).
-    pub metadata: NodeMetadata,
-    /// The id of the metadata's `ExtendedField`.
-    pub metadata_id: ObjectId,
-}
+pub use walrus_core::contracts::staking::{StorageNodeInfo, UncompressedG1};
 
 /// Move `staking_pool`'s name check (`EInvalidNameLength` above 100 bytes).
 pub fn check_name(name: &str) -> Result<(), ExecutionFailure> {
@@ -134,81 +108,97 @@ fn check_network_public_key(key: &[u8]) -> Result<(), ExecutionFailure> {
     )
 }
 
-/// Move `storage_node::parse_public_key`: a valid compressed G1 point
-/// (`sui::group_ops::EInvalidInput` otherwise, from `bls12381::g1_from_bytes`; the 48-byte
-/// length is checked with the proof of possession).
-/// The key is kept compressed; Move stores it as `Element<UncompressedG1>`
-/// ([`crate::walrus::bls_aggregate::uncompressed_g1`] gives those bytes).
+/// Move `storage_node::parse_public_key`: the `Element<UncompressedG1>` of a valid compressed
+/// G1 point (`sui::group_ops::EInvalidInput` otherwise, from `bls12381::g1_from_bytes`; the
+/// 48-byte length is checked with the proof of possession).
 pub fn parse_public_key(public_key: &[u8]) -> Result<Vec<u8>, ExecutionFailure> {
     crate::walrus::bls_aggregate::compressed_g1(public_key)?;
-    Ok(public_key.to_vec())
+    crate::walrus::bls_aggregate::uncompressed_g1(public_key)
 }
 
-impl StorageNodeInfo {
-    /// Builds the node information, checking the network key (the pool checks the name,
-    /// address and protocol key first, as in Move).
-    pub fn new(
-        name: String,
-        node_id: ObjectId,
-        network_address: String,
-        public_key: &[u8],
-        network_public_key: Vec<u8>,
-        metadata: NodeMetadata,
-        metadata_id: ObjectId,
-    ) -> Result<Self, ExecutionFailure> {
-        check_network_public_key(&network_public_key)?;
-        let public_key = parse_public_key(public_key)?;
-        Ok(Self {
-            name,
-            node_id,
-            network_address,
-            public_key,
-            next_epoch_public_key: None,
-            network_public_key,
-            metadata,
-            metadata_id,
-        })
-    }
+/// Move `storage_node::new`: the node information, checking the network key (the pool checks
+/// the name, address and protocol key first, as in Move). `metadata_id` is the id of the
+/// metadata's `ExtendedField` (its value, the metadata, is a dynamic field on Sui).
+pub fn new_node_info(
+    name: String,
+    node_id: ObjectId,
+    network_address: String,
+    public_key: &[u8],
+    network_public_key: Vec<u8>,
+    metadata_id: ObjectId,
+) -> Result<StorageNodeInfo, ExecutionFailure> {
+    check_network_public_key(&network_public_key)?;
+    let public_key = parse_public_key(public_key)?;
+    Ok(StorageNodeInfo {
+        name,
+        node_id: crate::walrus::to_move_id(node_id),
+        network_address,
+        public_key,
+        next_epoch_public_key: None,
+        network_public_key,
+        metadata: walrus_core::contracts::ExtendedField {
+            id: crate::walrus::to_move_id(metadata_id),
+        },
+    })
+}
 
-    /// Sets the name.
-    pub fn set_name(&mut self, name: String) -> Result<(), ExecutionFailure> {
+/// Move's `storage_node` setters on `walrus_core`'s [`StorageNodeInfo`], with their checks.
+pub trait NodeInfoOps {
+    /// Sets the name (`EInvalidNameLength`).
+    fn set_name(&mut self, name: String) -> Result<(), ExecutionFailure>;
+    /// Sets the network address (`EInvalidNetworkAddressLength`).
+    fn set_network_address(&mut self, address: String) -> Result<(), ExecutionFailure>;
+    /// Sets the network public key (`EInvalidNetworkPublicKey`).
+    fn set_network_public_key(&mut self, key: Vec<u8>) -> Result<(), ExecutionFailure>;
+    /// Schedules the compressed `public_key` for the next epoch advance.
+    fn set_next_public_key(&mut self, public_key: &[u8]) -> Result<(), ExecutionFailure>;
+    /// Rotates the scheduled key in, if one is set.
+    fn rotate_public_key(&mut self);
+    /// The key for the next committee (uncompressed): the scheduled key if set, else the
+    /// current one.
+    fn next_epoch_public_key(&self) -> &[u8];
+    /// The current key, compressed (48 bytes), as nodes and clients verify signatures with it.
+    fn compressed_public_key(&self) -> Result<[u8; 48], ExecutionFailure>;
+}
+
+impl NodeInfoOps for StorageNodeInfo {
+    fn set_name(&mut self, name: String) -> Result<(), ExecutionFailure> {
         check_name(&name)?;
         self.name = name;
         Ok(())
     }
 
-    /// Sets the network address.
-    pub fn set_network_address(&mut self, address: String) -> Result<(), ExecutionFailure> {
+    fn set_network_address(&mut self, address: String) -> Result<(), ExecutionFailure> {
         check_network_address(&address)?;
         self.network_address = address;
         Ok(())
     }
 
-    /// Sets the network public key.
-    pub fn set_network_public_key(&mut self, key: Vec<u8>) -> Result<(), ExecutionFailure> {
+    fn set_network_public_key(&mut self, key: Vec<u8>) -> Result<(), ExecutionFailure> {
         check_network_public_key(&key)?;
         self.network_public_key = key;
         Ok(())
     }
 
-    /// Schedules `public_key` for the next epoch advance.
-    pub fn set_next_public_key(&mut self, public_key: &[u8]) -> Result<(), ExecutionFailure> {
-        self.next_epoch_public_key = Some(parse_public_key(public_key)?);
+    fn set_next_public_key(&mut self, public_key: &[u8]) -> Result<(), ExecutionFailure> {
+        self.next_epoch_public_key = Some(UncompressedG1(parse_public_key(public_key)?));
         Ok(())
     }
 
-    /// Rotates the scheduled key in, if one is set.
-    pub fn rotate_public_key(&mut self) {
+    fn rotate_public_key(&mut self) {
         if let Some(key) = self.next_epoch_public_key.take() {
-            self.public_key = key;
+            self.public_key = key.0;
         }
     }
 
-    /// The key for the next committee: the scheduled key if set, else the current one.
-    pub fn next_epoch_public_key(&self) -> &[u8] {
+    fn next_epoch_public_key(&self) -> &[u8] {
         self.next_epoch_public_key
-            .as_deref()
-            .unwrap_or(&self.public_key)
+            .as_ref()
+            .map_or(&self.public_key, |k| &k.0)
+    }
+
+    fn compressed_public_key(&self) -> Result<[u8; 48], ExecutionFailure> {
+        crate::walrus::bls_aggregate::compressed_g1(&self.public_key)
     }
 }
 
@@ -328,17 +318,23 @@ mod tests {
     fn new_info_setters_and_aborts() {
         let pk0 = bls(0).public_key().as_bytes().to_vec();
         let pk1 = bls(1).public_key().as_bytes().to_vec();
-        let mut info = StorageNodeInfo::new(
+        let mut info = new_node_info(
             "node".into(),
             test_node_id(0),
             "127.0.0.1:9000".into(),
             &pk0,
             network_pk(),
-            NodeMetadata::default(),
             test_node_id(9),
         )
         .unwrap();
-        assert_eq!(info.next_epoch_public_key(), &pk0[..]);
+        // Stored as Move stores it (uncompressed), read back compressed.
+        let (pk0_full, pk1_full) = (
+            parse_public_key(&pk0).unwrap(),
+            parse_public_key(&pk1).unwrap(),
+        );
+        assert_eq!(pk0_full.len(), 96);
+        assert_eq!(info.next_epoch_public_key(), &pk0_full[..]);
+        assert_eq!(info.compressed_public_key().unwrap()[..], pk0[..]);
         info.set_name("a".repeat(100)).unwrap();
         info.set_network_address("a".repeat(259)).unwrap();
         assert!(
@@ -367,11 +363,12 @@ mod tests {
                 .matches(&check_proof_of_possession(4, Address::ZERO, &pk1, &pop).unwrap_err())
         );
         info.set_next_public_key(&pk1).unwrap();
-        assert_eq!(info.next_epoch_public_key(), &pk1[..]);
-        assert_eq!(info.public_key, pk0);
+        assert_eq!(info.next_epoch_public_key(), &pk1_full[..]);
+        assert_eq!(info.public_key, pk0_full);
         info.rotate_public_key();
         assert!(info.next_epoch_public_key.is_none());
-        assert_eq!(info.public_key, pk1);
+        assert_eq!(info.public_key, pk1_full);
+        assert_eq!(info.compressed_public_key().unwrap()[..], pk1[..]);
     }
 
     #[test]

@@ -20,65 +20,49 @@ use super::errors::{
     sub, to_u64,
 };
 use super::exchange_rate::{self, Convert, PoolExchangeRate};
-use super::node::{Authenticated, Authorized, NodeMetadata, StorageNodeInfo};
+use super::node::{self, Authenticated, Authorized, NodeInfoOps, NodeMetadata};
 use super::pending_values::{Pending, PendingValues};
 use super::staked_wal::{self, StakedWal, StakedWalOps};
 use crate::types::{ExecutionFailure, ObjectId};
-use crate::walrus::to_move_id;
+use crate::walrus::{to_move_id, to_object_id};
 
 /// Basis points in 100%.
 pub const N_BASIS_POINTS: u64 = 10_000;
 
+use walrus_core::contracts::staking as twin;
 pub use walrus_core::contracts::staking::VotingParams;
 
-/// A staking pool; its id is the node id (Move `StakingPool`, same fields in the same order;
-/// the exchange-rate `Table` is kept inline together with the table's object id).
+/// A staking pool as the devnet stores it: the Move `StakingPool` (`walrus_core`'s twin, with
+/// its id = the node id) and the dynamic fields Sui keeps beside it: the node's metadata (the
+/// value of `node_info.metadata`), the entries of the `exchange_rates` table and the one
+/// possible entry of the `extra_fields` bag. The twin's table and bag sizes are kept equal to
+/// the entries held here, as Move's `table::add`/`bag::add` keep them. The Move value's fields
+/// are reached through `Deref`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StakingPool {
-    /// Pool id = node id.
-    pub id: ObjectId,
-    /// Votes.
-    pub voting_params: VotingParams,
-    /// Node information.
-    pub node_info: StorageNodeInfo,
-    /// First epoch in which stake in the pool can count (informational).
-    pub activation_epoch: u32,
-    /// Epoch the pool was last advanced (or created) in.
-    pub latest_epoch: u32,
-    /// Active stake plus accumulated delegator rewards, in FROST.
-    pub wal_balance: u64,
-    /// Shares `wal_balance` is split into.
-    pub num_shares: u64,
-    /// Withdraw epoch -> shares leaving then.
-    pub pending_shares_withdraw: PendingValues,
-    /// Withdraw epoch -> principal of pre-active stake leaving then.
-    pub pre_active_withdrawals: PendingValues,
-    /// Epoch -> commission rate (bps) taking effect then.
-    pub pending_commission_rate: PendingValues,
-    /// Current commission in basis points.
-    pub commission_rate: u16,
-    /// Object id of Move's `exchange_rates: Table<u32, PoolExchangeRate>`.
-    pub exchange_rates_id: ObjectId,
+    /// The Move value.
+    pub pool: twin::StakingPool,
+    /// The node's metadata (the value of its `ExtendedField`).
+    pub metadata: NodeMetadata,
     /// Epoch -> exchange rate at the start of that epoch (the table's entries).
     pub exchange_rates: BTreeMap<u32, PoolExchangeRate>,
-    /// Activation epoch -> stake becoming active then.
-    pub pending_stake: PendingValues,
-    /// Backing of the delegators' rewards (Move `Balance<WAL>`).
-    pub rewards_pool: u64,
-    /// The operator's collectable commission (Move `Balance<WAL>`).
-    pub commission: u64,
-    /// Who may collect the commission.
-    pub commission_receiver: Authorized,
-    /// Who may act in governance.
-    pub governance_authorized: Authorized,
-    /// Move `state`: always `Active` (no call moves a pool out of it).
-    pub state: walrus_core::contracts::staking::PoolState,
-    /// The id of Move's `extra_fields: Bag`.
-    pub extra_fields_id: ObjectId,
     /// The bag's only possible entry, `NewEpochCommissionBlockedForCollection -> u64`: the
     /// commission the last epoch change added that cannot be collected before `voting_end`.
-    #[serde(default)]
     pub blocked_commission: Option<u64>,
+}
+
+impl std::ops::Deref for StakingPool {
+    type Target = twin::StakingPool;
+
+    fn deref(&self) -> &twin::StakingPool {
+        &self.pool
+    }
+}
+
+impl std::ops::DerefMut for StakingPool {
+    fn deref_mut(&mut self) -> &mut twin::StakingPool {
+        &mut self.pool
+    }
 }
 
 /// The arguments of `staking_pool::new` that describe the node.
@@ -135,13 +119,12 @@ impl StakingPool {
             u64::from(args.commission_rate) <= N_BASIS_POINTS,
             EIncorrectCommissionRate,
         )?;
-        let node_info = StorageNodeInfo::new(
+        let node_info = node::new_node_info(
             args.name,
             id,
             args.network_address,
             &args.public_key,
             args.network_public_key,
-            args.metadata,
             metadata_id,
         )?;
         let activation_epoch = if committee_selected {
@@ -150,32 +133,52 @@ impl StakingPool {
             epoch
         };
         Ok(Self {
-            id,
-            voting_params: VotingParams {
-                storage_price: args.storage_price,
-                write_price: args.write_price,
-                node_capacity: args.node_capacity,
+            pool: twin::StakingPool {
+                id: to_move_id(id),
+                state: twin::PoolState::Active,
+                voting_params: VotingParams {
+                    storage_price: args.storage_price,
+                    write_price: args.write_price,
+                    node_capacity: args.node_capacity,
+                },
+                node_info,
+                activation_epoch,
+                latest_epoch: epoch,
+                wal_balance: 0,
+                num_shares: 0,
+                pending_shares_withdraw: PendingValues::default(),
+                pre_active_withdrawals: PendingValues::default(),
+                pending_commission_rate: PendingValues::default(),
+                commission_rate: args.commission_rate,
+                exchange_rates: twin::Table {
+                    id: to_move_id(exchange_rates_id),
+                    size: 1,
+                },
+                pending_stake: PendingValues::default(),
+                rewards_pool: 0,
+                commission: 0,
+                commission_receiver: Authorized::Address(to_move_id(sender)),
+                governance_authorized: Authorized::Address(to_move_id(sender)),
+                extra_fields: twin::Bag {
+                    id: to_move_id(extra_fields_id),
+                    size: 0,
+                },
             },
-            node_info,
-            activation_epoch,
-            latest_epoch: epoch,
-            wal_balance: 0,
-            num_shares: 0,
-            pending_shares_withdraw: PendingValues::default(),
-            pre_active_withdrawals: PendingValues::default(),
-            pending_commission_rate: PendingValues::default(),
-            commission_rate: args.commission_rate,
-            exchange_rates_id,
+            metadata: args.metadata,
             exchange_rates: BTreeMap::from([(activation_epoch, PoolExchangeRate::Flat)]),
-            pending_stake: PendingValues::default(),
-            rewards_pool: 0,
-            commission: 0,
-            commission_receiver: Authorized::Address(to_move_id(sender)),
-            governance_authorized: Authorized::Address(to_move_id(sender)),
-            state: walrus_core::contracts::staking::PoolState::Active,
-            extra_fields_id,
             blocked_commission: None,
         })
+    }
+
+    /// The pool's ledger id (= the node id).
+    pub fn object_id(&self) -> ObjectId {
+        to_object_id(self.pool.id)
+    }
+
+    /// Sets the bag's entry and its size (Move `bag::add`/`bag::remove`).
+    fn set_blocked_commission(&mut self, blocked: Option<u64>) {
+        self.pool.extra_fields.size = u64::from(blocked.is_some());
+        self.blocked_commission = blocked;
     }
 
     // === Epoch advance ===
@@ -204,7 +207,7 @@ impl StakingPool {
         self.rewards_pool = add(STAKING_POOL, self.rewards_pool, delegators)?;
         self.wal_balance = add(STAKING_POOL, self.wal_balance, delegators)?;
         self.latest_epoch = epoch;
-        self.node_info.rotate_public_key();
+        self.pool.node_info.rotate_public_key();
         self.process_pending_stake(epoch)
     }
 
@@ -217,6 +220,7 @@ impl StakingPool {
             EFieldAlreadyExists,
         )?;
         self.exchange_rates.insert(epoch, rate);
+        self.pool.exchange_rates.size += 1;
         self.wal_balance = add(
             STAKING_POOL,
             self.wal_balance,
@@ -273,7 +277,7 @@ impl StakingPool {
         )?;
         ensure(principal > 0, EZeroStake)?;
         let activation_epoch = add32(STAKING_POOL, epoch, if committee_selected { 2 } else { 1 })?;
-        let staked = staked_wal::mint(id, self.id, principal, activation_epoch)?;
+        let staked = staked_wal::mint(id, self.object_id(), principal, activation_epoch)?;
         self.pending_stake
             .insert_or_add(activation_epoch, principal)?;
         Ok(staked)
@@ -289,7 +293,7 @@ impl StakingPool {
         epoch: u32,
         committee_selected: bool,
     ) -> Result<(), ExecutionFailure> {
-        ensure(staked_wal.pool_id() == self.id, EIncorrectPoolId)?;
+        ensure(staked_wal.node_id == self.id, EIncorrectPoolId)?;
         ensure(staked_wal.is_staked(), ENotStaked)?;
         ensure(
             !can_withdraw_early(staked_wal, in_next_committee, epoch, committee_selected),
@@ -329,7 +333,7 @@ impl StakingPool {
     ) -> Result<u64, ExecutionFailure> {
         let principal = staked_wal.value();
         ensure(principal > 0, EZeroStake)?;
-        ensure(staked_wal.pool_id() == self.id, EIncorrectPoolId)?;
+        ensure(staked_wal.node_id == self.id, EIncorrectPoolId)?;
         let activation = staked_wal.activation_epoch;
         if can_withdraw_early(staked_wal, in_next_committee, epoch, committee_selected) {
             self.pending_stake.reduce(activation, principal)?;
@@ -396,14 +400,14 @@ impl StakingPool {
         self.commission = add(STAKING_POOL, self.commission, amount)?;
         if block {
             let blocked = self.blocked_commission.unwrap_or(0);
-            self.blocked_commission = Some(add(STAKING_POOL, blocked, amount)?);
+            self.set_blocked_commission(Some(add(STAKING_POOL, blocked, amount)?));
         }
         Ok(self.commission)
     }
 
     /// `staking_pool::clear_blocked_commission` (`voting_end`).
     pub fn clear_blocked_commission(&mut self) {
-        self.blocked_commission = None;
+        self.set_blocked_commission(None);
     }
 
     /// `staking_pool::extract_commission_to_burn`: the whole commission, blocked or not.
