@@ -312,9 +312,9 @@ impl Sequence {
                 _ => unreachable!(),
             };
             st.id = id(1);
-            st.inner.pools.id = id(2);
-            st.inner.active_set_id = id(3);
-            st.inner.next_epoch_public_keys_id = id(4);
+            st.inner.pools.id = to_move_id(id(2));
+            st.inner.inner.active_set.id = to_move_id(id(3));
+            st.inner.inner.next_epoch_public_keys.id = to_move_id(id(4));
             writes.insert(registry.staking, Write::Delete);
             writes.insert(
                 id(1),
@@ -472,7 +472,7 @@ impl Sequence {
             // id, which the devnet fixes to its own package and `new_for_testing` to 0x0.
             (WalrusObject::Staking(StakingObject::Staking(st)), _) => {
                 let state = st.inner_move_bcs();
-                let keys = bcs_of(&staking::next_keys_to_move(&st.inner));
+                let keys = bcs_of(&st.inner.next_epoch_public_keys);
                 self.staking_check.0 = Some(StateCheck {
                     state: bytes_expr(&state),
                     zeroed: self.zeroed_expr(&state),

@@ -165,7 +165,7 @@ fn prices_and_capacity_follow_weighted_quantiles() {
         w.stake(n.id, stake);
     }
     w.run_voting_end();
-    let next = w.staking().next_committee.unwrap();
+    let next = w.staking().next_committee.clone().unwrap();
     let weights: Vec<u16> = nodes
         .iter()
         .map(|n| next.weight(&to_move_id(n.id)))
@@ -220,7 +220,7 @@ fn committee_changes_move_minimal_shards() {
         w.stake(n.id, 1000);
     }
     w.next_epoch(&nodes);
-    let first = w.staking().committee;
+    let first = w.staking().committee.clone();
     // Equal stakes: 4/3/3, the extra shard to the node the apportionment's tie-break picks
     // (x: the first of the active set's order, which depends on the node ids).
     let x = nodes
@@ -236,7 +236,7 @@ fn committee_changes_move_minimal_shards() {
     // y doubles: stakes x 1001, y 2000, z 1000 -> x 3, y 5, z 2; only y's 2 new shards move.
     w.stake(nodes[y].id, 1000);
     w.next_epoch(&nodes);
-    let third = w.staking().committee;
+    let third = w.staking().committee.clone();
     assert_eq!(third.weight(&to_move_id(nodes[x].id)), 3);
     assert_eq!(third.weight(&to_move_id(nodes[y].id)), 5);
     assert_eq!(third.weight(&to_move_id(nodes[z].id)), 2);
@@ -383,7 +383,7 @@ fn wal_in_existence(w: &World) -> u64 {
     w.ledger.with_objects(|objects| {
         let registry = WalrusMachine::registry(objects).unwrap();
         let state = walrus_chain::walrus::staking::staking_state(objects).unwrap();
-        let mut ids: Vec<ObjectId> = state.inner.pools.node_ids.clone();
+        let mut ids: Vec<ObjectId> = state.inner.pool_ids.clone();
         ids.extend([registry.system, registry.faucet]);
         let mut total: u128 = 0;
         for id in ids {
@@ -535,8 +535,7 @@ fn replay_reproduces_the_staking_state() {
             let mut ids = walrus_chain::walrus::staking::staking_state(o)
                 .unwrap()
                 .inner
-                .pools
-                .node_ids;
+                .pool_ids;
             ids.push(WalrusMachine::registry(o).unwrap().staking);
             ids
         });

@@ -54,11 +54,11 @@ fn pop(key_seed: u8, epoch: u32, sender: &Account) -> Vec<u8> {
 fn register_candidate_creates_pool_and_cap() {
     let w = World::new(10);
     let n = w.register_node(0, 250);
-    assert!(w.staking().pools.node_ids.contains(&n.id));
+    assert!(w.staking().pool_ids.contains(&n.id));
     let cap = w.cap(n.cap);
     assert_eq!(cap.last_epoch_sync_done, 0);
     assert_eq!(w.owner(n.cap), Owner::Address(admin().address()));
-    let pools_id = w.staking().pools.id;
+    let pools_id = walrus_chain::walrus::to_object_id(w.staking().pools.id);
     assert_eq!(w.owner(n.id), Owner::Object(pools_id));
     let pool = w.pool(n.id);
     assert_eq!(pool.object_id(), n.id);
@@ -147,7 +147,7 @@ fn register_aborts() {
     }
     w.aborts(call, storage_node::EInvalidNetworkPublicKey);
     // Nothing was registered.
-    assert!(w.staking().pools.node_ids.is_empty());
+    assert!(w.staking().pool_ids.is_empty());
 }
 
 /// What Move cannot test (its test runner accepts every BLS signature): a wrong proof of
@@ -199,7 +199,7 @@ fn wrong_proof_of_possession_is_rejected_with_real_bls() {
     // In epoch 1 the epoch-0 proof no longer verifies.
     let n = Node {
         cap: ObjectId::ZERO,
-        id: w.staking().pools.node_ids[0],
+        id: w.staking().pool_ids[0],
     };
     w.stake(n.id, 1);
     w.run_voting_end();
@@ -395,7 +395,9 @@ fn next_public_key_is_used_by_the_next_committee() {
     );
     assert_eq!(
         w.staking().next_epoch_public_keys,
-        vec![(n.id, key5_full.clone())]
+        [(to_move_id(n.id), twin::UncompressedG1(key5_full.clone()))]
+            .into_iter()
+            .collect()
     );
     w.run_epoch_change(); // epoch 2 with key 5, rotated into the pool
     assert_eq!(
@@ -567,7 +569,7 @@ fn genesis_nodes_start_epoch_one_with_a_committee() {
     assert_eq!(s.epoch, 1);
     assert_eq!(s.epoch_state, EpochState::EpochChangeDone(0));
     assert_eq!(s.first_epoch_start, 0);
-    let ids = s.pools.node_ids.clone();
+    let ids = s.pool_ids.clone();
     assert_eq!(ids.len(), 3);
     let weights: Vec<u16> = ids
         .iter()
@@ -653,7 +655,7 @@ fn genesis_nodes_start_epoch_one_with_a_committee() {
 fn genesis_apportionment_whale_with_small_nodes() {
     let w = genesis_world(10, &[100, 1, 1, 1, 1]);
     let s = w.staking();
-    let ids = s.pools.node_ids.clone();
+    let ids = s.pool_ids.clone();
     assert_eq!(s.committee.weight(&to_move_id(ids[0])), 4);
     // Equal quotients go to the node that entered the active set first (as mainnet): the
     // genesis nodes stake in the order given.

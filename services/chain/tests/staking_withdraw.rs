@@ -83,7 +83,7 @@ fn early_withdrawal_when_node_not_selected() {
     let _s1 = w.stake(n1.id, 1000);
     let s2 = w.stake(n2.id, 1);
     w.run_voting_end();
-    let next = w.staking().next_committee.unwrap();
+    let next = w.staking().next_committee.clone().unwrap();
     assert_eq!(next.weight(&to_move_id(n0.id)), 5);
     assert_eq!(next.weight(&to_move_id(n1.id)), 5);
     assert!(!next.contains(&to_move_id(n2.id)));

@@ -349,19 +349,19 @@ impl LedgerObject for WalrusObject {
                     &s.inner_move_bcs(),
                 ),
                 DynamicField::new(
-                    s.inner.active_set_id,
+                    to_object_id(s.inner.inner.active_set.id),
                     &extended_field_key_type(),
                     &bcs_of(&false),
                     &walrus_type("active_set", "ActiveSet"),
                     &bcs_of(&s.inner.active_set),
                 ),
                 DynamicField::new(
-                    s.inner.next_epoch_public_keys_id,
+                    to_object_id(s.inner.inner.next_epoch_public_keys.id),
                     &extended_field_key_type(),
                     &bcs_of(&false),
                     "0x2::vec_map::VecMap<0x2::object::ID, \
                      0x2::group_ops::Element<0x2::bls12381::UncompressedG1>>",
-                    &bcs_of(&staking::next_keys_to_move(&s.inner)),
+                    &bcs_of(&s.inner.next_epoch_public_keys),
                 ),
             ],
             Self::Staking(staking::StakingObject::SlashingManager(m)) => m.dynamic_fields(),

@@ -243,7 +243,7 @@ impl World {
         let mut ids: Vec<ObjectId> = self.ledger.with_objects(|o| {
             let s = staking::staking_state(o).unwrap();
             let r = WalrusMachine::registry(o).unwrap();
-            let mut ids = s.inner.pools.node_ids.clone();
+            let mut ids = s.inner.pool_ids.clone();
             ids.extend([r.staking, r.system, r.treasury, r.faucet]);
             ids
         });

@@ -23,8 +23,8 @@ use super::errors::{
 };
 use super::events::StakingEvent;
 use super::node::{
-    self, Authenticated, Authorized, CapOps, NodeInfoOps, NodeMetadata, StorageNodeCap, check_name,
-    check_network_address, check_proof_of_possession,
+    self, Authenticated, Authorized, CapOps, NodeInfoOps, NodeMetadata, StorageNodeCap,
+    UncompressedG1, check_name, check_network_address, check_proof_of_possession,
 };
 use super::pool::{NewPool, StakingPool, can_withdraw_early};
 use super::quantile;
@@ -32,7 +32,8 @@ use super::staked_wal::{StakedWal, StakedWalOps};
 use crate::types::{ExecutionFailure, ObjectId};
 use crate::walrus::errors::dynamic_field;
 use crate::walrus::{to_move_id, to_object_id};
-use walrus_core::contracts::ObjectId as MoveId;
+use walrus_core::contracts::staking::{self as twin, VecMap};
+use walrus_core::contracts::{ExtendedField, ObjectId as MoveId};
 
 /// Maximal number of nodes in the active set.
 pub const ACTIVE_SET_SIZE_LIMIT: u16 = 111;
@@ -43,23 +44,12 @@ pub use walrus_core::contracts::EpochParams;
 
 pub use walrus_core::contracts::staking::EpochState;
 
-/// Move's `pools: ObjectTable<ID, StakingPool>`: the table's object id and the ids of the
-/// pools in it (in registration order; the table's `size` is their number). The pools are
-/// ledger objects of their own, owned by the table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PoolTable {
-    /// The table's object id.
-    pub id: ObjectId,
-    /// Registered node ids, in registration order.
-    pub node_ids: Vec<ObjectId>,
-}
-
 /// One member of the BLS committee handed to `system::advance_epoch`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCommitteeMember {
     /// The node.
     pub node_id: ObjectId,
-    /// Its compressed BLS key, fixed at the committee selection.
+    /// Its BLS key (uncompressed), fixed at the committee selection.
     pub public_key: Vec<u8>,
     /// Its shard count.
     pub weight: u16,
@@ -118,62 +108,35 @@ pub struct Registration {
     pub node_capacity: u64,
 }
 
-/// The staking state (Move `StakingInnerV1`, same fields in the same order).
+/// The staking state as the devnet stores it: the Move `StakingInnerV1` (`walrus_core`'s twin)
+/// and what Sui keeps beside it: the ids of the pools in its `pools` object table (in
+/// registration order; the table's `size` counts them), and the values of its two
+/// `ExtendedField`s, the active set and the next committee's keys. The Move value's fields are
+/// reached through `Deref`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StakingInnerV1 {
-    /// Total number of shards (fixed).
-    pub n_shards: u16,
-    /// Epoch duration in ms.
-    pub epoch_duration: u64,
-    /// Time (ms) from which epoch 0 may end.
-    pub first_epoch_start: u64,
-    /// The pools.
-    pub pools: PoolTable,
-    /// The current epoch.
-    pub epoch: u32,
-    /// Candidates for the next committee.
+    /// The Move value.
+    pub inner: twin::StakingInnerV1,
+    /// The registered node ids, in registration order (the keys of the `pools` table).
+    pub pool_ids: Vec<ObjectId>,
+    /// Candidates for the next committee (the value of `active_set`).
     pub active_set: ActiveSet,
-    /// The committee of the next epoch, once selected.
-    pub next_committee: Option<Committee>,
-    /// The current committee.
-    pub committee: Committee,
-    /// The committee of the previous epoch.
-    pub previous_committee: Committee,
-    /// The parameters of the next epoch, once selected.
-    pub next_epoch_params: Option<EpochParams>,
-    /// Where the epoch is in its life cycle.
-    pub epoch_state: EpochState,
-    /// The BLS keys (uncompressed, as Move) of the next committee, fixed at selection, in
-    /// node-id order.
-    #[serde(with = "key_map")]
-    pub next_epoch_public_keys: Vec<(ObjectId, Vec<u8>)>,
-    /// The id of the active set's `ExtendedField` (on Sui the set is its dynamic field
-    /// `extended_field::Key()`).
-    pub active_set_id: ObjectId,
-    /// The id of the next epoch's keys' `ExtendedField`.
-    pub next_epoch_public_keys_id: ObjectId,
+    /// The BLS keys of the next committee, fixed at selection, in node-id order (the value of
+    /// `next_epoch_public_keys`).
+    pub next_epoch_public_keys: VecMap<MoveId, UncompressedG1>,
 }
 
-mod key_map {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+impl std::ops::Deref for StakingInnerV1 {
+    type Target = twin::StakingInnerV1;
 
-    use crate::types::ObjectId;
-
-    #[derive(Serialize, Deserialize)]
-    struct Entry(ObjectId, #[serde(with = "crate::types::bytes")] Vec<u8>);
-
-    pub fn serialize<S: Serializer>(v: &[(ObjectId, Vec<u8>)], s: S) -> Result<S::Ok, S::Error> {
-        let entries: Vec<Entry> = v.iter().map(|(id, k)| Entry(*id, k.clone())).collect();
-        entries.serialize(s)
+    fn deref(&self) -> &twin::StakingInnerV1 {
+        &self.inner
     }
+}
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Vec<(ObjectId, Vec<u8>)>, D::Error> {
-        Ok(Vec::<Entry>::deserialize(d)?
-            .into_iter()
-            .map(|Entry(id, k)| (id, k))
-            .collect())
+impl std::ops::DerefMut for StakingInnerV1 {
+    fn deref_mut(&mut self) -> &mut twin::StakingInnerV1 {
+        &mut self.inner
     }
 }
 
@@ -192,23 +155,30 @@ impl StakingInnerV1 {
         let [pools_id, active_set_id, next_epoch_public_keys_id] = ids;
         ensure(n_shards > 0 && epoch_duration > 0, EInvalidParameters)?;
         Ok(Self {
-            n_shards,
-            epoch_duration,
-            first_epoch_start: add(STAKING_INNER, now, epoch_zero_duration)?,
-            pools: PoolTable {
-                id: pools_id,
-                node_ids: Vec::new(),
+            inner: twin::StakingInnerV1 {
+                n_shards,
+                epoch_duration,
+                first_epoch_start: add(STAKING_INNER, now, epoch_zero_duration)?,
+                pools: twin::Table {
+                    id: to_move_id(pools_id),
+                    size: 0,
+                },
+                epoch: 0,
+                active_set: ExtendedField {
+                    id: to_move_id(active_set_id),
+                },
+                next_committee: None,
+                committee: Committee::default(),
+                previous_committee: Committee::default(),
+                next_epoch_params: None,
+                epoch_state: EpochState::EpochChangeDone(now),
+                next_epoch_public_keys: ExtendedField {
+                    id: to_move_id(next_epoch_public_keys_id),
+                },
             },
-            epoch: 0,
+            pool_ids: Vec::new(),
             active_set: active_set::new_active_set(ACTIVE_SET_SIZE_LIMIT, MIN_STAKE)?,
-            next_committee: None,
-            committee: Committee::default(),
-            previous_committee: Committee::default(),
-            next_epoch_params: None,
-            epoch_state: EpochState::EpochChangeDone(now),
-            next_epoch_public_keys: Vec::new(),
-            active_set_id,
-            next_epoch_public_keys_id,
+            next_epoch_public_keys: VecMap::default(),
         })
     }
 
@@ -253,7 +223,8 @@ impl StakingInnerV1 {
         let cap = node::new_cap(env.new_id(), pool_id);
         pool.commission_receiver = Authorized::ObjectID(cap.id);
         env.put_pool(pool);
-        self.pools.node_ids.push(pool_id);
+        self.pool_ids.push(pool_id);
+        self.inner.pools.size += 1;
         Ok(cap)
     }
 
@@ -486,7 +457,7 @@ impl StakingInnerV1 {
 
         self.epoch = new_epoch;
         self.previous_committee = std::mem::replace(&mut self.committee, next_committee);
-        self.next_epoch_public_keys = Vec::new();
+        self.next_epoch_public_keys = VecMap::default();
 
         // As mainnet: the old committee's pools advance with their rewards (in committee
         // order), then the pools that just joined with none; pools outside both committees
@@ -572,7 +543,7 @@ impl StakingInnerV1 {
         node_id: &ObjectId,
     ) -> Result<StakingPool, ExecutionFailure> {
         ensure(
-            self.pools.node_ids.contains(node_id),
+            self.pool_ids.contains(node_id),
             dynamic_field::EFieldDoesNotExist,
         )?;
         self.pool_entry(env, node_id)
@@ -668,12 +639,12 @@ impl StakingInnerV1 {
         let mut keys = Vec::with_capacity(next.size());
         for node_id in next.node_ids() {
             ensure(next.weight(&node_id) > 0, EZeroNodeWeight)?;
-            let node_id = to_object_id(node_id);
-            let pool = self.pool_entry(env, &node_id)?;
-            keys.push((node_id, pool.node_info.next_epoch_public_key().to_vec()));
+            let pool = self.pool_entry(env, &to_object_id(node_id))?;
+            let key = UncompressedG1(pool.node_info.next_epoch_public_key().to_vec());
+            keys.push((node_id, key));
         }
         let capacity = self.quorum_capacity(env, &next)?;
-        self.next_epoch_public_keys = keys;
+        self.next_epoch_public_keys = keys.into_iter().collect();
         // As on mainnet, only the capacity is selected; the prices are stored as `u64::MAX`.
         self.next_epoch_params = Some(EpochParams {
             total_capacity_size: capacity,
@@ -692,17 +663,15 @@ impl StakingInnerV1 {
         committee: &Committee,
     ) -> Result<Vec<NewCommitteeMember>, ExecutionFailure> {
         let ids = committee.node_ids();
-        ensure(
-            self.next_epoch_public_keys.len() == ids.len(),
-            EIncorrectNodeOrder,
-        )?;
+        let keys = &self.next_epoch_public_keys.contents;
+        ensure(keys.len() == ids.len(), EIncorrectNodeOrder)?;
         ids.into_iter()
-            .zip(&self.next_epoch_public_keys)
-            .map(|(node_id, (key_id, key))| {
-                ensure(*key_id == to_object_id(node_id), EIncorrectNodeOrder)?;
+            .zip(keys)
+            .map(|(node_id, key)| {
+                ensure(key.key == node_id, EIncorrectNodeOrder)?;
                 Ok(NewCommitteeMember {
                     node_id: to_object_id(node_id),
-                    public_key: key.clone(),
+                    public_key: key.value.0.clone(),
                     weight: committee.weight(&node_id),
                 })
             })
@@ -1024,7 +993,7 @@ pub(crate) mod tests {
         w.s.epoch_state = EpochState::EpochChangeDone(0);
         assert!(ECommitteeSelected.matches(&w.s.voting_end(&mut w.env).unwrap_err()));
         w.s = selected;
-        w.s.next_epoch_public_keys.clear();
+        w.s.next_epoch_public_keys = VecMap::default();
         w.env.now = w.t(1000).max(w.env.now);
         assert!(EIncorrectNodeOrder.matches(&w.s.initiate_epoch_change(&mut w.env).unwrap_err()));
     }

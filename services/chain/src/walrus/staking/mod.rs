@@ -18,7 +18,7 @@
 //! | `NodeCap` | `storage_node::StorageNodeCap` | the operator | the Move `StorageNodeCap` |
 //!
 //! The `Staking` id is in the [`super::Registry`] (`GET /v1/objects/0x5`); the registered node
-//! ids are in `StakingState::inner.pools.node_ids`, and each pool is `GET /v1/objects/{node id}`.
+//! ids are in `StakingState::inner.pool_ids`, and each pool is `GET /v1/objects/{node id}`.
 //!
 //! # Calls ([`StakingCall`])
 //!
@@ -88,7 +88,7 @@ pub struct StakingState {
 impl StakingState {
     /// The Move BCS of the state (`StakingInnerV1`, the dynamic field's value).
     pub fn inner_move_bcs(&self) -> Vec<u8> {
-        bcs::to_bytes(&inner_to_move(&self.inner)).unwrap_or_default()
+        bcs::to_bytes(&self.inner.inner).unwrap_or_default()
     }
 }
 
@@ -140,48 +140,6 @@ impl StakingObject {
 }
 
 // === Move twins (walrus_core::contracts::staking) ===
-
-fn uncompressed(key: &[u8]) -> Vec<u8> {
-    // Keys are validated when they enter the state.
-    bls_aggregate::uncompressed_g1(key).unwrap_or_default()
-}
-
-/// The next committee's keys as Move has them (`VecMap<ID, Element<UncompressedG1>>`, the value
-/// of their `ExtendedField`).
-pub fn next_keys_to_move(
-    s: &StakingInnerV1,
-) -> twin::VecMap<walrus_core::contracts::ObjectId, twin::UncompressedG1> {
-    twin::VecMap::from_iter(
-        s.next_epoch_public_keys
-            .iter()
-            .map(|(id, k)| (to_move_id(*id), twin::UncompressedG1(uncompressed(k)))),
-    )
-}
-
-/// The Move `StakingInnerV1`.
-pub fn inner_to_move(s: &StakingInnerV1) -> twin::StakingInnerV1 {
-    twin::StakingInnerV1 {
-        n_shards: s.n_shards,
-        epoch_duration: s.epoch_duration,
-        first_epoch_start: s.first_epoch_start,
-        pools: twin::Table {
-            id: to_move_id(s.pools.id),
-            size: s.pools.node_ids.len() as u64,
-        },
-        epoch: s.epoch,
-        active_set: walrus_core::contracts::ExtendedField {
-            id: to_move_id(s.active_set_id),
-        },
-        next_committee: s.next_committee.clone(),
-        committee: s.committee.clone(),
-        previous_committee: s.previous_committee.clone(),
-        next_epoch_params: s.next_epoch_params,
-        epoch_state: s.epoch_state,
-        next_epoch_public_keys: walrus_core::contracts::ExtendedField {
-            id: to_move_id(s.next_epoch_public_keys_id),
-        },
-    }
-}
 
 // === Calls ===
 
@@ -670,7 +628,7 @@ pub fn execute(
     }
     let mut state = load(view)?;
     let s = &mut state.inner;
-    let pools_id = s.pools.id;
+    let pools_id = to_object_id(s.pools.id);
     let now = view.timestamp_ms;
     macro_rules! env {
         () => {
@@ -892,7 +850,7 @@ fn env<'v, 'a>(view: &'v mut View<'a>, state: &StakingState) -> LedgerEnv<'v, 'a
     let now = view.timestamp_ms;
     LedgerEnv {
         view,
-        pools_id: state.inner.pools.id,
+        pools_id: to_object_id(state.inner.pools.id),
         now,
     }
 }
