@@ -55,11 +55,17 @@ fn manager_id(w: &World) -> ObjectId {
 /// (epoch, voting weight, voters) of the proposal for `node`, if any.
 fn proposal(w: &World, node: &Node) -> Option<(u32, u16, usize)> {
     match w.ledger.object(&manager_id(w)).unwrap().value {
-        WalrusObject::Staking(StakingObject::SlashingManager(m)) => m
-            .candidates
-            .iter()
-            .find(|(id, _)| *id == node.id)
-            .map(|(_, p)| (p.epoch, p.voting_weight, p.voters.len())),
+        WalrusObject::Staking(StakingObject::SlashingManager(m)) => {
+            // The Move value's table size counts the proposals held beside it.
+            assert_eq!(
+                m.manager.slashing_candidates.size,
+                m.candidates.len() as u64
+            );
+            m.candidates
+                .iter()
+                .find(|(id, _)| *id == node.id)
+                .map(|(_, p)| (p.epoch, p.voting_weight, p.voters.len()))
+        }
         other => panic!("not the slashing manager: {other:?}"),
     }
 }

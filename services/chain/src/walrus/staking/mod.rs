@@ -132,7 +132,7 @@ impl StakingObject {
             Self::Pool(p) => bcs::to_bytes(&p.pool),
             Self::StakedWal(s) => bcs::to_bytes(s),
             Self::NodeCap(c) => bcs::to_bytes(c),
-            Self::SlashingManager(m) => bcs::to_bytes(&m.to_move()),
+            Self::SlashingManager(m) => bcs::to_bytes(&m.manager),
         };
         // Plain structs always serialize.
         bytes.unwrap_or_default()

@@ -12,15 +12,14 @@ use super::inner::{StakingEnv, StakingInnerV1};
 use super::node::Authenticated;
 use crate::devnet::objects::DynamicField;
 use crate::types::{ExecutionFailure, ObjectId};
-use crate::walrus::{to_move_id, walrus_type};
+use crate::walrus::{to_move_id, to_object_id, walrus_type};
 
-/// The shared `SlashingManager` with its proposals.
+/// The shared `SlashingManager` (`walrus_core`'s twin) with its proposals, the entries Sui
+/// keeps in its `slashing_candidates` table (the twin's table size counts them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlashingManagerObject {
-    /// The object id.
-    pub id: ObjectId,
-    /// The id of the `slashing_candidates` table.
-    pub candidates_id: ObjectId,
+    /// The Move value.
+    pub manager: SlashingManager,
     /// The table's entries: candidate node id -> proposal, in insertion order.
     pub candidates: Vec<(ObjectId, SlashingProposal)>,
 }
@@ -29,21 +28,20 @@ impl SlashingManagerObject {
     /// `slashing::new`: an empty manager (its id, then its table's).
     pub fn new(id: ObjectId, candidates_id: ObjectId) -> Self {
         Self {
-            id,
-            candidates_id,
+            manager: SlashingManager {
+                id: to_move_id(id),
+                slashing_candidates: Table {
+                    id: to_move_id(candidates_id),
+                    size: 0,
+                },
+            },
             candidates: Vec::new(),
         }
     }
 
-    /// The Move value.
-    pub fn to_move(&self) -> SlashingManager {
-        SlashingManager {
-            id: to_move_id(self.id),
-            slashing_candidates: Table {
-                id: to_move_id(self.candidates_id),
-                size: self.candidates.len() as u64,
-            },
-        }
+    /// Keeps the table's size equal to its entries (Move's `table::add`/`remove`).
+    fn count(&mut self) {
+        self.manager.slashing_candidates.size = self.candidates.len() as u64;
     }
 
     /// The table's entries as Sui stores them: `Field<ID, SlashingProposal>` under the table.
@@ -59,7 +57,7 @@ impl SlashingManagerObject {
             .iter()
             .map(|(node, proposal)| {
                 DynamicField::new(
-                    self.candidates_id,
+                    to_object_id(self.manager.slashing_candidates.id),
                     &id_type,
                     node.as_bytes(),
                     &value_type,
@@ -98,6 +96,7 @@ impl SlashingManagerObject {
             Some(i) => i,
             None => {
                 self.candidates.push((candidate, fresh()));
+                self.count();
                 self.candidates.len() - 1
             }
         };
@@ -128,6 +127,7 @@ impl SlashingManagerObject {
             .position(&candidate)
             .ok_or_else(|| e::ENoProposalForNode.fail())?;
         let (_, proposal) = self.candidates.remove(index);
+        self.count();
         e::EWrongEpoch.ensure(proposal.epoch == staking.epoch)?;
         e::ENotEnoughVotes.ensure(staking.is_quorum(proposal.voting_weight))?;
         staking.extract_commission_to_burn(env, candidate)
@@ -141,6 +141,7 @@ impl SlashingManagerObject {
                 && self.candidates[i].1.epoch < epoch
             {
                 self.candidates.remove(i);
+                self.count();
             }
         }
     }
