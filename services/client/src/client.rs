@@ -1126,14 +1126,14 @@ fn check_confirmation(
     Ok(signature)
 }
 
-/// `3·w ≥ 2·n + 1`, as Move's `bls_aggregate::is_quorum`.
-pub fn is_quorum(n_shards: u16, weight: usize) -> bool {
-    3 * weight > 2 * usize::from(n_shards)
+/// Move's `bls_aggregate::is_quorum` for a count of shards.
+fn is_quorum(n_shards: u16, weight: usize) -> bool {
+    walrus_core::quorum::is_quorum(n_shards, weight as u64)
 }
 
-/// `3·w ≥ n + 1`, as Move's `bls_aggregate::includes_one_correct_node`.
-pub fn includes_one_correct_node(n_shards: u16, weight: usize) -> bool {
-    3 * weight > usize::from(n_shards)
+/// Move's `bls_aggregate::includes_one_correct_node` for a count of shards.
+fn includes_one_correct_node(n_shards: u16, weight: usize) -> bool {
+    walrus_core::quorum::includes_one_correct_node(n_shards, weight as u64)
 }
 
 /// Fisher–Yates with a seed from the OS, so reads spread over the nodes.
@@ -1168,20 +1168,6 @@ fn summarize(failures: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quorum_thresholds_match_move() {
-        // n = 10: quorum needs 7 (3·7 = 21 ≥ 21), validity needs 4 (12 ≥ 11).
-        assert!(!is_quorum(10, 6));
-        assert!(is_quorum(10, 7));
-        assert!(!includes_one_correct_node(10, 3));
-        assert!(includes_one_correct_node(10, 4));
-        // n = 100: 67 and 34.
-        assert!(!is_quorum(100, 66));
-        assert!(is_quorum(100, 67));
-        assert!(!includes_one_correct_node(100, 33));
-        assert!(includes_one_correct_node(100, 34));
-    }
 
     #[test]
     fn shuffle_is_a_permutation() {

@@ -31,6 +31,7 @@ mod merkle;
 pub mod messages;
 mod metadata;
 mod parallel;
+pub mod quorum;
 mod reed_solomon;
 mod sliver;
 mod symbols;

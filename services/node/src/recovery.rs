@@ -278,7 +278,7 @@ async fn invalidate<B: LedgerBackend>(
     let mut signatures = Vec::new();
     let mut bitmap = vec![0u8; view.members.len().div_ceil(8)];
     for (i, member) in view.members.iter().enumerate() {
-        if 3 * weight > n {
+        if walrus_core::quorum::includes_one_correct_node(view.n_shards, weight) {
             break;
         }
         let signed = if member.public_key == me {
@@ -312,7 +312,7 @@ async fn invalidate<B: LedgerBackend>(
         bitmap[i / 8] |= 1 << (i % 8);
         weight += member.shards.len() as u64;
     }
-    if 3 * weight <= n {
+    if !walrus_core::quorum::includes_one_correct_node(view.n_shards, weight) {
         anyhow::bail!("attestations for {weight} of {n} shards; more than a third are needed");
     }
     let aggregate = BlsSignature::aggregate(signatures.iter())?;

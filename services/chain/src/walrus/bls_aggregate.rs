@@ -102,16 +102,15 @@ pub fn new_bls_committee(
     })
 }
 
-/// `bls_aggregate::is_quorum`: `3 * weight >= 2 * n_shards + 1`.
-#[allow(clippy::int_plus_one)] // written as in Move
+/// `bls_aggregate::is_quorum` ([`walrus_core::quorum::is_quorum`]).
 pub fn is_quorum(committee: &BlsCommittee, weight: u16) -> bool {
-    3 * u64::from(weight) >= 2 * u64::from(committee.n_shards) + 1
+    walrus_core::quorum::is_quorum(committee.n_shards, u64::from(weight))
 }
 
-/// `bls_aggregate::includes_one_correct_node`: `3 * weight >= n_shards + 1`.
-#[allow(clippy::int_plus_one)] // written as in Move
+/// `bls_aggregate::includes_one_correct_node`
+/// ([`walrus_core::quorum::includes_one_correct_node`]).
 pub fn includes_one_correct_node(committee: &BlsCommittee, weight: u16) -> bool {
-    3 * u64::from(weight) >= u64::from(committee.n_shards) + 1
+    walrus_core::quorum::includes_one_correct_node(committee.n_shards, u64::from(weight))
 }
 
 /// `bls_aggregate::contains`.

@@ -341,9 +341,9 @@ impl StakingInnerV1 {
         u16::try_from(shards.len()).map_err(|_| EInvalidNodeWeight.fail())
     }
 
-    /// Whether `weight` shards are a quorum (`3 * weight >= 2 * n_shards + 1`).
+    /// Whether `weight` shards are a quorum of the current committee's shards.
     pub fn is_quorum(&self, weight: u16) -> bool {
-        3 * u64::from(weight) > 2 * u64::from(self.n_shards)
+        walrus_core::quorum::is_quorum(self.n_shards, u64::from(weight))
     }
 
     // === Delegation ===
@@ -510,7 +510,7 @@ impl StakingInnerV1 {
             let done = done
                 .checked_add(weight)
                 .ok_or_else(|| crate::walrus::errors::arithmetic(STAKING_INNER))?;
-            if u64::from(done) >= quorum_weight(self.n_shards) {
+            if u64::from(done) >= walrus_core::quorum::quorum_weight(self.n_shards) {
                 self.epoch_state = EpochState::EpochChangeDone(env.now_ms());
                 env.emit(StakingEvent::EpochChangeDone { epoch });
             } else {
@@ -716,11 +716,6 @@ impl StakingInnerV1 {
             quantile::quorum_below(&write, &weights, self.n_shards)?,
         ))
     }
-}
-
-/// The quorum weight `2n / 3 + 1`.
-pub fn quorum_weight(n_shards: u16) -> u64 {
-    quantile::quorum_weight(n_shards)
 }
 
 #[cfg(test)]

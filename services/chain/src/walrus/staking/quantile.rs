@@ -9,10 +9,7 @@
 use super::errors::{ensure, weighted_quantile::ELengthMismatch};
 use crate::types::ExecutionFailure;
 
-/// The quorum weight for `n_shards`: `2n / 3 + 1`.
-pub fn quorum_weight(n_shards: u16) -> u64 {
-    u64::from(n_shards) * 2 / 3 + 1
-}
+pub use walrus_core::quorum::quorum_weight;
 
 fn sorted(
     values: &[u64],
