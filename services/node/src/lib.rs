@@ -28,4 +28,4 @@ pub mod storage;
 pub mod sync;
 
 pub use config::NodeConfig;
-pub use node::{RunningNode, start};
+pub use node::{RunningNode, start, start_on};

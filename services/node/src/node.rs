@@ -74,6 +74,20 @@ pub async fn start<B: LedgerBackend>(
     bls: BlsPrivateKey,
     chain: WalrusChain<B>,
 ) -> anyhow::Result<RunningNode> {
+    let listener = tokio::net::TcpListener::bind(config.listen_address)
+        .await
+        .with_context(|| format!("binding {}", config.listen_address))?;
+    start_on(config, listener, bls, chain).await
+}
+
+/// [`start`] serving the API on `listener`, already bound (`config.listen_address` is not
+/// bound again): for a caller that reserves the address before the node starts.
+pub async fn start_on<B: LedgerBackend>(
+    config: &NodeConfig,
+    listener: tokio::net::TcpListener,
+    bls: BlsPrivateKey,
+    chain: WalrusChain<B>,
+) -> anyhow::Result<RunningNode> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     let store = SliverStore::open(&config.data_dir.join("store"))
@@ -119,9 +133,6 @@ pub async fn start<B: LedgerBackend>(
         started: Instant::now(),
     });
 
-    let listener = tokio::net::TcpListener::bind(config.listen_address)
-        .await
-        .with_context(|| format!("binding {}", config.listen_address))?;
     let address = listener.local_addr()?;
     let app = server::router(state.clone());
     let serve = tokio::spawn(async move {

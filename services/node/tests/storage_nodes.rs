@@ -497,8 +497,9 @@ async fn oversized_bodies_are_refused_before_reading_them() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = node_config(&net, 0, dir.path(), test_limits());
     config.limits.max_body_bytes = 1_000;
-    let node = walrus_node::start(
+    let node = walrus_node::start_on(
         &config,
+        support::node_listener(&net, 0).await,
         net.node_keys[0].clone(),
         WalrusChain::reader(DevnetClient::new(&net.url)),
     )
@@ -1000,8 +1001,9 @@ async fn a_client_over_its_concurrency_limit_gets_429() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = node_config(&net, 0, dir.path(), test_limits());
     config.limits.max_concurrent_requests_per_client = 1;
-    let node = walrus_node::start(
+    let node = walrus_node::start_on(
         &config,
+        support::node_listener(&net, 0).await,
         net.node_keys[0].clone(),
         WalrusChain::reader(DevnetClient::new(&net.url)),
     )

@@ -36,16 +36,43 @@ pub struct Net {
     pub node_keys: Vec<BlsPrivateKey>,
     /// Node `i`'s port on 127.0.0.1 (its network address in the genesis committee).
     pub ports: Vec<u16>,
+    /// Node `i`'s listener, held from the moment its port was chosen until the node first
+    /// starts: a port released and bound again later can be taken in between by another test
+    /// process running in parallel ("Address already in use").
+    reserved: std::sync::Mutex<Vec<Option<std::net::TcpListener>>>,
     _dir: tempfile::TempDir,
+}
+
+/// A listener on a port of 127.0.0.1 the system chose.
+pub fn reserve_port() -> std::net::TcpListener {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap()
 }
 
 /// A port nothing listens on right now.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    reserve_port().local_addr().unwrap().port()
+}
+
+/// Node `i`'s listener: the reserved one the first time, else its port bound again (a stopped
+/// node's port can take a moment to be released).
+pub async fn node_listener(net: &Net, i: usize) -> tokio::net::TcpListener {
+    let reserved = net.reserved.lock().unwrap()[i].take();
+    if let Some(listener) = reserved {
+        listener.set_nonblocking(true).unwrap();
+        return tokio::net::TcpListener::from_std(listener).unwrap();
+    }
+    let address = format!("127.0.0.1:{}", net.ports[i]);
+    let mut attempts = 0;
+    loop {
+        match tokio::net::TcpListener::bind(&address).await {
+            Ok(listener) => return listener,
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && attempts < 100 => {
+                attempts += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("binding {address} for node {i}: {e}"),
+        }
+    }
 }
 
 /// The devnet, its nodes' BLS keys derived from `key_seed` (tests binaries that run at the
@@ -54,7 +81,11 @@ pub async fn devnet(key_seed: u8) -> Net {
     let node_keys: Vec<_> = (0..N_NODES as u8)
         .map(|i| BlsPrivateKey::from_ikm(&[i + key_seed; 32]).unwrap())
         .collect();
-    let ports: Vec<u16> = (0..N_NODES).map(|_| free_port()).collect();
+    let reserved: Vec<std::net::TcpListener> = (0..N_NODES).map(|_| reserve_port()).collect();
+    let ports: Vec<u16> = reserved
+        .iter()
+        .map(|l| l.local_addr().unwrap().port())
+        .collect();
     let nodes = node_keys
         .iter()
         .enumerate()
@@ -102,6 +133,7 @@ pub async fn devnet(key_seed: u8) -> Net {
         _ledger: ledger,
         node_keys,
         ports,
+        reserved: std::sync::Mutex::new(reserved.into_iter().map(Some).collect()),
         _dir: dir,
     }
 }
@@ -135,8 +167,9 @@ pub async fn start_node(
 ) -> RunningNode {
     let config = node_config(net, i, data_dir, limits);
     let operator = Ed25519PrivateKey::new([i as u8 + 60; 32]);
-    walrus_node::start(
+    walrus_node::start_on(
         &config,
+        node_listener(net, i).await,
         net.node_keys[i].clone(),
         WalrusChain::with_key(DevnetClient::new(&net.url), operator),
     )
