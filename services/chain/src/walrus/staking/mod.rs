@@ -10,12 +10,19 @@
 //!
 //! # Objects ([`StakingObject`])
 //!
-//! | variant | Move type | owner | `move_bcs` |
+//! Each holds `walrus_core`'s twin of the Move value (its BCS is the object's `move_bcs`) and,
+//! beside it, what Sui keeps as dynamic fields or table entries (reported by
+//! `LedgerObject::dynamic_fields`); the Move functions are the functions and traits of the
+//! submodules over those twins (`StakedWalOps`, `CapOps`, `NodeInfoOps`, `CommitteeOps`,
+//! `ActiveSetOps`, `Pending`, `exchange_rate::Convert`).
+//!
+//! | variant | Move type | owner | held beside the Move value |
 //! |---|---|---|---|
-//! | `Staking` | `staking::Staking` | shared | `id ‖ version` (the state, Move's dynamic field `1 -> StakingInnerV1`, is in the value: [`StakingState::inner`]; its Move BCS is [`StakingState::inner_move_bcs`]) |
-//! | `Pool` | `staking_pool::StakingPool` | the pools table (`Owner::Object(pools id)`); id = node id | the Move `StakingPool` (the exchange-rate table as `id ‖ size`) |
-//! | `StakedWal` | `staked_wal::StakedWal` | the delegator | the Move `StakedWal` |
-//! | `NodeCap` | `storage_node::StorageNodeCap` | the operator | the Move `StorageNodeCap` |
+//! | `Staking` | `staking::Staking` | shared | the state [`StakingInnerV1`] (Move's dynamic field `3 -> StakingInnerV1`, BCS [`StakingState::inner_move_bcs`]), with the pools table's keys, the active set and the next committee's keys |
+//! | `Pool` | `staking_pool::StakingPool` | the pools table (`Owner::Object(pools id)`); id = node id | the node's metadata, the exchange-rate table's entries, the blocked-commission bag entry |
+//! | `StakedWal` | `staked_wal::StakedWal` | the delegator | nothing |
+//! | `NodeCap` | `storage_node::StorageNodeCap` | the operator | nothing |
+//! | `SlashingManager` | `slashing::SlashingManager` | shared | its proposals (the `slashing_candidates` table's entries) |
 //!
 //! The `Staking` id is in the [`super::Registry`] (`GET /v1/objects/0x5`); the registered node
 //! ids are in `StakingState::inner.pool_ids`, and each pool is `GET /v1/objects/{node id}`.
