@@ -5,8 +5,7 @@
 use std::collections::BTreeMap;
 
 use walrus_core::contracts::staking::{
-    PendingValues, PoolExchangeRate, StakedWalState, StakingPool, calculate_rewards,
-    recorded_rate_at,
+    PoolExchangeRate, StakedWalState, StakingPool, calculate_rewards, recorded_rate_at,
 };
 
 /// Milliseconds in a (365-day) year, for APY.
@@ -115,23 +114,12 @@ pub fn position_value(
     Some((principal.checked_add(reward)?, reward))
 }
 
-fn value_at(pending: &PendingValues, epoch: u32) -> Option<u64> {
-    // Move `pending_values::value_at`: the sum of the entries due at or before `epoch`
-    // (`None` where Move aborts on overflow).
-    pending
-        .0
-        .contents
-        .iter()
-        .filter(|e| e.key <= epoch)
-        .try_fold(0u64, |acc, e| acc.checked_add(e.value))
-}
-
 /// Move `staking_pool::wal_balance_at_epoch`: the stake the pool will have at `epoch` given
 /// what is scheduled now (withdrawals converted at the current `(wal_balance, num_shares)`
 /// rate, a pre-active withdrawal due at `k` first to shares at the rate of `k - 1`); `None`
 /// where Move would abort.
 pub fn wal_balance_at_epoch(pool: &StakingPool, rates: &PoolRates, epoch: u32) -> Option<u64> {
-    let mut shares = value_at(&pool.pending_shares_withdraw, epoch)?;
+    let mut shares = pool.pending_shares_withdraw.value_at(epoch)?;
     for e in pool
         .pre_active_withdrawals
         .0
@@ -144,7 +132,7 @@ pub fn wal_balance_at_epoch(pool: &StakingPool, rates: &PoolRates, epoch: u32) -
     }
     let rate = PoolExchangeRate::new(pool.wal_balance, pool.num_shares);
     pool.wal_balance
-        .checked_add(value_at(&pool.pending_stake, epoch)?)?
+        .checked_add(pool.pending_stake.value_at(epoch)?)?
         .checked_sub(rate.convert_to_wal_amount(shares)?)
 }
 

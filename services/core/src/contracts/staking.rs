@@ -324,9 +324,21 @@ pub fn recorded_rate_at<R: Copy>(
         .map(|(_, rate)| *rate)
 }
 
-/// `walrus::pending_values::PendingValues`: epoch -> value, sorted by epoch.
+/// `walrus::pending_values::PendingValues`: epoch -> value, in insertion order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingValues(pub VecMap<u32, u64>);
+
+impl PendingValues {
+    /// Move `pending_values::value_at`: the sum of the values scheduled for epochs <= `epoch`
+    /// (`None` where Move aborts on overflow).
+    pub fn value_at(&self, epoch: u32) -> Option<u64> {
+        self.0
+            .contents
+            .iter()
+            .filter(|e| e.key <= epoch)
+            .try_fold(0u64, |sum, e| sum.checked_add(e.value))
+    }
+}
 
 // === staking_pool ===
 

@@ -23,8 +23,9 @@ pub trait Pending {
     /// Removes every entry with epoch <= `to_epoch` (the others keep their order) and returns
     /// the sum of their values.
     fn flush(&mut self, to_epoch: u32) -> Result<u64, ExecutionFailure>;
-    /// The sum of the values scheduled for epochs <= `epoch`.
-    fn value_at(&self, epoch: u32) -> Result<u64, ExecutionFailure>;
+    /// Move `value_at`: the sum of the values scheduled for epochs <= `epoch` (core's
+    /// [`PendingValues::value_at`], an overflow aborting in `pending_values`).
+    fn value_at_or_abort(&self, epoch: u32) -> Result<u64, ExecutionFailure>;
     /// The value scheduled exactly for `epoch` (0 if none).
     fn get(&self, epoch: u32) -> u64;
     /// Whether nothing is scheduled.
@@ -35,13 +36,6 @@ pub trait Pending {
 
 fn entries(p: &PendingValues) -> &[VecMapEntry<u32, u64>] {
     &p.0.contents
-}
-
-fn sum_to(p: &PendingValues, epoch: u32) -> Result<u64, ExecutionFailure> {
-    entries(p)
-        .iter()
-        .filter(|e| e.key <= epoch)
-        .try_fold(0u64, |sum, e| add(PENDING_VALUES, sum, e.value))
 }
 
 impl Pending for PendingValues {
@@ -68,13 +62,14 @@ impl Pending for PendingValues {
     }
 
     fn flush(&mut self, to_epoch: u32) -> Result<u64, ExecutionFailure> {
-        let sum = sum_to(self, to_epoch)?;
+        let sum = self.value_at_or_abort(to_epoch)?;
         self.0.contents.retain(|e| e.key > to_epoch);
         Ok(sum)
     }
 
-    fn value_at(&self, epoch: u32) -> Result<u64, ExecutionFailure> {
-        sum_to(self, epoch)
+    fn value_at_or_abort(&self, epoch: u32) -> Result<u64, ExecutionFailure> {
+        self.value_at(epoch)
+            .ok_or_else(|| crate::walrus::errors::arithmetic(PENDING_VALUES))
     }
 
     fn get(&self, epoch: u32) -> u64 {
@@ -108,9 +103,9 @@ mod tests {
         assert_eq!(pv.epochs(), vec![5, 3, 4]);
         assert_eq!(pv.get(5), 11);
         assert_eq!(pv.get(6), 0);
-        assert_eq!(pv.value_at(2).unwrap(), 0);
-        assert_eq!(pv.value_at(4).unwrap(), 9);
-        assert_eq!(pv.value_at(9).unwrap(), 20);
+        assert_eq!(pv.value_at_or_abort(2).unwrap(), 0);
+        assert_eq!(pv.value_at_or_abort(4).unwrap(), 9);
+        assert_eq!(pv.value_at_or_abort(9).unwrap(), 20);
         assert_eq!(pv.flush(4).unwrap(), 9);
         assert_eq!(pv.epochs(), vec![5]);
         assert_eq!(pv.flush(4).unwrap(), 0);

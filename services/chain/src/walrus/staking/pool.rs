@@ -478,13 +478,13 @@ impl StakingPool {
         let rate = exchange_rate::new(self.wal_balance, self.num_shares)?;
         let shares = add(
             STAKING_POOL,
-            self.pending_shares_withdraw.value_at(epoch)?,
+            self.pending_shares_withdraw.value_at_or_abort(epoch)?,
             self.pre_active_shares_due(epoch)?,
         )?;
         let plus = add(
             STAKING_POOL,
             self.wal_balance,
-            self.pending_stake.value_at(epoch)?,
+            self.pending_stake.value_at_or_abort(epoch)?,
         )?;
         sub(STAKING_POOL, plus, rate.to_wal_amount(shares)?)
     }
