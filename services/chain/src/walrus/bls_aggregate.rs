@@ -39,6 +39,16 @@ pub fn uncompressed_g1(public_key: &[u8]) -> Result<Vec<u8>, ExecutionFailure> {
     Ok(parse_point(public_key)?.serialize().to_vec())
 }
 
+/// The 48-byte compressed form of a key already validated when it entered the state (a node's
+/// stored `Element<UncompressedG1>`): the bytes must be a point on the curve, the subgroup check
+/// is not repeated on every read. `sui::group_ops::EInvalidInput` for bytes that are not a
+/// point.
+pub fn compress_stored_g1(public_key: &[u8]) -> Result<[u8; 48], ExecutionFailure> {
+    let key = PublicKey::deserialize(public_key)
+        .map_err(|err| group_ops::EInvalidInput.fail_with(format!("{err:?}")))?;
+    Ok(key.compress())
+}
+
 /// The 48-byte compressed form of a key given compressed or uncompressed.
 pub fn compressed_g1(public_key: &[u8]) -> Result<[u8; 48], ExecutionFailure> {
     Ok(parse_point(public_key)?.compress())
@@ -399,6 +409,13 @@ mod tests {
             compressed_g1(&c.members[1].public_key).unwrap(),
             *keys[1].public_key().as_bytes()
         );
+        // A stored key compresses to the same bytes without the subgroup check; bytes that are
+        // not a point on the curve are still refused.
+        assert_eq!(
+            compress_stored_g1(&c.members[1].public_key).unwrap(),
+            *keys[1].public_key().as_bytes()
+        );
+        assert!(group_ops::EInvalidInput.matches(&compress_stored_g1(&[1; 96]).unwrap_err()));
 
         let mut unsorted = c.members.clone();
         unsorted.swap(0, 1);

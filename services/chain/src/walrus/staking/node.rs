@@ -112,7 +112,6 @@ fn check_network_public_key(key: &[u8]) -> Result<(), ExecutionFailure> {
 /// G1 point (`sui::group_ops::EInvalidInput` otherwise, from `bls12381::g1_from_bytes`; the
 /// 48-byte length is checked with the proof of possession).
 pub fn parse_public_key(public_key: &[u8]) -> Result<Vec<u8>, ExecutionFailure> {
-    crate::walrus::bls_aggregate::compressed_g1(public_key)?;
     crate::walrus::bls_aggregate::uncompressed_g1(public_key)
 }
 
@@ -157,7 +156,8 @@ pub trait NodeInfoOps {
     /// The key for the next committee (uncompressed): the scheduled key if set, else the
     /// current one.
     fn next_epoch_public_key(&self) -> &[u8];
-    /// The current key, compressed (48 bytes), as nodes and clients verify signatures with it.
+    /// The current key, compressed (48 bytes), as nodes and clients verify signatures with it
+    /// (validated when it was set; not checked again on every read).
     fn compressed_public_key(&self) -> Result<[u8; 48], ExecutionFailure>;
 }
 
@@ -198,7 +198,7 @@ impl NodeInfoOps for StorageNodeInfo {
     }
 
     fn compressed_public_key(&self) -> Result<[u8; 48], ExecutionFailure> {
-        crate::walrus::bls_aggregate::compressed_g1(&self.public_key)
+        crate::walrus::bls_aggregate::compress_stored_g1(&self.public_key)
     }
 }
 
