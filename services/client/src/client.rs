@@ -743,7 +743,7 @@ impl WalrusClient {
                     not_found_shards += member.shards.len();
                     failures.push(format!("{}: not found", member.name));
                 }
-                Err(e) if e.reason() == Some("BLOB_INVALID") || e.status() == Some(451) => {
+                Err(e) if e.status() == Some(451) => {
                     invalid_shards += member.shards.len();
                 }
                 Err(e) => failures.push(format!("{}: {e}", member.name)),
@@ -1087,10 +1087,14 @@ impl UploadContext {
                                 || *status == 429
                                 || matches!(
                                     e.reason(),
+                                    // The node has not seen the registration, the
+                                    // metadata or every sliver yet, or its pending
+                                    // buffer is full: all pass with time.
                                     Some(
-                                        "BLOB_NOT_REGISTERED"
-                                            | "SLIVERS_MISSING"
-                                            | "METADATA_NOT_STORED"
+                                        "NOT_REGISTERED"
+                                            | "MISSING_SLIVERS"
+                                            | "METADATA_NOT_FOUND"
+                                            | "CACHE_SATURATED"
                                     )
                                 )
                         }

@@ -177,8 +177,21 @@ impl IntoResponse for DaemonError {
             StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS => "FAILED_PRECONDITION",
             _ => "INTERNAL",
         };
-        let envelope =
-            ErrorEnvelope::new(self.status.as_u16(), canonical, self.reason, self.message);
+        // The daemon's own codes (not yet the reference's daemon table: 413 and 405 are not
+        // rows of it), so the envelope is written field by field.
+        let envelope = ErrorEnvelope {
+            error: walrus_node_api::ErrorBody {
+                code: self.status.as_u16(),
+                message: self.message,
+                status: canonical.to_owned(),
+                details: vec![walrus_node_api::ErrorInfo {
+                    type_: "ErrorInfo".to_owned(),
+                    reason: self.reason.to_owned(),
+                    domain: walrus_node_api::ERROR_DOMAIN.to_owned(),
+                    metadata: serde_json::Map::new(),
+                }],
+            },
+        };
         let mut response = (self.status, axum::Json(envelope)).into_response();
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response

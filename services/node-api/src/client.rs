@@ -10,7 +10,7 @@ use walrus_core::{
 
 use crate::routes;
 use crate::types::{
-    BlobStatus, ErrorEnvelope, ServiceHealthInfo, SignedMessage, StorageConfirmation,
+    ApiStatus, BlobStatus, ErrorEnvelope, ServiceHealthInfo, SignedMessage, StorageConfirmation,
     StoredOnNodeStatus, SuccessEnvelope,
 };
 
@@ -97,7 +97,7 @@ impl NodeClient {
     }
 
     /// Uploads (metadata and slivers) ask the node to buffer them when it has not yet seen the
-    /// blob's registration (`?pending=true`), instead of refusing with `BLOB_NOT_REGISTERED`.
+    /// blob's registration (`?pending=true`), instead of refusing with `NOT_REGISTERED`.
     pub fn with_pending_uploads(mut self, pending: bool) -> Self {
         self.pending_uploads = pending;
         self
@@ -134,16 +134,31 @@ impl NodeClient {
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(transport)?.to_vec();
         if status >= 400 {
+            let malformed = |reason: String| NodeApiError::Malformed {
+                url: url.to_owned(),
+                status,
+                reason,
+            };
             return Err(match serde_json::from_slice::<ErrorEnvelope>(&body) {
-                Ok(envelope) => NodeApiError::Api {
-                    status,
-                    envelope: Box::new(envelope),
-                },
-                Err(e) => NodeApiError::Malformed {
-                    url: url.to_owned(),
-                    status,
-                    reason: format!("not an error envelope: {e}"),
-                },
+                // As the reference's client: a body whose `code` and `status` are not a row of
+                // the status table, or disagree with the HTTP status, is not trusted.
+                Ok(envelope)
+                    if envelope.status_code().map(ApiStatus::http_code) == Some(status) =>
+                {
+                    NodeApiError::Api {
+                        status,
+                        envelope: Box::new(envelope),
+                    }
+                }
+                Ok(envelope) => malformed(format!(
+                    "error body with code {} and status {} (not a pair of the status table, \
+                     or not the HTTP status): {}",
+                    envelope.error.code, envelope.error.status, envelope.error.message
+                )),
+                Err(_) => malformed(format!(
+                    "not an error envelope: {:?}",
+                    String::from_utf8_lossy(&body[..body.len().min(200)])
+                )),
             });
         }
         Ok((status, body))

@@ -1,7 +1,5 @@
 //! The JSON types of the API: envelopes, statuses, signed confirmations and health.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 /// The error domain of this implementation's error details.
@@ -32,6 +30,102 @@ impl<T> SuccessEnvelope<T> {
     }
 }
 
+/// The error domain of errors that are not specific to a service (the reference's
+/// `GLOBAL_ERROR_DOMAIN`; internal errors use it).
+pub const GLOBAL_ERROR_DOMAIN: &str = "global";
+
+/// The general class of an error, with its canonical name and HTTP status: the reference's
+/// table (MystenLabs/walrus `walrus-storage-node-client` `api::errors::StatusCode`). Several
+/// classes share an HTTP status; an error body whose `status` and `code` are not a row of this
+/// table is refused by the reference's client, and by ours ([`ErrorEnvelope::status_code`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApiStatus {
+    /// The client gave an argument that is wrong whatever the state of the system.
+    InvalidArgument,
+    /// The system is not in the state the operation needs (not registered yet, metadata not
+    /// uploaded yet, shard not owned by this node).
+    FailedPrecondition,
+    /// The resource does not exist here.
+    NotFound,
+    /// The caller is known but may not do this.
+    PermissionDenied,
+    /// The resource exceeds the size this service is configured for.
+    SizeExceeded,
+    /// The caller did not authenticate.
+    Unauthenticated,
+    /// The requested range cannot be served.
+    RangeNotSatisfiable,
+    /// A quota or limit is exhausted (retry later).
+    ResourceExhausted,
+    /// The service is unavailable for now (retry with backoff).
+    Unavailable,
+    /// The deadline expired.
+    DeadlineExceeded,
+    /// Blocked for legal reasons.
+    UnavailableForLegalReasons,
+    /// An invariant of the service broke.
+    Internal,
+}
+
+impl ApiStatus {
+    /// Every class, for tables and tests.
+    pub const ALL: [ApiStatus; 12] = [
+        Self::InvalidArgument,
+        Self::FailedPrecondition,
+        Self::NotFound,
+        Self::PermissionDenied,
+        Self::SizeExceeded,
+        Self::Unauthenticated,
+        Self::RangeNotSatisfiable,
+        Self::ResourceExhausted,
+        Self::Unavailable,
+        Self::DeadlineExceeded,
+        Self::UnavailableForLegalReasons,
+        Self::Internal,
+    ];
+
+    /// The HTTP status answered with this class.
+    pub const fn http_code(self) -> u16 {
+        match self {
+            Self::InvalidArgument | Self::FailedPrecondition => 400,
+            Self::Unauthenticated => 401,
+            Self::PermissionDenied | Self::SizeExceeded => 403,
+            Self::NotFound => 404,
+            Self::RangeNotSatisfiable => 416,
+            Self::ResourceExhausted => 429,
+            Self::UnavailableForLegalReasons => 451,
+            Self::Internal => 500,
+            Self::Unavailable => 503,
+            Self::DeadlineExceeded => 504,
+        }
+    }
+
+    /// The canonical name (`status` in the body).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidArgument => "INVALID_ARGUMENT",
+            Self::FailedPrecondition => "FAILED_PRECONDITION",
+            Self::NotFound => "NOT_FOUND",
+            Self::PermissionDenied => "PERMISSION_DENIED",
+            Self::SizeExceeded => "SIZE_EXCEEDED",
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::RangeNotSatisfiable => "RANGE_NOT_SATISFIABLE",
+            Self::ResourceExhausted => "RESOURCE_EXHAUSTED",
+            Self::Unavailable => "UNAVAILABLE",
+            Self::DeadlineExceeded => "DEADLINE_EXCEEDED",
+            Self::UnavailableForLegalReasons => "UNAVAILABLE_FOR_LEGAL_REASONS",
+            Self::Internal => "INTERNAL",
+        }
+    }
+
+    /// The class of a body's (`code`, `status`) pair, when the pair is a row of the table.
+    pub fn from_fields(code: u16, status: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.http_code() == code && s.as_str() == status)
+    }
+}
+
 /// `{"error": {"code", "message", "status", "details": [...]}}` (AIP-193).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorEnvelope {
@@ -58,36 +152,51 @@ pub struct ErrorInfo {
     /// Always `"ErrorInfo"`.
     #[serde(rename = "@type")]
     pub type_: String,
-    /// A stable UPPER_SNAKE reason, e.g. `BLOB_ID_MISMATCH`.
+    /// A stable UPPER_SNAKE reason, e.g. `NOT_REGISTERED`; unique within the domain.
     pub reason: String,
-    /// [`ERROR_DOMAIN`].
+    /// [`ERROR_DOMAIN`], or [`GLOBAL_ERROR_DOMAIN`] for internal errors.
     pub domain: String,
-    /// Extra context.
+    /// The error's arguments as JSON values (for example `{"request_epoch": 3,
+    /// "server_epoch": 4}`), so that receivers need not parse the message.
     #[serde(default)]
-    pub metadata: BTreeMap<String, String>,
+    pub metadata: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ErrorEnvelope {
-    /// An error with one `ErrorInfo` detail.
-    pub fn new(code: u16, status: &str, reason: &str, message: impl Into<String>) -> Self {
+    /// An error of class `status` with one `ErrorInfo` detail in `domain`.
+    pub fn new(status: ApiStatus, domain: &str, reason: &str, message: impl Into<String>) -> Self {
         Self {
             error: ErrorBody {
-                code,
+                code: status.http_code(),
                 message: message.into(),
-                status: status.to_owned(),
+                status: status.as_str().to_owned(),
                 details: vec![ErrorInfo {
                     type_: "ErrorInfo".to_owned(),
                     reason: reason.to_owned(),
-                    domain: ERROR_DOMAIN.to_owned(),
-                    metadata: BTreeMap::new(),
+                    domain: domain.to_owned(),
+                    metadata: serde_json::Map::new(),
                 }],
             },
         }
     }
 
+    /// Adds `metadata` to the `ErrorInfo` detail.
+    pub fn with_metadata(mut self, metadata: serde_json::Map<String, serde_json::Value>) -> Self {
+        if let Some(info) = self.error.details.first_mut() {
+            info.metadata.extend(metadata);
+        }
+        self
+    }
+
     /// The reason of the first detail, if any.
     pub fn reason(&self) -> Option<&str> {
         self.error.details.first().map(|d| d.reason.as_str())
+    }
+
+    /// The class of the error, when its `code` and `status` agree as the reference's table
+    /// says.
+    pub fn status_code(&self) -> Option<ApiStatus> {
+        ApiStatus::from_fields(self.error.code, &self.error.status)
     }
 }
 
@@ -151,7 +260,9 @@ pub enum StorageConfirmation {
 pub struct EventId {
     /// The transaction digest (base58 as Sui prints it).
     pub tx_digest: String,
-    /// Index of the event within its transaction.
+    /// Index of the event within its transaction: a decimal string in JSON, as Sui and the
+    /// reference write it (a number is accepted too).
+    #[serde(with = "u64_string")]
     pub event_seq: u64,
 }
 
@@ -305,7 +416,12 @@ mod tests {
             serde_json::to_string(&ok).ok().as_deref(),
             Some(r#"{"success":{"code":200,"data":"stored"}}"#)
         );
-        let err = ErrorEnvelope::new(400, "INVALID_ARGUMENT", "BLOB_ID_MISMATCH", "bad");
+        let err = ErrorEnvelope::new(
+            ApiStatus::InvalidArgument,
+            ERROR_DOMAIN,
+            "BLOB_ID_MISMATCH",
+            "bad",
+        );
         assert_eq!(
             serde_json::to_string(&err).ok().as_deref(),
             Some(
@@ -339,5 +455,81 @@ mod tests {
                 .as_deref(),
             Some(r#""nonexistent""#)
         );
+        // Sui and the reference write an event's sequence number as a decimal string.
+        let invalid = BlobStatus::Invalid {
+            event: EventId {
+                tx_digest: "D".to_owned(),
+                event_seq: 7,
+            },
+        };
+        let text = serde_json::to_string(&invalid).unwrap();
+        assert_eq!(
+            text,
+            r#"{"invalid":{"event":{"txDigest":"D","eventSeq":"7"}}}"#
+        );
+        assert_eq!(serde_json::from_str::<BlobStatus>(&text).unwrap(), invalid);
+        let number = r#"{"invalid":{"event":{"txDigest":"D","eventSeq":7}}}"#;
+        assert_eq!(serde_json::from_str::<BlobStatus>(number).unwrap(), invalid);
+        assert!(
+            serde_json::from_str::<BlobStatus>(
+                r#"{"invalid":{"event":{"txDigest":"D","eventSeq":"x"}}}"#
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn status_classes_are_the_reference_table() {
+        // (code, status) rows of the reference's `StatusCode` table, "OK" aside.
+        let table = [
+            (451, "UNAVAILABLE_FOR_LEGAL_REASONS"),
+            (400, "INVALID_ARGUMENT"),
+            (404, "NOT_FOUND"),
+            (400, "FAILED_PRECONDITION"),
+            (403, "PERMISSION_DENIED"),
+            (403, "SIZE_EXCEEDED"),
+            (500, "INTERNAL"),
+            (504, "DEADLINE_EXCEEDED"),
+            (401, "UNAUTHENTICATED"),
+            (416, "RANGE_NOT_SATISFIABLE"),
+            (429, "RESOURCE_EXHAUSTED"),
+            (503, "UNAVAILABLE"),
+        ];
+        assert_eq!(table.len(), ApiStatus::ALL.len());
+        for (code, status) in table {
+            let class = ApiStatus::from_fields(code, status)
+                .unwrap_or_else(|| panic!("({code}, {status}) is a row"));
+            assert_eq!((class.http_code(), class.as_str()), (code, status));
+        }
+        // Pairs that are not rows: what this node answered before (409/421 preconditions).
+        assert_eq!(ApiStatus::from_fields(409, "FAILED_PRECONDITION"), None);
+        assert_eq!(ApiStatus::from_fields(421, "FAILED_PRECONDITION"), None);
+        assert_eq!(ApiStatus::from_fields(404, "INVALID_ARGUMENT"), None);
+    }
+}
+
+/// A `u64` written as a decimal string (Sui's JSON for `BigInt` fields), read from a string or
+/// a number.
+mod u64_string {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &u64, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(value)
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Text(String),
+        Number(u64),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+        match Either::deserialize(deserializer)? {
+            Either::Number(n) => Ok(n),
+            Either::Text(text) => text
+                .parse()
+                .map_err(|_| serde::de::Error::custom(format!("{text:?} is not a u64 in decimal"))),
+        }
     }
 }

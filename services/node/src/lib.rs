@@ -9,13 +9,16 @@
 //! - [`blob_info`]: per-blob-ID and per-object info from the chain's events, with the stream
 //!   cursor and what changed since it was last persisted;
 //! - [`event_store`]: its persisted form (snapshot + journal of the entries each page changed);
-//! - [`server`]: routes, checks on every write, error envelopes, limits, `/metrics`;
+//! - [`server`]: routes, typed path and query extractors, checks on every write, limits,
+//!   `/metrics`;
+//! - [`errors`]: one error enum per operation with the reference's status, reason and domain;
 //! - [`recovery`]: background recovery of missing slivers after certification;
 //! - [`sync`]: shard sync at epoch change (`POST /v1/migrate/sync_shard`, both sides);
 //! - [`node`]: wiring it together ([`node::start`]).
 
 pub mod blob_info;
 pub mod config;
+pub mod errors;
 pub mod event_store;
 pub mod node;
 pub mod operator;

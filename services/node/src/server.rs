@@ -2,21 +2,25 @@
 //! per-client concurrency limits and `/metrics`.
 //!
 //! A write is checked completely before anything is stored: a request that fails a check gets
-//! an error envelope and changes nothing.
+//! an error envelope and changes nothing. Each operation answers its own error enum
+//! ([`crate::errors`]), with the reference's reasons and statuses; path and query parameters
+//! are typed extractors whose rejections are envelopes too.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 
 use axum::Router;
 use axum::body::{Body, Bytes, to_bytes};
-use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 use walrus_core::messages::{BlobCertificationMessage, BlobPersistenceType, InvalidBlobIdMessage};
 use walrus_core::{
     Axis, Bcs, BlobId, EncodingAxis, GeneralRecoverySymbol, InconsistencyProof, Primary, Secondary,
@@ -24,70 +28,16 @@ use walrus_core::{
     VerifiedBlobMetadataWithId,
 };
 use walrus_node_api::{
-    ErrorEnvelope, EventProgress, OwnedShardStatus, ServiceHealthInfo, ShardDetail,
-    ShardStatusDetail, ShardSummary, SignedMessage, StorageConfirmation, StoredOnNodeStatus,
-    SuccessEnvelope,
+    EventProgress, OwnedShardStatus, ServiceHealthInfo, ShardDetail, ShardStatusDetail,
+    ShardSummary, SignedMessage, StorageConfirmation, StoredOnNodeStatus, SuccessEnvelope,
 };
 
+use crate::errors::{
+    BodyRejection, ComputeStorageConfirmationError, InconsistencyProofError, IndexOutOfRange,
+    Internal, ListSymbolsError, RequestRejection, RetrieveMetadataError, RetrieveSliverError,
+    ServiceError, ShardNotAssigned, StoreMetadataError, StoreSliverError, SyncShardServiceError,
+};
 use crate::state::{Metrics, NodeState, read};
-
-/// An error answered with the reference's envelope.
-#[derive(Debug)]
-pub struct ApiError {
-    code: StatusCode,
-    status: &'static str,
-    reason: &'static str,
-    message: String,
-}
-
-impl ApiError {
-    fn new(
-        code: StatusCode,
-        status: &'static str,
-        reason: &'static str,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            code,
-            status,
-            reason,
-            message: message.into(),
-        }
-    }
-    fn bad(reason: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", reason, message)
-    }
-    fn not_found(reason: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", reason, message)
-    }
-    fn precondition(reason: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, "FAILED_PRECONDITION", reason, message)
-    }
-    fn internal(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
-            "INTERNAL_ERROR",
-            message,
-        )
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let envelope =
-            ErrorEnvelope::new(self.code.as_u16(), self.status, self.reason, self.message);
-        let body = serde_json::to_vec(&envelope).unwrap_or_default();
-        (
-            self.code,
-            [(header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response()
-    }
-}
-
-type ApiResult<T> = Result<T, ApiError>;
 
 fn json<T: serde::Serialize>(code: StatusCode, data: T) -> Response {
     let body = serde_json::to_vec(&SuccessEnvelope::new(code.as_u16(), data)).unwrap_or_default();
@@ -104,130 +54,206 @@ fn octets(state: &NodeState, bytes: Vec<u8>) -> Response {
         .into_response()
 }
 
-fn parse_blob_id(text: &str) -> ApiResult<BlobId> {
-    text.parse()
-        .map_err(|e| ApiError::bad("INVALID_BLOB_ID", format!("blob ID {text:?}: {e}")))
-}
+// === Typed extractors ===
 
-fn parse_axis(text: &str) -> ApiResult<Axis> {
-    match text {
-        "primary" => Ok(Axis::Primary),
-        "secondary" => Ok(Axis::Secondary),
-        _ => Err(ApiError::bad(
-            "INVALID_SLIVER_TYPE",
-            format!("sliver type {text:?} is neither \"primary\" nor \"secondary\""),
-        )),
-    }
-}
+/// Declares a typed extractor wrapping axum's `$inner`, whose rejection becomes an envelope.
+macro_rules! typed_extractor {
+    ($(#[$meta:meta])* $name:ident, $inner:ident, $variant:ident) => {
+        $(#[$meta])*
+        struct $name<T>(T);
 
-fn parse_pair(state: &NodeState, text: &str) -> ApiResult<SliverPairIndex> {
-    let index: u16 = text.parse().map_err(|_| {
-        ApiError::bad(
-            "INVALID_SLIVER_PAIR_INDEX",
-            format!("sliver pair index {text:?} is not a u16"),
-        )
-    })?;
-    if index >= state.encoding.n_shards() {
-        return Err(ApiError::bad(
-            "INVALID_SLIVER_PAIR_INDEX",
-            format!(
-                "sliver pair index {index} is not below the shard count {}",
-                state.encoding.n_shards()
-            ),
-        ));
-    }
-    Ok(SliverPairIndex(index))
-}
+        impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for $name<T> {
+            type Rejection = RequestRejection;
 
-/// Reads the body, refusing more than the node's limit with a 413 envelope.
-async fn read_body(state: &NodeState, headers: &HeaderMap, body: Body) -> ApiResult<Bytes> {
-    let limit = state.max_body_bytes;
-    let too_large = |got: String| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "INVALID_ARGUMENT",
-            "BODY_TOO_LARGE",
-            format!("request body of {got} bytes exceeds the limit of {limit} bytes"),
-        )
+            async fn from_request_parts(
+                parts: &mut Parts,
+                state: &S,
+            ) -> Result<Self, Self::Rejection> {
+                axum::extract::$inner::<T>::from_request_parts(parts, state)
+                    .await
+                    .map(|extracted| Self(extracted.0))
+                    .map_err(|e| RequestRejection::$variant(e.body_text()))
+            }
+        }
     };
+}
+
+typed_extractor!(
+    /// Path parameters of type `T`; a parameter that does not parse is refused with an
+    /// `INVALID_PATH` envelope naming it.
+    ApiPath,
+    Path,
+    Path
+);
+typed_extractor!(
+    /// Query parameters of type `T`; refused with an `INVALID_QUERY` envelope.
+    ApiQuery,
+    Query,
+    Query
+);
+
+/// A blob ID in a path (URL-safe base64 without padding).
+struct BlobIdParam(BlobId);
+
+impl<'de> Deserialize<'de> for BlobIdParam {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse()
+            .map(Self)
+            .map_err(|e| serde::de::Error::custom(format!("blob ID {text:?}: {e}")))
+    }
+}
+
+/// `primary` or `secondary` in a path or query.
+struct SliverTypeParam(Axis);
+
+impl<'de> Deserialize<'de> for SliverTypeParam {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match String::deserialize(deserializer)?.as_str() {
+            "primary" => Ok(Self(Axis::Primary)),
+            "secondary" => Ok(Self(Axis::Secondary)),
+            other => Err(serde::de::Error::custom(format!(
+                "sliver type {other:?} is neither \"primary\" nor \"secondary\""
+            ))),
+        }
+    }
+}
+
+/// A Sui object ID in a path: 32 bytes of hex, `0x` optional.
+struct ObjectIdParam([u8; 32]);
+
+impl<'de> Deserialize<'de> for ObjectIdParam {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(text.trim_start_matches("0x"), &mut bytes).map_err(|_| {
+            serde::de::Error::custom(format!("object ID {text:?} is not 32 bytes of hex"))
+        })?;
+        Ok(Self(bytes))
+    }
+}
+
+/// `?pending=true|false` on uploads: buffer until the registration is seen.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct UploadIntentQuery {
+    pending: Option<bool>,
+}
+
+/// `?wait_for_registration=true[&wait_millis=N]` on confirmations.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ConfirmationWaitQuery {
+    wait_for_registration: bool,
+    wait_millis: Option<u64>,
+}
+
+/// `?targetSliver=N&targetType=primary|secondary` on recovery symbols.
+#[derive(Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct RecoverySymbolsQuery {
+    target_sliver: Option<String>,
+    target_type: Option<SliverTypeParam>,
+}
+
+/// `?detailed=true` on health.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct HealthQuery {
+    detailed: bool,
+}
+
+/// Refuses a `Content-Type` other than none or `application/octet-stream` (parameters
+/// allowed), as the reference's BCS extractor does.
+fn check_octet_stream(headers: &HeaderMap) -> Result<(), BodyRejection> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let media = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    if media.as_deref() == Some("application/octet-stream") {
+        Ok(())
+    } else {
+        Err(BodyRejection::UnsupportedContentType)
+    }
+}
+
+/// Reads a BCS body of at most `limit` bytes: refused by its announced length before
+/// anything is read, and cut off once more than the limit arrived.
+async fn read_body(
+    state: &NodeState,
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Bytes, BodyRejection> {
+    check_octet_stream(headers)?;
     if let Some(length) = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
         && length > limit as u64
     {
-        return Err(too_large(length.to_string()));
+        return Err(BodyRejection::TooLarge {
+            got: length.to_string(),
+            limit,
+        });
     }
-    let bytes = to_bytes(body, limit)
-        .await
-        .map_err(|_| too_large("more than that".to_owned()))?;
+    let bytes = to_bytes(body, limit).await.map_err(|e| {
+        let too_large = std::error::Error::source(&e)
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            BodyRejection::TooLarge {
+                got: "more than that".to_owned(),
+                limit,
+            }
+        } else {
+            BodyRejection::Read(e.to_string())
+        }
+    })?;
     Metrics::inc(&state.metrics.bytes_received, bytes.len() as u64);
     Ok(bytes)
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> ApiResult<T> + Send + 'static,
-) -> ApiResult<T> {
+async fn blocking<T: Send + 'static, E: From<Internal> + Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, E> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| ApiError::internal(format!("worker failed: {e}")))?
+        .map_err(|e| E::from(Internal::log(format!("worker failed: {e}"))))?
 }
 
-/// Refuses writes for IDs that are not registered by a live object, are invalid or expired.
-fn check_registered(state: &NodeState, blob_id: &BlobId) -> ApiResult<()> {
+/// What the node's events say about a blob ID in the current epoch.
+enum Registration {
+    /// A live object registers it.
+    Live,
+    /// Unknown, expired or deleted.
+    Absent,
+    /// Marked invalid.
+    Invalid,
+}
+
+fn registration(state: &NodeState, blob_id: &BlobId) -> Registration {
     let epoch = state.committee().epoch;
     let events = read(&state.events);
-    let Some(info) = events.blob(blob_id) else {
-        return Err(ApiError::precondition(
-            "BLOB_NOT_REGISTERED",
-            format!("blob {blob_id} is not registered"),
-        ));
-    };
-    if info.invalid.is_some() {
-        return Err(ApiError::precondition(
-            "BLOB_INVALID",
-            format!("blob {blob_id} was marked invalid"),
-        ));
+    match events.blob(blob_id) {
+        Some(info) if info.invalid.is_some() => Registration::Invalid,
+        Some(info) if info.is_registered(epoch) => Registration::Live,
+        _ => Registration::Absent,
     }
-    if !info.is_registered(epoch) {
-        return Err(ApiError::precondition(
-            "BLOB_NOT_REGISTERED",
-            format!(
-                "blob {blob_id} has no registration live in epoch {epoch} (expired or deleted)"
-            ),
-        ));
-    }
-    Ok(())
 }
 
-fn metadata_of(state: &NodeState, blob_id: &BlobId) -> ApiResult<VerifiedBlobMetadataWithId> {
-    state.verified_metadata(blob_id).ok_or_else(|| {
-        ApiError::not_found(
-            "METADATA_NOT_FOUND",
-            format!("no metadata stored for blob {blob_id}"),
-        )
-    })
+fn is_registered(state: &NodeState, blob_id: &BlobId) -> bool {
+    matches!(registration(state, blob_id), Registration::Live)
+}
+
+fn check_pair(state: &NodeState, pair: u16) -> Result<SliverPairIndex, IndexOutOfRange> {
+    IndexOutOfRange::check(pair, state.encoding.n_shards()).map(SliverPairIndex)
 }
 
 // === Metadata ===
-
-/// Whether the request asked to buffer until registration (`?pending=true`).
-fn wants_pending(query: &HashMap<String, String>) -> bool {
-    query.get("pending").is_some_and(|v| v == "true")
-}
-
-/// `Ok(true)`: registered; `Ok(false)`: not registered but may be buffered (`pending`).
-fn check_registered_or_pending(
-    state: &NodeState,
-    blob_id: &BlobId,
-    pending: bool,
-) -> ApiResult<bool> {
-    match check_registered(state, blob_id) {
-        Ok(()) => Ok(true),
-        Err(e) if pending && e.reason == "BLOB_NOT_REGISTERED" => Ok(false),
-        Err(e) => Err(e),
-    }
-}
 
 fn buffer(
     state: &NodeState,
@@ -235,21 +261,14 @@ fn buffer(
     key: crate::pending::PendingKey,
     bytes: Vec<u8>,
     what: &str,
-) -> ApiResult<Response> {
+) -> Result<Response, String> {
     let mut pending = state.pending.lock().unwrap_or_else(PoisonError::into_inner);
     pending.expire(std::time::Duration::from_secs(
         state.limits.pending_ttl_secs,
     ));
     pending
         .insert(blob_id, key, bytes, state.limits.pending_buffer_bytes)
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "UNAVAILABLE",
-                "PENDING_BUFFER_FULL",
-                e.to_string(),
-            )
-        })?;
+        .map_err(|e| e.to_string())?;
     Ok(json(
         StatusCode::ACCEPTED,
         format!("{what} buffered pending registration"),
@@ -269,55 +288,63 @@ fn buffered(
         .map(<[u8]>::to_vec)
 }
 
+/// Decodes and verifies metadata for `blob_id`: BCS that does not decode is a refused body,
+/// metadata that do not match the blob ID are `INVALID_METADATA`.
+fn verify_metadata(
+    state: &NodeState,
+    blob_id: BlobId,
+    body: &[u8],
+) -> Result<VerifiedBlobMetadataWithId, StoreMetadataError> {
+    let metadata = walrus_core::BlobMetadata::from_bcs(body)
+        .map_err(|e| BodyRejection::Decode(e.to_string()))?;
+    UnverifiedBlobMetadataWithId::new(blob_id, metadata)
+        .verify(&state.encoding)
+        .map_err(|e| StoreMetadataError::InvalidMetadata(e.to_string()))
+}
+
 async fn put_metadata(
     State(state): State<Arc<NodeState>>,
-    Path(blob_id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    ApiPath(BlobIdParam(blob_id)): ApiPath<BlobIdParam>,
+    ApiQuery(query): ApiQuery<UploadIntentQuery>,
     headers: HeaderMap,
     body: Body,
-) -> ApiResult<Response> {
-    let blob_id = parse_blob_id(&blob_id)?;
-    let body = read_body(&state, &headers, body).await?;
-    let registered = check_registered_or_pending(&state, &blob_id, wants_pending(&query))?;
+) -> Result<Response, StoreMetadataError> {
+    let pending = query.pending.unwrap_or(false);
+    // The cheap checks first: the body of an unregistered blob's metadata is neither read nor
+    // verified unless the upload asked to be buffered.
+    let registered = match registration(&state, &blob_id) {
+        Registration::Invalid => return Err(StoreMetadataError::InvalidBlob),
+        Registration::Live => true,
+        Registration::Absent if pending => false,
+        Registration::Absent => return Err(StoreMetadataError::NotCurrentlyRegistered),
+    };
+    let body = read_body(&state, &headers, body, state.max_body_bytes).await?;
+    if registered && state.store.has_metadata(&blob_id) {
+        return Ok(json(StatusCode::OK, "metadata already stored"));
+    }
+    let verified = verify_metadata(&state, blob_id, &body)?;
+    let bcs = verified.to_bcs().map_err(Internal::log)?;
     if !registered {
-        let metadata = walrus_core::BlobMetadata::from_bcs(&body)
-            .map_err(|e| ApiError::bad("INVALID_METADATA", e.to_string()))?;
-        let verified = UnverifiedBlobMetadataWithId::new(blob_id, metadata)
-            .verify(&state.encoding)
-            .map_err(|e| ApiError::bad("METADATA_MISMATCH", e.to_string()))?;
-        let bcs = verified
-            .to_bcs()
-            .map_err(|e| ApiError::internal(e.to_string()))?;
         return buffer(
             &state,
             blob_id,
             crate::pending::PendingKey::Metadata,
             bcs,
             "metadata",
-        );
+        )
+        .map_err(StoreMetadataError::CacheSaturated);
     }
-    if state.store.has_metadata(&blob_id) {
-        return Ok(json(StatusCode::OK, "metadata already stored"));
-    }
-    let metadata = walrus_core::BlobMetadata::from_bcs(&body)
-        .map_err(|e| ApiError::bad("INVALID_METADATA", e.to_string()))?;
-    let verified = UnverifiedBlobMetadataWithId::new(blob_id, metadata)
-        .verify(&state.encoding)
-        .map_err(|e| ApiError::bad("METADATA_MISMATCH", e.to_string()))?;
-    let bcs = verified
-        .to_bcs()
-        .map_err(|e| ApiError::internal(e.to_string()))?;
     let worker = state.clone();
     let stored = blocking(move || {
         worker
             .store
             .put_metadata(&blob_id, &bcs)
-            .map_err(|e| ApiError::internal(format!("storing metadata: {e}")))
+            .map_err(|e| StoreMetadataError::from(Internal::log(format!("storing metadata: {e}"))))
     })
     .await?;
     if stored {
         Metrics::inc(&state.metrics.metadata_stored, 1);
-        Ok(json(StatusCode::CREATED, "metadata stored"))
+        Ok(json(StatusCode::CREATED, "metadata successfully stored"))
     } else {
         Ok(json(StatusCode::OK, "metadata already stored"))
     }
@@ -325,27 +352,23 @@ async fn put_metadata(
 
 async fn get_metadata(
     State(state): State<Arc<NodeState>>,
-    Path(blob_id): Path<String>,
-) -> ApiResult<Response> {
-    let blob_id = parse_blob_id(&blob_id)?;
+    ApiPath(BlobIdParam(blob_id)): ApiPath<BlobIdParam>,
+) -> Result<Response, RetrieveMetadataError> {
+    if !is_registered(&state, &blob_id) {
+        return Err(RetrieveMetadataError::Unavailable);
+    }
     let bytes = state
         .store
         .metadata(&blob_id)
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "METADATA_NOT_FOUND",
-                format!("no metadata stored for blob {blob_id}"),
-            )
-        })?;
+        .map_err(Internal::log)?
+        .ok_or(RetrieveMetadataError::Unavailable)?;
     Ok(octets(&state, bytes))
 }
 
 async fn metadata_status(
     State(state): State<Arc<NodeState>>,
-    Path(blob_id): Path<String>,
-) -> ApiResult<Response> {
-    let blob_id = parse_blob_id(&blob_id)?;
+    ApiPath(BlobIdParam(blob_id)): ApiPath<BlobIdParam>,
+) -> Result<Response, RetrieveMetadataError> {
     let status = if state.store.has_metadata(&blob_id) {
         StoredOnNodeStatus::Stored
     } else if buffered(&state, &blob_id, crate::pending::PendingKey::Metadata).is_some() {
@@ -365,31 +388,25 @@ fn verify_sliver<A: EncodingAxis>(
     metadata: &VerifiedBlobMetadataWithId,
     pair: SliverPairIndex,
     body: Bytes,
-) -> ApiResult<()>
+) -> Result<(), StoreSliverError>
 where
     SliverData<A>: Bcs,
 {
-    let sliver = SliverData::<A>::from_bcs_bytes(body)
-        .map_err(|e| ApiError::bad("INVALID_SLIVER", e.to_string()))?;
+    let sliver =
+        SliverData::<A>::from_bcs_bytes(body).map_err(|e| BodyRejection::Decode(e.to_string()))?;
     let expected = state
         .encoding
         .sliver_index_for_pair::<A>(pair)
-        .map_err(|e| ApiError::bad("INVALID_SLIVER_PAIR_INDEX", e.to_string()))?;
+        .map_err(Internal::log)?;
     if sliver.index() != expected {
-        return Err(ApiError::bad(
-            "SLIVER_INDEX_MISMATCH",
-            format!(
-                "the {} sliver of pair {} has index {}, the body claims {}",
-                A::AXIS,
-                pair.get(),
-                expected.get(),
-                sliver.index().get()
-            ),
-        ));
+        return Err(StoreSliverError::SliverIndexMismatch {
+            sliver_pair_index: pair.get(),
+            sliver_index: sliver.index().get(),
+        });
     }
     sliver
         .verify(&state.encoding, metadata)
-        .map_err(|e| ApiError::bad("SLIVER_VERIFICATION_FAILED", e.to_string()))
+        .map_err(|e| StoreSliverError::InvalidSliver(e.to_string()))
 }
 
 /// Permits to verify slivers: one per core. Verification is CPU-bound (Reed–Solomon expansion
@@ -451,11 +468,11 @@ async fn verify_on_pool(
     pair: SliverPairIndex,
     axis: Axis,
     body: Bytes,
-) -> ApiResult<()> {
+) -> Result<(), StoreSliverError> {
     let _permit = VERIFICATION_PERMITS
         .acquire()
         .await
-        .map_err(|e| ApiError::internal(format!("verification pool closed: {e}")))?;
+        .map_err(|e| Internal::log(format!("verification pool closed: {e}")))?;
     let worker = state.clone();
     blocking(move || match axis {
         Axis::Primary => verify_sliver::<Primary>(&worker, &metadata, pair, body),
@@ -466,27 +483,35 @@ async fn verify_on_pool(
 
 async fn put_sliver(
     State(state): State<Arc<NodeState>>,
-    Path((blob_id, pair, axis)): Path<(String, String, String)>,
-    Query(query): Query<HashMap<String, String>>,
+    ApiPath((BlobIdParam(blob_id), pair, SliverTypeParam(axis))): ApiPath<(
+        BlobIdParam,
+        u16,
+        SliverTypeParam,
+    )>,
+    ApiQuery(query): ApiQuery<UploadIntentQuery>,
     headers: HeaderMap,
     body: Body,
-) -> ApiResult<Response> {
-    let blob_id = parse_blob_id(&blob_id)?;
-    let pair = parse_pair(&state, &pair)?;
-    let axis = parse_axis(&axis)?;
-    let body = read_body(&state, &headers, body).await?;
-    let registered = check_registered_or_pending(&state, &blob_id, wants_pending(&query))?;
-    let shard = state.owned_shard_for_pair(&blob_id, pair).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::MISDIRECTED_REQUEST,
-            "FAILED_PRECONDITION",
-            "SHARD_NOT_ASSIGNED",
-            format!(
-                "sliver pair {} of blob {blob_id} is not on a shard this node owns",
-                pair.get()
-            ),
-        )
-    })?;
+) -> Result<Response, StoreSliverError> {
+    let pair = check_pair(&state, pair)?;
+    let pending = query.pending.unwrap_or(false);
+    // Registration and shard ownership are checked before the body is read.
+    let registered = match registration(&state, &blob_id) {
+        Registration::Live => true,
+        Registration::Absent if pending => false,
+        Registration::Absent | Registration::Invalid => {
+            return Err(StoreSliverError::NotCurrentlyRegistered);
+        }
+    };
+    let shard = state
+        .owned_shard_for_pair(&blob_id, pair)
+        .ok_or_else(|| ShardNotAssigned {
+            shard: state
+                .encoding
+                .shard_for_pair(pair, &blob_id)
+                .map_or(u16::MAX, |s| s.get()),
+            epoch: state.committee().epoch,
+        })?;
+    let body = read_body(&state, &headers, body, state.max_body_bytes).await?;
     if state.store.has_sliver(shard, &blob_id, axis) {
         return Ok(json(StatusCode::OK, "sliver already stored"));
     }
@@ -499,16 +524,12 @@ async fn put_sliver(
                 .ok()
                 .map(Arc::new)
         })
-        .ok_or_else(|| {
-            ApiError::precondition(
-                "METADATA_NOT_STORED",
-                format!("store the metadata of blob {blob_id} before its slivers"),
-            )
-        })?;
+        .ok_or(StoreSliverError::MissingMetadata)?;
     verify_on_pool(&state, metadata, pair, axis, body.clone()).await?;
     if !registered {
         let key = crate::pending::PendingKey::sliver(shard, axis);
-        return buffer(&state, blob_id, key, body.to_vec(), "sliver");
+        return buffer(&state, blob_id, key, body.to_vec(), "sliver")
+            .map_err(StoreSliverError::CacheSaturated);
     }
     // Durable before the answer. The write runs on its own blocking thread, outside the
     // verification pool, so one upload's fsyncs overlap the verification of others.
@@ -517,63 +538,78 @@ async fn put_sliver(
         worker
             .store
             .put_sliver(shard, &blob_id, axis, &body)
-            .map_err(|e| ApiError::internal(format!("storing the sliver: {e}")))
+            .map_err(|e| StoreSliverError::from(Internal::log(format!("storing the sliver: {e}"))))
     })
     .await?;
     if stored {
         Metrics::inc(&state.metrics.slivers_stored, 1);
-        Ok(json(StatusCode::CREATED, "sliver stored"))
+        Ok(json(StatusCode::CREATED, "sliver stored successfully"))
     } else {
         Ok(json(StatusCode::OK, "sliver already stored"))
     }
 }
 
-fn shard_for_read(
+/// The shard of `pair` if this node has data of it (owned now, or kept read-only after a
+/// handover), else `SHARD_NOT_ASSIGNED`.
+fn shard_with_data(
     state: &NodeState,
     blob_id: &BlobId,
     pair: SliverPairIndex,
-) -> ApiResult<ShardIndex> {
-    state
+) -> Result<ShardIndex, RetrieveSliverError> {
+    let shard = state
         .encoding
         .shard_for_pair(pair, blob_id)
-        .map_err(|e| ApiError::bad("INVALID_SLIVER_PAIR_INDEX", e.to_string()))
+        .map_err(Internal::log)?;
+    let committee = state.committee();
+    if committee.owned.contains(&shard.get()) {
+        return Ok(shard);
+    }
+    let stored = state.store.shards().map_err(Internal::log)?;
+    if stored.contains(&shard) {
+        Ok(shard)
+    } else {
+        Err(ShardNotAssigned {
+            shard: shard.get(),
+            epoch: committee.epoch,
+        }
+        .into())
+    }
 }
 
 async fn get_sliver(
     State(state): State<Arc<NodeState>>,
-    Path((blob_id, pair, axis)): Path<(String, String, String)>,
-) -> ApiResult<Response> {
-    let blob_id = parse_blob_id(&blob_id)?;
-    let pair = parse_pair(&state, &pair)?;
-    let axis = parse_axis(&axis)?;
-    let shard = shard_for_read(&state, &blob_id, pair)?;
+    ApiPath((BlobIdParam(blob_id), pair, SliverTypeParam(axis))): ApiPath<(
+        BlobIdParam,
+        u16,
+        SliverTypeParam,
+    )>,
+) -> Result<Response, RetrieveSliverError> {
+    let pair = check_pair(&state, pair)?;
+    if !is_registered(&state, &blob_id) {
+        return Err(RetrieveSliverError::Unavailable);
+    }
+    let shard = shard_with_data(&state, &blob_id, pair)?;
     let worker = state.clone();
     let bytes = blocking(move || {
         worker
             .stored_sliver(shard, &blob_id, axis)
-            .map_err(|e| ApiError::internal(e.to_string()))
+            .map_err(|e| RetrieveSliverError::from(Internal::log(e)))
     })
     .await?
-    .ok_or_else(|| {
-        ApiError::not_found(
-            "SLIVER_NOT_FOUND",
-            format!(
-                "no {axis} sliver of pair {} of blob {blob_id} is stored here",
-                pair.get()
-            ),
-        )
-    })?;
+    .ok_or(RetrieveSliverError::Unavailable)?;
     Ok(octets(&state, bytes))
 }
 
 async fn sliver_status(
     State(state): State<Arc<NodeState>>,
-    Path((blob_id, pair, axis)): Path<(String, String, String)>,
-) -> ApiResult<Response> {
-    let blob_id = parse_blob_id(&blob_id)?;
-    let pair = parse_pair(&state, &pair)?;
-    let axis = parse_axis(&axis)?;
-    let shard = shard_for_read(&state, &blob_id, pair)?;
+    ApiPath((BlobIdParam(blob_id), pair, SliverTypeParam(axis))): ApiPath<(
+        BlobIdParam,
+        u16,
+        SliverTypeParam,
+    )>,
+) -> Result<Response, RetrieveSliverError> {
+    let pair = check_pair(&state, pair)?;
+    let shard = shard_with_data(&state, &blob_id, pair)?;
     let status = if state.store.has_sliver(shard, &blob_id, axis) {
         StoredOnNodeStatus::Stored
     } else if buffered(
@@ -598,22 +634,14 @@ fn confirm(
     state: &NodeState,
     blob_id: &BlobId,
     persistence: BlobPersistenceType,
-) -> ApiResult<Response> {
+) -> Result<Response, ComputeStorageConfirmationError> {
     let committee = state.committee();
     {
         let events = read(&state.events);
-        let info = events.blob(blob_id).ok_or_else(|| {
-            ApiError::precondition(
-                "BLOB_NOT_REGISTERED",
-                format!("blob {blob_id} is not registered"),
-            )
-        })?;
-        if info.invalid.is_some() {
-            return Err(ApiError::precondition(
-                "BLOB_INVALID",
-                format!("blob {blob_id} was marked invalid"),
-            ));
-        }
+        let info = events
+            .blob(blob_id)
+            .filter(|info| info.invalid.is_none())
+            .ok_or(ComputeStorageConfirmationError::NotCurrentlyRegistered)?;
         let live = |o: &&crate::blob_info::ObjectInfo| o.end_epoch > committee.epoch;
         let registered = match persistence {
             BlobPersistenceType::Permanent => {
@@ -626,33 +654,23 @@ fn confirm(
                 .is_some_and(|o| o.deletable),
         };
         if !registered {
-            return Err(ApiError::precondition(
-                "BLOB_NOT_REGISTERED",
-                format!("blob {blob_id} has no live registration of the requested persistence"),
-            ));
+            return Err(ComputeStorageConfirmationError::NotCurrentlyRegistered);
         }
     }
     if !committee.member {
-        return Err(ApiError::precondition(
-            "NOT_IN_COMMITTEE",
-            "this node is not in the current committee",
-        ));
+        return Err(ComputeStorageConfirmationError::NotInCommittee);
     }
     if !state.store.has_metadata(blob_id) {
-        return Err(ApiError::precondition(
-            "METADATA_NOT_STORED",
-            format!("no metadata stored for blob {blob_id}"),
-        ));
+        return Err(ComputeStorageConfirmationError::NotFullyStored(format!(
+            "no metadata stored for blob {blob_id}"
+        )));
     }
     let missing = state.missing_slivers(blob_id, &committee.owned);
     if !missing.is_empty() {
-        return Err(ApiError::precondition(
-            "SLIVERS_MISSING",
-            format!(
-                "{} slivers of blob {blob_id} on owned shards are not stored yet",
-                missing.len()
-            ),
-        ));
+        return Err(ComputeStorageConfirmationError::NotFullyStored(format!(
+            "{} slivers of blob {blob_id} on owned shards are not stored yet",
+            missing.len()
+        )));
     }
     let message = BlobCertificationMessage {
         epoch: committee.epoch,
@@ -673,57 +691,40 @@ fn confirm(
 
 /// `?wait_for_registration=true[&wait_millis=N]`: waits (at most N ms, default 5000, capped
 /// at 30000) until the blob's registration has been seen.
-async fn wait_for_registration(
-    state: &NodeState,
-    blob_id: &BlobId,
-    query: &HashMap<String, String>,
-) {
-    if query
-        .get("wait_for_registration")
-        .is_none_or(|v| v != "true")
-    {
+async fn wait_for_registration(state: &NodeState, blob_id: &BlobId, query: &ConfirmationWaitQuery) {
+    if !query.wait_for_registration {
         return;
     }
-    let wait = query
-        .get("wait_millis")
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(5_000)
-        .min(30_000);
+    let wait = query.wait_millis.unwrap_or(5_000).min(30_000);
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(wait);
-    while check_registered(state, blob_id).is_err() && tokio::time::Instant::now() < deadline {
+    while !is_registered(state, blob_id) && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 
 async fn confirmation_permanent(
     State(state): State<Arc<NodeState>>,
-    Path(blob_id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-) -> ApiResult<Response> {
-    let blob_id = parse_blob_id(&blob_id)?;
+    ApiPath(BlobIdParam(blob_id)): ApiPath<BlobIdParam>,
+    ApiQuery(query): ApiQuery<ConfirmationWaitQuery>,
+) -> Result<Response, ComputeStorageConfirmationError> {
     wait_for_registration(&state, &blob_id, &query).await;
     confirm(&state, &blob_id, BlobPersistenceType::Permanent)
 }
 
 async fn confirmation_deletable(
     State(state): State<Arc<NodeState>>,
-    Path((blob_id, object_id)): Path<(String, String)>,
-    Query(query): Query<HashMap<String, String>>,
-) -> ApiResult<Response> {
-    let blob_id = parse_blob_id(&blob_id)?;
+    ApiPath((BlobIdParam(blob_id), ObjectIdParam(object_id))): ApiPath<(
+        BlobIdParam,
+        ObjectIdParam,
+    )>,
+    ApiQuery(query): ApiQuery<ConfirmationWaitQuery>,
+) -> Result<Response, ComputeStorageConfirmationError> {
     wait_for_registration(&state, &blob_id, &query).await;
-    let mut bytes = [0u8; 32];
-    hex::decode_to_slice(object_id.trim_start_matches("0x"), &mut bytes).map_err(|_| {
-        ApiError::bad(
-            "INVALID_OBJECT_ID",
-            format!("object id {object_id:?} is not 32 bytes of hex"),
-        )
-    })?;
     confirm(
         &state,
         &blob_id,
         BlobPersistenceType::Deletable {
-            object_id: walrus_core::contracts::ObjectId(bytes),
+            object_id: walrus_core::contracts::ObjectId(object_id),
         },
     )
 }
@@ -732,15 +733,14 @@ async fn confirmation_deletable(
 
 async fn blob_status(
     State(state): State<Arc<NodeState>>,
-    Path(blob_id): Path<String>,
-) -> ApiResult<Response> {
-    let blob_id = parse_blob_id(&blob_id)?;
+    ApiPath(BlobIdParam(blob_id)): ApiPath<BlobIdParam>,
+) -> Response {
     let epoch = state.committee().epoch;
     let status = read(&state.events)
         .blob(&blob_id)
         .map(|info| info.status(epoch))
         .unwrap_or(walrus_node_api::BlobStatus::Nonexistent);
-    Ok(json(StatusCode::OK, status))
+    json(StatusCode::OK, status)
 }
 
 /// The recovery symbols this node's slivers of the orthogonal axis give to target sliver
@@ -749,16 +749,13 @@ pub(crate) fn recovery_symbols_for<A: crate::state::CachedAxis>(
     state: &NodeState,
     blob_id: &BlobId,
     target: SliverIndex,
-) -> ApiResult<Vec<GeneralRecoverySymbol>>
+) -> Result<Vec<GeneralRecoverySymbol>, Internal>
 where
     SliverData<A::OrthogonalAxis>: Bcs,
     A::OrthogonalAxis: EncodingAxis<OrthogonalAxis = A>,
 {
     // Every shard with data here, owned or kept read-only after a handover.
-    let shards = state
-        .store
-        .shards()
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let shards = state.store.shards().map_err(Internal::log)?;
     let mut symbols = Vec::new();
     for shard in shards {
         let cached = state
@@ -771,17 +768,16 @@ where
             None => {
                 let Some(bytes) = state
                     .stored_sliver(shard, blob_id, <A::OrthogonalAxis as EncodingAxis>::AXIS)
-                    .map_err(|e| ApiError::internal(e.to_string()))?
+                    .map_err(Internal::log)?
                 else {
                     continue;
                 };
-                let source = SliverData::<A::OrthogonalAxis>::from_bcs(&bytes).map_err(|e| {
-                    ApiError::internal(format!("stored sliver does not decode: {e}"))
-                })?;
+                let source = SliverData::<A::OrthogonalAxis>::from_bcs(&bytes)
+                    .map_err(|e| Internal::log(format!("stored sliver does not decode: {e}")))?;
                 let expansion = Arc::new(
                     source
                         .recovery_symbols(&state.encoding)
-                        .map_err(|e| ApiError::internal(e.to_string()))?,
+                        .map_err(Internal::log)?,
                 );
                 state
                     .expansions
@@ -800,30 +796,37 @@ where
 
 async fn recovery_symbols(
     State(state): State<Arc<NodeState>>,
-    Path(blob_id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-) -> ApiResult<Response> {
-    let blob_id = parse_blob_id(&blob_id)?;
-    let target: u16 = query
-        .get("targetSliver")
-        .and_then(|t| t.parse().ok())
-        .filter(|t| *t < state.encoding.n_shards())
-        .ok_or_else(|| {
-            ApiError::bad(
-                "INVALID_TARGET_SLIVER",
-                "targetSliver must be a sliver index below the shard count",
-            )
-        })?;
-    let axis = parse_axis(query.get("targetType").map_or("", String::as_str))?;
+    ApiPath(BlobIdParam(blob_id)): ApiPath<BlobIdParam>,
+    ApiQuery(query): ApiQuery<RecoverySymbolsQuery>,
+) -> Result<Response, ListSymbolsError> {
+    let (Some(target), Some(SliverTypeParam(axis))) = (query.target_sliver, query.target_type)
+    else {
+        return Err(ListSymbolsError::InvalidFilter(
+            "targetSliver and targetType are required".to_owned(),
+        ));
+    };
+    let target: u16 = target.parse().map_err(|_| {
+        ListSymbolsError::InvalidFilter(format!("targetSliver {target:?} is not a u16"))
+    })?;
+    let target = IndexOutOfRange::check(target, state.encoding.n_shards())
+        .map_err(ListSymbolsError::RecoverySymbolOutOfRange)?;
+    if !is_registered(&state, &blob_id) {
+        return Err(RetrieveSliverError::Unavailable.into());
+    }
     let worker = state.clone();
-    let symbols = blocking(move || match axis {
-        Axis::Primary => recovery_symbols_for::<Primary>(&worker, &blob_id, SliverIndex(target)),
-        Axis::Secondary => {
-            recovery_symbols_for::<Secondary>(&worker, &blob_id, SliverIndex(target))
+    let symbols = blocking(move || {
+        match axis {
+            Axis::Primary => {
+                recovery_symbols_for::<Primary>(&worker, &blob_id, SliverIndex(target))
+            }
+            Axis::Secondary => {
+                recovery_symbols_for::<Secondary>(&worker, &blob_id, SliverIndex(target))
+            }
         }
+        .map_err(ListSymbolsError::from)
     })
     .await?;
-    let bytes = bcs::to_bytes(&symbols).map_err(|e| ApiError::internal(e.to_string()))?;
+    let bytes = bcs::to_bytes(&symbols).map_err(Internal::log)?;
     Ok(octets(&state, bytes))
 }
 
@@ -831,15 +834,15 @@ fn verify_proof<A: EncodingAxis>(
     state: &NodeState,
     metadata: &VerifiedBlobMetadataWithId,
     body: &[u8],
-) -> ApiResult<()>
+) -> Result<(), InconsistencyProofError>
 where
     InconsistencyProof<A>: Bcs,
 {
     let proof = InconsistencyProof::<A>::from_bcs(body)
-        .map_err(|e| ApiError::bad("INVALID_INCONSISTENCY_PROOF", e.to_string()))?;
+        .map_err(|e| BodyRejection::Decode(e.to_string()))?;
     proof
         .verify(&state.encoding, metadata)
-        .map_err(|e| ApiError::bad("INCONSISTENCY_PROOF_REJECTED", e.to_string()))
+        .map_err(|e| InconsistencyProofError::InvalidProof(e.to_string()))
 }
 
 /// Signs the invalid-blob attestation for `blob_id` in the current epoch.
@@ -858,14 +861,17 @@ pub(crate) fn invalid_blob_attestation(state: &NodeState, blob_id: &BlobId) -> S
 
 async fn inconsistency_proof(
     State(state): State<Arc<NodeState>>,
-    Path((blob_id, axis)): Path<(String, String)>,
+    ApiPath((BlobIdParam(blob_id), SliverTypeParam(axis))): ApiPath<(BlobIdParam, SliverTypeParam)>,
     headers: HeaderMap,
     body: Body,
-) -> ApiResult<Response> {
-    let blob_id = parse_blob_id(&blob_id)?;
-    let axis = parse_axis(&axis)?;
-    let body = read_body(&state, &headers, body).await?;
-    let metadata = metadata_of(&state, &blob_id)?;
+) -> Result<Response, InconsistencyProofError> {
+    if !is_registered(&state, &blob_id) {
+        return Err(InconsistencyProofError::MissingMetadata);
+    }
+    let metadata = state
+        .verified_metadata(&blob_id)
+        .ok_or(InconsistencyProofError::MissingMetadata)?;
+    let body = read_body(&state, &headers, body, state.max_body_bytes).await?;
     let worker = state.clone();
     blocking(move || match axis {
         Axis::Primary => verify_proof::<Primary>(&worker, &metadata, &body),
@@ -881,15 +887,10 @@ async fn inconsistency_proof(
 // === Shard sync ===
 
 /// The requester's BLS public key from `Authorization` (base64 of the 48 compressed bytes).
-fn requester_key(headers: &HeaderMap) -> ApiResult<walrus_chain::bls::BlsPublicKey> {
-    let unauthenticated = |message: String| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHENTICATED",
-            "INVALID_PUBLIC_KEY",
-            message,
-        )
-    };
+fn requester_key(
+    headers: &HeaderMap,
+) -> Result<walrus_chain::bls::BlsPublicKey, SyncShardServiceError> {
+    let unauthenticated = SyncShardServiceError::Unauthenticated;
     let text = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -916,114 +917,62 @@ async fn sync_shard(
     State(state): State<Arc<NodeState>>,
     headers: HeaderMap,
     body: Body,
-) -> ApiResult<Response> {
+) -> Result<Response, SyncShardServiceError> {
     use walrus_core::messages::SyncShardMessage;
-    let limit = crate::sync::MAX_REQUEST_BYTES;
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "INVALID_ARGUMENT",
-            "BODY_TOO_LARGE",
-            format!("a sync_shard request body is at most {limit} bytes"),
-        )
-    };
-    if headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        .is_some_and(|length| length > limit as u64)
-    {
-        return Err(too_large());
-    }
     let key = requester_key(&headers)?;
-    let body = to_bytes(body, limit).await.map_err(|_| too_large())?;
-    Metrics::inc(&state.metrics.bytes_received, body.len() as u64);
-    let invalid = |message: String| ApiError::bad("INVALID_SYNC_SHARD_REQUEST", message);
-    let signed = SignedMessage::from_bcs(&body).map_err(|e| invalid(e.to_string()))?;
-    let bad_signature = |message: String| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHENTICATED",
-            "INVALID_SIGNATURE",
-            message,
-        )
-    };
+    let body = read_body(&state, &headers, body, crate::sync::MAX_REQUEST_BYTES).await?;
+    let signed =
+        SignedMessage::from_bcs(&body).map_err(|e| BodyRejection::Decode(e.to_string()))?;
+    let invalid = SyncShardServiceError::MessageVerification;
     let signature = walrus_chain::bls::BlsSignature::from_bytes(&signed.signature)
-        .map_err(|e| bad_signature(format!("the signature does not decode: {e}")))?;
+        .map_err(|e| invalid(format!("the signature does not decode: {e}")))?;
     key.verify(&signed.serialized_message, &signature)
         .map_err(|_| {
-            bad_signature(
-                "the signature is not valid for the key in the Authorization header".into(),
-            )
+            invalid("the signature is not valid for the key in the Authorization header".into())
         })?;
     let request = SyncShardMessage::from_bytes(&signed.serialized_message)
         .map_err(|e| invalid(e.to_string()))?;
     let committee = state.committee();
     if request.epoch != committee.epoch || request.request_epoch != committee.epoch {
-        return Err(ApiError::precondition(
-            "INVALID_EPOCH",
-            format!(
-                "the request is for epoch {} (signed in epoch {}); this node is in epoch {}",
-                request.request_epoch, request.epoch, committee.epoch
-            ),
-        ));
+        return Err(SyncShardServiceError::InvalidEpoch {
+            request_epoch: if request.request_epoch != committee.epoch {
+                request.request_epoch
+            } else {
+                request.epoch
+            },
+            server_epoch: committee.epoch,
+        });
     }
     let max = state.limits.sync_shard_max_slivers;
     if request.sliver_count == 0 || request.sliver_count > max {
-        return Err(ApiError::bad(
-            "INVALID_SLIVER_COUNT",
-            format!(
-                "sliver count {} is not between 1 and this node's limit {max}",
-                request.sliver_count
-            ),
-        ));
+        return Err(SyncShardServiceError::RequestedSliverCountExceedsLimit {
+            requested: request.sliver_count,
+            limit: max,
+        });
     }
-    let shard = request.shard_index;
-    if shard >= state.encoding.n_shards() {
-        return Err(ApiError::bad(
-            "INVALID_SHARD_INDEX",
-            format!(
-                "shard {shard} is not below the shard count {}",
-                state.encoding.n_shards()
-            ),
-        ));
-    }
+    let shard = IndexOutOfRange::check(request.shard_index, state.encoding.n_shards())?;
     let owner = committee
         .view
         .as_ref()
         .and_then(|v| v.owner_of(shard))
         .map(|(_, m)| m.public_key.clone());
     if owner.as_deref() != Some(key.as_bytes().as_slice()) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "PERMISSION_DENIED",
-            "REQUESTER_NOT_SHARD_OWNER",
-            format!(
-                "the requester does not own shard {shard} in epoch {}",
-                committee.epoch
-            ),
-        ));
+        return Err(SyncShardServiceError::Unauthorized {
+            shard,
+            epoch: committee.epoch,
+        });
     }
     let me = state.bls.public_key().as_bytes().to_vec();
     match state.shard_sync.owned_before(&me, shard, committee.epoch) {
         Some(true) => {}
         Some(false) => {
-            return Err(ApiError::precondition(
-                "SHARD_NOT_OWNED_BEFORE",
-                format!(
-                    "this node did not own shard {shard} in epoch {}",
-                    committee.epoch.saturating_sub(1)
-                ),
-            ));
+            return Err(ShardNotAssigned {
+                shard,
+                epoch: committee.epoch.saturating_sub(1),
+            }
+            .into());
         }
-        None => {
-            return Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "UNAVAILABLE",
-                "SYNC_NOT_READY",
-                "this node has not read the previous committee yet; retry",
-            ));
-        }
+        None => return Err(SyncShardServiceError::NotReady),
     }
     let axis = if request.secondary {
         Axis::Secondary
@@ -1039,7 +988,9 @@ async fn sync_shard(
             BlobId(request.starting_blob_id),
             request.sliver_count,
         )
-        .map_err(|e| ApiError::internal(format!("reading shard {shard}: {e}")))
+        .map_err(|e| {
+            SyncShardServiceError::from(Internal::log(format!("reading shard {shard}: {e}")))
+        })
     })
     .await?;
     Ok(octets(&state, bytes))
@@ -1049,7 +1000,7 @@ async fn sync_shard(
 
 async fn health(
     State(state): State<Arc<NodeState>>,
-    Query(query): Query<HashMap<String, String>>,
+    ApiQuery(query): ApiQuery<HealthQuery>,
 ) -> Response {
     let committee = state.committee();
     let (cursor, applied) = {
@@ -1068,7 +1019,7 @@ async fn health(
         .into_iter()
         .filter(|s| !committee.owned.contains(s))
         .collect();
-    let detailed = query.get("detailed").is_some_and(|v| v == "true");
+    let detailed = query.detailed;
     let in_transfer = if state.shard_sync.planned(committee.epoch) {
         state.shard_sync.in_transfer()
     } else {
@@ -1305,16 +1256,10 @@ async fn limit_per_client(
     let Ok(_permit) = semaphore.clone().try_acquire_owned() else {
         Metrics::inc(&state.metrics.requests_throttled, 1);
         Metrics::inc(&state.metrics.request_errors, 1);
-        return ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "RESOURCE_EXHAUSTED",
-            "TOO_MANY_CONCURRENT_REQUESTS",
-            format!(
-                "client {} already has {} requests in flight",
-                peer.ip(),
-                state.limits.max_concurrent_requests_per_client
-            ),
-        )
+        return ServiceError::TooManyRequests {
+            client: peer.ip(),
+            limit: state.limits.max_concurrent_requests_per_client,
+        }
         .into_response();
     };
     let response = next.run(request).await;
@@ -1335,8 +1280,8 @@ async fn limit_per_client(
     response
 }
 
-async fn not_found() -> ApiError {
-    ApiError::not_found("NO_SUCH_ROUTE", "no such route")
+async fn not_found() -> ServiceError {
+    ServiceError::NoSuchRoute
 }
 
 /// The API router (serve it with `into_make_service_with_connect_info::<SocketAddr>()`).

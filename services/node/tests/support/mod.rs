@@ -2,6 +2,8 @@
 //! genesis committee of [`N_NODES`] nodes on loopback ports.
 #![allow(dead_code)] // each test binary uses a part
 
+pub mod error_cases;
+
 use std::sync::Arc;
 
 use sui_crypto::ed25519::Ed25519PrivateKey;
@@ -223,4 +225,20 @@ pub async fn metric_at(port: u16, name: &str) -> u64 {
     text.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
         .unwrap_or_else(|| panic!("no metric {name}"))
+}
+
+/// Whether `client`'s node has stored the sliver. A node that has no data of the pair's shard
+/// yet (a shard it gains at an epoch change it has not processed) answers
+/// `SHARD_NOT_ASSIGNED`, which counts as not stored; any other error fails the test.
+pub async fn sliver_stored(
+    client: &NodeClient,
+    blob_id: &BlobId,
+    pair: walrus_core::SliverPairIndex,
+    axis: walrus_core::Axis,
+) -> bool {
+    match client.sliver_status(blob_id, pair, axis).await {
+        Ok(status) => status == walrus_node_api::StoredOnNodeStatus::Stored,
+        Err(e) if e.reason() == Some("SHARD_NOT_ASSIGNED") => false,
+        Err(e) => panic!("sliver status of {blob_id} pair {}: {e}", pair.get()),
+    }
 }
