@@ -9,11 +9,13 @@
 //! | `GET /v1/blobs/by-object-id/{object_id}` | aggregator | the bytes of a Blob/SharedBlob object, with headers from its attributes |
 //! | `PUT /v1/blobs?epochs=&permanent=&force=&send_object_to=&share=` | publisher | store the body; the reference's JSON result |
 //!
-//! Limits: a body limit for `PUT` (default 10 MiB; an announced larger body is refused before it
-//! is read), a largest blob the aggregator serves, and separate concurrency limits for reads and
-//! writes: a request over the limit is shed at once with `503` and `Retry-After`, so overload
-//! never turns into a queue that collapses the process. Errors use the nodes' envelope
-//! `{"error": {"code", "status", "message", "details": [{"reason", ...}]}}`.
+//! Limits: a body limit for `PUT` (default 10 MiB; an announced larger body is refused with 413
+//! before it is read), a largest blob the aggregator serves, and separate concurrency limits for
+//! reads and writes: a request over the limit is shed at once with `429` and `Retry-After`
+//! (before a store's body is read), so overload never turns into a queue that collapses the
+//! process. CORS allows any origin, method and header, as the reference. Errors use the
+//! reference's envelope `{"error": {"code", "status", "message", "details": [{"reason",
+//! "domain": "daemon.walrus.space", ...}]}}`, with `code` and `status` a row of its table.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -29,7 +31,7 @@ use serde::Deserialize;
 use sui_sdk_types::Address;
 use tokio::sync::Semaphore;
 use walrus_core::{BlobId, ConsistencyCheck};
-use walrus_node_api::ErrorEnvelope;
+use walrus_node_api::{ApiStatus, DAEMON_ERROR_DOMAIN, ErrorEnvelope};
 
 use crate::client::{ClientError, Epochs, StoreOptions, WalrusClient};
 
@@ -61,9 +63,9 @@ pub struct DaemonLimits {
     pub max_body_bytes: usize,
     /// Largest blob the aggregator serves (default: the encoding's limit).
     pub max_blob_size: u64,
-    /// Reads served at once; more are shed with 503.
+    /// Reads served at once; more are shed with 429.
     pub max_concurrent_reads: usize,
-    /// Writes served at once; more are shed with 503.
+    /// Writes served at once; more are shed with 429.
     pub max_concurrent_writes: usize,
     /// The most epochs a `PUT` may ask for (default: the system's maximum).
     pub max_epochs: Option<u32>,
@@ -85,7 +87,7 @@ struct DaemonState {
     client: WalrusClient,
     limits: DaemonLimits,
     reads: Semaphore,
-    writes: Semaphore,
+    writes: Arc<Semaphore>,
 }
 
 /// The daemon's router.
@@ -93,7 +95,7 @@ pub fn router(client: WalrusClient, mode: Mode, limits: DaemonLimits) -> Router 
     let state = Arc::new(DaemonState {
         client,
         reads: Semaphore::new(limits.max_concurrent_reads.max(1)),
-        writes: Semaphore::new(limits.max_concurrent_writes.max(1)),
+        writes: Arc::new(Semaphore::new(limits.max_concurrent_writes.max(1))),
         limits,
     });
     let mut router = Router::new()
@@ -108,7 +110,13 @@ pub fn router(client: WalrusClient, mode: Mode, limits: DaemonLimits) -> Router 
         router.route("/v1/blobs/{*rest}", get(reads_disabled))
     };
     router = if mode.writes() {
-        router.route("/v1/blobs", axum::routing::put(store_blob))
+        router.route(
+            "/v1/blobs",
+            axum::routing::put(store_blob).route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                limit_writes,
+            )),
+        )
     } else {
         router.route("/v1/blobs", axum::routing::put(writes_disabled))
     };
@@ -119,7 +127,19 @@ pub fn router(client: WalrusClient, mode: Mode, limits: DaemonLimits) -> Router 
             state.clone(),
             refuse_announced_oversize,
         ))
+        .layer(cors())
         .with_state(state)
+}
+
+/// CORS as the reference allows it: any origin, method and header, preflight answers cached
+/// for a day. Browser apps on any site read and store through the daemon.
+fn cors() -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{Any, CorsLayer};
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods(Any)
+        .allow_headers(Any)
+        .max_age(std::time::Duration::from_secs(24 * 60 * 60))
 }
 
 /// Serves the daemon on `listen` until `shutdown` resolves.
@@ -142,16 +162,18 @@ pub async fn serve(
     Ok(())
 }
 
-/// An error response in the envelope format.
+/// An error answered with the reference's envelope, in the daemon's domain
+/// (`daemon.walrus.space`); its class gives the HTTP status, so `code` and `status` are always
+/// a row of the reference's table.
 #[derive(Debug)]
 pub struct DaemonError {
-    status: StatusCode,
+    status: ApiStatus,
     reason: &'static str,
     message: String,
 }
 
 impl DaemonError {
-    fn new(status: StatusCode, reason: &'static str, message: impl Into<String>) -> Self {
+    fn new(status: ApiStatus, reason: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             reason,
@@ -160,40 +182,21 @@ impl DaemonError {
     }
 
     fn bad(reason: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, reason, message)
+        Self::new(ApiStatus::InvalidArgument, reason, message)
     }
 }
 
 impl IntoResponse for DaemonError {
     fn into_response(self) -> Response {
-        let canonical = match self.status {
-            StatusCode::BAD_REQUEST => "INVALID_ARGUMENT",
-            StatusCode::NOT_FOUND => "NOT_FOUND",
-            StatusCode::FORBIDDEN => "PERMISSION_DENIED",
-            StatusCode::PAYLOAD_TOO_LARGE => "INVALID_ARGUMENT",
-            StatusCode::RANGE_NOT_SATISFIABLE => "OUT_OF_RANGE",
-            StatusCode::SERVICE_UNAVAILABLE => "UNAVAILABLE",
-            StatusCode::METHOD_NOT_ALLOWED => "UNIMPLEMENTED",
-            StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS => "FAILED_PRECONDITION",
-            _ => "INTERNAL",
-        };
-        // The daemon's own codes (not yet the reference's daemon table: 413 and 405 are not
-        // rows of it), so the envelope is written field by field.
-        let envelope = ErrorEnvelope {
-            error: walrus_node_api::ErrorBody {
-                code: self.status.as_u16(),
-                message: self.message,
-                status: canonical.to_owned(),
-                details: vec![walrus_node_api::ErrorInfo {
-                    type_: "ErrorInfo".to_owned(),
-                    reason: self.reason.to_owned(),
-                    domain: walrus_node_api::ERROR_DOMAIN.to_owned(),
-                    metadata: serde_json::Map::new(),
-                }],
-            },
-        };
-        let mut response = (self.status, axum::Json(envelope)).into_response();
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        let code = StatusCode::from_u16(self.status.http_code())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let envelope =
+            ErrorEnvelope::new(self.status, DAEMON_ERROR_DOMAIN, self.reason, self.message);
+        let mut response = (code, axum::Json(envelope)).into_response();
+        if matches!(
+            self.status,
+            ApiStatus::ResourceExhausted | ApiStatus::Unavailable
+        ) {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -207,26 +210,28 @@ impl From<ClientError> for DaemonError {
         let message = e.to_string();
         match e {
             ClientError::BlobNotFound(_) => {
-                Self::new(StatusCode::NOT_FOUND, "BLOB_NOT_FOUND", message)
+                Self::new(ApiStatus::NotFound, "BLOB_NOT_FOUND", message)
             }
+            // Marked invalid on chain: its data is gone for good, like a blocked blob's.
             ClientError::BlobInvalid(_) => Self::new(
-                StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS,
+                ApiStatus::UnavailableForLegalReasons,
                 "BLOB_INVALID",
                 message,
             ),
             ClientError::TooLarge { .. } => {
-                Self::new(StatusCode::FORBIDDEN, "BLOB_TOO_LARGE", message)
+                Self::new(ApiStatus::SizeExceeded, "BLOB_TOO_LARGE", message)
             }
             ClientError::InvalidRequest(_) => Self::bad("INVALID_REQUEST", message),
             ClientError::NotEnoughNodes(_) => {
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "NOT_ENOUGH_NODES", message)
+                Self::new(ApiStatus::Unavailable, "NOT_ENOUGH_NODES", message)
             }
-            _ => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", message),
+            _ => Self::new(ApiStatus::Internal, "INTERNAL_ERROR", message),
         }
     }
 }
 
-/// `413` from the announced `Content-Length`, before reading the body.
+/// `413` from the announced `Content-Length`, before reading the body. As the reference's body
+/// limit answers it: plain text (413 is no class of the status table).
 async fn refuse_announced_oversize(
     State(state): State<Arc<DaemonState>>,
     request: Request,
@@ -239,19 +244,32 @@ async fn refuse_announced_oversize(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     match announced {
-        Some(n) if n > limit as u64 => DaemonError::new(
+        Some(n) if n > limit as u64 => (
             StatusCode::PAYLOAD_TOO_LARGE,
-            "BODY_TOO_LARGE",
             format!("request body of {n} bytes exceeds the limit of {limit} bytes"),
         )
-        .into_response(),
+            .into_response(),
         _ => next.run(request).await,
+    }
+}
+
+/// Holds one of the publisher's write permits for the whole request, taken before the body is
+/// read; with none free the request is shed at once with 429 and `Retry-After` (the reference
+/// answers 429 too), so a burst neither queues nor buffers bodies.
+async fn limit_writes(
+    State(state): State<Arc<DaemonState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match state.writes.clone().try_acquire_owned() {
+        Ok(_permit) => next.run(request).await,
+        Err(_) => overloaded("stores").into_response(),
     }
 }
 
 async fn reads_disabled() -> DaemonError {
     DaemonError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
+        ApiStatus::NotFound,
         "READS_DISABLED",
         "this daemon runs as a publisher only; read blobs from an aggregator",
     )
@@ -259,7 +277,7 @@ async fn reads_disabled() -> DaemonError {
 
 async fn writes_disabled() -> DaemonError {
     DaemonError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
+        ApiStatus::NotFound,
         "WRITES_DISABLED",
         "this daemon runs as an aggregator only; store blobs through a publisher",
     )
@@ -267,7 +285,7 @@ async fn writes_disabled() -> DaemonError {
 
 fn overloaded(what: &str) -> DaemonError {
     DaemonError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
+        ApiStatus::ResourceExhausted,
         "OVERLOADED",
         format!("too many concurrent {what}; retry shortly"),
     )
@@ -322,7 +340,8 @@ fn blob_headers(headers: &mut HeaderMap, blob_id: &BlobId, request: &HeaderMap) 
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=86400, stale-while-revalidate=3600"),
     );
-    if let Ok(etag) = HeaderValue::from_str(&format!("\"{blob_id}\"")) {
+    // The reference's ETag: the blob ID itself.
+    if let Ok(etag) = HeaderValue::from_str(&blob_id.to_string()) {
         headers.insert(header::ETAG, etag);
     }
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
@@ -390,8 +409,8 @@ fn slice_response(
             Ok(Some(range)) => Some(range),
             Ok(None) => {
                 let mut response = DaemonError::new(
-                    StatusCode::RANGE_NOT_SATISFIABLE,
-                    "RANGE_NOT_SATISFIABLE",
+                    ApiStatus::RangeNotSatisfiable,
+                    "INVALID_BYTE_RANGE",
                     format!("range {value:?} is outside the blob's {total} bytes"),
                 )
                 .into_response();
@@ -453,30 +472,31 @@ async fn byte_range(
     headers: HeaderMap,
 ) -> Result<Response, DaemonError> {
     let blob_id = parse_blob_id(&blob_id)?;
+    let invalid = |message: String| DaemonError::bad("INVALID_BYTE_RANGE", message);
     if q.length == 0 {
-        return Err(DaemonError::bad("INVALID_RANGE", "length must be positive"));
+        return Err(invalid("length must be greater than 0".to_owned()));
     }
     let end = q
         .start
-        .checked_add(q.length - 1)
-        .ok_or_else(|| DaemonError::bad("INVALID_RANGE", "start + length overflows"))?;
+        .checked_add(q.length)
+        .ok_or_else(|| invalid("start + length overflows".to_owned()))?;
     let blob = fetch(&state, &blob_id, ConsistencyCheck::Default).await?;
-    let mut request = headers.clone();
-    if let Ok(v) = HeaderValue::from_str(&format!("bytes={}-{end}", q.start)) {
-        request.insert(header::RANGE, v);
-    }
     let total = blob.len() as u64;
-    if end >= total {
-        return Err(DaemonError::new(
-            StatusCode::RANGE_NOT_SATISFIABLE,
-            "RANGE_NOT_SATISFIABLE",
-            format!(
-                "bytes {}..={end} are outside the blob's {total} bytes",
-                q.start
-            ),
-        ));
+    if end > total {
+        return Err(invalid(format!(
+            "bytes {}..{end} are outside the blob's {total} bytes",
+            q.start
+        )));
     }
-    slice_response(blob, &blob_id, &request)
+    // 200, not 206, with an ETag of the blob ID and the range, as the reference answers: a CDN
+    // caches a 200 under its URL.
+    let part = blob.slice(q.start as usize..end as usize);
+    let mut response = (StatusCode::OK, Body::from(part)).into_response();
+    blob_headers(response.headers_mut(), &blob_id, &headers);
+    if let Ok(etag) = HeaderValue::from_str(&format!("{blob_id}-{}-{}", q.start, q.length)) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    Ok(response)
 }
 
 /// Attributes the aggregator turns into response headers (the reference's default allow-list).
@@ -503,7 +523,7 @@ async fn read_by_object(
     })?;
     let object = state.client.blob_object(id).await.map_err(|e| match e {
         ClientError::InvalidRequest(m) => {
-            DaemonError::new(StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND", m)
+            DaemonError::new(ApiStatus::NotFound, "OBJECT_NOT_FOUND", m)
         }
         other => other.into(),
     })?;
@@ -547,10 +567,6 @@ async fn store_blob(
     Query(q): Query<StoreQuery>,
     body: Bytes,
 ) -> Result<Response, DaemonError> {
-    let _permit = state
-        .writes
-        .try_acquire()
-        .map_err(|_| overloaded("writes"))?;
     let epochs = q.epochs.unwrap_or(1);
     if let Some(max) = state.limits.max_epochs
         && epochs > max
@@ -599,7 +615,7 @@ async fn openapi() -> Response {
                     "404": {"description": "BLOB_NOT_FOUND"},
                     "416": {"description": "Range outside the blob"},
                     "403": {"description": "BLOB_TOO_LARGE"},
-                    "503": {"description": "Overloaded or not enough nodes"}
+                    "429": {"description": "Overloaded (with Retry-After)"}, "503": {"description": "Not enough nodes"}
                 }}},
             "/v1/blobs/{blob_id}/byte-range": {"get": {
                 "summary": "Read bytes start..start+length",
@@ -624,7 +640,7 @@ async fn openapi() -> Response {
                 "responses": {
                     "200": {"description": "{\"newlyCreated\": ...} or {\"alreadyCertified\": ...}"},
                     "413": {"description": "Body over the limit"},
-                    "503": {"description": "Overloaded"}
+                    "429": {"description": "Overloaded (with Retry-After)"}
                 }}}
         }
     });

@@ -55,7 +55,12 @@ fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
 
 /// Serves the HTTP daemon for `client` in this process; its base URL.
 async fn serve_daemon(client: &WalrusClient, mode: Mode) -> String {
-    let router = daemon::router(client.clone(), mode, DaemonLimits::default());
+    serve_daemon_with(client, mode, DaemonLimits::default()).await
+}
+
+/// [`serve_daemon`] with `limits`.
+async fn serve_daemon_with(client: &WalrusClient, mode: Mode, limits: DaemonLimits) -> String {
+    let router = daemon::router(client.clone(), mode, limits);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
@@ -174,10 +179,9 @@ async fn store_and_read_via_cli_http_and_library_while_nodes_fail() {
         .await
         .unwrap();
     assert_eq!(get.status(), 200);
-    assert_eq!(
-        get.headers()["etag"].to_str().unwrap(),
-        format!("\"{blob_id}\"")
-    );
+    // The reference's ETag (the blob ID) and CORS for any origin.
+    assert_eq!(get.headers()["etag"].to_str().unwrap(), blob_id);
+    assert_eq!(get.headers()["access-control-allow-origin"], "*");
     assert_eq!(get.bytes().await.unwrap().as_ref(), data.as_slice());
     let part = http
         .get(format!("{base}/v1/blobs/{blob_id}"))
@@ -198,7 +202,53 @@ async fn store_and_read_via_cli_http_and_library_while_nodes_fail() {
         .send()
         .await
         .unwrap();
-    assert_eq!(huge.status(), 416);
+    assert_eq!(huge.status(), 400);
+    let envelope: walrus_node_api::ErrorEnvelope =
+        serde_json::from_slice(&huge.bytes().await.unwrap()).unwrap();
+    assert_eq!(envelope.reason(), Some("INVALID_BYTE_RANGE"));
+    assert_eq!(envelope.error.details[0].domain, "daemon.walrus.space");
+    assert!(envelope.status_code().is_some(), "{envelope:?}");
+    // A byte range is a 200 (CDNs cache it) with its own ETag.
+    let range = http
+        .get(format!(
+            "{base}/v1/blobs/{blob_id}/byte-range?start=100&length=900"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(range.status(), 200);
+    assert_eq!(
+        range.headers()["etag"].to_str().unwrap(),
+        format!("{blob_id}-100-900")
+    );
+    assert_eq!(range.bytes().await.unwrap().as_ref(), &data[100..1000]);
+    // A Range header past the end: 416 with the blob's size.
+    let past = http
+        .get(format!("{base}/v1/blobs/{blob_id}"))
+        .header("range", "bytes=200000-")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(past.status(), 416);
+    assert_eq!(past.headers()["content-range"], "bytes */123456");
+    // A browser's CORS preflight from another origin is allowed for a day.
+    let preflight = http
+        .request(reqwest::Method::OPTIONS, format!("{base}/v1/blobs"))
+        .header("origin", "https://app.example")
+        .header("access-control-request-method", "PUT")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 200);
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    assert_eq!(preflight.headers()["access-control-max-age"], "86400");
+    assert!(
+        preflight.headers()["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains('*')
+    );
     let missing = http
         .get(format!("{base}/v1/blobs/{}", BlobId([7; 32])))
         .send()
@@ -360,6 +410,53 @@ async fn bad_input_gives_one_clear_line_and_changes_nothing() {
     std::fs::write(&too_big, vec![0u8; max as usize + 1]).unwrap();
     let (ok, _, stderr) = cli(&net, &["store", too_big.to_str().unwrap()]);
     assert!(!ok && stderr.contains("largest storable blob"), "{stderr}");
+
+    // The publisher over its concurrency limit sheds a store at once with 429 and
+    // `Retry-After`, before reading its body; over the body limit, 413. Nothing is paid.
+    let limits = DaemonLimits {
+        max_concurrent_writes: 1,
+        max_body_bytes: 4096,
+        ..DaemonLimits::default()
+    };
+    let base = serve_daemon_with(&client, Mode::Publisher, limits).await;
+    let http = reqwest::Client::new();
+    let oversized = http
+        .put(format!("{base}/v1/blobs?epochs=1"))
+        .body(vec![1u8; 5000])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(oversized.status(), 413);
+    // One store holds the only write permit: its body never finishes arriving.
+    let address_port = base.trim_start_matches("http://").to_owned();
+    let mut stalled = std::net::TcpStream::connect(&address_port).unwrap();
+    std::io::Write::write_all(
+        &mut stalled,
+        b"PUT /v1/blobs?epochs=1 HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\nabc",
+    )
+    .unwrap();
+    // The probe is refused by its query if it gets a permit, so it never stores anything.
+    let mut shed = None;
+    for _ in 0..200 {
+        let response = http
+            .put(format!("{base}/v1/blobs?send_object_to=nobody"))
+            .body(vec![2u8; 100])
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 429 {
+            shed = Some(response);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let shed = shed.expect("a second concurrent store is shed");
+    assert_eq!(shed.headers()["retry-after"], "1");
+    let envelope: walrus_node_api::ErrorEnvelope =
+        serde_json::from_slice(&shed.bytes().await.unwrap()).unwrap();
+    assert_eq!(envelope.error.status, "RESOURCE_EXHAUSTED");
+    drop(stalled);
+    assert_eq!(client.chain().wal_balance(address).await.unwrap(), balance);
     net.shutdown().await;
 }
 
@@ -738,7 +835,7 @@ async fn blob_and_staking_commands_work_through_the_cli() {
         .send()
         .await
         .unwrap();
-    assert_eq!(put.status(), 405);
+    assert_eq!(put.status(), 404);
     run(&["remove-blob-attribute-fields", &object, "--keys", "x-note"]);
     assert!(
         json(&["get-blob-attribute", &object])

@@ -30,6 +30,10 @@ impl<T> SuccessEnvelope<T> {
     }
 }
 
+/// The error domain of the publisher/aggregator daemon's errors (the reference's
+/// `DAEMON_ERROR_DOMAIN`).
+pub const DAEMON_ERROR_DOMAIN: &str = "daemon.walrus.space";
+
 /// The error domain of errors that are not specific to a service (the reference's
 /// `GLOBAL_ERROR_DOMAIN`; internal errors use it).
 pub const GLOBAL_ERROR_DOMAIN: &str = "global";

@@ -14,16 +14,16 @@ pub(crate) struct DaemonArgs {
     /// Where to listen.
     #[arg(long, default_value = "127.0.0.1:31415")]
     bind_address: SocketAddr,
-    /// Largest accepted PUT body in bytes (publisher).
-    #[arg(long, default_value_t = 10 << 20)]
-    max_body_size: usize,
+    /// Largest accepted PUT body in KiB (publisher; as the reference, default 10240 = 10 MiB).
+    #[arg(long = "max-body-size", value_name = "KIB", default_value_t = 10_240)]
+    max_body_size_kib: usize,
     /// Largest blob served in bytes (aggregator; default: no limit beyond the encoding's).
     #[arg(long)]
     max_blob_size: Option<u64>,
-    /// Reads served at once; more are refused with 503.
+    /// Reads served at once; more are refused at once with 429 and `Retry-After`.
     #[arg(long, default_value_t = 64)]
     max_concurrent_reads: usize,
-    /// Stores served at once; more are refused with 503.
+    /// Stores served at once; more are refused at once with 429 and `Retry-After`.
     #[arg(long, default_value_t = 8)]
     max_concurrent_writes: usize,
     /// The most epochs a PUT may ask for.
@@ -32,14 +32,20 @@ pub(crate) struct DaemonArgs {
 }
 
 impl DaemonArgs {
-    pub(crate) fn limits(&self) -> DaemonLimits {
-        DaemonLimits {
-            max_body_bytes: self.max_body_size,
+    pub(crate) fn limits(&self) -> anyhow::Result<DaemonLimits> {
+        let max_body_bytes = self.max_body_size_kib.checked_mul(1024).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--max-body-size {} KiB is too large",
+                self.max_body_size_kib
+            )
+        })?;
+        Ok(DaemonLimits {
+            max_body_bytes,
             max_blob_size: self.max_blob_size.unwrap_or(u64::MAX),
             max_concurrent_reads: self.max_concurrent_reads,
             max_concurrent_writes: self.max_concurrent_writes,
             max_epochs: self.max_epochs,
-        }
+        })
     }
 }
 
@@ -48,7 +54,7 @@ pub(crate) fn run(ctx: &Context, mode: Mode, args: &DaemonArgs) -> anyhow::Resul
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let client = ctx.client(mode != Mode::Aggregator)?;
-        let router = daemon::router(client, mode, args.limits());
+        let router = daemon::router(client, mode, args.limits()?);
         let shutdown = crate::signals::interrupted()?;
         let json = ctx.json;
         daemon::serve(
