@@ -84,6 +84,12 @@ pub enum Epochs {
     Ahead(u32),
     /// As long as the system allows (`max_epochs_ahead`).
     Max,
+    /// Until this end epoch (exclusive), which must be after the current one.
+    EndEpoch(u32),
+    /// At least until this time: the fewest epochs, counted from the start of the current epoch,
+    /// that reach it (the reference's `--earliest-expiry-time`). It must be after the start of
+    /// the current epoch and after now.
+    EarliestExpiry(std::time::SystemTime),
 }
 
 /// Options of [`WalrusClient::store`].
@@ -284,16 +290,7 @@ impl WalrusClient {
         epochs: Epochs,
     ) -> Result<StoreCost, ClientError> {
         let system = self.chain.system().await?;
-        let max = system.future_accounting.length;
-        let epochs_ahead = match epochs {
-            Epochs::Max => max,
-            Epochs::Ahead(n) if n == 0 || n > max => {
-                return Err(ClientError::InvalidRequest(format!(
-                    "epochs must be between 1 and {max} (the system's max_epochs_ahead), not {n}"
-                )));
-            }
-            Epochs::Ahead(n) => n,
-        };
+        let epochs_ahead = self.epochs_ahead(&system, epochs).await?;
         let encoded_length =
             config
                 .encoded_blob_length(unencoded_length)
@@ -310,6 +307,57 @@ impl WalrusClient {
                 .saturating_mul(u64::from(epochs_ahead)),
             write_cost: units.saturating_mul(system.write_price_per_unit_size),
         })
+    }
+
+    /// How many epochs ahead `epochs` asks for, checked against the system's
+    /// `max_epochs_ahead`.
+    async fn epochs_ahead(
+        &self,
+        system: &walrus_core::contracts::SystemStateInnerV1,
+        epochs: Epochs,
+    ) -> Result<u32, ClientError> {
+        let max = system.future_accounting.length;
+        let current = system.committee.epoch;
+        let invalid = |m: String| Err(ClientError::InvalidRequest(m));
+        let n = match epochs {
+            Epochs::Max => return Ok(max),
+            Epochs::Ahead(n) => n,
+            Epochs::EndEpoch(end) if end <= current => {
+                return invalid(format!(
+                    "the end epoch {end} must be after the current epoch {current}"
+                ));
+            }
+            Epochs::EndEpoch(end) => end - current,
+            Epochs::EarliestExpiry(time) => {
+                use walrus_chain::walrus::staking::inner::EpochState;
+                let unix_ms = |t: std::time::SystemTime| {
+                    t.duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+                };
+                let staking = self.chain.staking().await?;
+                let now = unix_ms(std::time::SystemTime::now());
+                let start = match staking.inner.epoch_state {
+                    EpochState::EpochChangeDone(t) | EpochState::NextParamsSelected(t) => t,
+                    EpochState::EpochChangeSync(_) => now,
+                };
+                let expiry = unix_ms(time);
+                if expiry <= start || expiry <= now {
+                    return invalid(
+                        "the earliest expiry time must be after the start of the current epoch \
+                         and after now"
+                            .to_owned(),
+                    );
+                }
+                let duration = staking.inner.epoch_duration.max(1);
+                u32::try_from((expiry - start) / duration + 1).unwrap_or(u32::MAX)
+            }
+        };
+        if n == 0 || n > max {
+            return invalid(format!(
+                "epochs must be between 1 and {max} (the system's max_epochs_ahead), not {n}"
+            ));
+        }
+        Ok(n)
     }
 
     /// Stores `data`. Returns the reference's result (`newlyCreated` or `alreadyCertified`) and

@@ -61,8 +61,12 @@ pub(crate) fn progress_bar(json: bool) -> Option<walrus_client::client::Progress
     }
     let bar = indicatif::ProgressBar::new_spinner();
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    let style = indicatif::ProgressStyle::with_template("{spinner} {msg} {wide_bar} {pos}/{len}")
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    // Elapsed time since the command started, and the time left of the current step (slivers
+    // uploaded or fetched) as indicatif estimates it from the rate so far.
+    let style = indicatif::ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {msg} {wide_bar} {pos}/{len} (ETA {eta})",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     bar.set_style(style);
     Some(Arc::new(move |step: Progress| match step {
         Progress::Encoding { bytes } => {

@@ -312,8 +312,8 @@ impl ReadQuery {
                 "strict_consistency_check and skip_consistency_check exclude each other",
             )),
             (true, false) => Ok(ConsistencyCheck::Strict),
-            // Skipping is not offered: every read is checked at least by the default check.
-            _ => Ok(ConsistencyCheck::Default),
+            (false, true) => Ok(ConsistencyCheck::Skip),
+            (false, false) => Ok(ConsistencyCheck::Default),
         }
     }
 }
@@ -607,7 +607,8 @@ async fn openapi() -> Response {
                 "summary": "Read a blob (a single Range is honoured)",
                 "parameters": [
                     {"name": "blob_id", "in": "path", "required": true, "schema": {"type": "string"}},
-                    {"name": "strict_consistency_check", "in": "query", "schema": {"type": "boolean"}}
+                    {"name": "strict_consistency_check", "in": "query", "schema": {"type": "boolean"}},
+                    {"name": "skip_consistency_check", "in": "query", "schema": {"type": "boolean"}}
                 ],
                 "responses": {
                     "200": {"description": "The blob", "content": {"application/octet-stream": {}}},

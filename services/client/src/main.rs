@@ -53,6 +53,8 @@ enum Commands {
     BlobStatus(commands::blobs::BlobStatusArgs),
     /// Compute the blob ID of a file (RS2 encoding) without storing it.
     BlobId(commands::blob_id::BlobIdArgs),
+    /// The blob ID of a decimal `u256`, as Move and events give blob IDs.
+    ConvertBlobId(commands::blob_id::ConvertArgs),
     /// The Blob objects your wallet owns.
     ListBlobs(commands::blobs::ListBlobsArgs),
     /// Delete deletable blobs (their storage returns to you).
@@ -119,6 +121,7 @@ fn main() -> ExitCode {
         Commands::Read(args) => block_on(blobs::read(&ctx, args)),
         Commands::BlobStatus(args) => block_on(blobs::blob_status(&ctx, args)),
         Commands::BlobId(args) => commands::blob_id::run(args, cli.json),
+        Commands::ConvertBlobId(args) => commands::blob_id::convert(args, cli.json),
         Commands::ListBlobs(args) => block_on(blobs::list_blobs(&ctx, args)),
         Commands::Delete(args) => block_on(blobs::delete(&ctx, args)),
         Commands::Extend(args) => block_on(blobs::extend(&ctx, args)),

@@ -108,3 +108,40 @@ fn bad_shard_counts_and_oversize_files_are_errors() {
     assert_one_line_error(&output, "maximum blob size of 393204 bytes");
     assert!(Path::new(&big).exists());
 }
+
+#[test]
+fn converts_a_decimal_blob_id() {
+    // The blob ID of ENCODING.md §10 V7 as Move's u256 (little-endian); the official SDK's
+    // `blobIdFromInt` gives the same blob ID for this number.
+    let decimal = "30006961997934627473707901925650318573932174743741889533894759733632690522768";
+    let output = walrus(&["convert-blob-id", decimal]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "Walrus blob ID: kIrHJ_1VfYJD-OV0O1JicM2lB5swr83ZkfvTD7BWV0I\n"
+    );
+    let output = walrus(&["--json", "convert-blob-id", decimal]);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        value,
+        serde_json::json!({"blobId": "kIrHJ_1VfYJD-OV0O1JicM2lB5swr83ZkfvTD7BWV0I"})
+    );
+    // A blob ID given where a number is expected: the error gives its decimal form.
+    let output = walrus(&[
+        "convert-blob-id",
+        "kIrHJ_1VfYJD-OV0O1JicM2lB5swr83ZkfvTD7BWV0I",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("is already a Walrus blob ID"), "{stderr}");
+    assert!(stderr.contains(decimal), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    // Not a number below 2^256.
+    let output = walrus(&["convert-blob-id", &format!("{decimal}0")]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("is not a decimal number below 2^256")
+    );
+}

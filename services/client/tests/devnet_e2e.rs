@@ -128,6 +128,15 @@ async fn store_and_read_via_cli_http_and_library_while_nodes_fail() {
         let (ok, _, stderr) = cli(&net, &["read", &blob_id, "--out", out.to_str().unwrap()]);
         assert!(ok, "read failed: {stderr}");
         assert_eq!(std::fs::read(&out).unwrap(), data);
+        // Each consistency check gives the same bytes for a correctly encoded blob.
+        for check in ["--strict-consistency-check", "--skip-consistency-check"] {
+            let (ok, _, stderr) = cli(
+                &net,
+                &["read", &blob_id, "--out", out.to_str().unwrap(), check],
+            );
+            assert!(ok, "read {check} failed: {stderr}");
+            assert_eq!(std::fs::read(&out).unwrap(), data, "{check}");
+        }
         stored.push((blob_id, data));
     }
 
@@ -141,6 +150,8 @@ async fn store_and_read_via_cli_http_and_library_while_nodes_fail() {
                 "--json",
                 "store",
                 permanent.to_str().unwrap(),
+                "--epochs",
+                "1",
                 "--permanent",
             ],
         );
@@ -352,7 +363,13 @@ async fn bad_input_gives_one_clear_line_and_changes_nothing() {
     std::fs::write(&good, b"fine").unwrap();
     let (ok, _, stderr) = cli(
         &net,
-        &["store", good.to_str().unwrap(), "/definitely/missing.bin"],
+        &[
+            "store",
+            good.to_str().unwrap(),
+            "/definitely/missing.bin",
+            "--epochs",
+            "1",
+        ],
     );
     assert!(!ok);
     assert!(
@@ -402,13 +419,51 @@ async fn bad_input_gives_one_clear_line_and_changes_nothing() {
         !ok && stderr.contains("epochs must be between 1 and"),
         "{stderr}"
     );
+    // The expiry: exactly one of the three flags, in the future, well formed; each refusal is
+    // one line.
+    let good_path = good.to_str().unwrap();
+    let refusals: [(&[&str], &str); 6] = [
+        (
+            &[],
+            "exactly one of --epochs, --end-epoch and --earliest-expiry-time",
+        ),
+        (
+            &["--epochs", "2", "--end-epoch", "9"],
+            "exactly one of --epochs, --end-epoch and --earliest-expiry-time",
+        ),
+        (
+            &[
+                "--end-epoch",
+                "9",
+                "--earliest-expiry-time",
+                "2099-01-01T00:00:00Z",
+            ],
+            "exactly one of --epochs, --end-epoch and --earliest-expiry-time",
+        ),
+        (&["--end-epoch", "1"], "must be after the current epoch"),
+        (
+            &["--earliest-expiry-time", "2001-01-01 00:00:00"],
+            "must be after the start of the current epoch",
+        ),
+        (
+            &["--earliest-expiry-time", "next tuesday"],
+            "is not a time like 2026-12-31T15:00:00Z",
+        ),
+    ];
+    for (flags, message) in refusals {
+        let mut arguments = vec!["store", good_path];
+        arguments.extend_from_slice(flags);
+        let (ok, _, stderr) = cli(&net, &arguments);
+        assert!(!ok && stderr.contains(message), "{flags:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{flags:?}: {stderr}");
+    }
     assert_eq!(client.chain().wal_balance(address).await.unwrap(), balance);
 
     // A file larger than the largest blob is refused with the limit named.
     let max = EncodingConfig::new(10).unwrap().max_blob_size();
     let too_big = dir.path().join("big.bin");
     std::fs::write(&too_big, vec![0u8; max as usize + 1]).unwrap();
-    let (ok, _, stderr) = cli(&net, &["store", too_big.to_str().unwrap()]);
+    let (ok, _, stderr) = cli(&net, &["store", too_big.to_str().unwrap(), "--epochs", "1"]);
     assert!(!ok && stderr.contains("largest storable blob"), "{stderr}");
 
     // The publisher over its concurrency limit sheds a store at once with 429 and
@@ -864,8 +919,54 @@ async fn blob_and_staking_commands_work_through_the_cli() {
             .any(|b| b["id"] == object.as_str())
     );
 
+    // The expiry as an end epoch, and as an earliest expiry time: the fewest epochs, counted
+    // from the start of the current epoch, that reach it (priced with `--dry-run`, which
+    // resolves the flags as a store does, without reusing owned storage).
+    let epoch = json(&["info"])["epoch"].as_u64().unwrap();
+    let end = (epoch + 3).to_string();
+    let by_end = json(&[
+        "store",
+        file.to_str().unwrap(),
+        "--end-epoch",
+        &end,
+        "--dry-run",
+    ]);
+    assert_eq!(by_end[0]["endEpoch"], epoch + 3, "{by_end}");
+    assert_eq!(by_end[0]["epochsAhead"], 3, "{by_end}");
+    let duration_ms = json(&["info"])["epochDurationMs"].as_u64().unwrap();
+    // 2.5 epochs from now is between 2.5 and 3.5 epochs after the current epoch's start (it
+    // started less than one epoch ago): 3 or 4 epochs.
+    let expiry_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+        + duration_ms * 5 / 2;
+    let expiry = chrono::DateTime::from_timestamp_millis(expiry_ms as i64)
+        .unwrap()
+        .to_rfc3339();
+    let by_time = json(&[
+        "store",
+        file.to_str().unwrap(),
+        "--earliest-expiry-time",
+        &expiry,
+        "--dry-run",
+    ]);
+    let ahead = by_time[0]["epochsAhead"].as_u64().unwrap();
+    assert!(
+        (3..=4).contains(&ahead),
+        "{ahead} epochs for {expiry}: {by_time}"
+    );
+    assert_eq!(by_time[0]["endEpoch"], epoch + ahead, "{by_time}");
+
     // Share on store.
-    let shared = json(&["store", file.to_str().unwrap(), "--share", "--force"]);
+    let shared = json(&[
+        "store",
+        file.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--share",
+        "--force",
+    ]);
     assert!(
         shared[0]["blobStoreResult"]["newlyCreated"]["sharedBlobObject"].is_string(),
         "{shared}"

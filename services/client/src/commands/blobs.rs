@@ -20,9 +20,18 @@ pub(crate) struct StoreArgs {
     /// The files to store (each becomes one blob).
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// Epochs to store for: a number, or `max`.
-    #[arg(long, default_value = "1")]
-    epochs: String,
+    /// Epochs to store for: a number, or `max`. Exactly one of `--epochs`, `--end-epoch` and
+    /// `--earliest-expiry-time` is required, as in the reference.
+    #[arg(long)]
+    epochs: Option<String>,
+    /// The epoch the blob expires at (exclusive); after the current epoch.
+    #[arg(long)]
+    end_epoch: Option<u32>,
+    /// The earliest time the blob may expire: RFC 3339 (`2026-12-31T15:00:00Z`,
+    /// `2026-12-31T16:00:00+01:00`) or `2026-12-31 15:00:00` (UTC). The blob is stored for the
+    /// fewest epochs that reach it.
+    #[arg(long)]
+    earliest_expiry_time: Option<String>,
     /// Make the blob permanent (by default blobs are deletable, as in Walrus since v1.33).
     #[arg(long)]
     permanent: bool,
@@ -40,6 +49,38 @@ pub(crate) struct StoreArgs {
     dry_run: bool,
 }
 
+/// The expiry of `walrus store`: exactly one of the three flags, as the reference requires.
+fn store_epochs(args: &StoreArgs) -> anyhow::Result<Epochs> {
+    match (&args.epochs, args.end_epoch, &args.earliest_expiry_time) {
+        (Some(epochs), None, None) => parse_epochs(epochs),
+        (None, Some(end), None) => Ok(Epochs::EndEpoch(end)),
+        (None, None, Some(time)) => Ok(Epochs::EarliestExpiry(parse_time(time)?)),
+        _ => bail!("exactly one of --epochs, --end-epoch and --earliest-expiry-time must be given"),
+    }
+}
+
+/// An RFC 3339 time, or the same without offset (with a space or `T`, optional fraction and
+/// `Z`) read as UTC, as the reference's `--earliest-expiry-time` accepts.
+pub(crate) fn parse_time(text: &str) -> anyhow::Result<std::time::SystemTime> {
+    let trimmed = text.trim();
+    let parsed = chrono::DateTime::parse_from_rfc3339(trimmed)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .or_else(|_| {
+            let naive = trimmed.trim_end_matches(['Z', 'z']).replacen(' ', "T", 1);
+            chrono::NaiveDateTime::parse_from_str(&naive, "%Y-%m-%dT%H:%M:%S%.f")
+                .map(|t| t.and_utc())
+        })
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "--earliest-expiry-time {text:?} is not a time like 2026-12-31T15:00:00Z or \
+                 2026-12-31 15:00:00"
+            )
+        })?;
+    let millis = u64::try_from(parsed.timestamp_millis())
+        .map_err(|_| anyhow::anyhow!("--earliest-expiry-time {text:?} is before 1970"))?;
+    Ok(std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis))
+}
+
 fn parse_epochs(text: &str) -> anyhow::Result<Epochs> {
     if text == "max" {
         return Ok(Epochs::Max);
@@ -54,7 +95,7 @@ fn parse_epochs(text: &str) -> anyhow::Result<Epochs> {
 }
 
 pub(crate) async fn store(ctx: &Context, args: &StoreArgs) -> anyhow::Result<()> {
-    let epochs = parse_epochs(&args.epochs)?;
+    let epochs = store_epochs(args)?;
     // Read every file first: an unreadable one stops everything before anything is paid.
     let mut files = Vec::new();
     for path in &args.files {
@@ -178,6 +219,10 @@ pub(crate) struct ReadArgs {
     /// Recompute the whole blob ID from the decoded data.
     #[arg(long)]
     strict_consistency_check: bool,
+    /// Skip the consistency check of the decoded blob (only for blobs whose writer you trust;
+    /// every sliver is still verified against the blob's metadata).
+    #[arg(long, conflicts_with = "strict_consistency_check")]
+    skip_consistency_check: bool,
 }
 
 pub(crate) async fn read(ctx: &Context, args: &ReadArgs) -> anyhow::Result<()> {
@@ -187,6 +232,8 @@ pub(crate) async fn read(ctx: &Context, args: &ReadArgs) -> anyhow::Result<()> {
     }
     let check = if args.strict_consistency_check {
         ConsistencyCheck::Strict
+    } else if args.skip_consistency_check {
+        ConsistencyCheck::Skip
     } else {
         ConsistencyCheck::Default
     };
