@@ -1000,3 +1000,100 @@ async fn blob_and_staking_commands_work_through_the_cli() {
     );
     net.shutdown().await;
 }
+
+/// A headless Chromium, if installed (`apt-get install -y chromium`; `scripts/test.sh` installs
+/// it in CI).
+fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser"].into_iter().find(|c| {
+        Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+/// A page served from one origin stores a blob through the daemon on another origin (a `PUT`
+/// with `Content-Type: application/octet-stream`, so the browser sends a CORS preflight first)
+/// and reads it back: the browser allows both only because the daemon answers CORS as the
+/// reference does. Skipped, saying so, without Chromium.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_page_on_another_origin_stores_and_reads_through_the_daemon() {
+    let Some(browser) = chromium() else {
+        eprintln!("SKIPPED: no chromium installed (apt-get install -y chromium)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let net = devnet(dir.path(), 3600).await;
+    let client = client(&net).await;
+    let daemon = serve_daemon(&client, Mode::Daemon).await;
+    let page = format!(
+        r#"<!doctype html><html><body><pre id="out">pending</pre><script>
+(async () => {{
+  const out = document.getElementById('out');
+  try {{
+    const put = await fetch('{daemon}/v1/blobs?epochs=1', {{
+      method: 'PUT',
+      headers: {{ 'Content-Type': 'application/octet-stream' }},
+      body: 'hello from another origin',
+    }});
+    const stored = await put.json();
+    const id = stored.newlyCreated.blobObject.blobId;
+    const text = await (await fetch('{daemon}/v1/blobs/' + id)).text();
+    out.textContent = 'stored ' + id + ' read ' + text;
+  }} catch (e) {{
+    out.textContent = 'failed: ' + e;
+  }}
+  document.body.setAttribute('data-loaded', 'true');
+}})();
+</script></body></html>"#
+    );
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::get(move || {
+            let page = page.clone();
+            async move { axum::response::Html(page) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    assert_ne!(origin, daemon, "two origins");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let run = tokio::task::spawn_blocking(move || {
+        Command::new(browser)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--virtual-time-budget=60000",
+                "--dump-dom",
+                &format!("{origin}/"),
+            ])
+            .output()
+            .unwrap()
+    });
+    let output = tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .unwrap()
+        .unwrap();
+    let html = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        html.contains("data-loaded=\"true\""),
+        "the page did not finish:\n{}\n{html}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let start = html.find("<pre id=\"out\">").unwrap() + "<pre id=\"out\">".len();
+    let text = &html[start..start + html[start..].find("</pre>").unwrap()];
+    let (id, read) = text
+        .strip_prefix("stored ")
+        .and_then(|t| t.split_once(" read "))
+        .unwrap_or_else(|| panic!("the page says {text:?}"));
+    assert_eq!(read, "hello from another origin");
+    let blob_id: BlobId = id.parse().unwrap();
+    let bytes = client
+        .read(&blob_id, ConsistencyCheck::Strict)
+        .await
+        .unwrap();
+    assert_eq!(bytes.as_ref(), b"hello from another origin");
+    net.shutdown().await;
+}
