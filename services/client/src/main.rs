@@ -59,6 +59,9 @@ enum Commands {
     ListBlobs(commands::blobs::ListBlobsArgs),
     /// Delete deletable blobs (their storage returns to you).
     Delete(commands::blobs::DeleteArgs),
+    /// Burn Blob objects (`--object-ids`, `--all`, `--all-expired`): the objects and their
+    /// storage are destroyed, nothing is refunded.
+    BurnBlobs(commands::blobs::BurnArgs),
     /// Extend a blob's storage.
     Extend(commands::blobs::ExtendArgs),
     /// Wrap a blob in a shared object.
@@ -124,6 +127,7 @@ fn main() -> ExitCode {
         Commands::ConvertBlobId(args) => commands::blob_id::convert(args, cli.json),
         Commands::ListBlobs(args) => block_on(blobs::list_blobs(&ctx, args)),
         Commands::Delete(args) => block_on(blobs::delete(&ctx, args)),
+        Commands::BurnBlobs(args) => block_on(blobs::burn(&ctx, args)),
         Commands::Extend(args) => block_on(blobs::extend(&ctx, args)),
         Commands::Share(args) => block_on(blobs::share(&ctx, args)),
         Commands::GetBlobAttribute(args) => block_on(blobs::get_attribute(&ctx, args)),

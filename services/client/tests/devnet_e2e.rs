@@ -909,15 +909,58 @@ async fn blob_and_staking_commands_work_through_the_cli() {
             .iter()
             .any(|b| b["id"] == object.as_str())
     );
-    json(&["delete", "--object-ids", &object]);
-    let listed = json(&["list-blobs"]);
-    assert!(
-        !listed
+    // Deleting asks for confirmation: without a terminal and without --yes, nothing happens.
+    let (ok, _, stderr) = cli(&net, &["delete", "--object-ids", &object]);
+    assert!(!ok && stderr.contains("add --yes"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    let owned = |id: &str| {
+        json(&["list-blobs"])
             .as_array()
             .unwrap()
             .iter()
-            .any(|b| b["id"] == object.as_str())
+            .any(|b| b["id"] == id)
+    };
+    assert!(owned(&object), "not deleted without --yes");
+    json(&["delete", "--object-ids", &object, "--yes"]);
+    assert!(!owned(&object));
+
+    // Delete by file: the blob ID is computed from the file.
+    let by_file = dir.path().join("by-file.txt");
+    std::fs::write(&by_file, b"deleted by its file").unwrap();
+    let stored = json(&["store", by_file.to_str().unwrap(), "--epochs", "1"]);
+    let object = stored[0]["blobStoreResult"]["newlyCreated"]["blobObject"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let deleted = json(&["delete", "--files", by_file.to_str().unwrap(), "--yes"]);
+    assert_eq!(deleted[0]["objectId"], object.as_str(), "{deleted}");
+    assert!(!owned(&object));
+
+    // Burn: the object and its storage are gone (nothing comes back to the wallet).
+    let stored = json(&[
+        "store",
+        by_file.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--force",
+    ]);
+    let object = stored[0]["blobStoreResult"]["newlyCreated"]["blobObject"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (ok, _, stderr) = cli(&net, &["burn-blobs", "--object-ids", &object]);
+    assert!(!ok && stderr.contains("add --yes"), "{stderr}");
+    assert!(owned(&object), "not burned without --yes");
+    let burned = json(&["burn-blobs", "--object-ids", &object, "--yes"]);
+    assert_eq!(burned[0]["objectId"], object.as_str(), "{burned}");
+    assert!(!owned(&object));
+    // Nothing owned has expired yet; one selection is required.
+    assert_eq!(
+        json(&["burn-blobs", "--all-expired", "--yes"]),
+        serde_json::json!([])
     );
+    let (ok, _, _) = cli(&net, &["burn-blobs", "--yes"]);
+    assert!(!ok);
 
     // The expiry as an end epoch, and as an earliest expiry time: the fewest epochs, counted
     // from the start of the current epoch, that reach it (priced with `--dry-run`, which

@@ -601,6 +601,14 @@ impl<B: LedgerBackend> WalrusChain<B> {
             .0)
     }
 
+    /// `blob::burn`: destroys the Blob object and its storage (the data stays on the nodes until
+    /// the end epoch; nothing is refunded).
+    pub async fn burn_blob(&self, blob: ObjectId) -> Result<(), ChainError> {
+        self.execute(Call::System(SystemCall::BurnBlob { blob }))
+            .await
+            .map(|_| ())
+    }
+
     /// `system::extend_blob` by `extended_epochs`, paid from this account's WAL.
     pub async fn extend_blob(
         &self,

@@ -416,25 +416,65 @@ pub(crate) async fn list_blobs(ctx: &Context, args: &ListBlobsArgs) -> anyhow::R
 #[derive(Debug, Args)]
 pub(crate) struct DeleteArgs {
     /// The Blob objects to delete.
-    #[arg(long = "object-ids", num_args = 1.., required_unless_present = "blob_ids")]
+    #[arg(long = "object-ids", num_args = 1.., required_unless_present_any = ["blob_ids", "files"])]
     object_ids: Vec<Address>,
     /// Delete every owned deletable Blob object of these blob IDs.
     #[arg(long = "blob-ids", num_args = 1..)]
     blob_ids: Vec<BlobId>,
+    /// Delete every owned deletable Blob object of these files' blob IDs.
+    #[arg(long = "files", num_args = 1..)]
+    files: Vec<PathBuf>,
+    /// Delete without asking for confirmation (required when stdin is not a terminal).
+    #[arg(long)]
+    yes: bool,
+}
+
+/// Asks `question` on the terminal unless `yes`; without a terminal, refuses unless `yes`, so a
+/// script never destroys objects it did not mean to.
+fn confirm(question: &str, yes: bool) -> anyhow::Result<bool> {
+    use std::io::IsTerminal as _;
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("{question} Refused without a terminal to confirm on: add --yes");
+    }
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
 }
 
 pub(crate) async fn delete(ctx: &Context, args: &DeleteArgs) -> anyhow::Result<()> {
     let client = ctx.client(true)?;
     let mut targets = args.object_ids.clone();
-    if !args.blob_ids.is_empty() {
+    let mut blob_ids = args.blob_ids.clone();
+    if !args.files.is_empty() {
+        let (committee, _) = client.committee().await?;
+        let config = EncodingConfig::new(committee.n_shards)?;
+        for file in &args.files {
+            let data =
+                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            blob_ids.push(*config.compute_metadata(&data)?.blob_id());
+        }
+    }
+    if !blob_ids.is_empty() {
         for (id, b) in client.list_blobs().await? {
-            if args.blob_ids.contains(&b.blob.blob_id) && b.blob.deletable {
+            if blob_ids.contains(&b.blob.blob_id) && b.blob.deletable {
                 targets.push(id);
             }
         }
         if targets.is_empty() {
-            bail!("you own no deletable Blob object of the given blob ID(s)");
+            bail!("you own no deletable Blob object of the given blob ID(s) or file(s)");
         }
+    }
+    if !confirm(
+        &format!("Delete {} blob object(s)?", targets.len()),
+        args.yes,
+    )? {
+        eprintln!("Nothing deleted.");
+        return Ok(());
     }
     let mut deleted = Vec::new();
     for id in targets {
@@ -603,6 +643,88 @@ pub(crate) async fn remove_attribute(
     }
     if !ctx.json {
         println!("Removed {} attribute key(s).", args.keys.len());
+    }
+    Ok(())
+}
+
+/// `walrus burn-blobs`.
+#[derive(Debug, Args)]
+#[group(skip)]
+#[command(group(
+    clap::ArgGroup::new("selection")
+        .required(true)
+        .multiple(false)
+        .args(["object_ids", "all", "all_expired"])
+))]
+pub(crate) struct BurnArgs {
+    /// The Blob objects to burn.
+    #[arg(long = "object-ids", num_args = 1..)]
+    object_ids: Vec<Address>,
+    /// Every Blob object this wallet owns.
+    #[arg(long)]
+    all: bool,
+    /// Every expired Blob object this wallet owns.
+    #[arg(long)]
+    all_expired: bool,
+    /// Burn without asking for confirmation (required when stdin is not a terminal).
+    #[arg(long)]
+    yes: bool,
+}
+
+/// Burns Blob objects: the objects and their storage are destroyed; the data stays on the nodes
+/// until the end epoch, nothing is refunded, a permanent blob can no longer be extended and a
+/// deletable one no longer deleted (as in the reference).
+pub(crate) async fn burn(ctx: &Context, args: &BurnArgs) -> anyhow::Result<()> {
+    let client = ctx.client(true)?;
+    let targets: Vec<(Address, BlobId)> = if args.object_ids.is_empty() {
+        let epoch = client.committee().await?.0.epoch;
+        client
+            .list_blobs()
+            .await?
+            .into_iter()
+            .filter(|(_, b)| args.all || b.blob.storage.end_epoch <= epoch)
+            .map(|(id, b)| (id, b.blob.blob_id))
+            .collect()
+    } else {
+        let mut targets = Vec::new();
+        for &id in &args.object_ids {
+            let blob = client.blob_object(id).await?;
+            targets.push((id, blob.blob.blob_id));
+        }
+        targets
+    };
+    if targets.is_empty() {
+        if ctx.json {
+            println!("[]");
+        } else {
+            println!("No Blob objects to burn.");
+        }
+        return Ok(());
+    }
+    if !confirm(
+        &format!(
+            "Burn {} blob object(s)? Their storage is destroyed and nothing is refunded.",
+            targets.len()
+        ),
+        args.yes,
+    )? {
+        eprintln!("Nothing burned.");
+        return Ok(());
+    }
+    let mut burned = Vec::new();
+    for (id, blob_id) in targets {
+        client
+            .chain()
+            .burn_blob(id)
+            .await
+            .with_context(|| format!("burning {id}"))?;
+        burned.push(json!({"objectId": id.to_string(), "blobId": blob_id.to_string()}));
+        if !ctx.json {
+            println!("Burned blob object {id} (blob ID {blob_id}).");
+        }
+    }
+    if ctx.json {
+        println!("{}", serde_json::to_string_pretty(&burned)?);
     }
     Ok(())
 }
