@@ -1019,8 +1019,37 @@ async fn blob_and_staking_commands_work_through_the_cli() {
     let info = json(&["info"]);
     assert_eq!(info["nShards"], 10);
     assert_eq!(info["committee"].as_array().unwrap().len(), 4);
-    let health = json(&["health"]);
+    let health = json(&["health", "--committee"]);
     assert_eq!(health.as_array().unwrap().len(), 4);
+    // One node by id, with the status of each of its shards.
+    let member = &info["committee"][0];
+    let one = json(&[
+        "health",
+        "--node-ids",
+        member["nodeId"].as_str().unwrap(),
+        "--detail",
+    ]);
+    assert_eq!(one.as_array().unwrap().len(), 1, "{one}");
+    assert_eq!(one[0]["name"], member["name"], "{one}");
+    let owned = one[0]["health"]["shardDetail"]["owned"].as_array().unwrap();
+    assert_eq!(
+        owned.len() as u64,
+        member["shards"].as_u64().unwrap(),
+        "{one}"
+    );
+    // The active set: every candidate (here the four genesis nodes).
+    assert_eq!(
+        json(&["health", "--active-set"]).as_array().unwrap().len(),
+        4
+    );
+    // Exactly one selection.
+    for flags in [&["health"][..], &["health", "--committee", "--active-set"]] {
+        let (ok, _, stderr) = cli(&net, flags);
+        assert!(
+            !ok && stderr.contains("exactly one of --node-ids"),
+            "{stderr}"
+        );
+    }
 
     // Staking: stake with a committee node and see the position pending activation.
     let node = info["committee"][0]["nodeId"].as_str().unwrap().to_owned();

@@ -315,6 +315,12 @@ impl NodeClient {
         self.get_json(routes::HEALTH).await
     }
 
+    /// `GET /v1/health?detailed=true`: with the status of every shard.
+    pub async fn health_detailed(&self) -> Result<ServiceHealthInfo, NodeApiError> {
+        self.get_json(&format!("{}?detailed=true", routes::HEALTH))
+            .await
+    }
+
     /// `GET /v1/blobs/{id}/recoverySymbols?targetSliver=&targetType=`: BCS
     /// `Vec<GeneralRecoverySymbol>` for the target sliver (proofs not yet verified).
     pub async fn recovery_symbols(

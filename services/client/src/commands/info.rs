@@ -180,30 +180,89 @@ fn relative(due_ms: u64, now_ms: u64) -> String {
 /// `walrus health`.
 #[derive(Debug, Args)]
 pub(crate) struct HealthArgs {
-    /// Node addresses (`host:port`) to ask instead of the whole committee.
-    #[arg(long = "node-urls", num_args = 1..)]
+    /// The storage nodes to ask, by node id.
+    #[arg(long = "node-ids", alias = "node-id", num_args = 1..)]
+    node_ids: Vec<sui_sdk_types::Address>,
+    /// The storage nodes to ask, by address (`host:port`).
+    #[arg(long = "node-urls", alias = "node-url", num_args = 1..)]
     node_urls: Vec<String>,
+    /// Every node of the current committee.
+    #[arg(long)]
+    committee: bool,
+    /// Every node of the active set (the candidates for the next committee).
+    #[arg(long)]
+    active_set: bool,
+    /// Also print the status of every shard of each node.
+    #[arg(long)]
+    detail: bool,
 }
 
-pub(crate) async fn health(ctx: &Context, args: &HealthArgs) -> anyhow::Result<()> {
-    let targets: Vec<(String, String)> = if args.node_urls.is_empty() {
-        let client = ctx.client(false)?;
-        client
-            .chain()
+/// The (name, address) of the nodes `args` selects: exactly one of the selections, as the
+/// reference requires.
+async fn health_targets(ctx: &Context, args: &HealthArgs) -> anyhow::Result<Vec<(String, String)>> {
+    let chosen = [
+        !args.node_ids.is_empty(),
+        !args.node_urls.is_empty(),
+        args.committee,
+        args.active_set,
+    ];
+    if chosen.iter().filter(|&&c| c).count() != 1 {
+        anyhow::bail!(
+            "exactly one of --node-ids, --node-urls, --committee and --active-set must be given"
+        );
+    }
+    if !args.node_urls.is_empty() {
+        return Ok(args
+            .node_urls
+            .iter()
+            .map(|u| (u.clone(), u.clone()))
+            .collect());
+    }
+    let client = ctx.client(false)?;
+    let chain = client.chain();
+    if args.committee {
+        return Ok(chain
             .committee()
             .await?
             .members
             .into_iter()
             .map(|m| (m.name, m.network_address))
+            .collect());
+    }
+    let ids: Vec<_> = if args.active_set {
+        let staking = chain.staking().await?;
+        staking
+            .inner
+            .active_set
+            .nodes
+            .iter()
+            .map(|entry| walrus_chain::walrus::to_object_id(entry.node_id))
             .collect()
     } else {
-        args.node_urls
-            .iter()
-            .map(|u| (u.clone(), u.clone()))
-            .collect()
+        args.node_ids.clone()
     };
+    let mut targets = Vec::new();
+    for id in ids {
+        let pool = chain
+            .pool(id)
+            .await
+            .map_err(|e| anyhow::anyhow!("node {id}: {e}"))?;
+        let info = &pool.node_info;
+        targets.push((info.name.clone(), info.network_address.clone()));
+    }
+    Ok(targets)
+}
+
+pub(crate) async fn health(ctx: &Context, args: &HealthArgs) -> anyhow::Result<()> {
+    let targets = health_targets(ctx, args).await?;
+    let detail = args.detail;
     let checks = targets.iter().map(|(_, address)| async move {
-        walrus_node_api::NodeClient::new(address).health().await
+        let node = walrus_node_api::NodeClient::new(address);
+        if detail {
+            node.health_detailed().await
+        } else {
+            node.health().await
+        }
     });
     let answers = futures_util::future::join_all(checks).await;
     let mut out = Vec::new();
@@ -220,6 +279,18 @@ pub(crate) async fn health(ctx: &Context, args: &HealthArgs) -> anyhow::Result<(
                         h.event_progress.persisted,
                         h.event_progress.pending
                     );
+                    if let Some(shards) = &h.shard_detail {
+                        let list = |v: &[walrus_node_api::ShardStatusDetail]| {
+                            v.iter()
+                                .map(|s| format!("{} {}", s.shard, s.status))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        };
+                        println!("  owned shards: {}", list(&shards.owned));
+                        if !shards.other.is_empty() {
+                            println!("  other shards: {}", list(&shards.other));
+                        }
+                    }
                 }
                 out.push(json!({"name": name, "address": address, "health": h}));
             }
