@@ -102,6 +102,13 @@ enum Commands {
     /// Operate a storage node: keys, registration, running it.
     #[command(subcommand)]
     Node(commands::node::NodeCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell; default: from
+    /// `$SHELL`). For bash: `source <(walrus completion --shell bash)`.
+    Completion {
+        /// The shell.
+        #[arg(long)]
+        shell: Option<clap_complete::Shell>,
+    },
 }
 
 /// Runs an async client command on a fresh runtime.
@@ -109,6 +116,20 @@ fn block_on<F: Future<Output = anyhow::Result<()>>>(f: F) -> anyhow::Result<()> 
     tokio::runtime::Runtime::new()
         .context("starting the async runtime")?
         .block_on(f)
+}
+
+/// Writes the completion script of `shell` (or the one `$SHELL` names) to stdout.
+fn completion(shell: Option<clap_complete::Shell>) -> anyhow::Result<()> {
+    use clap::CommandFactory as _;
+    let shell = shell
+        .or_else(clap_complete::Shell::from_env)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "cannot tell the shell from $SHELL: pass --shell bash|zsh|fish|elvish|powershell"
+            )
+        })?;
+    clap_complete::generate(shell, &mut Cli::command(), "walrus", &mut std::io::stdout());
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -147,6 +168,7 @@ fn main() -> ExitCode {
         Commands::Graphql(args) => commands::graphql::run(args),
         Commands::Indexer(args) => commands::indexer::run(args),
         Commands::Node(command) => commands::node::run(command, cli.json),
+        Commands::Completion { shell } => completion(*shell),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -145,3 +145,50 @@ fn converts_a_decimal_blob_id() {
             .contains("is not a decimal number below 2^256")
     );
 }
+
+#[test]
+fn prints_shell_completion_scripts() {
+    let output = walrus(&["completion", "--shell", "bash"]);
+    assert!(output.status.success(), "{output:?}");
+    let script = String::from_utf8(output.stdout).unwrap();
+    assert!(script.contains("_walrus()"), "a bash completion function");
+    for verb in [
+        "store",
+        "read",
+        "burn-blobs",
+        "convert-blob-id",
+        "--earliest-expiry-time",
+    ] {
+        assert!(script.contains(verb), "completes {verb}");
+    }
+    let output = walrus(&["completion", "--shell", "fish"]);
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .contains("complete -c walrus")
+    );
+    // Without --shell the shell comes from $SHELL; with none, a clear error.
+    let output = Command::new(env!("CARGO_BIN_EXE_walrus"))
+        .arg("completion")
+        .env_remove("SHELL")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("pass --shell")
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_walrus"))
+        .arg("completion")
+        .env("SHELL", "/usr/bin/zsh")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .contains("#compdef walrus")
+    );
+}
