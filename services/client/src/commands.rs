@@ -12,6 +12,7 @@ pub(crate) mod devnet;
 pub(crate) mod graphql;
 pub(crate) mod indexer;
 pub(crate) mod info;
+pub(crate) mod json;
 pub(crate) mod node;
 pub(crate) mod staking;
 

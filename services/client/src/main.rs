@@ -102,6 +102,14 @@ enum Commands {
     /// Operate a storage node: keys, registration, running it.
     #[command(subcommand)]
     Node(commands::node::NodeCommand),
+    /// Run one command given as JSON (from the argument, or from stdin when absent), answered as
+    /// JSON: `{"config": "client.toml", "command": {"store": {"files": ["a.txt"], "epochs":
+    /// "2"}}}`. Commands and options are the CLI's in camelCase; a flag is `true`, a list an
+    /// array, and a command with subcommands nests them the same way.
+    Json {
+        /// The command as JSON.
+        command_string: Option<String>,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish or powershell; default: from
     /// `$SHELL`). For bash: `source <(walrus completion --shell bash)`.
     Completion {
@@ -134,12 +142,36 @@ fn completion(shell: Option<clap_complete::Shell>) -> anyhow::Result<()> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let result = match &cli.command {
+        Commands::Json { command_string } => commands::json::to_cli(command_string.as_deref())
+            .and_then(|argv| {
+                let inner = Cli::try_parse_from(argv).map_err(|e| {
+                    anyhow::anyhow!("{}", e.to_string().lines().next().unwrap_or_default())
+                })?;
+                if matches!(inner.command, Commands::Json { .. }) {
+                    anyhow::bail!("`json` cannot run another `json` command");
+                }
+                run(inner)
+            }),
+        _ => run(cli),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // `{:#}` joins the context chain on one line.
+            eprintln!("Error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Context {
         config: cli.config.clone(),
         json: cli.json,
     };
     use commands::{blobs, daemon, info, staking};
-    let result = match &cli.command {
+    match &cli.command {
         Commands::Devnet(args) => commands::devnet::run(&ctx, args),
         Commands::Store(args) => block_on(blobs::store(&ctx, args)),
         Commands::Read(args) => block_on(blobs::read(&ctx, args)),
@@ -169,13 +201,6 @@ fn main() -> ExitCode {
         Commands::Indexer(args) => commands::indexer::run(args),
         Commands::Node(command) => commands::node::run(command, cli.json),
         Commands::Completion { shell } => completion(*shell),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            // `{:#}` joins the context chain on one line.
-            eprintln!("Error: {error:#}");
-            ExitCode::FAILURE
-        }
+        Commands::Json { .. } => anyhow::bail!("`json` cannot run another `json` command"),
     }
 }

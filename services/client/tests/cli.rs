@@ -192,3 +192,49 @@ fn prints_shell_completion_scripts() {
             .contains("#compdef walrus")
     );
 }
+
+#[test]
+fn runs_a_command_given_as_json() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = file_with(&directory, "hello.txt", b"hello walrus");
+    let command = serde_json::json!({
+        "command": {"blobId": {"file": path, "nShards": 10}}
+    })
+    .to_string();
+    // From the argument, and from stdin; answered as JSON either way.
+    let output = walrus(&["json", &command]);
+    assert!(output.status.success(), "{output:?}");
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        value["blobId"],
+        "5g7EUy58ReQir0t11jz709ae5cdZT24btlovkXo28U8"
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_walrus"))
+        .arg("json")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), command.as_bytes()).unwrap();
+    drop(child.stdin.take());
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let from_stdin: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(from_stdin, value);
+    // Mistakes are one line naming them, exit 1.
+    for (bad, message) in [
+        (r#"{"command": {"stor": {}}}"#, "unknown command \"stor\""),
+        (
+            r#"{"command": {"blobId": {"fil": "x"}}}"#,
+            "unknown option \"fil\"",
+        ),
+        (r#"{"command": {"json": {}}}"#, "cannot run another"),
+        ("not json", "does not parse"),
+    ] {
+        let output = walrus(&["json", bad]);
+        assert_eq!(output.status.code(), Some(1), "{bad}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.contains(message), "{bad}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    }
+}
