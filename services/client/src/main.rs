@@ -72,8 +72,9 @@ enum Commands {
     SetBlobAttribute(commands::blobs::SetAttributeArgs),
     /// Remove attribute keys from a blob object.
     RemoveBlobAttributeFields(commands::blobs::RemoveAttributeArgs),
-    /// The system: epoch, committee, prices, capacity, largest blob.
-    Info,
+    /// The system: epoch, committee, prices, capacity, largest blob, BFT thresholds (one
+    /// section with `info epoch | storage | size | price | bft | committee`).
+    Info(commands::info::InfoArgs),
     /// Ask the storage nodes how they are.
     Health(commands::info::HealthArgs),
     /// Stake WAL with storage nodes.
@@ -186,7 +187,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Commands::GetBlobAttribute(args) => block_on(blobs::get_attribute(&ctx, args)),
         Commands::SetBlobAttribute(args) => block_on(blobs::set_attribute(&ctx, args)),
         Commands::RemoveBlobAttributeFields(args) => block_on(blobs::remove_attribute(&ctx, args)),
-        Commands::Info => block_on(info::info(&ctx)),
+        Commands::Info(args) => block_on(info::info(&ctx, args)),
         Commands::Health(args) => block_on(info::health(&ctx, args)),
         Commands::Stake(args) => block_on(staking::stake(&ctx, args)),
         Commands::RequestWithdrawStake(args) => block_on(staking::request_withdraw(&ctx, args)),

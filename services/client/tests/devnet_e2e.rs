@@ -1019,6 +1019,20 @@ async fn blob_and_staking_commands_work_through_the_cli() {
     let info = json(&["info"]);
     assert_eq!(info["nShards"], 10);
     assert_eq!(info["committee"].as_array().unwrap().len(), 4);
+    // One section at a time: only its fields.
+    let bft = json(&["info", "bft"]);
+    assert_eq!(
+        bft,
+        serde_json::json!({"bft": {"nShards": 10, "maxFaultyShards": 3, "quorumThreshold": 7,
+                                   "validityThreshold": 4}})
+    );
+    let price = json(&["info", "price"]);
+    assert_eq!(
+        price["storagePricePerUnitSize"],
+        info["storagePricePerUnitSize"]
+    );
+    assert!(price.get("committee").is_none() && price.get("epoch").is_none());
+    assert_eq!(json(&["info", "all"]), info);
     let health = json(&["health", "--committee"]);
     assert_eq!(health.as_array().unwrap().len(), 4);
     // One node by id, with the status of each of its shards.

@@ -8,7 +8,33 @@ use walrus_core::EncodingConfig;
 
 use super::Context;
 
-pub(crate) async fn info(ctx: &Context) -> anyhow::Result<()> {
+/// `walrus info [all | epoch | storage | size | price | bft | committee]`: the sections of the
+/// reference; without one, all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Subcommand)]
+pub(crate) enum InfoSection {
+    /// Every section.
+    All,
+    /// The epoch, its state, duration and when the next steps are due.
+    Epoch,
+    /// Capacity, and how far ahead storage can be bought.
+    Storage,
+    /// The largest blob and the storage unit.
+    Size,
+    /// Storage and write prices.
+    Price,
+    /// Byzantine fault tolerance: faulty shards tolerated, quorum and validity thresholds.
+    Bft,
+    /// The committee's nodes.
+    Committee,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InfoArgs {
+    #[command(subcommand)]
+    section: Option<InfoSection>,
+}
+
+pub(crate) async fn info(ctx: &Context, args: &InfoArgs) -> anyhow::Result<()> {
     let client = ctx.client(false)?;
     let chain = client.chain();
     let system = chain.system().await?;
@@ -24,74 +50,124 @@ pub(crate) async fn info(ctx: &Context) -> anyhow::Result<()> {
         epoch_duration,
         inner.first_epoch_start,
     );
-    let members: Vec<_> = committee
-        .members
-        .iter()
-        .map(|m| {
-            json!({"nodeId": m.node_id.to_string(), "name": m.name,
-                   "networkAddress": m.network_address, "shards": m.shards.len()})
-        })
-        .collect();
-    let value = json!({
-        "epoch": committee.epoch,
-        "epochState": clock.state_json(committee.n_shards),
-        "committeeSelectionDueMs": clock.selection_due_ms,
-        "nextEpochDueMs": clock.next_epoch_due_ms,
-        "epochDurationMs": epoch_duration,
-        "firstEpochStartMs": inner.first_epoch_start,
-        "nShards": committee.n_shards,
-        "maxEpochsAhead": system.future_accounting.length,
-        "storagePricePerUnitSize": system.storage_price_per_unit_size,
-        "writePricePerUnitSize": system.write_price_per_unit_size,
-        "unitSize": BYTES_PER_UNIT_SIZE,
-        "totalCapacitySize": system.total_capacity_size,
-        "usedCapacitySize": system.used_capacity_size,
-        "maxBlobSize": config.max_blob_size(),
-        "committee": members,
-        "nextCommitteeSelected": next.is_some(),
-    });
+    let n = committee.n_shards;
+    let section = args.section.unwrap_or(InfoSection::All);
+    let wants = |s: InfoSection| section == InfoSection::All || section == s;
+    let mut value = serde_json::Map::new();
+    let mut put = |v: serde_json::Value| {
+        if let serde_json::Value::Object(m) = v {
+            value.extend(m);
+        }
+    };
+    let now = now_ms();
+    if wants(InfoSection::Epoch) {
+        put(json!({
+            "epoch": committee.epoch,
+            "epochState": clock.state_json(n),
+            "committeeSelectionDueMs": clock.selection_due_ms,
+            "nextEpochDueMs": clock.next_epoch_due_ms,
+            "epochDurationMs": epoch_duration,
+            "firstEpochStartMs": inner.first_epoch_start,
+            "nextCommitteeSelected": next.is_some(),
+        }));
+        if !ctx.json {
+            println!("Epoch {}: {}", committee.epoch, clock.describe(n));
+            println!("  epoch duration: {}", duration(epoch_duration));
+            if let Some(due) = clock.selection_due_ms {
+                println!("  next committee selection: {}", relative(due, now));
+            }
+            if let Some(due) = clock.next_epoch_due_ms {
+                println!("  next epoch change: {}", relative(due, now));
+            }
+        }
+    }
+    if wants(InfoSection::Storage) {
+        put(json!({
+            "nShards": n,
+            "maxEpochsAhead": system.future_accounting.length,
+            "totalCapacitySize": system.total_capacity_size,
+            "usedCapacitySize": system.used_capacity_size,
+        }));
+        if !ctx.json {
+            println!(
+                "Capacity: {} of {} bytes used; storage can be bought up to {} epochs ahead; {} \
+                 shards",
+                system.used_capacity_size,
+                system.total_capacity_size,
+                system.future_accounting.length,
+                n
+            );
+        }
+    }
+    if wants(InfoSection::Size) {
+        put(json!({"maxBlobSize": config.max_blob_size(), "unitSize": BYTES_PER_UNIT_SIZE}));
+        if !ctx.json {
+            println!(
+                "Largest blob: {} bytes; storage is bought in units of {} MiB of encoded size",
+                config.max_blob_size(),
+                BYTES_PER_UNIT_SIZE >> 20
+            );
+        }
+    }
+    if wants(InfoSection::Price) {
+        put(json!({
+            "storagePricePerUnitSize": system.storage_price_per_unit_size,
+            "writePricePerUnitSize": system.write_price_per_unit_size,
+            "unitSize": BYTES_PER_UNIT_SIZE,
+        }));
+        if !ctx.json {
+            println!(
+                "Prices (FROST, per {} MiB of encoded size): storage {} per epoch, write {} once",
+                BYTES_PER_UNIT_SIZE >> 20,
+                system.storage_price_per_unit_size,
+                system.write_price_per_unit_size
+            );
+        }
+    }
+    if wants(InfoSection::Bft) {
+        let faulty = n.saturating_sub(1) / 3;
+        let quorum = walrus_core::quorum::quorum_weight(n);
+        put(json!({
+            "bft": {
+                "nShards": n,
+                "maxFaultyShards": faulty,
+                "quorumThreshold": quorum,
+                "validityThreshold": faulty + 1,
+            }
+        }));
+        if !ctx.json {
+            println!(
+                "BFT: of {n} shards at most {faulty} may be faulty; a certificate needs {quorum} \
+                 shards, {} shards include one correct node",
+                faulty + 1
+            );
+        }
+    }
+    if wants(InfoSection::Committee) {
+        let members: Vec<_> = committee
+            .members
+            .iter()
+            .map(|m| {
+                json!({"nodeId": m.node_id.to_string(), "name": m.name,
+                       "networkAddress": m.network_address, "shards": m.shards.len()})
+            })
+            .collect();
+        put(json!({"committee": members}));
+        if !ctx.json {
+            println!("Committee ({} storage nodes):", committee.members.len());
+            for m in &committee.members {
+                println!(
+                    "  {:<12} {:<22} {:>4} shards  {}",
+                    m.name,
+                    m.network_address,
+                    m.shards.len(),
+                    m.node_id
+                );
+            }
+        }
+    }
     if ctx.json {
         println!("{}", serde_json::to_string_pretty(&value)?);
-        return Ok(());
-    }
-    let now = now_ms();
-    println!(
-        "Epoch {}: {}",
-        committee.epoch,
-        clock.describe(committee.n_shards)
-    );
-    println!("  epoch duration: {}", duration(epoch_duration));
-    if let Some(due) = clock.selection_due_ms {
-        println!("  next committee selection: {}", relative(due, now));
-    }
-    if let Some(due) = clock.next_epoch_due_ms {
-        println!("  next epoch change: {}", relative(due, now));
-    }
-    println!(
-        "  shards: {}, storage nodes in the committee: {}",
-        committee.n_shards,
-        committee.members.len()
-    );
-    println!(
-        "Prices (FROST, per {} MiB of encoded size): storage {} per epoch, write {} once",
-        BYTES_PER_UNIT_SIZE >> 20,
-        system.storage_price_per_unit_size,
-        system.write_price_per_unit_size
-    );
-    println!(
-        "Capacity: {} of {} bytes used; storage can be bought up to {} epochs ahead",
-        system.used_capacity_size, system.total_capacity_size, system.future_accounting.length
-    );
-    println!("Largest blob: {} bytes", config.max_blob_size());
-    println!("Committee:");
-    for m in &committee.members {
-        println!(
-            "  {:<12} {:<22} {:>4} shards  {}",
-            m.name,
-            m.network_address,
-            m.shards.len(),
-            m.node_id
-        );
     }
     Ok(())
 }

@@ -97,7 +97,10 @@ fn push_command(
     };
     if sub.has_subcommands() {
         if options.is_empty() {
-            bail!("{name:?} needs one of its subcommands");
+            if sub.is_subcommand_required_set() {
+                bail!("{name:?} needs one of its subcommands");
+            }
+            return Ok(());
         }
         return push_command(sub, &Value::Object(options), argv);
     }
@@ -199,6 +202,10 @@ mod tests {
         assert_eq!(
             argv(r#"{"command": "info"}"#).unwrap(),
             ["walrus", "--json", "info"]
+        );
+        assert_eq!(
+            argv(r#"{"command": {"info": {"bft": null}}}"#).unwrap(),
+            ["walrus", "--json", "info", "bft"]
         );
         assert_eq!(
             argv(r#"{"command": {"convertBlobId": {"blobIdDecimal": "12"}}}"#).unwrap(),
