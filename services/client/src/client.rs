@@ -1011,12 +1011,78 @@ impl WalrusClient {
 
     /// Wraps an owned blob in a SharedBlob; its id.
     pub async fn share(&self, object: ObjectId) -> Result<ObjectId, ClientError> {
-        let record = self
-            .chain
-            .execute(Call::System(SystemCall::SharedBlobNew { blob: object }))
-            .await?;
+        self.share_funded(object, None).await
+    }
+
+    /// Wraps an owned blob in a SharedBlob funded with `amount` FROST of this account's WAL
+    /// (`shared_blob::new_funded`; none: `shared_blob::new`); its id.
+    pub async fn share_funded(
+        &self,
+        object: ObjectId,
+        amount: Option<u64>,
+    ) -> Result<ObjectId, ClientError> {
+        let call = match amount {
+            None | Some(0) => SystemCall::SharedBlobNew { blob: object },
+            Some(amount) => SystemCall::SharedBlobNewFunded {
+                blob: object,
+                funds: self.chain.split_wal(amount).await?,
+            },
+        };
+        let record = self.chain.execute(Call::System(call)).await?;
         walrus_chain::walrus::chain::created(&record, "::shared_blob::SharedBlob")
             .ok_or_else(|| ClientError::Internal("no SharedBlob was created".into()))
+    }
+
+    /// The funds (FROST) of a SharedBlob.
+    pub async fn shared_blob_funds(&self, shared: ObjectId) -> Result<u64, ClientError> {
+        match self.chain.object(shared).await?.map(|o| o.value) {
+            Some(WalrusObject::SharedBlob(s)) => Ok(s.funds),
+            _ => Err(ClientError::InvalidRequest(format!(
+                "object {shared} is not a SharedBlob"
+            ))),
+        }
+    }
+
+    /// Adds `amount` FROST of this account's WAL to a SharedBlob's funds (`shared_blob::fund`);
+    /// anyone may fund any shared blob.
+    pub async fn fund_shared(&self, shared: ObjectId, amount: u64) -> Result<(), ClientError> {
+        if amount == 0 {
+            return Err(ClientError::InvalidRequest(
+                "the amount must be at least 1 FROST".into(),
+            ));
+        }
+        self.shared_blob_funds(shared).await?;
+        let coin = self.chain.split_wal(amount).await?;
+        self.chain
+            .execute(Call::System(SystemCall::SharedBlobFund {
+                shared_blob: shared,
+                added_funds: coin,
+            }))
+            .await?;
+        Ok(())
+    }
+
+    /// Extends a SharedBlob by `epochs`, paid from its funds (`shared_blob::extend`); the cost.
+    pub async fn extend_shared(&self, shared: ObjectId, epochs: u32) -> Result<u64, ClientError> {
+        let funds = self.shared_blob_funds(shared).await?;
+        let blob = self.blob_object(shared).await?;
+        let system = self.chain.system().await?;
+        let cost = storage_units_from_size(blob.blob.storage.storage_size)
+            .saturating_mul(system.storage_price_per_unit_size)
+            .saturating_mul(u64::from(epochs));
+        if cost > funds {
+            return Err(ClientError::InvalidRequest(format!(
+                "extending {shared} by {epochs} epoch(s) costs {cost} FROST but it holds only \
+                 {funds}; add funds with fund-shared-blob"
+            )));
+        }
+        self.chain
+            .execute(Call::System(SystemCall::SharedBlobExtend {
+                shared_blob: shared,
+                extended_epochs: epochs,
+            }))
+            .await?;
+        Ok(cost)
     }
 }
 

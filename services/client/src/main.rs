@@ -66,6 +66,8 @@ enum Commands {
     Extend(commands::blobs::ExtendArgs),
     /// Wrap a blob in a shared object.
     Share(commands::blobs::ShareArgs),
+    /// Add WAL to a SharedBlob's funds, from which anyone can extend it.
+    FundSharedBlob(commands::blobs::FundSharedArgs),
     /// Print a blob object's attributes.
     GetBlobAttribute(commands::blobs::GetAttributeArgs),
     /// Set attributes on a blob object.
@@ -184,6 +186,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Commands::BurnBlobs(args) => block_on(blobs::burn(&ctx, args)),
         Commands::Extend(args) => block_on(blobs::extend(&ctx, args)),
         Commands::Share(args) => block_on(blobs::share(&ctx, args)),
+        Commands::FundSharedBlob(args) => block_on(blobs::fund_shared(&ctx, args)),
         Commands::GetBlobAttribute(args) => block_on(blobs::get_attribute(&ctx, args)),
         Commands::SetBlobAttribute(args) => block_on(blobs::set_attribute(&ctx, args)),
         Commands::RemoveBlobAttributeFields(args) => block_on(blobs::remove_attribute(&ctx, args)),

@@ -1014,6 +1014,63 @@ async fn blob_and_staking_commands_work_through_the_cli() {
         shared[0]["blobStoreResult"]["newlyCreated"]["sharedBlobObject"].is_string(),
         "{shared}"
     );
+    let shared_id = shared[0]["blobStoreResult"]["newlyCreated"]["sharedBlobObject"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let end_before =
+        shared[0]["blobStoreResult"]["newlyCreated"]["blobObject"]["storage"]["endEpoch"]
+            .as_u64()
+            .unwrap();
+    // Without funds it cannot be extended: a one-line refusal, nothing paid.
+    let (ok, _, stderr) = cli(
+        &net,
+        &[
+            "extend",
+            "--shared",
+            "--blob-obj-id",
+            &shared_id,
+            "--epochs-extended",
+            "1",
+        ],
+    );
+    assert!(
+        !ok && stderr.contains("add funds with fund-shared-blob"),
+        "{stderr}"
+    );
+    // Anyone funds it; an extension is paid from its funds.
+    let fund = |amount: &str| {
+        json(&[
+            "fund-shared-blob",
+            "--shared-blob-obj-id",
+            &shared_id,
+            "--amount",
+            amount,
+        ])
+    };
+    let funded = fund("1000000");
+    assert_eq!(funded["funds"], 1_000_000, "{funded}");
+    let extended = json(&[
+        "extend",
+        "--shared",
+        "--blob-obj-id",
+        &shared_id,
+        "--epochs-extended",
+        "1",
+    ]);
+    assert_eq!(extended["endEpoch"], end_before + 1, "{extended}");
+    let cost = extended["cost"].as_u64().unwrap();
+    assert!(cost > 0);
+    let funds_after = fund("1")["funds"].as_u64().unwrap();
+    assert_eq!(funds_after, 1_000_000 - cost + 1, "paid from the funds");
+    // Sharing an owned blob with funds.
+    let owned_blob = json(&["store", file.to_str().unwrap(), "--epochs", "1", "--force"]);
+    let owned_id = owned_blob[0]["blobStoreResult"]["newlyCreated"]["blobObject"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let shared_funded = json(&["share", "--blob-obj-id", &owned_id, "--amount", "5000"]);
+    assert_eq!(shared_funded["funds"], 5000, "{shared_funded}");
 
     // System information and node health.
     let info = json(&["info"]);

@@ -504,12 +504,15 @@ pub(crate) async fn delete(ctx: &Context, args: &DeleteArgs) -> anyhow::Result<(
 /// `walrus extend`.
 #[derive(Debug, Args)]
 pub(crate) struct ExtendArgs {
-    /// The Blob object.
+    /// The Blob object (with `--shared`, the SharedBlob object).
     #[arg(long)]
     blob_obj_id: Address,
     /// Epochs to add.
     #[arg(long)]
     epochs_extended: u32,
+    /// The object is a SharedBlob: the extension is paid from its funds.
+    #[arg(long)]
+    shared: bool,
 }
 
 pub(crate) async fn extend(ctx: &Context, args: &ExtendArgs) -> anyhow::Result<()> {
@@ -517,9 +520,15 @@ pub(crate) async fn extend(ctx: &Context, args: &ExtendArgs) -> anyhow::Result<(
         bail!("--epochs-extended must be at least 1");
     }
     let client = ctx.client(true)?;
-    let cost = client
-        .extend(args.blob_obj_id, args.epochs_extended)
-        .await?;
+    let cost = if args.shared {
+        client
+            .extend_shared(args.blob_obj_id, args.epochs_extended)
+            .await?
+    } else {
+        client
+            .extend(args.blob_obj_id, args.epochs_extended)
+            .await?
+    };
     let end = client.blob_object(args.blob_obj_id).await?.blob.end_epoch();
     if ctx.json {
         println!(
@@ -541,15 +550,54 @@ pub(crate) struct ShareArgs {
     /// The Blob object to wrap in a SharedBlob.
     #[arg(long)]
     blob_obj_id: Address,
+    /// Fund the SharedBlob with this many FROST of your WAL (anyone can add more).
+    #[arg(long)]
+    amount: Option<u64>,
+}
+
+/// `walrus fund-shared-blob`.
+#[derive(Debug, Args)]
+pub(crate) struct FundSharedArgs {
+    /// The SharedBlob object.
+    #[arg(long)]
+    shared_blob_obj_id: Address,
+    /// FROST of your WAL to add to its funds.
+    #[arg(long)]
+    amount: u64,
+}
+
+pub(crate) async fn fund_shared(ctx: &Context, args: &FundSharedArgs) -> anyhow::Result<()> {
+    let client = ctx.client(true)?;
+    client
+        .fund_shared(args.shared_blob_obj_id, args.amount)
+        .await?;
+    let funds = client.shared_blob_funds(args.shared_blob_obj_id).await?;
+    if ctx.json {
+        println!(
+            "{}",
+            json!({"sharedBlobObject": args.shared_blob_obj_id.to_string(),
+                   "amount": args.amount, "funds": funds})
+        );
+    } else {
+        println!(
+            "Added {} FROST to {}; it now holds {funds} FROST for extensions.",
+            args.amount, args.shared_blob_obj_id
+        );
+    }
+    Ok(())
 }
 
 pub(crate) async fn share(ctx: &Context, args: &ShareArgs) -> anyhow::Result<()> {
     let client = ctx.client(true)?;
-    let shared = client.share(args.blob_obj_id).await?;
+    let shared = client.share_funded(args.blob_obj_id, args.amount).await?;
+    let funds = client.shared_blob_funds(shared).await?;
     if ctx.json {
-        println!("{}", json!({"sharedBlobObject": shared.to_string()}));
+        println!(
+            "{}",
+            json!({"sharedBlobObject": shared.to_string(), "funds": funds})
+        );
     } else {
-        println!("Shared as {shared}.");
+        println!("Shared as {shared}, with {funds} FROST for extensions.");
     }
     Ok(())
 }
