@@ -86,7 +86,7 @@ enum Commands {
     /// Withdraw staked WAL whose withdrawal epoch has come.
     WithdrawStake(commands::staking::WithdrawArgs),
     /// Your StakedWal objects and their state.
-    ListStakedWal,
+    ListStakedWal(commands::staking::ListStakedArgs),
     /// WAL from the devnet faucet.
     GetWal(commands::staking::GetWalArgs),
     /// Run the aggregator (reads over HTTP).
@@ -195,7 +195,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Commands::Stake(args) => block_on(staking::stake(&ctx, args)),
         Commands::RequestWithdrawStake(args) => block_on(staking::request_withdraw(&ctx, args)),
         Commands::WithdrawStake(args) => block_on(staking::withdraw(&ctx, args)),
-        Commands::ListStakedWal => block_on(staking::list_staked(&ctx)),
+        Commands::ListStakedWal(args) => block_on(staking::list_staked(&ctx, args)),
         Commands::GetWal(args) => block_on(staking::get_wal(&ctx, args)),
         Commands::Aggregator(args) => daemon::run(&ctx, Mode::Aggregator, args),
         Commands::Publisher(args) => daemon::run(&ctx, Mode::Publisher, args),

@@ -1141,6 +1141,42 @@ async fn blob_and_staking_commands_work_through_the_cli() {
             .starts_with("pending activation"),
         "{position}"
     );
+    // Withdrawals take the node first, as the reference: the only position with the node is
+    // found without naming it; with two, they must be named.
+    let dry = json(&["request-withdraw-stake", &node, "--dry-run"]);
+    assert_eq!(dry[0]["stakedWal"], staked_wal.as_str(), "{dry}");
+    assert_eq!(dry[0]["dryRun"], true);
+    let second = json(&["stake", "--node-ids", &node, "--amounts", "1000000000"]);
+    let second = second[0]["stakedWal"].as_str().unwrap().to_owned();
+    let (ok, _, stderr) = cli(&net, &["request-withdraw-stake", &node, "--dry-run"]);
+    assert!(
+        !ok && stderr.contains("2 staked positions") && stderr.contains(&second),
+        "{stderr}"
+    );
+    let named = json(&["request-withdraw-stake", &node, &second, "--dry-run"]);
+    assert_eq!(named[0]["stakedWal"], second.as_str(), "{named}");
+    let other = info["committee"][1]["nodeId"].as_str().unwrap();
+    let (ok, _, stderr) = cli(
+        &net,
+        &["request-withdraw-stake", other, &second, "--dry-run"],
+    );
+    assert!(
+        !ok && stderr.contains("is not a staked position of yours"),
+        "{stderr}"
+    );
+    assert_eq!(
+        json(&["list-staked-wal", "--staked-only"])
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        json(&["list-staked-wal", "--withdrawing-only"]),
+        serde_json::json!([])
+    );
+    let (ok, _, _) = cli(&net, &["withdraw-stake"]);
+    assert!(!ok, "withdraw-stake needs the StakedWal ids");
     net.shutdown().await;
 }
 

@@ -57,9 +57,14 @@ pub(crate) async fn stake(ctx: &Context, args: &StakeArgs) -> anyhow::Result<()>
 /// `walrus request-withdraw-stake`.
 #[derive(Debug, Args)]
 pub(crate) struct RequestWithdrawArgs {
-    /// The StakedWal objects.
-    #[arg(long = "staked-wal-ids", num_args = 1.., required = true)]
+    /// The node (its staking pool's id) the stake is with.
+    node_id: Address,
+    /// The StakedWal objects to withdraw; may be left out when you have exactly one staked
+    /// position with the node.
     staked_wal_ids: Vec<Address>,
+    /// Print what would be requested, without doing it.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 pub(crate) async fn request_withdraw(
@@ -67,17 +72,66 @@ pub(crate) async fn request_withdraw(
     args: &RequestWithdrawArgs,
 ) -> anyhow::Result<()> {
     let client = ctx.client(true)?;
-    for id in &args.staked_wal_ids {
-        client
-            .chain()
-            .request_withdraw_stake(*id)
-            .await
-            .with_context(|| format!("requesting the withdrawal of {id}"))?;
-        if !ctx.json {
-            println!(
-                "Requested the withdrawal of {id}; `walrus list-staked-wal` shows when it is withdrawable."
-            );
+    let node = walrus_chain::walrus::to_move_id(args.node_id);
+    let staked_with_node: Vec<Address> = owned_staked_wal(&client)
+        .await?
+        .into_iter()
+        .filter(|(_, s)| s.node_id == node && matches!(s.state, StakedWalState::Staked))
+        .map(|(id, _)| id)
+        .collect();
+    // As the reference: the node's only staked position when none is named; each named one
+    // must be a staked position with that node.
+    let targets = if args.staked_wal_ids.is_empty() {
+        match staked_with_node.as_slice() {
+            [] => bail!("you have no staked WAL with node {}", args.node_id),
+            [one] => vec![*one],
+            many => bail!(
+                "you have {} staked positions with node {}; name the ones to withdraw: {}",
+                many.len(),
+                args.node_id,
+                many.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
         }
+    } else {
+        for id in &args.staked_wal_ids {
+            if !staked_with_node.contains(id) {
+                bail!(
+                    "{id} is not a staked position of yours with node {}",
+                    args.node_id
+                );
+            }
+        }
+        args.staked_wal_ids.clone()
+    };
+    let mut out = Vec::new();
+    for id in &targets {
+        if !args.dry_run {
+            client
+                .chain()
+                .request_withdraw_stake(*id)
+                .await
+                .with_context(|| format!("requesting the withdrawal of {id}"))?;
+        }
+        out.push(
+            json!({"stakedWal": id.to_string(), "nodeId": args.node_id.to_string(),
+                        "dryRun": args.dry_run}),
+        );
+        if !ctx.json {
+            if args.dry_run {
+                println!("Would request the withdrawal of {id} (dry run).");
+            } else {
+                println!(
+                    "Requested the withdrawal of {id}; `walrus list-staked-wal` shows when it is \
+                     withdrawable."
+                );
+            }
+        }
+    }
+    if ctx.json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
     }
     Ok(())
 }
@@ -85,9 +139,37 @@ pub(crate) async fn request_withdraw(
 /// `walrus withdraw-stake`.
 #[derive(Debug, Args)]
 pub(crate) struct WithdrawArgs {
-    /// The StakedWal objects.
-    #[arg(long = "staked-wal-ids", num_args = 1.., required = true)]
+    /// The StakedWal objects (withdrawal requested earlier).
+    #[arg(required = true, num_args = 1..)]
     staked_wal_ids: Vec<Address>,
+}
+
+/// `walrus list-staked-wal`.
+#[derive(Debug, Args)]
+pub(crate) struct ListStakedArgs {
+    /// Only positions that are staked (not withdrawing).
+    #[arg(long, conflicts_with = "withdrawing_only")]
+    staked_only: bool,
+    /// Only positions whose withdrawal was requested.
+    #[arg(long)]
+    withdrawing_only: bool,
+}
+
+/// The StakedWal objects this wallet owns: (id, the Move value).
+async fn owned_staked_wal(
+    client: &walrus_client::WalrusClient,
+) -> anyhow::Result<Vec<(Address, walrus_core::contracts::staking::StakedWal)>> {
+    let address = client.address().context("no wallet")?;
+    Ok(client
+        .chain()
+        .owned_objects(address)
+        .await?
+        .into_iter()
+        .filter_map(|(id, object)| match object.value {
+            WalrusObject::Staking(StakingObject::StakedWal(s)) => Some((id, s)),
+            _ => None,
+        })
+        .collect())
 }
 
 pub(crate) async fn withdraw(ctx: &Context, args: &WithdrawArgs) -> anyhow::Result<()> {
@@ -113,13 +195,16 @@ pub(crate) async fn withdraw(ctx: &Context, args: &WithdrawArgs) -> anyhow::Resu
     Ok(())
 }
 
-pub(crate) async fn list_staked(ctx: &Context) -> anyhow::Result<()> {
+pub(crate) async fn list_staked(ctx: &Context, args: &ListStakedArgs) -> anyhow::Result<()> {
     let client = ctx.client(true)?;
-    let address = client.address().context("no wallet")?;
     let epoch = client.chain().committee().await?.epoch;
     let mut out = Vec::new();
-    for (id, object) in client.chain().owned_objects(address).await? {
-        if let WalrusObject::Staking(StakingObject::StakedWal(s)) = object.value {
+    for (id, s) in owned_staked_wal(&client).await? {
+        let withdrawing = matches!(s.state, StakedWalState::Withdrawing { .. });
+        if (args.staked_only && withdrawing) || (args.withdrawing_only && !withdrawing) {
+            continue;
+        }
+        {
             let state = match s.state {
                 StakedWalState::Staked if s.activation_epoch > epoch => {
                     format!("pending activation at epoch {}", s.activation_epoch)
