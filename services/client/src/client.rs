@@ -105,6 +105,10 @@ pub struct StoreOptions {
     pub send_object_to: Option<Address>,
     /// Wrap the new Blob in a shared object (anyone can fund its extension).
     pub share: bool,
+    /// Neither look at nor reuse the objects the wallet owns (registrations, `Storage`,
+    /// certified Blobs): always buy new storage (the reference's `--ignore-resources`; faster
+    /// for wallets with very many objects).
+    pub ignore_resources: bool,
 }
 
 impl Default for StoreOptions {
@@ -115,6 +119,7 @@ impl Default for StoreOptions {
             force: false,
             send_object_to: None,
             share: false,
+            ignore_resources: false,
         }
     }
 }
@@ -389,7 +394,7 @@ impl WalrusClient {
 
         if !options.force
             && let Some(done) = self
-                .already_certified(&committee, &blob_id, end_epoch, owner, options.deletable)
+                .already_certified(&committee, &blob_id, end_epoch, owner, options)
                 .await?
         {
             self.progress.report(Progress::Done);
@@ -401,7 +406,7 @@ impl WalrusClient {
 
         self.progress.report(Progress::Registering);
         let (object, operation, paid) = self
-            .obtain_registration(&encoded, size, options.deletable, &cost, end_epoch, owner)
+            .obtain_registration(&encoded, size, options, &cost, end_epoch, owner)
             .await?;
         let encoded = Arc::new(encoded);
         let background = self
@@ -447,9 +452,15 @@ impl WalrusClient {
         blob_id: &BlobId,
         end_epoch: u32,
         owner: Address,
-        deletable: bool,
+        options: &StoreOptions,
     ) -> Result<Option<AlreadyCertified>, ClientError> {
-        for (id, stored) in self.chain.owned_objects(owner).await? {
+        let deletable = options.deletable;
+        let owned = if options.ignore_resources {
+            Vec::new()
+        } else {
+            self.chain.owned_objects(owner).await?
+        };
+        for (id, stored) in owned {
             if let WalrusObject::Blob(b) = &stored.value
                 && b.blob.blob_id == *blob_id
                 && b.blob.certified_epoch.is_some()
@@ -511,18 +522,23 @@ impl WalrusClient {
 
     /// The Blob object to certify: an owned, uncertified registration of this blob that lives
     /// long enough; else a new registration on an owned `Storage` that fits; else new storage
-    /// and a new registration. Returns the object, the operation and the FROST paid.
+    /// and a new registration (always, with `ignore_resources`). Returns the object, the operation and the FROST paid.
     async fn obtain_registration(
         &self,
         encoded: &EncodedBlob,
         size: u64,
-        deletable: bool,
+        options: &StoreOptions,
         cost: &StoreCost,
         end_epoch: u32,
         owner: Address,
     ) -> Result<(ObjectId, ResourceOperation, u64), ClientError> {
         let blob_id = *encoded.blob_id();
-        let owned = self.chain.owned_objects(owner).await?;
+        let deletable = options.deletable;
+        let owned = if options.ignore_resources {
+            Vec::new()
+        } else {
+            self.chain.owned_objects(owner).await?
+        };
         let current = end_epoch - cost.epochs_ahead;
         for (id, stored) in &owned {
             if let WalrusObject::Blob(b) = &stored.value

@@ -7,7 +7,7 @@
 //! | `GET /v1/blobs/{blob_id}` | aggregator | the blob's bytes; one `Range: bytes=` range (206) |
 //! | `GET /v1/blobs/{blob_id}/byte-range?start=&length=` | aggregator | a byte range |
 //! | `GET /v1/blobs/by-object-id/{object_id}` | aggregator | the bytes of a Blob/SharedBlob object, with headers from its attributes |
-//! | `PUT /v1/blobs?epochs=&permanent=&force=&send_object_to=&share=` | publisher | store the body; the reference's JSON result |
+//! | `PUT /v1/blobs?epochs=&permanent=&force=&send_object_to=&share=&reuse_resources=` | publisher | store the body; the reference's JSON result |
 //!
 //! Limits: a body limit for `PUT` (default 10 MiB; an announced larger body is refused with 413
 //! before it is read), a largest blob the aggregator serves, and separate concurrency limits for
@@ -560,6 +560,10 @@ struct StoreQuery {
     send_object_to: Option<String>,
     #[serde(default)]
     share: bool,
+    /// Reuse the publisher wallet's own storage and registrations (off by default, as in the
+    /// reference: a publisher buys new storage for every store).
+    #[serde(default)]
+    reuse_resources: bool,
 }
 
 async fn store_blob(
@@ -591,6 +595,7 @@ async fn store_blob(
         force: q.force,
         send_object_to,
         share: q.share,
+        ignore_resources: !q.reuse_resources,
     };
     let (result, background) = state.client.store(body.to_vec(), &options).await?;
     tokio::spawn(background.finish());
@@ -635,7 +640,8 @@ async fn openapi() -> Response {
                     {"name": "permanent", "in": "query", "schema": {"type": "boolean"}},
                     {"name": "force", "in": "query", "schema": {"type": "boolean"}},
                     {"name": "send_object_to", "in": "query", "schema": {"type": "string"}},
-                    {"name": "share", "in": "query", "schema": {"type": "boolean"}}
+                    {"name": "share", "in": "query", "schema": {"type": "boolean"}},
+                    {"name": "reuse_resources", "in": "query", "schema": {"type": "boolean"}}
                 ],
                 "requestBody": {"content": {"application/octet-stream": {}}},
                 "responses": {

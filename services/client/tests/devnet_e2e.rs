@@ -184,6 +184,13 @@ async fn store_and_read_via_cli_http_and_library_while_nodes_fail() {
         .unwrap()
         .to_owned();
     assert_eq!(put["newlyCreated"]["blobObject"]["deletable"], false);
+    // As the reference, the publisher buys new storage unless asked to reuse the wallet's.
+    assert!(
+        put["newlyCreated"]["resourceOperation"]
+            .get("registerFromScratch")
+            .is_some(),
+        "{put}"
+    );
     let get = http
         .get(format!("{base}/v1/blobs/{blob_id}"))
         .send()
@@ -923,6 +930,25 @@ async fn blob_and_staking_commands_work_through_the_cli() {
     assert!(owned(&object), "not deleted without --yes");
     json(&["delete", "--object-ids", &object, "--yes"]);
     assert!(!owned(&object));
+
+    // The deleted blob's storage came back: a new store reuses it, unless told to ignore what
+    // the wallet owns.
+    let fresh = dir.path().join("fresh.txt");
+    std::fs::write(&fresh, b"bought anew").unwrap();
+    let ignored = json(&[
+        "store",
+        fresh.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--ignore-resources",
+    ]);
+    let operation = &ignored[0]["blobStoreResult"]["newlyCreated"]["resourceOperation"];
+    assert!(operation.get("registerFromScratch").is_some(), "{ignored}");
+    let reused = dir.path().join("reused.txt");
+    std::fs::write(&reused, b"on storage the wallet owns").unwrap();
+    let reusing = json(&["store", reused.to_str().unwrap(), "--epochs", "1"]);
+    let operation = &reusing[0]["blobStoreResult"]["newlyCreated"]["resourceOperation"];
+    assert!(operation.get("reuseStorage").is_some(), "{reusing}");
 
     // Delete by file: the blob ID is computed from the file.
     let by_file = dir.path().join("by-file.txt");

@@ -47,6 +47,10 @@ pub(crate) struct StoreArgs {
     /// Only compute the blob ID, encoded size and cost; pay nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Do not look at or reuse the wallet's own registrations, storage or certified blobs:
+    /// always buy new storage (faster with very many owned objects).
+    #[arg(long)]
+    ignore_resources: bool,
 }
 
 /// The expiry of `walrus store`: exactly one of the three flags, as the reference requires.
@@ -144,6 +148,7 @@ pub(crate) async fn store(ctx: &Context, args: &StoreArgs) -> anyhow::Result<()>
             force: args.force,
             send_object_to: args.send_object_to,
             share: args.share,
+            ignore_resources: args.ignore_resources,
         };
         let size = data.len();
         let client = match super::progress_bar(ctx.json) {
