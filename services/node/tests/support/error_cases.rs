@@ -500,6 +500,19 @@ impl Fixture {
                 None,
             ),
             case(
+                "an inconsistency proof without the symbols it needs",
+                "POST",
+                format!("/v1/blobs/{a}/inconsistencyProof/primary"),
+                walrus_core::InconsistencyProof::<walrus_core::Primary>::new(
+                    walrus_core::SliverIndex(0),
+                    Vec::new(),
+                )
+                .to_bcs()
+                .unwrap(),
+                (400, "INVALID_ARGUMENT", "INVALID_PROOF"),
+                None,
+            ),
+            case(
                 "an inconsistency proof that is not BCS",
                 "POST",
                 format!("/v1/blobs/{a}/inconsistencyProof/primary"),
