@@ -69,7 +69,21 @@ pub struct DaemonLimits {
     pub max_concurrent_writes: usize,
     /// The most epochs a `PUT` may ask for (default: the system's maximum).
     pub max_epochs: Option<u32>,
+    /// Blob attributes the aggregator returns as response headers (lowercase names; default:
+    /// the reference's list, [`DEFAULT_ALLOWED_HEADERS`]).
+    pub allowed_headers: Vec<String>,
 }
+
+/// The reference aggregator's default `--allowed-headers`.
+pub const DEFAULT_ALLOWED_HEADERS: [&str; 7] = [
+    "content-type",
+    "authorization",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "content-location",
+    "link",
+];
 
 impl Default for DaemonLimits {
     fn default() -> Self {
@@ -79,6 +93,7 @@ impl Default for DaemonLimits {
             max_concurrent_reads: 64,
             max_concurrent_writes: 8,
             max_epochs: None,
+            allowed_headers: DEFAULT_ALLOWED_HEADERS.map(str::to_owned).to_vec(),
         }
     }
 }
@@ -499,16 +514,6 @@ async fn byte_range(
     Ok(response)
 }
 
-/// Attributes the aggregator turns into response headers (the reference's default allow-list).
-const ALLOWED_HEADERS: [&str; 6] = [
-    "content-type",
-    "content-disposition",
-    "content-encoding",
-    "content-language",
-    "content-location",
-    "link",
-];
-
 async fn read_by_object(
     State(state): State<Arc<DaemonState>>,
     Path(object_id): Path<String>,
@@ -533,7 +538,7 @@ async fn read_by_object(
     if let Some(metadata) = &object.metadata {
         for entry in &metadata.metadata {
             let key = entry.key.to_ascii_lowercase();
-            if ALLOWED_HEADERS.contains(&key.as_str())
+            if state.limits.allowed_headers.contains(&key)
                 && let (Ok(name), Ok(value)) = (
                     header::HeaderName::from_bytes(key.as_bytes()),
                     HeaderValue::from_str(&entry.value),

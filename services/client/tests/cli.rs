@@ -238,3 +238,20 @@ fn runs_a_command_given_as_json() {
         assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     }
 }
+
+#[test]
+fn the_aggregator_names_a_bad_allowed_header_before_starting() {
+    let output = walrus(&[
+        "aggregator",
+        "--allowed-headers",
+        "content-type",
+        "bad header",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("--allowed-headers: \"bad header\" is not a header name"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+}

@@ -889,6 +889,24 @@ async fn blob_and_staking_commands_work_through_the_cli() {
         response.headers().get("x-note").is_none(),
         "only allow-listed attributes become headers"
     );
+    // `--allowed-headers` chooses which attributes become headers.
+    let custom = serve_daemon_with(
+        &client,
+        Mode::Aggregator,
+        DaemonLimits {
+            allowed_headers: vec!["x-note".to_owned()],
+            ..DaemonLimits::default()
+        },
+    )
+    .await;
+    let response = reqwest::get(format!("{custom}/v1/blobs/by-object-id/{object}"))
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-note"], "kept");
+    assert_ne!(
+        response.headers().get("content-type").map(|v| v.as_bytes()),
+        Some(&b"text/html"[..])
+    );
     assert_eq!(response.bytes().await.unwrap().as_ref(), b"<h1>hello</h1>");
     // The aggregator alone refuses writes.
     let put = reqwest::Client::new()

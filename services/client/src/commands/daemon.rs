@@ -29,6 +29,11 @@ pub(crate) struct DaemonArgs {
     /// The most epochs a PUT may ask for.
     #[arg(long)]
     max_epochs: Option<u32>,
+    /// Blob attributes returned as response headers by the aggregator (default: the
+    /// reference's list: content-type, authorization, content-disposition, content-encoding,
+    /// content-language, content-location, link).
+    #[arg(long, num_args = 1..)]
+    allowed_headers: Vec<String>,
 }
 
 impl DaemonArgs {
@@ -45,6 +50,20 @@ impl DaemonArgs {
             max_concurrent_reads: self.max_concurrent_reads,
             max_concurrent_writes: self.max_concurrent_writes,
             max_epochs: self.max_epochs,
+            allowed_headers: if self.allowed_headers.is_empty() {
+                daemon::DEFAULT_ALLOWED_HEADERS.map(str::to_owned).to_vec()
+            } else {
+                self.allowed_headers
+                    .iter()
+                    .map(|name| {
+                        axum::http::HeaderName::from_bytes(name.as_bytes())
+                            .map(|h| h.as_str().to_owned())
+                            .map_err(|_| {
+                                anyhow::anyhow!("--allowed-headers: {name:?} is not a header name")
+                            })
+                    })
+                    .collect::<anyhow::Result<_>>()?
+            },
         })
     }
 }
@@ -53,8 +72,10 @@ pub(crate) fn run(ctx: &Context, mode: Mode, args: &DaemonArgs) -> anyhow::Resul
     crate::logging::init();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
+        // The options first: a bad one is named before any configuration is read.
+        let limits = args.limits()?;
         let client = ctx.client(mode != Mode::Aggregator)?;
-        let router = daemon::router(client, mode, args.limits()?);
+        let router = daemon::router(client, mode, limits);
         let shutdown = crate::signals::interrupted()?;
         let json = ctx.json;
         daemon::serve(
