@@ -124,6 +124,21 @@ impl RestApiError for Internal {
     }
 }
 
+/// The service cannot answer now; retry with backoff (the reference's `Unavailable`, in the
+/// global domain).
+#[derive(Debug, thiserror::Error)]
+#[error("the service is currently unavailable")]
+pub struct Unavailable;
+
+impl RestApiError for Unavailable {
+    fn class(&self) -> Class<'_> {
+        Class::Own(ApiStatus::Unavailable, "UNAVAILABLE")
+    }
+    fn domain(&self) -> &'static str {
+        GLOBAL_ERROR_DOMAIN
+    }
+}
+
 /// The shard of the requested sliver pair is not this node's in the epoch.
 #[derive(Debug, thiserror::Error)]
 #[error("shard {shard} is not assigned to this node in epoch {epoch}")]
@@ -255,7 +270,8 @@ impl RestApiError for Common {
     }
 }
 
-/// `From` the shared errors for operation enums with a `Common` variant, so `?` converts them.
+/// For operation enums with a `Common` variant: `From` the shared errors, so `?` converts them,
+/// and [`IntoResponse`].
 macro_rules! from_common {
     ($($t:ty),+ $(,)?) => {$(
         impl From<RequestRejection> for $t {
@@ -273,6 +289,7 @@ macro_rules! from_common {
                 Self::Common(e.into())
             }
         }
+        into_response!($t);
     )+};
 }
 
@@ -546,7 +563,7 @@ pub enum SyncShardServiceError {
     },
     /// This node has not read the previous committee yet.
     #[error("the service is currently unavailable: the previous committee is not read yet")]
-    NotReady,
+    NotReady(Unavailable),
     /// A bad path, query or body, or an internal error.
     #[error(transparent)]
     Common(Common),
@@ -565,19 +582,10 @@ impl RestApiError for SyncShardServiceError {
                 Class::Own(InvalidArgument, "MESSAGE_VERIFICATION_FAILED")
             }
             Self::InvalidEpoch { .. } => Class::Own(InvalidArgument, "INVALID_EPOCH"),
-            Self::NotReady => Class::Own(Unavailable, "UNAVAILABLE"),
+            Self::NotReady(e) => Class::Delegate(e),
             Self::ShardOutOfRange(e) => Class::Delegate(e),
             Self::ShardNotAssigned(e) => Class::Delegate(e),
             Self::Common(e) => Class::Delegate(e),
-        }
-    }
-    fn domain(&self) -> &'static str {
-        match self {
-            Self::NotReady => GLOBAL_ERROR_DOMAIN,
-            other => match other.class() {
-                Class::Delegate(inner) => inner.domain(),
-                Class::Own(..) => ERROR_DOMAIN,
-            },
         }
     }
     fn metadata(&self) -> Map<String, Value> {
@@ -597,17 +605,6 @@ impl RestApiError for SyncShardServiceError {
 }
 
 from_common!(
-    RetrieveMetadataError,
-    StoreMetadataError,
-    RetrieveSliverError,
-    StoreSliverError,
-    ComputeStorageConfirmationError,
-    ListSymbolsError,
-    InconsistencyProofError,
-    SyncShardServiceError,
-);
-
-into_response!(
     RetrieveMetadataError,
     StoreMetadataError,
     RetrieveSliverError,

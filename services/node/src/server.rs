@@ -36,6 +36,7 @@ use crate::errors::{
     BodyRejection, ComputeStorageConfirmationError, InconsistencyProofError, IndexOutOfRange,
     Internal, ListSymbolsError, RequestRejection, RetrieveMetadataError, RetrieveSliverError,
     ServiceError, ShardNotAssigned, StoreMetadataError, StoreSliverError, SyncShardServiceError,
+    Unavailable,
 };
 use crate::state::{Metrics, NodeState, read};
 
@@ -132,6 +133,10 @@ impl<'de> Deserialize<'de> for ObjectIdParam {
         Ok(Self(bytes))
     }
 }
+
+/// `/v1/blobs/{blob_id}/slivers/{sliver_pair_index}/{sliver_type}`: the pair index is checked
+/// against the shard count by the handlers (`INDEX_OUT_OF_RANGE`).
+type SliverPath = (BlobIdParam, u16, SliverTypeParam);
 
 /// `?pending=true|false` on uploads: buffer until the registration is seen.
 #[derive(Debug, Default, Deserialize)]
@@ -483,11 +488,7 @@ async fn verify_on_pool(
 
 async fn put_sliver(
     State(state): State<Arc<NodeState>>,
-    ApiPath((BlobIdParam(blob_id), pair, SliverTypeParam(axis))): ApiPath<(
-        BlobIdParam,
-        u16,
-        SliverTypeParam,
-    )>,
+    ApiPath((BlobIdParam(blob_id), pair, SliverTypeParam(axis))): ApiPath<SliverPath>,
     ApiQuery(query): ApiQuery<UploadIntentQuery>,
     headers: HeaderMap,
     body: Body,
@@ -578,11 +579,7 @@ fn shard_with_data(
 
 async fn get_sliver(
     State(state): State<Arc<NodeState>>,
-    ApiPath((BlobIdParam(blob_id), pair, SliverTypeParam(axis))): ApiPath<(
-        BlobIdParam,
-        u16,
-        SliverTypeParam,
-    )>,
+    ApiPath((BlobIdParam(blob_id), pair, SliverTypeParam(axis))): ApiPath<SliverPath>,
 ) -> Result<Response, RetrieveSliverError> {
     let pair = check_pair(&state, pair)?;
     if !is_registered(&state, &blob_id) {
@@ -602,11 +599,7 @@ async fn get_sliver(
 
 async fn sliver_status(
     State(state): State<Arc<NodeState>>,
-    ApiPath((BlobIdParam(blob_id), pair, SliverTypeParam(axis))): ApiPath<(
-        BlobIdParam,
-        u16,
-        SliverTypeParam,
-    )>,
+    ApiPath((BlobIdParam(blob_id), pair, SliverTypeParam(axis))): ApiPath<SliverPath>,
 ) -> Result<Response, RetrieveSliverError> {
     let pair = check_pair(&state, pair)?;
     let shard = shard_with_data(&state, &blob_id, pair)?;
@@ -972,7 +965,7 @@ async fn sync_shard(
             }
             .into());
         }
-        None => return Err(SyncShardServiceError::NotReady),
+        None => return Err(SyncShardServiceError::NotReady(Unavailable)),
     }
     let axis = if request.secondary {
         Axis::Secondary
