@@ -4,7 +4,13 @@
 //! ```sh
 //! cargo bench -p walrus-client --bench store_read              # 1 MiB and 64 MiB, n = 100
 //! cargo bench -p walrus-client --bench store_read -- 256       # also 256 MiB (n = 1000)
+//! cargo bench -p walrus-client --bench store_read -- range     # only: 1 KiB of 256 MiB
 //! ```
+//!
+//! `range` stores a 256 MiB blob (n = 1000) and reads 1 KiB of it through an in-process
+//! aggregator, side by side: the range path (only the primary slivers holding the bytes) and
+//! the whole-blob path (enough slivers to decode, then a slice), with the sliver bytes each
+//! fetched from the nodes and their median times over alternating runs.
 //!
 //! Store and read run through the `walrus` CLI binary (one process per operation) under
 //! `/usr/bin/time`, so the peak resident memory reported is the client's alone (including the
@@ -19,7 +25,8 @@ use std::time::{Duration, Instant};
 
 use walrus_chain::walrus::FROST_PER_WAL;
 use walrus_client::devnet::{Devnet, DevnetOptions, funded_wallet};
-use walrus_core::{ConsistencyCheck, EncodingConfig, Primary, SliverData};
+use walrus_client::{ClientConfig, StoreOptions, WalrusClient, daemon};
+use walrus_core::{BlobId, ConsistencyCheck, EncodingConfig, Primary, SliverData};
 
 const BIN: &str = env!("CARGO_BIN_EXE_walrus");
 const MIB: usize = 1 << 20;
@@ -189,10 +196,119 @@ async fn run(shards: u16, sizes: &[usize]) {
     net.shutdown().await;
 }
 
+/// 1 KiB of a `size`-byte blob: the range path against the whole-blob path, side by side.
+async fn range(shards: u16, size: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let options = DevnetOptions {
+        nodes: 7,
+        shards,
+        epoch_duration: Duration::from_secs(3600),
+        chain_port: 0,
+        ..DevnetOptions::new(dir.path(), BIN)
+    };
+    let net = Devnet::start(&options).await.unwrap();
+    let (key, _) = funded_wallet(&net.client_config, 500 * FROST_PER_WAL)
+        .await
+        .unwrap();
+    let config = ClientConfig::load(&net.client_config).unwrap();
+    let client = WalrusClient::new(&config, Some(key));
+    let data = random_bytes(size);
+    let (stored, background) = client
+        .store(data.clone(), &StoreOptions::default())
+        .await
+        .unwrap();
+    background.finish().await;
+    let blob_id: BlobId = stored.blob_id().parse().unwrap();
+
+    let router = daemon::router(
+        client.clone(),
+        daemon::Mode::Aggregator,
+        daemon::DaemonLimits::default(),
+    );
+    let (ready, address) = tokio::sync::oneshot::channel();
+    tokio::spawn(daemon::serve(
+        router,
+        "127.0.0.1:0".parse().unwrap(),
+        move |address| {
+            let _ = ready.send(address);
+        },
+        std::future::pending(),
+    ));
+    let base = format!("http://{}", address.await.unwrap());
+    let http = reqwest::Client::new();
+    // A kibibyte in the middle of the blob.
+    let start = size / 2 + 12_345;
+    let (first, last) = (start, start + 1023);
+    let runs = 5;
+    let mut over_http = Vec::new();
+    let mut ranged = Vec::new();
+    let mut whole = Vec::new();
+    let (mut ranged_stats, mut whole_stats) = (None, None);
+    for _ in 0..runs {
+        let t = Instant::now();
+        let body = http
+            .get(format!("{base}/v1/blobs/{blob_id}"))
+            .header("range", format!("bytes={first}-{last}"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        over_http.push(t.elapsed());
+        assert_eq!(body.as_ref(), &data[first..=last]);
+
+        let t = Instant::now();
+        let reader = client.open(&blob_id).await.unwrap();
+        let part = reader.read_range(first as u64, 1024).await.unwrap();
+        ranged.push(t.elapsed());
+        assert_eq!(part.as_ref(), &data[first..=last]);
+        ranged_stats = Some(reader.stats());
+
+        let t = Instant::now();
+        let reader = client.open(&blob_id).await.unwrap();
+        let all = reader.read_all(ConsistencyCheck::Default).await.unwrap();
+        let part = all.slice(first..=last);
+        whole.push(t.elapsed());
+        assert_eq!(part.as_ref(), &data[first..=last]);
+        whole_stats = Some(reader.stats());
+    }
+    let median = |times: &mut Vec<Duration>| {
+        times.sort();
+        times[times.len() / 2].as_secs_f64() * 1e3
+    };
+    let (ranged_stats, whole_stats) = (ranged_stats.unwrap(), whole_stats.unwrap());
+    println!(
+        "1 KiB at byte {first} of {} MiB, n = {shards}, {runs} alternating runs (median):",
+        size / MIB
+    );
+    println!(
+        "  range path, HTTP Range header:  {:>8.1} ms",
+        median(&mut over_http)
+    );
+    println!(
+        "  range path, library:            {:>8.1} ms  {} sliver(s), {} bytes fetched",
+        median(&mut ranged),
+        ranged_stats.slivers,
+        ranged_stats.sliver_bytes
+    );
+    println!(
+        "  whole-blob path, library:       {:>8.1} ms  {} slivers, {} bytes fetched",
+        median(&mut whole),
+        whole_stats.slivers,
+        whole_stats.sliver_bytes
+    );
+    net.shutdown().await;
+}
+
 fn main() {
-    // `cargo bench` passes `--bench`; our only argument is an optional "256".
-    let with_256 = std::env::args().any(|a| a == "256");
+    // `cargo bench` passes `--bench`; our arguments are an optional "256" or "range".
     let runtime = tokio::runtime::Runtime::new().unwrap();
+    if std::env::args().any(|a| a == "range") {
+        runtime.block_on(range(1000, 256 * MIB));
+        return;
+    }
+    let with_256 = std::env::args().any(|a| a == "256");
     runtime.block_on(run(100, &[MIB, 64 * MIB]));
     if with_256 {
         // 256 MiB is above the largest RS2 blob for n = 100 (about 142 MiB): use n = 1000,

@@ -10,7 +10,6 @@
 //!   verified) from enough shards, falling back to other shards and to secondary slivers →
 //!   decode → consistency check.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,12 +28,12 @@ use walrus_chain::walrus::system::storage_units_from_size;
 use walrus_chain::walrus::{BlobObject, Call, SystemCall, WalrusObject};
 use walrus_core::messages::{BlobCertificationMessage, BlobPersistenceType};
 use walrus_core::{
-    Axis, BlobId, ConsistencyCheck, DecodeError, EncodeError, EncodedBlob, EncodingAxis,
-    EncodingConfig, Primary, Secondary, ShardIndex, SliverData, SliverPairIndex,
-    VerifiedBlobMetadataWithId,
+    Axis, BlobId, ConsistencyCheck, DecodeError, EncodeError, EncodedBlob, EncodingConfig,
+    ShardIndex, SliverPairIndex, VerifiedBlobMetadataWithId,
 };
 use walrus_node_api::{BlobStatus, NodeApiError, NodeClient, SignedMessage};
 
+use crate::blocklist::Blocklist;
 use crate::config::{ClientConfig, ClientLimits};
 use crate::types::{
     AlreadyCertified, BlobObjectView, BlobStoreResult, EventIdView, NewlyCreated, ResourceOperation,
@@ -46,6 +45,9 @@ pub enum ClientError {
     /// No node knows the blob (or fewer than a third of the shards do).
     #[error("blob {0} was not found: it is not certified, has expired or was deleted")]
     BlobNotFound(BlobId),
+    /// The operator's blocklist names the blob: it is neither served nor stored here.
+    #[error("blob {0} is blocked by this service's blocklist")]
+    Blocked(BlobId),
     /// The blob ID was marked invalid (inconsistently encoded).
     #[error("blob {0} is marked invalid (its encoding is inconsistent)")]
     BlobInvalid(BlobId),
@@ -63,6 +65,9 @@ pub enum ClientError {
     /// The request itself cannot be served (bad epochs, unsupported option, ...).
     #[error("{0}")]
     InvalidRequest(String),
+    /// A byte range outside the blob, or empty.
+    #[error("invalid byte range: {0}")]
+    InvalidRange(String),
     /// The control plane refused or failed.
     #[error("control plane: {0}")]
     Chain(#[from] ChainError),
@@ -193,10 +198,10 @@ pub enum Progress {
 pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
 #[derive(Clone, Default)]
-struct ProgressSink(Option<ProgressFn>);
+pub(crate) struct ProgressSink(Option<ProgressFn>);
 
 impl ProgressSink {
-    fn report(&self, step: Progress) {
+    pub(crate) fn report(&self, step: Progress) {
         if let Some(f) = &self.0 {
             f(step);
         }
@@ -214,8 +219,9 @@ impl std::fmt::Debug for ProgressSink {
 pub struct WalrusClient {
     chain: WalrusChain<DevnetClient>,
     http: reqwest::Client,
-    limits: ClientLimits,
-    progress: ProgressSink,
+    pub(crate) limits: ClientLimits,
+    pub(crate) progress: ProgressSink,
+    blocklist: Option<Blocklist>,
 }
 
 /// A node answer or failure, labelled.
@@ -240,6 +246,21 @@ impl WalrusClient {
             http,
             limits: config.limits.clone(),
             progress: ProgressSink::default(),
+            blocklist: None,
+        }
+    }
+
+    /// Refuses to read or store the blobs `blocklist` names ([`ClientError::Blocked`]).
+    pub fn with_blocklist(mut self, blocklist: Blocklist) -> Self {
+        self.blocklist = Some(blocklist);
+        self
+    }
+
+    /// [`ClientError::Blocked`] when the blocklist names `blob_id`.
+    pub(crate) fn check_not_blocked(&self, blob_id: &BlobId) -> Result<(), ClientError> {
+        match &self.blocklist {
+            Some(list) if list.is_blocked(blob_id) => Err(ClientError::Blocked(*blob_id)),
+            _ => Ok(()),
         }
     }
 
@@ -273,7 +294,7 @@ impl WalrusClient {
         Ok((committee, config))
     }
 
-    fn node(&self, member: &walrus_chain::walrus::chain::CommitteeNode) -> NodeClient {
+    pub(crate) fn node(&self, member: &walrus_chain::walrus::chain::CommitteeNode) -> NodeClient {
         NodeClient::with_http(&member.network_address, self.http.clone())
     }
 
@@ -387,6 +408,7 @@ impl WalrusClient {
                 .map_err(|e| ClientError::Internal(format!("encoder task: {e}")))??
         };
         let blob_id = *encoded.blob_id();
+        self.check_not_blocked(&blob_id)?;
         let end_epoch = committee.epoch + cost.epochs_ahead;
         let owner = self
             .address()
@@ -746,39 +768,13 @@ impl WalrusClient {
         check: ConsistencyCheck,
         max_size: u64,
     ) -> Result<Bytes, ClientError> {
-        let (committee, config) = self.committee().await?;
-        self.progress.report(Progress::FetchingMetadata);
-        let metadata = self.verified_metadata(&committee, &config, blob_id).await?;
-        let unencoded = metadata.metadata().unencoded_length();
-        let max = config.max_blob_size().min(max_size);
-        if unencoded > max {
-            return Err(ClientError::TooLarge {
-                size: unencoded,
-                max,
-            });
-        }
-        let metadata = Arc::new(metadata);
-        match self
-            .read_axis::<Primary>(&committee, &config, &metadata, check)
-            .await
-        {
-            Ok(bytes) => Ok(bytes),
-            Err(primary_error) => {
-                tracing::warn!(%blob_id, error = %primary_error, "primary slivers failed; trying secondary");
-                self.read_axis::<Secondary>(&committee, &config, &metadata, check)
-                    .await
-                    .map_err(|secondary_error| match secondary_error {
-                        ClientError::NotEnoughNodes(s) => ClientError::NotEnoughNodes(format!(
-                            "{primary_error}; and with secondary slivers: {s}"
-                        )),
-                        other => other,
-                    })
-            }
-        }
+        let reader = self.open(blob_id).await?;
+        reader.check_size(max_size)?;
+        reader.read_all(check).await
     }
 
     /// Metadata from the first node whose answer verifies against `blob_id`.
-    async fn verified_metadata(
+    pub(crate) async fn verified_metadata(
         &self,
         committee: &CommitteeView,
         config: &EncodingConfig,
@@ -838,115 +834,6 @@ impl WalrusClient {
             index,
             self.node(&committee.members[index]).metadata(blob_id).await,
         )
-    }
-
-    /// Fetches slivers of axis `A`, verifying each, until enough distinct ones decode the blob.
-    async fn read_axis<A: EncodingAxis>(
-        &self,
-        committee: &CommitteeView,
-        config: &EncodingConfig,
-        metadata: &Arc<VerifiedBlobMetadataWithId>,
-        check: ConsistencyCheck,
-    ) -> Result<Bytes, ClientError>
-    where
-        SliverData<A>: walrus_core::Bcs,
-    {
-        let blob_id = *metadata.blob_id();
-        let needed = config.n_slivers_for_reconstruction::<A>();
-        let mut shards: Vec<(u16, usize)> = committee
-            .members
-            .iter()
-            .enumerate()
-            .flat_map(|(i, m)| m.shards.iter().map(move |&s| (s, i)))
-            .collect();
-        shuffle(&mut shards);
-        // Per-node request limits; a little more than needed in flight to hide slow nodes.
-        let limits: HashMap<usize, Arc<Semaphore>> = (0..committee.members.len())
-            .map(|i| (i, Arc::new(Semaphore::new(self.limits.node_concurrency))))
-            .collect();
-        let window = needed + needed / 10 + 2;
-        let mut queue = shards.into_iter();
-        let mut pending = FuturesUnordered::new();
-        let fetch = |shard: u16, member: usize| {
-            let node = self.node(&committee.members[member]);
-            let limit = limits[&member].clone();
-            let config = *config;
-            let metadata = metadata.clone();
-            async move {
-                let _permit = limit.acquire_owned().await;
-                let pair = config
-                    .pair_for_shard(ShardIndex(shard), &blob_id)
-                    .map_err(|e| e.to_string())?;
-                let sliver: SliverData<A> = node
-                    .sliver::<A>(&blob_id, pair)
-                    .await
-                    .map_err(|e| format!("shard {shard}: {e}"))?;
-                let expected_index = config
-                    .sliver_index_for_pair::<A>(pair)
-                    .map_err(|e| e.to_string())?;
-                if sliver.index() != expected_index {
-                    return Err(format!(
-                        "shard {shard}: sent sliver {} instead of {}",
-                        sliver.index().get(),
-                        expected_index.get()
-                    ));
-                }
-                tokio::task::spawn_blocking(move || {
-                    sliver
-                        .verify(&config, &metadata)
-                        .map(|()| sliver)
-                        .map_err(|e| format!("shard {shard}: {e}"))
-                })
-                .await
-                .map_err(|e| e.to_string())?
-            }
-        };
-        for (shard, member) in queue.by_ref().take(window) {
-            pending.push(fetch(shard, member));
-        }
-        let mut slivers: Vec<SliverData<A>> = Vec::with_capacity(needed);
-        let mut failures = Vec::new();
-        while let Some(result) = pending.next().await {
-            match result {
-                Ok(sliver) => {
-                    slivers.push(sliver);
-                    self.progress.report(Progress::Fetching {
-                        done: slivers.len(),
-                        needed,
-                    });
-                }
-                Err(e) => {
-                    failures.push(e);
-                    if let Some((shard, member)) = queue.next() {
-                        pending.push(fetch(shard, member));
-                    }
-                }
-            }
-            if slivers.len() >= needed {
-                break;
-            }
-        }
-        drop(pending);
-        if slivers.len() < needed {
-            return Err(ClientError::NotEnoughNodes(format!(
-                "{} of the {needed} {} slivers needed for {blob_id} could be fetched and \
-                 verified; failures: {}",
-                slivers.len(),
-                A::AXIS,
-                summarize(&failures)
-            )));
-        }
-        self.progress.report(Progress::Decoding);
-        let config = *config;
-        let metadata = metadata.clone();
-        let decoded = tokio::task::spawn_blocking(move || {
-            config.decode_and_verify(&metadata, &slivers, check)
-        })
-        .await
-        .map_err(|e| ClientError::Internal(format!("decoder task: {e}")))?
-        .map_err(ClientError::from);
-        self.progress.report(Progress::Done);
-        decoded
     }
 
     /// The blob's status as reported by shards that include at least one correct node: the
@@ -1271,7 +1158,7 @@ fn includes_one_correct_node(n_shards: u16, weight: usize) -> bool {
 }
 
 /// Fisher–Yates with a seed from the OS, so reads spread over the nodes.
-fn shuffle<T>(items: &mut [T]) {
+pub(crate) fn shuffle<T>(items: &mut [T]) {
     let mut seed = [0u8; 8];
     let _ = getrandom::fill(&mut seed);
     let mut state = u64::from_le_bytes(seed) | 1;
@@ -1287,7 +1174,7 @@ fn shuffle<T>(items: &mut [T]) {
 }
 
 /// The first few failures and how many more there were.
-fn summarize(failures: &[String]) -> String {
+pub(crate) fn summarize(failures: &[String]) -> String {
     const SHOWN: usize = 5;
     if failures.is_empty() {
         return "none".into();

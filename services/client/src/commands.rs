@@ -53,6 +53,20 @@ impl Context {
 
 /// A progress bar on stderr for stores and reads, when stderr is a terminal and the output is
 /// not JSON; `None` otherwise (quiet).
+/// An address flag that may be `none` (`--metrics-address none` turns the listener off).
+pub(crate) fn optional_address(
+    flag: &str,
+    text: &str,
+) -> anyhow::Result<Option<std::net::SocketAddr>> {
+    match text {
+        "none" => Ok(None),
+        text => text
+            .parse()
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("{flag} {text:?}: {e} (an address, or none)")),
+    }
+}
+
 pub(crate) fn progress_bar(json: bool) -> Option<walrus_client::client::ProgressFn> {
     use std::io::IsTerminal as _;
     use std::sync::Arc;

@@ -27,13 +27,19 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use futures_util::StreamExt as _;
 use serde::Deserialize;
 use sui_sdk_types::Address;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use walrus_core::{BlobId, ConsistencyCheck};
 use walrus_node_api::{ApiStatus, DAEMON_ERROR_DOMAIN, ErrorEnvelope};
 
 use crate::client::{ClientError, Epochs, StoreOptions, WalrusClient};
+use crate::reader::BlobReader;
+
+mod metrics;
+pub use metrics::DaemonMetrics;
+use walrus_chain::walrus::BlobObject;
 
 /// Which halves of the daemon run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,17 +107,78 @@ impl Default for DaemonLimits {
 struct DaemonState {
     client: WalrusClient,
     limits: DaemonLimits,
-    reads: Semaphore,
+    reads: Arc<Semaphore>,
     writes: Arc<Semaphore>,
+    metrics: DaemonMetrics,
 }
 
-/// The daemon's router.
+impl DaemonState {
+    /// 429 for a request over the `kind` concurrency limit, counted.
+    fn overloaded(&self, kind: &str) -> DaemonError {
+        self.metrics.shed(kind);
+        DaemonError::new(
+            ApiStatus::ResourceExhausted,
+            "OVERLOADED",
+            format!("too many concurrent {kind}; retry shortly"),
+        )
+    }
+
+    /// One of the read permits (429 when none is free), counted while held.
+    fn read_slot(&self) -> Result<ReadSlot, DaemonError> {
+        let permit = self
+            .reads
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| self.overloaded("reads"))?;
+        Ok(ReadSlot {
+            _permit: permit,
+            _in_flight: self.metrics.in_flight("reads"),
+            readers: Vec::new(),
+            metrics: self.metrics.clone(),
+        })
+    }
+}
+
+/// A read being served: its concurrency permit, and the readers whose fetches are counted in
+/// the metrics when the read ends (for a streamed body, after its last byte).
+#[derive(Debug)]
+struct ReadSlot {
+    _permit: OwnedSemaphorePermit,
+    _in_flight: metrics::InFlight,
+    readers: Vec<BlobReader>,
+    metrics: DaemonMetrics,
+}
+
+impl Drop for ReadSlot {
+    fn drop(&mut self) {
+        for reader in &self.readers {
+            let stats = reader.stats();
+            self.metrics.sliver_bytes.inc_by(stats.sliver_bytes);
+            if stats.decoded_whole {
+                self.metrics.whole_decodes.inc();
+            }
+        }
+    }
+}
+
+/// The daemon's router, with metrics of its own.
 pub fn router(client: WalrusClient, mode: Mode, limits: DaemonLimits) -> Router {
+    router_with_metrics(client, mode, limits, DaemonMetrics::new())
+}
+
+/// The daemon's router, counting into `metrics` (serve them with [`serve_metrics`]).
+pub fn router_with_metrics(
+    client: WalrusClient,
+    mode: Mode,
+    limits: DaemonLimits,
+    metrics: DaemonMetrics,
+) -> Router {
     let state = Arc::new(DaemonState {
         client,
-        reads: Semaphore::new(limits.max_concurrent_reads.max(1)),
+        reads: Arc::new(Semaphore::new(limits.max_concurrent_reads.max(1))),
         writes: Arc::new(Semaphore::new(limits.max_concurrent_writes.max(1))),
         limits,
+        metrics: metrics.clone(),
     });
     let mut router = Router::new()
         .route("/status", get(|| async { "OK" }))
@@ -121,8 +188,15 @@ pub fn router(client: WalrusClient, mode: Mode, limits: DaemonLimits) -> Router 
             .route("/v1/blobs/{blob_id}", get(read_blob))
             .route("/v1/blobs/{blob_id}/byte-range", get(byte_range))
             .route("/v1/blobs/by-object-id/{object_id}", get(read_by_object))
+            .route("/v1alpha/blobs/{blob_id}/stream", get(stream_blob))
+            .route("/v1alpha/blobs/concat", get(concat_get).post(concat_post))
     } else {
-        router.route("/v1/blobs/{*rest}", get(reads_disabled))
+        router
+            .route("/v1/blobs/{*rest}", get(reads_disabled))
+            .route(
+                "/v1alpha/blobs/{*rest}",
+                get(reads_disabled).post(reads_disabled),
+            )
     };
     router = if mode.writes() {
         router.route(
@@ -144,6 +218,45 @@ pub fn router(client: WalrusClient, mode: Mode, limits: DaemonLimits) -> Router 
         ))
         .layer(cors())
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            metrics::track,
+        ))
+}
+
+/// Serves the daemon's metrics at `GET /metrics` on `listen` until `shutdown` resolves.
+pub async fn serve_metrics(
+    metrics: DaemonMetrics,
+    listen: SocketAddr,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+        anyhow::anyhow!(
+            "binding the metrics address {listen}: {e} (choose another with --metrics-address)"
+        )
+    })?;
+    let address = listener.local_addr()?;
+    let router = Router::new().route(
+        "/metrics",
+        get(move || {
+            let metrics = metrics.clone();
+            async move {
+                (
+                    [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                    metrics.render(),
+                )
+            }
+        }),
+    );
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::warn!(error = %e, "metrics server stopped");
+        }
+    });
+    Ok(address)
 }
 
 /// CORS as the reference allows it: any origin, method and header, preflight answers cached
@@ -227,6 +340,11 @@ impl From<ClientError> for DaemonError {
             ClientError::BlobNotFound(_) => {
                 Self::new(ApiStatus::NotFound, "BLOB_NOT_FOUND", message)
             }
+            ClientError::Blocked(_) => Self::new(
+                ApiStatus::UnavailableForLegalReasons,
+                "FORBIDDEN_BLOB",
+                message,
+            ),
             // Marked invalid on chain: its data is gone for good, like a blocked blob's.
             ClientError::BlobInvalid(_) => Self::new(
                 ApiStatus::UnavailableForLegalReasons,
@@ -237,6 +355,11 @@ impl From<ClientError> for DaemonError {
                 Self::new(ApiStatus::SizeExceeded, "BLOB_TOO_LARGE", message)
             }
             ClientError::InvalidRequest(_) => Self::bad("INVALID_REQUEST", message),
+            ClientError::InvalidRange(_) => Self::new(
+                ApiStatus::RangeNotSatisfiable,
+                "INVALID_BYTE_RANGE",
+                message,
+            ),
             ClientError::NotEnoughNodes(_) => {
                 Self::new(ApiStatus::Unavailable, "NOT_ENOUGH_NODES", message)
             }
@@ -277,8 +400,11 @@ async fn limit_writes(
     next: Next,
 ) -> Response {
     match state.writes.clone().try_acquire_owned() {
-        Ok(_permit) => next.run(request).await,
-        Err(_) => overloaded("stores").into_response(),
+        Ok(_permit) => {
+            let _in_flight = state.metrics.in_flight("writes");
+            next.run(request).await
+        }
+        Err(_) => state.overloaded("writes").into_response(),
     }
 }
 
@@ -295,14 +421,6 @@ async fn writes_disabled() -> DaemonError {
         ApiStatus::NotFound,
         "WRITES_DISABLED",
         "this daemon runs as an aggregator only; store blobs through a publisher",
-    )
-}
-
-fn overloaded(what: &str) -> DaemonError {
-    DaemonError::new(
-        ApiStatus::ResourceExhausted,
-        "OVERLOADED",
-        format!("too many concurrent {what}; retry shortly"),
     )
 }
 
@@ -333,20 +451,23 @@ impl ReadQuery {
     }
 }
 
-async fn fetch(
+/// Opens `blob_id` for a read, holding one of the read permits (shed with 429 when none is
+/// free) and refusing a blob larger than the aggregator serves; the metadata are verified, no
+/// sliver is fetched yet.
+async fn open(
     state: &DaemonState,
     blob_id: &BlobId,
-    check: ConsistencyCheck,
-) -> Result<Bytes, DaemonError> {
-    let _permit = state.reads.try_acquire().map_err(|_| overloaded("reads"))?;
-    Ok(state
-        .client
-        .read_limited(blob_id, check, state.limits.max_blob_size)
-        .await?)
+) -> Result<(BlobReader, ReadSlot), DaemonError> {
+    let mut slot = state.read_slot()?;
+    let reader = state.client.open(blob_id).await?;
+    reader.check_size(state.limits.max_blob_size)?;
+    slot.readers.push(reader.clone());
+    Ok((reader, slot))
 }
 
-/// The common headers of a blob response.
-fn blob_headers(headers: &mut HeaderMap, blob_id: &BlobId, request: &HeaderMap) {
+/// The headers of every read answer, as the reference sends them: no sniffing, cacheable for a
+/// day, the ETag, and a `Content-Type` mirroring an explicit `Accept` (no wildcard).
+fn read_headers(headers: &mut HeaderMap, etag: &str, request: &HeaderMap) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -355,12 +476,9 @@ fn blob_headers(headers: &mut HeaderMap, blob_id: &BlobId, request: &HeaderMap) 
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=86400, stale-while-revalidate=3600"),
     );
-    // The reference's ETag: the blob ID itself.
-    if let Ok(etag) = HeaderValue::from_str(&blob_id.to_string()) {
+    if let Ok(etag) = HeaderValue::from_str(etag) {
         headers.insert(header::ETAG, etag);
     }
-    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    // Content-Type mirrors an explicit Accept (no wildcard), as the reference does.
     if let Some(accept) = request.get(header::ACCEPT)
         && accept
             .to_str()
@@ -368,6 +486,13 @@ fn blob_headers(headers: &mut HeaderMap, blob_id: &BlobId, request: &HeaderMap) 
     {
         headers.insert(header::CONTENT_TYPE, accept.clone());
     }
+}
+
+/// The headers of a blob response: [`read_headers`] with the blob ID as the ETag (the
+/// reference's), and ranges accepted.
+fn blob_headers(headers: &mut HeaderMap, blob_id: &BlobId, request: &HeaderMap) {
+    read_headers(headers, &blob_id.to_string(), request);
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
 }
 
 /// A parsed single `Range: bytes=` header: `(start, end_inclusive)` within `total`.
@@ -411,12 +536,16 @@ pub fn parse_range(value: &str, total: u64) -> Result<Option<(u64, u64)>, String
     Ok(Some((start, end)))
 }
 
-fn slice_response(
-    blob: Bytes,
-    blob_id: &BlobId,
+/// The answer to a read of `reader`'s blob: the whole blob (200, with the consistency check
+/// `check`) or, for a single `Range: bytes=` range, those bytes (206) fetched from only the
+/// primary slivers that hold them (the strict check needs the whole blob, so a strict range
+/// read decodes it).
+async fn blob_response(
+    reader: &BlobReader,
+    check: ConsistencyCheck,
     request: &HeaderMap,
 ) -> Result<Response, DaemonError> {
-    let total = blob.len() as u64;
+    let total = reader.size();
     let range = match request.get(header::RANGE).map(|v| v.to_str()) {
         None => None,
         Some(Err(_)) => return Err(DaemonError::bad("INVALID_RANGE", "Range is not ASCII")),
@@ -439,17 +568,25 @@ fn slice_response(
     };
     let mut response = match range {
         Some((start, end)) => {
-            // Both bounds are below `total`, itself a usize length.
-            let part = blob.slice(start as usize..=end as usize);
+            let length = end - start + 1;
+            let part = if check == ConsistencyCheck::Strict {
+                // Both bounds are below `total`, itself the length of the bytes in memory.
+                reader
+                    .read_all(check)
+                    .await?
+                    .slice(start as usize..=end as usize)
+            } else {
+                reader.read_range(start, length).await?
+            };
             let mut r = (StatusCode::PARTIAL_CONTENT, Body::from(part)).into_response();
             if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{total}")) {
                 r.headers_mut().insert(header::CONTENT_RANGE, v);
             }
             r
         }
-        None => (StatusCode::OK, Body::from(blob)).into_response(),
+        None => (StatusCode::OK, Body::from(reader.read_all(check).await?)).into_response(),
     };
-    blob_headers(response.headers_mut(), blob_id, request);
+    blob_headers(response.headers_mut(), reader.blob_id(), request);
     Ok(response)
 }
 
@@ -470,8 +607,9 @@ async fn read_blob(
         blob_headers(response.headers_mut(), &blob_id, &HeaderMap::new());
         return Ok(response);
     }
-    let blob = fetch(&state, &blob_id, query.check()?).await?;
-    slice_response(blob, &blob_id, &headers)
+    let check = query.check()?;
+    let (reader, _permit) = open(&state, &blob_id).await?;
+    blob_response(&reader, check, &headers).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -487,25 +625,10 @@ async fn byte_range(
     headers: HeaderMap,
 ) -> Result<Response, DaemonError> {
     let blob_id = parse_blob_id(&blob_id)?;
-    let invalid = |message: String| DaemonError::bad("INVALID_BYTE_RANGE", message);
-    if q.length == 0 {
-        return Err(invalid("length must be greater than 0".to_owned()));
-    }
-    let end = q
-        .start
-        .checked_add(q.length)
-        .ok_or_else(|| invalid("start + length overflows".to_owned()))?;
-    let blob = fetch(&state, &blob_id, ConsistencyCheck::Default).await?;
-    let total = blob.len() as u64;
-    if end > total {
-        return Err(invalid(format!(
-            "bytes {}..{end} are outside the blob's {total} bytes",
-            q.start
-        )));
-    }
+    let (reader, _permit) = open(&state, &blob_id).await?;
+    let part = reader.read_range(q.start, q.length).await?;
     // 200, not 206, with an ETag of the blob ID and the range, as the reference answers: a CDN
     // caches a 200 under its URL.
-    let part = blob.slice(q.start as usize..end as usize);
     let mut response = (StatusCode::OK, Body::from(part)).into_response();
     blob_headers(response.headers_mut(), &blob_id, &headers);
     if let Ok(etag) = HeaderValue::from_str(&format!("{blob_id}-{}-{}", q.start, q.length)) {
@@ -532,21 +655,233 @@ async fn read_by_object(
         }
         other => other.into(),
     })?;
-    let blob_id = object.blob.blob_id;
-    let blob = fetch(&state, &blob_id, query.check()?).await?;
-    let mut response = slice_response(blob, &blob_id, &headers)?;
-    if let Some(metadata) = &object.metadata {
-        for entry in &metadata.metadata {
-            let key = entry.key.to_ascii_lowercase();
-            if state.limits.allowed_headers.contains(&key)
-                && let (Ok(name), Ok(value)) = (
-                    header::HeaderName::from_bytes(key.as_bytes()),
-                    HeaderValue::from_str(&entry.value),
-                )
-            {
-                response.headers_mut().insert(name, value);
-            }
+    let check = query.check()?;
+    let (reader, _permit) = open(&state, &object.blob.blob_id).await?;
+    let mut response = blob_response(&reader, check, &headers).await?;
+    attribute_headers(&state, &object, response.headers_mut());
+    Ok(response)
+}
+
+/// The object's attributes the aggregator is configured to return, as response headers.
+fn attribute_headers(state: &DaemonState, object: &BlobObject, headers: &mut HeaderMap) {
+    let Some(metadata) = &object.metadata else {
+        return;
+    };
+    for entry in &metadata.metadata {
+        let key = entry.key.to_ascii_lowercase();
+        if state.limits.allowed_headers.contains(&key)
+            && let (Ok(name), Ok(value)) = (
+                header::HeaderName::from_bytes(key.as_bytes()),
+                HeaderValue::from_str(&entry.value),
+            )
+        {
+            headers.insert(name, value);
         }
+    }
+}
+
+/// `GET /v1alpha/blobs/{blob_id}/stream`: the blob sent as it is fetched, one primary sliver
+/// at a time, a few ahead (the first bytes leave after one sliver; memory holds only the
+/// slivers in flight). Every sliver is verified against the metadata; a needed sliver that
+/// cannot be had makes the stream decode the whole blob once and go on. `Content-Length` is
+/// the blob's size and `X-Walrus-Streaming: true`, as the reference answers.
+async fn stream_blob(
+    State(state): State<Arc<DaemonState>>,
+    Path(blob_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, DaemonError> {
+    let blob_id = parse_blob_id(&blob_id)?;
+    let (reader, slot) = open(&state, &blob_id).await?;
+    let size = reader.size();
+    let body = body_stream(&reader, slot)?;
+    let mut response = (StatusCode::OK, body).into_response();
+    blob_headers(response.headers_mut(), &blob_id, &headers);
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    h.insert(
+        header::HeaderName::from_static("x-walrus-streaming"),
+        HeaderValue::from_static("true"),
+    );
+    Ok(response)
+}
+
+/// The whole blob of `reader` as a response body streamed sliver by sliver, holding `permit`
+/// until the last byte is sent. An error after the first byte ends the body early (the client
+/// sees fewer bytes than `Content-Length`).
+fn body_stream(reader: &BlobReader, slot: ReadSlot) -> Result<Body, DaemonError> {
+    if reader.size() == 0 {
+        return Ok(Body::empty());
+    }
+    let blob_id = *reader.blob_id();
+    let parts = reader.stream(0, reader.size())?.map(move |part| {
+        let _held = &slot;
+        part.map_err(|e| {
+            tracing::warn!(%blob_id, error = %e, "streaming a blob failed midway");
+            std::io::Error::other(e.to_string())
+        })
+    });
+    Ok(Body::from_stream(parts))
+}
+
+/// The most blobs one concatenation may name.
+pub const MAX_CONCAT_IDS: usize = 256;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConcatQuery {
+    ids: String,
+    #[serde(default)]
+    strict_consistency_check: bool,
+    #[serde(default)]
+    skip_consistency_check: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConcatBody {
+    ids: Vec<String>,
+    #[serde(default)]
+    strict_consistency_check: Option<bool>,
+    #[serde(default)]
+    skip_consistency_check: Option<bool>,
+}
+
+/// `GET /v1alpha/blobs/concat?ids=A,B,...`: the blobs (blob IDs or Blob/SharedBlob object IDs)
+/// one after another in one body.
+async fn concat_get(
+    State(state): State<Arc<DaemonState>>,
+    Query(q): Query<ConcatQuery>,
+    headers: HeaderMap,
+) -> Result<Response, DaemonError> {
+    let ids: Vec<String> = q
+        .ids
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let check = ReadQuery {
+        strict_consistency_check: q.strict_consistency_check,
+        skip_consistency_check: q.skip_consistency_check,
+    }
+    .check()?;
+    concat(&state, ids, check, &headers).await
+}
+
+/// `POST /v1alpha/blobs/concat` with `{"ids": [...]}`: as the `GET`, for lists too long for a
+/// URL.
+async fn concat_post(
+    State(state): State<Arc<DaemonState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, DaemonError> {
+    let body: ConcatBody = serde_json::from_slice(&body)
+        .map_err(|e| DaemonError::bad("INVALID_REQUEST", format!("invalid JSON body: {e}")))?;
+    let check = ReadQuery {
+        strict_consistency_check: body.strict_consistency_check.unwrap_or(false),
+        skip_consistency_check: body.skip_consistency_check.unwrap_or(false),
+    }
+    .check()?;
+    concat(&state, body.ids, check, &headers).await
+}
+
+/// Resolves every ID and opens every blob before the first byte is sent (so a missing or
+/// oversized blob is a clean error, and `Content-Length` is known), then streams the blobs in
+/// order; with the strict check each blob is decoded whole and checked before it is sent. The
+/// ETag is the base64url SHA-256 of the ID list as given, as the reference's.
+async fn concat(
+    state: &Arc<DaemonState>,
+    ids: Vec<String>,
+    check: ConsistencyCheck,
+    request: &HeaderMap,
+) -> Result<Response, DaemonError> {
+    if ids.is_empty() {
+        return Err(DaemonError::bad(
+            "INVALID_REQUEST",
+            "at least one blob ID or object ID must be provided",
+        ));
+    }
+    if ids.len() > MAX_CONCAT_IDS {
+        return Err(DaemonError::bad(
+            "INVALID_REQUEST",
+            format!(
+                "{} IDs given; at most {MAX_CONCAT_IDS} blobs are concatenated at once",
+                ids.len()
+            ),
+        ));
+    }
+    let mut slot = state.read_slot()?;
+    let etag = {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(sha2::Sha256::digest(ids.join(",").as_bytes()))
+    };
+    let mut first_object = None;
+    let mut readers = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        let blob_id = match id.parse::<BlobId>() {
+            Ok(blob_id) => blob_id,
+            Err(_) => {
+                let object_id: Address = id.parse().map_err(|_| {
+                    DaemonError::bad(
+                        "INVALID_ID_FORMAT",
+                        format!("{id:?} is neither a blob ID nor an object ID"),
+                    )
+                })?;
+                let object = state.client.blob_object(object_id).await.map_err(|e| {
+                    DaemonError::new(
+                        ApiStatus::NotFound,
+                        "OBJECT_ID_RESOLUTION_FAILED",
+                        format!("failed to resolve object ID {id}: {e}"),
+                    )
+                })?;
+                let blob_id = object.blob.blob_id;
+                if i == 0 {
+                    first_object = Some(object);
+                }
+                blob_id
+            }
+        };
+        let reader = state.client.open(&blob_id).await?;
+        reader.check_size(state.limits.max_blob_size)?;
+        slot.readers.push(reader.clone());
+        readers.push(reader);
+    }
+    let total: u64 = readers.iter().map(BlobReader::size).sum();
+    let parts = futures_util::stream::iter(readers)
+        .then(move |reader| async move {
+            let blob_id = *reader.blob_id();
+            let parts: futures_util::stream::BoxStream<'static, Result<Bytes, ClientError>> =
+                if reader.size() == 0 {
+                    futures_util::stream::empty().boxed()
+                } else if check == ConsistencyCheck::Strict {
+                    let whole = reader.read_all(check).await;
+                    futures_util::stream::once(async move { whole }).boxed()
+                } else {
+                    match reader.stream(0, reader.size()) {
+                        Ok(s) => s.boxed(),
+                        Err(e) => futures_util::stream::once(async move { Err(e) }).boxed(),
+                    }
+                };
+            parts.map(move |part| {
+                part.map_err(|e| {
+                    tracing::warn!(%blob_id, error = %e, "concatenation failed midway");
+                    std::io::Error::other(format!("blob {blob_id}: {e}"))
+                })
+            })
+        })
+        .flatten()
+        .map(move |part| {
+            let _held = &slot;
+            part
+        });
+    let mut response = (StatusCode::OK, Body::from_stream(parts)).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(total));
+    read_headers(h, &etag, request);
+    if let Some(object) = &first_object {
+        attribute_headers(state, object, h);
     }
     Ok(response)
 }
@@ -602,7 +937,9 @@ async fn store_blob(
         share: q.share,
         ignore_resources: !q.reuse_resources,
     };
+    let size = body.len() as u64;
     let (result, background) = state.client.store(body.to_vec(), &options).await?;
+    state.metrics.stored_bytes.inc_by(size);
     tokio::spawn(background.finish());
     Ok((StatusCode::OK, axum::Json(result)).into_response())
 }

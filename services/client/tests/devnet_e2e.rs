@@ -220,7 +220,7 @@ async fn store_and_read_via_cli_http_and_library_while_nodes_fail() {
         .send()
         .await
         .unwrap();
-    assert_eq!(huge.status(), 400);
+    assert_eq!(huge.status(), 416);
     let envelope: walrus_node_api::ErrorEnvelope =
         serde_json::from_slice(&huge.bytes().await.unwrap()).unwrap();
     assert_eq!(envelope.reason(), Some("INVALID_BYTE_RANGE"));
@@ -249,6 +249,85 @@ async fn store_and_read_via_cli_http_and_library_while_nodes_fail() {
         .unwrap();
     assert_eq!(past.status(), 416);
     assert_eq!(past.headers()["content-range"], "bytes */123456");
+    // Ranges are read from only the primary slivers that hold them, each verified.
+    let id: BlobId = blob_id.parse().unwrap();
+    let reader = client.open(&id).await.unwrap();
+    let config = client.committee().await.unwrap().1;
+    let span = config
+        .primary_slivers_for_range(data.len() as u64, 40_000, 30_000)
+        .unwrap();
+    assert_eq!(span.len(), 2, "{span:?}");
+    let part = reader.read_range(40_000, 30_000).await.unwrap();
+    assert_eq!(part.as_ref(), &data[40_000..70_000]);
+    let stats = reader.stats();
+    assert_eq!(stats.slivers, 2, "{stats:?}");
+    assert_eq!(stats.sliver_bytes, 2 * span.sliver_size);
+    assert!(!stats.decoded_whole);
+    assert!(matches!(
+        reader.read_range(123_000, 1_000).await,
+        Err(walrus_client::ClientError::InvalidRange(_))
+    ));
+    // The streaming route: the blob sliver by sliver, with its length announced.
+    let streamed = http
+        .get(format!("{base}/v1alpha/blobs/{blob_id}/stream"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(streamed.status(), 200);
+    assert_eq!(streamed.headers()["x-walrus-streaming"], "true");
+    assert_eq!(streamed.headers()["content-length"], "123456");
+    assert_eq!(streamed.headers()["etag"].to_str().unwrap(), blob_id);
+    assert_eq!(streamed.bytes().await.unwrap().as_ref(), data.as_slice());
+    // Concatenation, by GET and by POST, in the order given.
+    let (first_id, first_data) = &stored[0];
+    let mut both = data.clone();
+    both.extend_from_slice(first_data);
+    let concat = http
+        .get(format!(
+            "{base}/v1alpha/blobs/concat?ids={blob_id},{first_id}"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(concat.status(), 200);
+    assert_eq!(
+        concat.headers()["content-length"].to_str().unwrap(),
+        both.len().to_string()
+    );
+    assert_eq!(concat.bytes().await.unwrap().as_ref(), both.as_slice());
+    let concat = http
+        .post(format!("{base}/v1alpha/blobs/concat"))
+        .header("content-type", "application/json")
+        .body(
+            serde_json::json!({"ids": [first_id, blob_id], "strict_consistency_check": true})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(concat.status(), 200);
+    let mut reversed = first_data.clone();
+    reversed.extend_from_slice(&data);
+    assert_eq!(concat.bytes().await.unwrap().as_ref(), reversed.as_slice());
+    for (ids, status, reason) in [
+        (
+            format!("{blob_id},{}", BlobId([7; 32])),
+            404,
+            "BLOB_NOT_FOUND",
+        ),
+        (format!("{blob_id},not-an-id"), 400, "INVALID_ID_FORMAT"),
+        (",".to_owned(), 400, "INVALID_REQUEST"),
+    ] {
+        let refused = http
+            .get(format!("{base}/v1alpha/blobs/concat?ids={ids}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), status, "{ids}");
+        let envelope: walrus_node_api::ErrorEnvelope =
+            serde_json::from_slice(&refused.bytes().await.unwrap()).unwrap();
+        assert_eq!(envelope.reason(), Some(reason), "{ids}");
+    }
     // A browser's CORS preflight from another origin is allowed for a day.
     let preflight = http
         .request(reqwest::Method::OPTIONS, format!("{base}/v1/blobs"))
@@ -280,13 +359,67 @@ async fn store_and_read_via_cli_http_and_library_while_nodes_fail() {
         .await
         .unwrap();
     assert_eq!(garbage.status(), 400);
-    stored.push((blob_id, data));
+    stored.push((blob_id, data.clone()));
 
     // f nodes down (here one node holding at most f = 3 of the 10 shards): reads still work,
     // and a store still certifies.
     let (down, shards) = smallest_node(&net, &client).await;
     assert!(shards <= 3, "the smallest node holds {shards} shards");
     net.stop_node(down).await;
+    // A range whose sliver lived on the stopped node falls back to decoding the whole blob.
+    let down_address = net.node_address(down).to_string();
+    let committee = client.chain().committee().await.unwrap();
+    let down_shards = &committee
+        .members
+        .iter()
+        .find(|m| m.network_address == down_address)
+        .unwrap()
+        .shards;
+    // The first row of `data` (stored as `id`) that lived on the stopped node, if any.
+    let lost_row = |id: &BlobId, data: &[u8]| {
+        let row = config
+            .sliver_size::<walrus_core::Primary>(data.len() as u64)
+            .unwrap();
+        (0..config.n_primary_source_symbols())
+            .filter(|&i| u64::from(i) * row + 105 <= data.len() as u64)
+            .find(|&i| {
+                let pair = config
+                    .pair_for_sliver_index::<walrus_core::Primary>(walrus_core::SliverIndex(i))
+                    .unwrap();
+                down_shards.contains(&config.shard_for_pair(pair, id).unwrap().get())
+            })
+            .map(|i| u64::from(i) * row + 5)
+    };
+    let mut candidates: Vec<(BlobId, Vec<u8>)> = stored
+        .iter()
+        .map(|(id, data)| (id.parse().unwrap(), data.clone()))
+        .collect();
+    let mut found = candidates
+        .iter()
+        .find_map(|(id, data)| Some((*id, data.clone(), lost_row(id, data)?)));
+    // Blob IDs decide which shards hold which rows; store more until one has a row there.
+    for seed in 500..530 {
+        if found.is_some() {
+            break;
+        }
+        let data = random_bytes(60_000, seed);
+        let (result, background) = client
+            .store(data.clone(), &StoreOptions::default())
+            .await
+            .unwrap();
+        drop(background);
+        let id: BlobId = result.blob_id().parse().unwrap();
+        found = lost_row(&id, &data).map(|start| (id, data.clone(), start));
+        candidates.push((id, data));
+    }
+    let (lost_id, lost_data, start) = found.expect("a blob with a row on the stopped node");
+    let reader = client.open(&lost_id).await.unwrap();
+    let part = reader.read_range(start, 100).await.unwrap();
+    assert_eq!(
+        part.as_ref(),
+        &lost_data[start as usize..start as usize + 100]
+    );
+    assert!(reader.stats().decoded_whole, "{:?}", reader.stats());
     for (blob_id, data) in &stored {
         let blob = client
             .read(&blob_id.parse().unwrap(), ConsistencyCheck::Default)
@@ -635,22 +768,10 @@ async fn the_devnet_indexes_what_is_stored_into_its_own_database() {
     .unwrap();
 }
 
-/// Starts `walrus --json devnet` and returns the child and its JSON line.
-fn spawn_devnet_command(dir: &Path) -> (std::process::Child, serde_json::Value) {
+/// Starts `command` and returns the child and the JSON line it prints first.
+fn spawn_json_line(command: &mut Command) -> (std::process::Child, serde_json::Value) {
     use std::io::BufRead as _;
-    let mut child = Command::new(BIN)
-        .args(["--json", "devnet", "--dir"])
-        .arg(dir)
-        .args([
-            "--nodes",
-            "4",
-            "--shards",
-            "10",
-            "--chain-port",
-            "0",
-            "--daemon-address",
-            "127.0.0.1:0",
-        ])
+    let mut child = command
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -660,8 +781,110 @@ fn spawn_devnet_command(dir: &Path) -> (std::process::Child, serde_json::Value) 
         .read_line(&mut line)
         .unwrap();
     let json: serde_json::Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("devnet printed {line:?}: {e}"));
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{command:?} printed {line:?}: {e}"));
     (child, json)
+}
+
+/// Starts `walrus --json devnet` and returns the child and its JSON line.
+fn spawn_devnet_command(dir: &Path) -> (std::process::Child, serde_json::Value) {
+    spawn_json_line(
+        Command::new(BIN)
+            .args(["--json", "devnet", "--dir"])
+            .arg(dir)
+            .args([
+                "--nodes",
+                "4",
+                "--shards",
+                "10",
+                "--chain-port",
+                "0",
+                "--daemon-address",
+                "127.0.0.1:0",
+            ]),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_daemon_command_refuses_blocked_blobs_and_serves_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = devnet(dir.path(), 3600).await;
+    let client = client(&net).await;
+    let address = client.address().unwrap();
+    let options = StoreOptions::default();
+    let blocked_data = random_bytes(30_000, 11);
+    let (blocked, background) = client.store(blocked_data.clone(), &options).await.unwrap();
+    background.finish().await;
+    let (open, background) = client
+        .store(random_bytes(20_000, 12), &options)
+        .await
+        .unwrap();
+    background.finish().await;
+    let (blocked, open) = (blocked.blob_id(), open.blob_id());
+    let list = dir.path().join("blocklist.yaml");
+    std::fs::write(&list, format!("# blocked on request\n- {blocked}\n")).unwrap();
+
+    let (mut child, json) = spawn_json_line(
+        Command::new(BIN)
+            .arg("--config")
+            .arg(&net.client_config)
+            .args(["--json", "daemon", "--bind-address", "127.0.0.1:0"])
+            .args(["--metrics-address", "127.0.0.1:0", "--blocklist"])
+            .arg(&list),
+    );
+    let base = json["url"].as_str().unwrap().to_owned();
+    let metrics_url = json["metricsUrl"].as_str().unwrap().to_owned();
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let http = http.clone();
+        async move { http.get(path).send().await.unwrap() }
+    };
+    assert_eq!(get(format!("{base}/v1/blobs/{open}")).await.status(), 200);
+    for path in [
+        format!("{base}/v1/blobs/{blocked}"),
+        format!("{base}/v1alpha/blobs/{blocked}/stream"),
+        format!("{base}/v1alpha/blobs/concat?ids={open},{blocked}"),
+        format!("{base}/v1/blobs/{blocked}/byte-range?start=0&length=10"),
+    ] {
+        let refused = get(path.clone()).await;
+        assert_eq!(refused.status(), 451, "{path}");
+        let envelope: walrus_node_api::ErrorEnvelope =
+            serde_json::from_slice(&refused.bytes().await.unwrap()).unwrap();
+        assert_eq!(envelope.reason(), Some("FORBIDDEN_BLOB"), "{path}");
+    }
+    // The publisher refuses to store a blocked blob, before paying anything.
+    let balance = client.chain().wal_balance(address).await.unwrap();
+    let put = http
+        .put(format!("{base}/v1/blobs?epochs=1"))
+        .body(blocked_data)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 451);
+    assert_eq!(client.chain().wal_balance(address).await.unwrap(), balance);
+
+    let metrics = get(metrics_url).await.text().await.unwrap();
+    for line in [
+        r#"walrus_daemon_requests_total{method="GET",route="/v1/blobs/{blob_id}",status="200"} 1"#,
+        r#"walrus_daemon_requests_total{method="GET",route="/v1/blobs/{blob_id}",status="451"} 1"#,
+        r#"walrus_daemon_requests_total{method="PUT",route="/v1/blobs",status="451"} 1"#,
+        r#"walrus_daemon_whole_blob_decodes_total 1"#,
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "no {line} in\n{metrics}"
+        );
+    }
+    let fetched: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("walrus_daemon_sliver_bytes_fetched_total "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(fetched > 0, "{metrics}");
+    // The public port does not expose the metrics.
+    assert_eq!(get(format!("{base}/metrics")).await.status(), 404);
+    terminate(&mut child);
+    net.shutdown().await;
 }
 
 fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {

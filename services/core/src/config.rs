@@ -270,6 +270,31 @@ impl EncodingConfig {
         }
     }
 
+    /// Where bytes `start .. start + length` of a blob of `unencoded_length` bytes live: the
+    /// blob is laid out row by row, and row `i` of the message matrix is primary sliver `i`
+    /// (`C·s` bytes), so a byte range is a run of consecutive primary source slivers. `None` when
+    /// the range is empty, reaches past the blob or the blob cannot be encoded.
+    pub fn primary_slivers_for_range(
+        &self,
+        unencoded_length: u64,
+        start: u64,
+        length: u64,
+    ) -> Option<SliverSpan> {
+        let end = start.checked_add(length)?;
+        if length == 0 || end > unencoded_length {
+            return None;
+        }
+        let row = self.sliver_size::<crate::Primary>(unencoded_length).ok()?;
+        let first = start / row;
+        let last = (end - 1) / row;
+        Some(SliverSpan {
+            first: u16::try_from(first).ok()?,
+            last: u16::try_from(last).ok()?,
+            sliver_size: row,
+            offset: start - first * row,
+        })
+    }
+
     fn check_index(&self, kind: &'static str, index: u16) -> Result<u32, IndexOutOfRangeError> {
         if index < self.n_shards {
             Ok(u32::from(index))
@@ -306,10 +331,67 @@ impl EncodingConfig {
     }
 }
 
+/// A run of consecutive primary source slivers covering a byte range of a blob
+/// ([`EncodingConfig::primary_slivers_for_range`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SliverSpan {
+    /// The first primary sliver index.
+    pub first: u16,
+    /// The last primary sliver index (inclusive).
+    pub last: u16,
+    /// The bytes in one primary sliver, `C·s`.
+    pub sliver_size: u64,
+    /// Where the range starts within the first sliver.
+    pub offset: u64,
+}
+
+impl SliverSpan {
+    /// The sliver indices, in order.
+    pub fn indices(&self) -> std::ops::RangeInclusive<u16> {
+        self.first..=self.last
+    }
+
+    /// How many slivers the range touches.
+    pub fn len(&self) -> usize {
+        usize::from(self.last - self.first) + 1
+    }
+
+    /// Never empty; for symmetry with [`len`](Self::len).
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::axis::{Primary, Secondary};
+
+    #[test]
+    fn byte_ranges_map_to_rows() {
+        let config = EncodingConfig::new(10).unwrap(); // R = 4, C = 7
+        // 1000 bytes: s = ceil(1000 / 28) = 36, rounded to even: 36; a row is 7 * 36 = 252.
+        let length = 1000;
+        assert_eq!(config.sliver_size::<Primary>(length).unwrap(), 252);
+        let span = config.primary_slivers_for_range(length, 0, 1).unwrap();
+        assert_eq!((span.first, span.last, span.offset), (0, 0, 0));
+        let span = config.primary_slivers_for_range(length, 251, 2).unwrap();
+        assert_eq!(
+            (span.first, span.last, span.offset, span.len()),
+            (0, 1, 251, 2)
+        );
+        let span = config.primary_slivers_for_range(length, 252, 252).unwrap();
+        assert_eq!((span.first, span.last, span.offset), (1, 1, 0));
+        let span = config.primary_slivers_for_range(length, 0, length).unwrap();
+        assert_eq!((span.first, span.last), (0, 3));
+        assert_eq!(span.indices().count(), 4);
+        let span = config.primary_slivers_for_range(length, 999, 1).unwrap();
+        assert_eq!((span.first, span.last, span.offset), (3, 3, 999 - 3 * 252));
+        assert_eq!(config.primary_slivers_for_range(length, 0, 0), None);
+        assert_eq!(config.primary_slivers_for_range(length, 1000, 1), None);
+        assert_eq!(config.primary_slivers_for_range(length, 999, 2), None);
+        assert_eq!(config.primary_slivers_for_range(length, u64::MAX, 2), None);
+    }
 
     #[test]
     fn parameters_match_the_spec_table() {

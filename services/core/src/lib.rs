@@ -41,7 +41,7 @@ pub use axis::{Axis, ByAxis, EncodingAxis, Primary, Secondary};
 pub use bcs_codec::{Bcs, BcsError};
 pub use config::{
     DataTooLargeError, EncodingConfig, IndexOutOfRangeError, InvalidShardCountError,
-    MAX_SUPPORTED_SHARDS, MIN_SHARDS,
+    MAX_SUPPORTED_SHARDS, MIN_SHARDS, SliverSpan,
 };
 pub use decoder::{ConsistencyCheck, DecodeError};
 pub use encoder::{EncodeError, EncodedBlob};

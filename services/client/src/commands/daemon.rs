@@ -4,7 +4,8 @@ use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use clap::Args;
-use walrus_client::daemon::{self, DaemonLimits, Mode};
+use walrus_client::blocklist::Blocklist;
+use walrus_client::daemon::{self, DaemonLimits, DaemonMetrics, Mode};
 
 use super::Context;
 
@@ -34,6 +35,14 @@ pub(crate) struct DaemonArgs {
     /// content-language, content-location, link).
     #[arg(long, num_args = 1..)]
     allowed_headers: Vec<String>,
+    /// Where to serve Prometheus metrics at `/metrics` ("none" to disable; the reference's
+    /// default port).
+    #[arg(long, default_value = "127.0.0.1:27182")]
+    metrics_address: String,
+    /// A YAML list of blob IDs neither served nor stored (451 `FORBIDDEN_BLOB`); reread every
+    /// 30 s, so blocking a blob needs no restart.
+    #[arg(long, value_name = "FILE")]
+    blocklist: Option<std::path::PathBuf>,
 }
 
 impl DaemonArgs {
@@ -74,18 +83,39 @@ pub(crate) fn run(ctx: &Context, mode: Mode, args: &DaemonArgs) -> anyhow::Resul
     runtime.block_on(async {
         // The options first: a bad one is named before any configuration is read.
         let limits = args.limits()?;
-        let client = ctx.client(mode != Mode::Aggregator)?;
-        let router = daemon::router(client, mode, limits);
+        let metrics_address = super::optional_address("--metrics-address", &args.metrics_address)?;
+        let mut client = ctx.client(mode != Mode::Aggregator)?;
+        if let Some(path) = &args.blocklist {
+            let blocklist = Blocklist::load(path)?;
+            blocklist.spawn_refresh();
+            client = client.with_blocklist(blocklist);
+        }
+        let metrics = DaemonMetrics::new();
+        let router = daemon::router_with_metrics(client, mode, limits, metrics.clone());
         let shutdown = crate::signals::interrupted()?;
+        let metrics_url = match metrics_address {
+            Some(address) => {
+                let address =
+                    daemon::serve_metrics(metrics, address, std::future::pending()).await?;
+                Some(format!("http://{address}/metrics"))
+            }
+            None => None,
+        };
         let json = ctx.json;
         daemon::serve(
             router,
             args.bind_address,
             move |addr| {
                 if json {
-                    println!("{}", serde_json::json!({"url": format!("http://{addr}")}));
+                    println!(
+                        "{}",
+                        serde_json::json!({"url": format!("http://{addr}"), "metricsUrl": metrics_url})
+                    );
                 } else {
                     println!("{mode:?} listening on http://{addr}");
+                    if let Some(url) = metrics_url {
+                        println!("metrics on {url}");
+                    }
                 }
             },
             shutdown,

@@ -1,8 +1,6 @@
 //! `walrus indexer`: index the control plane's transaction stream into PostgreSQL
 //! (`walrus-indexer`; tables in `migrations/`).
 
-use std::net::SocketAddr;
-
 use anyhow::Context as _;
 use clap::Args;
 use walrus_indexer::{IndexerConfig, LockMode};
@@ -37,13 +35,7 @@ pub(crate) fn run(args: &IndexerArgs) -> anyhow::Result<()> {
         None => std::env::var("DATABASE_URL")
             .context("no --database-url and no DATABASE_URL in the environment")?,
     };
-    let metrics_address = match args.metrics_address.as_str() {
-        "none" => None,
-        text => Some(
-            text.parse::<SocketAddr>()
-                .with_context(|| format!("--metrics-address {text:?}"))?,
-        ),
-    };
+    let metrics_address = super::optional_address("--metrics-address", &args.metrics_address)?;
     let config = IndexerConfig {
         pipeline: args.pipeline.clone(),
         metrics_address,
