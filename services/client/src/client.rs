@@ -129,6 +129,27 @@ impl Default for StoreOptions {
     }
 }
 
+/// Blob data (MiB) that [`WalrusClient::store_many`] keeps in flight at once; a larger blob
+/// runs alone.
+pub const BATCH_UPLOAD_BUDGET_MIB: u32 = 256;
+
+/// A store after its first half ([`WalrusClient::store`]).
+enum Prepared {
+    /// Nothing to upload: already certified for long enough.
+    Done(BlobStoreResult),
+    /// Paid and registered; the slivers are to be uploaded and the blob certified.
+    Registered(Box<Registered>),
+}
+
+struct Registered {
+    committee: CommitteeView,
+    config: EncodingConfig,
+    encoded: Arc<EncodedBlob>,
+    object: ObjectId,
+    operation: ResourceOperation,
+    paid: u64,
+}
+
 /// What a store leaves running after it returns: uploads to the nodes that had not confirmed
 /// when the certificate was complete.
 #[derive(Debug, Default)]
@@ -393,6 +414,65 @@ impl WalrusClient {
         data: Vec<u8>,
         options: &StoreOptions,
     ) -> Result<(BlobStoreResult, BackgroundUploads), ClientError> {
+        match self.prepare_store(data, options).await? {
+            Prepared::Done(result) => Ok((result, BackgroundUploads::default())),
+            Prepared::Registered(registered) => self.complete_store(*registered, options).await,
+        }
+    }
+
+    /// Stores several blobs as a pipeline: each is encoded and registered in turn (so every
+    /// registration sees the coins and storage the previous one left), while the uploads,
+    /// certificates and certifications of the blobs before it run concurrently, with at most
+    /// [`BATCH_UPLOAD_BUDGET_MIB`] of blob data (and so about five times that of encoded
+    /// slivers) in flight. One result per blob, in order; a failure of one blob does not stop
+    /// the others.
+    pub async fn store_many(
+        &self,
+        blobs: Vec<Vec<u8>>,
+        options: &StoreOptions,
+    ) -> Vec<Result<(BlobStoreResult, BackgroundUploads), ClientError>> {
+        let budget = Arc::new(Semaphore::new(BATCH_UPLOAD_BUDGET_MIB as usize));
+        let mut running = Vec::with_capacity(blobs.len());
+        for data in blobs {
+            let mib = u32::try_from(data.len().div_ceil(1 << 20))
+                .unwrap_or(u32::MAX)
+                .clamp(1, BATCH_UPLOAD_BUDGET_MIB);
+            // Wait for room before encoding, so encoded blobs never pile up.
+            let Ok(permit) = budget.clone().acquire_many_owned(mib).await else {
+                running.push(tokio::spawn(async {
+                    Err(ClientError::Internal("batch budget closed".into()))
+                }));
+                continue;
+            };
+            let prepared = self.prepare_store(data, options).await;
+            let client = self.clone();
+            let options = options.clone();
+            running.push(tokio::spawn(async move {
+                let _permit = permit;
+                match prepared? {
+                    Prepared::Done(result) => Ok((result, BackgroundUploads::default())),
+                    Prepared::Registered(registered) => {
+                        client.complete_store(*registered, &options).await
+                    }
+                }
+            }));
+        }
+        let mut results = Vec::with_capacity(running.len());
+        for task in running {
+            results.push(
+                task.await
+                    .unwrap_or_else(|e| Err(ClientError::Internal(format!("store task: {e}")))),
+            );
+        }
+        results
+    }
+
+    /// The first half of a store: encode, check whether it is needed, pay and register.
+    async fn prepare_store(
+        &self,
+        data: Vec<u8>,
+        options: &StoreOptions,
+    ) -> Result<Prepared, ClientError> {
         if options.share && options.send_object_to.is_some() {
             return Err(ClientError::InvalidRequest(
                 "a blob is either shared or sent to an address, not both".into(),
@@ -420,17 +500,37 @@ impl WalrusClient {
                 .await?
         {
             self.progress.report(Progress::Done);
-            return Ok((
-                BlobStoreResult::AlreadyCertified(done),
-                BackgroundUploads::default(),
-            ));
+            return Ok(Prepared::Done(BlobStoreResult::AlreadyCertified(done)));
         }
 
         self.progress.report(Progress::Registering);
         let (object, operation, paid) = self
             .obtain_registration(&encoded, size, options, &cost, end_epoch, owner)
             .await?;
-        let encoded = Arc::new(encoded);
+        Ok(Prepared::Registered(Box::new(Registered {
+            committee,
+            config,
+            encoded: Arc::new(encoded),
+            object,
+            operation,
+            paid,
+        })))
+    }
+
+    /// The second half of a store: upload, certify, then share or send the Blob object.
+    async fn complete_store(
+        &self,
+        registered: Registered,
+        options: &StoreOptions,
+    ) -> Result<(BlobStoreResult, BackgroundUploads), ClientError> {
+        let Registered {
+            committee,
+            config,
+            encoded,
+            object,
+            operation,
+            paid,
+        } = registered;
         let background = self
             .upload_and_certify(&committee, &config, encoded, object, options.deletable)
             .await?;

@@ -140,6 +140,41 @@ async fn store_and_read_via_cli_http_and_library_while_nodes_fail() {
         stored.push((blob_id, data));
     }
 
+    // Several files in one command: stored as a pipeline, one result per file in order; a file
+    // that cannot be stored (over the largest blob for 10 shards) fails alone, and the
+    // command exits 1 after storing the others.
+    let mut paths = Vec::new();
+    let mut contents = Vec::new();
+    for (i, size) in [5_000usize, 2_000_000, 80_000, 1].into_iter().enumerate() {
+        let path = dir.path().join(format!("batch-{i}.bin"));
+        let data = random_bytes(size, 200 + i as u64);
+        std::fs::write(&path, &data).unwrap();
+        paths.push(path.to_str().unwrap().to_owned());
+        contents.push(data);
+    }
+    let mut args = vec!["--json", "store", "--epochs", "1"];
+    args.extend(paths.iter().map(String::as_str));
+    let (ok, stdout, stderr) = cli(&net, &args);
+    assert!(!ok, "{stdout}");
+    assert!(stderr.contains("batch-1.bin"), "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let results = json.as_array().unwrap();
+    assert_eq!(results.len(), 4, "{stdout}");
+    assert!(
+        results[1]["error"].as_str().unwrap().contains("largest"),
+        "{stdout}"
+    );
+    for i in [0, 2, 3] {
+        assert_eq!(results[i]["path"], paths[i]);
+        let blob_id = results[i]["blobStoreResult"]["newlyCreated"]["blobObject"]["blobId"]
+            .as_str()
+            .unwrap();
+        let out = dir.path().join(format!("batch-out-{i}.bin"));
+        let (ok, _, stderr) = cli(&net, &["read", blob_id, "--out", out.to_str().unwrap()]);
+        assert!(ok, "{stderr}");
+        assert_eq!(std::fs::read(&out).unwrap(), contents[i], "file {i}");
+    }
+
     // Storing the same file again pays nothing when a certified permanent copy exists.
     let permanent = dir.path().join("permanent.bin");
     std::fs::write(&permanent, random_bytes(2_000, 99)).unwrap();

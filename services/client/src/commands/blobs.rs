@@ -109,6 +109,7 @@ pub(crate) async fn store(ctx: &Context, args: &StoreArgs) -> anyhow::Result<()>
     }
     let client = ctx.client(!args.dry_run)?;
     let mut results = Vec::new();
+    let mut stores = Vec::new();
     for (path, data) in files {
         if args.dry_run {
             let (committee, config) = client.committee().await?;
@@ -142,38 +143,77 @@ pub(crate) async fn store(ctx: &Context, args: &StoreArgs) -> anyhow::Result<()>
             }
             continue;
         }
-        let options = StoreOptions {
-            epochs,
-            deletable: !args.permanent,
-            force: args.force,
-            send_object_to: args.send_object_to,
-            share: args.share,
-            ignore_resources: args.ignore_resources,
-        };
-        let size = data.len();
+        stores.push((path, data));
+    }
+    let options = StoreOptions {
+        epochs,
+        deletable: !args.permanent,
+        force: args.force,
+        send_object_to: args.send_object_to,
+        share: args.share,
+        ignore_resources: args.ignore_resources,
+    };
+    // One file shows a progress bar; several are stored as a pipeline (encoded and registered
+    // in turn while the earlier ones upload and certify), and each result prints in order.
+    let sizes: Vec<u64> = stores.iter().map(|(_, d)| d.len() as u64).collect();
+    let data: Vec<Vec<u8>> = stores.iter_mut().map(|(_, d)| std::mem::take(d)).collect();
+    let outcomes = if data.len() == 1 {
         let client = match super::progress_bar(ctx.json) {
             Some(progress) => client.clone().with_progress(progress),
             None => client.clone(),
         };
-        let (result, background) = client
-            .store(data, &options)
-            .await
-            .with_context(|| format!("storing {}", path.display()))?;
-        // Give the nodes that had not confirmed yet their slivers before exiting.
-        background.finish().await;
-        if ctx.json {
-            results.push(json!({"path": path, "blobStoreResult": result}));
-        } else {
-            print_store_result(path, size, &result);
+        let mut outcomes = Vec::new();
+        for data in data {
+            outcomes.push(client.store(data, &options).await);
+        }
+        outcomes
+    } else {
+        client.store_many(data, &options).await
+    };
+    let mut failed = Vec::new();
+    let mut backgrounds = Vec::new();
+    for (((path, _), size), outcome) in stores.iter().zip(sizes).zip(outcomes) {
+        match outcome {
+            Ok((result, background)) => {
+                backgrounds.push(background);
+                if ctx.json {
+                    results.push(json!({"path": path, "blobStoreResult": result}));
+                } else {
+                    print_store_result(path, size, &result);
+                }
+            }
+            Err(e) => {
+                // With several files, each failure is reported where its result would be; a
+                // single file's failure is the command's one-line error.
+                if ctx.json {
+                    results.push(json!({"path": path, "error": e.to_string()}));
+                } else if stores.len() > 1 {
+                    eprintln!("storing {} failed: {e}", path.display());
+                }
+                failed.push(format!("storing {}: {e}", path.display()));
+            }
         }
     }
-    if ctx.json {
+    // Give the nodes that had not confirmed yet their slivers before exiting.
+    for background in backgrounds {
+        background.finish().await;
+    }
+    if ctx.json && (failed.is_empty() || stores.len() > 1) {
         println!("{}", serde_json::to_string_pretty(&results)?);
     }
-    Ok(())
+    match failed.as_slice() {
+        [] => Ok(()),
+        [one] => bail!("{one}"),
+        many => bail!(
+            "{} of {} files were not stored; the first: {}",
+            many.len(),
+            stores.len(),
+            many[0]
+        ),
+    }
 }
 
-fn print_store_result(path: &Path, size: usize, result: &BlobStoreResult) {
+fn print_store_result(path: &Path, size: u64, result: &BlobStoreResult) {
     match result {
         BlobStoreResult::NewlyCreated(n) => {
             println!(
