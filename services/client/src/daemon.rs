@@ -3,10 +3,12 @@
 //! | route | mode | what |
 //! |---|---|---|
 //! | `GET /status` | both | `200 OK` |
-//! | `GET /v1/api` | both | the OpenAPI document |
+//! | `GET /v1/api` | both | the OpenAPI document ([`DaemonApi`], generated from the handlers) |
 //! | `GET /v1/blobs/{blob_id}` | aggregator | the blob's bytes; one `Range: bytes=` range (206) |
 //! | `GET /v1/blobs/{blob_id}/byte-range?start=&length=` | aggregator | a byte range |
 //! | `GET /v1/blobs/by-object-id/{object_id}` | aggregator | the bytes of a Blob/SharedBlob object, with headers from its attributes |
+//! | `GET /v1alpha/blobs/{blob_id}/stream` | aggregator | the blob streamed sliver by sliver |
+//! | `GET /v1alpha/blobs/concat?ids=`, `POST /v1alpha/blobs/concat` | aggregator | several blobs in one body |
 //! | `PUT /v1/blobs?epochs=&permanent=&force=&send_object_to=&share=&reuse_resources=` | publisher | store the body; the reference's JSON result |
 //!
 //! Limits: a body limit for `PUT` (default 10 MiB; an announced larger body is refused with 413
@@ -31,15 +33,16 @@ use futures_util::StreamExt as _;
 use serde::Deserialize;
 use sui_sdk_types::Address;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use walrus_chain::walrus::BlobObject;
 use walrus_core::{BlobId, ConsistencyCheck};
 use walrus_node_api::{ApiStatus, DAEMON_ERROR_DOMAIN, ErrorEnvelope};
 
 use crate::client::{ClientError, Epochs, StoreOptions, WalrusClient};
 use crate::reader::BlobReader;
+use crate::types::BlobStoreResult;
 
 mod metrics;
 pub use metrics::DaemonMetrics;
-use walrus_chain::walrus::BlobObject;
 
 /// Which halves of the daemon run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,9 +183,10 @@ pub fn router_with_metrics(
         limits,
         metrics: metrics.clone(),
     });
-    let mut router = Router::new()
-        .route("/status", get(|| async { "OK" }))
-        .route("/v1/api", get(openapi));
+    let mut router = Router::new().route("/status", get(status)).route(
+        "/v1/api",
+        get(openapi).with_state(Arc::new(api_document(mode))),
+    );
     router = if mode.reads() {
         router
             .route("/v1/blobs/{blob_id}", get(read_blob))
@@ -429,10 +433,15 @@ fn parse_blob_id(text: &str) -> Result<BlobId, DaemonError> {
         .map_err(|e| DaemonError::bad("INVALID_BLOB_ID", format!("invalid blob ID {text:?}: {e}")))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The consistency check of a read (the reference's query parameters).
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ReadQuery {
+    /// Re-encode the blob and check that it gives the blob ID (the strongest check; slower).
     #[serde(default)]
     strict_consistency_check: bool,
+    /// Skip the consistency check, for blobs whose writer you trust (every sliver is still
+    /// verified against the metadata).
     #[serde(default)]
     skip_consistency_check: bool,
 }
@@ -590,6 +599,28 @@ async fn blob_response(
     Ok(response)
 }
 
+/// Read a blob, or one range of it.
+///
+/// The whole blob is decoded from enough verified slivers and checked; with a `Range: bytes=`
+/// header (`a-b`, `a-` or `-n`) only the primary slivers holding those bytes are fetched and
+/// verified (206 with `Content-Range`).
+#[utoipa::path(
+    get,
+    path = "/v1/blobs/{blob_id}",
+    tag = "aggregator",
+    params(
+        ("blob_id" = String, Path, description = "The blob ID (URL-safe base64)"),
+        ReadQuery,
+        ("Range" = Option<String>, Header, description = "One byte range: bytes=a-b, a- or -n"),
+        ("If-None-Match" = Option<String>, Header, description = "The blob ID: answered 304"),
+    ),
+    responses(
+        (status = 200, description = "The blob", content_type = "application/octet-stream", body = [u8]),
+        (status = 206, description = "The requested range", content_type = "application/octet-stream", body = [u8]),
+        (status = 304, description = "Not modified (a blob ID's content never changes)"),
+        ReadErrors,
+    ),
+)]
 async fn read_blob(
     State(state): State<Arc<DaemonState>>,
     Path(blob_id): Path<String>,
@@ -612,12 +643,33 @@ async fn read_blob(
     blob_response(&reader, check, &headers).await
 }
 
-#[derive(Debug, Deserialize)]
+/// A byte range (the reference's query parameters).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ByteRangeQuery {
+    /// The first byte (0-based).
     start: u64,
+    /// The number of bytes; at least 1, and `start + length` within the blob.
     length: u64,
 }
 
+/// Read bytes `start .. start + length` of a blob.
+///
+/// Only the primary slivers holding the bytes are fetched and verified. Answered 200 (not 206)
+/// with the ETag `<blob_id>-<start>-<length>`, as the reference, so CDNs cache it.
+#[utoipa::path(
+    get,
+    path = "/v1/blobs/{blob_id}/byte-range",
+    tag = "aggregator",
+    params(
+        ("blob_id" = String, Path, description = "The blob ID (URL-safe base64)"),
+        ByteRangeQuery,
+    ),
+    responses(
+        (status = 200, description = "The bytes", content_type = "application/octet-stream", body = [u8]),
+        ReadErrors,
+    ),
+)]
 async fn byte_range(
     State(state): State<Arc<DaemonState>>,
     Path(blob_id): Path<String>,
@@ -637,6 +689,25 @@ async fn byte_range(
     Ok(response)
 }
 
+/// Read the blob of a Blob or SharedBlob object.
+///
+/// The object's attributes named by `--allowed-headers` become response headers. A `Range`
+/// header is honoured as for `/v1/blobs/{blob_id}`.
+#[utoipa::path(
+    get,
+    path = "/v1/blobs/by-object-id/{object_id}",
+    tag = "aggregator",
+    params(
+        ("object_id" = String, Path, description = "The object ID (0x-prefixed hex)"),
+        ReadQuery,
+        ("Range" = Option<String>, Header, description = "One byte range: bytes=a-b, a- or -n"),
+    ),
+    responses(
+        (status = 200, description = "The blob", content_type = "application/octet-stream", body = [u8]),
+        (status = 206, description = "The requested range", content_type = "application/octet-stream", body = [u8]),
+        ReadErrors,
+    ),
+)]
 async fn read_by_object(
     State(state): State<Arc<DaemonState>>,
     Path(object_id): Path<String>,
@@ -685,6 +756,16 @@ fn attribute_headers(state: &DaemonState, object: &BlobObject, headers: &mut Hea
 /// slivers in flight). Every sliver is verified against the metadata; a needed sliver that
 /// cannot be had makes the stream decode the whole blob once and go on. `Content-Length` is
 /// the blob's size and `X-Walrus-Streaming: true`, as the reference answers.
+#[utoipa::path(
+    get,
+    path = "/v1alpha/blobs/{blob_id}/stream",
+    tag = "aggregator",
+    params(("blob_id" = String, Path, description = "The blob ID (URL-safe base64)")),
+    responses(
+        (status = 200, description = "The blob, streamed sliver by sliver; a failure midway ends the body short of Content-Length", content_type = "application/octet-stream", body = [u8]),
+        ReadErrors,
+    ),
+)]
 async fn stream_blob(
     State(state): State<Arc<DaemonState>>,
     Path(blob_id): Path<String>,
@@ -726,28 +807,47 @@ fn body_stream(reader: &BlobReader, slot: ReadSlot) -> Result<Body, DaemonError>
 /// The most blobs one concatenation may name.
 pub const MAX_CONCAT_IDS: usize = 256;
 
-#[derive(Debug, Deserialize)]
+/// The blobs to concatenate (the reference's query parameters).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ConcatQuery {
+    /// Comma-separated blob IDs or Blob/SharedBlob object IDs, in order (at most 256).
     ids: String,
+    /// As for `/v1/blobs/{blob_id}`.
     #[serde(default)]
     strict_consistency_check: bool,
+    /// As for `/v1/blobs/{blob_id}`.
     #[serde(default)]
     skip_consistency_check: bool,
 }
 
-#[derive(Debug, Deserialize)]
+/// The blobs to concatenate (the reference's request body).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ConcatBody {
+    /// Blob IDs or Blob/SharedBlob object IDs, in order (at most 256).
     ids: Vec<String>,
+    /// Re-encode each blob and check its blob ID.
     #[serde(default)]
     strict_consistency_check: Option<bool>,
+    /// Skip the consistency check.
     #[serde(default)]
     skip_consistency_check: Option<bool>,
 }
 
 /// `GET /v1alpha/blobs/concat?ids=A,B,...`: the blobs (blob IDs or Blob/SharedBlob object IDs)
 /// one after another in one body.
+#[utoipa::path(
+    get,
+    path = "/v1alpha/blobs/concat",
+    tag = "aggregator",
+    params(ConcatQuery),
+    responses(
+        (status = 200, description = "The blobs, one after another", content_type = "application/octet-stream", body = [u8]),
+        ReadErrors,
+    ),
+)]
 async fn concat_get(
     State(state): State<Arc<DaemonState>>,
     Query(q): Query<ConcatQuery>,
@@ -770,6 +870,16 @@ async fn concat_get(
 
 /// `POST /v1alpha/blobs/concat` with `{"ids": [...]}`: as the `GET`, for lists too long for a
 /// URL.
+#[utoipa::path(
+    post,
+    path = "/v1alpha/blobs/concat",
+    tag = "aggregator",
+    request_body = ConcatBody,
+    responses(
+        (status = 200, description = "The blobs, one after another", content_type = "application/octet-stream", body = [u8]),
+        ReadErrors,
+    ),
+)]
 async fn concat_post(
     State(state): State<Arc<DaemonState>>,
     headers: HeaderMap,
@@ -886,18 +996,25 @@ async fn concat(
     Ok(response)
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// How to store (the reference's query parameters).
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct StoreQuery {
+    /// Epochs to store for, from the current one (default 1).
     epochs: Option<u32>,
+    /// Store a permanent blob (blobs are deletable by default).
     #[serde(default)]
     permanent: bool,
     /// Deprecated no-op in the reference (blobs are deletable by default); accepted.
     #[serde(default)]
     #[allow(dead_code)]
     deletable: bool,
+    /// Store even when the blob is already certified for long enough.
     #[serde(default)]
     force: bool,
+    /// Send the new Blob object to this address (0x-prefixed hex).
     send_object_to: Option<String>,
+    /// Wrap the new Blob object in a SharedBlob.
     #[serde(default)]
     share: bool,
     /// Reuse the publisher wallet's own storage and registrations (off by default, as in the
@@ -906,6 +1023,23 @@ struct StoreQuery {
     reuse_resources: bool,
 }
 
+/// Store the request body as a blob.
+#[utoipa::path(
+    put,
+    path = "/v1/blobs",
+    tag = "publisher",
+    params(StoreQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The blob"),
+    responses(
+        (status = 200, description = "`newlyCreated` or `alreadyCertified`", body = BlobStoreResult),
+        (status = 400, description = "A malformed parameter", body = ErrorEnvelope),
+        (status = 413, description = "Body over --max-body-size (plain text)", body = String),
+        (status = 429, description = "Too many stores at once (Retry-After)", body = ErrorEnvelope),
+        (status = 451, description = "FORBIDDEN_BLOB: the blob is on the blocklist", body = ErrorEnvelope),
+        (status = 500, description = "The store failed", body = ErrorEnvelope),
+        (status = 503, description = "Not enough storage nodes answered", body = ErrorEnvelope),
+    ),
+)]
 async fn store_blob(
     State(state): State<Arc<DaemonState>>,
     Query(q): Query<StoreQuery>,
@@ -944,61 +1078,183 @@ async fn store_blob(
     Ok((StatusCode::OK, axum::Json(result)).into_response())
 }
 
-async fn openapi() -> Response {
-    let spec = serde_json::json!({
-        "openapi": "3.0.3",
-        "info": {"title": "Walrus publisher and aggregator", "version": env!("CARGO_PKG_VERSION")},
-        "paths": {
-            "/status": {"get": {"summary": "Liveness", "responses": {"200": {"description": "OK"}}}},
-            "/v1/blobs/{blob_id}": {"get": {
-                "summary": "Read a blob (a single Range is honoured)",
-                "parameters": [
-                    {"name": "blob_id", "in": "path", "required": true, "schema": {"type": "string"}},
-                    {"name": "strict_consistency_check", "in": "query", "schema": {"type": "boolean"}},
-                    {"name": "skip_consistency_check", "in": "query", "schema": {"type": "boolean"}}
-                ],
-                "responses": {
-                    "200": {"description": "The blob", "content": {"application/octet-stream": {}}},
-                    "206": {"description": "Part of the blob"},
-                    "404": {"description": "BLOB_NOT_FOUND"},
-                    "416": {"description": "Range outside the blob"},
-                    "403": {"description": "BLOB_TOO_LARGE"},
-                    "429": {"description": "Overloaded (with Retry-After)"}, "503": {"description": "Not enough nodes"}
-                }}},
-            "/v1/blobs/{blob_id}/byte-range": {"get": {
-                "summary": "Read bytes start..start+length",
-                "parameters": [
-                    {"name": "start", "in": "query", "required": true, "schema": {"type": "integer"}},
-                    {"name": "length", "in": "query", "required": true, "schema": {"type": "integer"}}
-                ],
-                "responses": {"206": {"description": "The bytes"}, "416": {"description": "Outside the blob"}}}},
-            "/v1/blobs/by-object-id/{object_id}": {"get": {
-                "summary": "Read the blob of a Blob or SharedBlob object; attributes become headers",
-                "responses": {"200": {"description": "The blob"}, "404": {"description": "No such object"}}}},
-            "/v1/blobs": {"put": {
-                "summary": "Store the request body",
-                "parameters": [
-                    {"name": "epochs", "in": "query", "schema": {"type": "integer", "default": 1}},
-                    {"name": "permanent", "in": "query", "schema": {"type": "boolean"}},
-                    {"name": "force", "in": "query", "schema": {"type": "boolean"}},
-                    {"name": "send_object_to", "in": "query", "schema": {"type": "string"}},
-                    {"name": "share", "in": "query", "schema": {"type": "boolean"}},
-                    {"name": "reuse_resources", "in": "query", "schema": {"type": "boolean"}}
-                ],
-                "requestBody": {"content": {"application/octet-stream": {}}},
-                "responses": {
-                    "200": {"description": "{\"newlyCreated\": ...} or {\"alreadyCertified\": ...}"},
-                    "413": {"description": "Body over the limit"},
-                    "429": {"description": "Overloaded (with Retry-After)"}
-                }}}
-        }
-    });
-    axum::Json(spec).into_response()
+/// Liveness.
+#[utoipa::path(get, path = "/status", responses((status = 200, description = "OK", body = String)))]
+async fn status() -> &'static str {
+    "OK"
+}
+
+/// This document.
+#[utoipa::path(get, path = "/v1/api", responses((status = 200, description = "The OpenAPI document of this daemon", body = Object)))]
+async fn openapi(State(document): State<Arc<utoipa::openapi::OpenApi>>) -> Response {
+    axum::Json(document.as_ref().clone()).into_response()
+}
+
+/// The error answers of the read routes, in the reference's envelope.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // describes answers for the OpenAPI document; never built
+enum ReadErrors {
+    /// A malformed blob ID, object ID, range or parameter.
+    #[response(status = 400)]
+    BadRequest(ErrorEnvelope),
+    /// BLOB_TOO_LARGE: over --max-blob-size.
+    #[response(status = 403)]
+    TooLarge(ErrorEnvelope),
+    /// BLOB_NOT_FOUND: not certified, expired or deleted (or OBJECT_NOT_FOUND).
+    #[response(status = 404)]
+    NotFound(ErrorEnvelope),
+    /// INVALID_BYTE_RANGE: outside the blob (Content-Range: bytes */size).
+    #[response(status = 416)]
+    RangeNotSatisfiable(ErrorEnvelope),
+    /// OVERLOADED: too many reads at once (Retry-After).
+    #[response(status = 429)]
+    Overloaded(ErrorEnvelope),
+    /// FORBIDDEN_BLOB: on the blocklist; BLOB_INVALID: marked inconsistent on chain.
+    #[response(status = 451)]
+    Unavailable(ErrorEnvelope),
+    /// NOT_ENOUGH_NODES: too few storage nodes answered correctly.
+    #[response(status = 503)]
+    NotEnoughNodes(ErrorEnvelope),
+}
+
+/// The daemon's OpenAPI document, generated from the route handlers and their parameter and
+/// body types.
+#[derive(Debug, utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Walrus publisher and aggregator",
+        description = "Store blobs (publisher) and read them (aggregator), as the reference daemon."
+    ),
+    paths(
+        status,
+        openapi,
+        read_blob,
+        byte_range,
+        read_by_object,
+        stream_blob,
+        concat_get,
+        concat_post,
+        store_blob
+    ),
+    components(schemas(BlobStoreResult, ErrorEnvelope, ConcatBody))
+)]
+pub struct DaemonApi;
+
+/// [`DaemonApi`] with only the routes `mode` serves.
+pub fn api_document(mode: Mode) -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi as _;
+    let mut document = DaemonApi::openapi();
+    let paths = &mut document.paths.paths;
+    if !mode.reads() {
+        paths.retain(|path, _| !path.starts_with("/v1/blobs/") && !path.starts_with("/v1alpha/"));
+    }
+    if !mode.writes() {
+        paths.remove("/v1/blobs");
+    }
+    document
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every (method, path) the document names.
+    fn documented(document: &utoipa::openapi::OpenApi) -> Vec<(String, String)> {
+        let value = serde_json::to_value(document).unwrap();
+        let mut out = Vec::new();
+        for (path, item) in value["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                out.push((method.to_uppercase(), path.clone()));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn the_document_names_each_route_of_its_mode() {
+        let all = documented(&api_document(Mode::Daemon));
+        let expected = [
+            ("GET", "/status"),
+            ("GET", "/v1/api"),
+            ("GET", "/v1/blobs/by-object-id/{object_id}"),
+            ("GET", "/v1/blobs/{blob_id}"),
+            ("GET", "/v1/blobs/{blob_id}/byte-range"),
+            ("GET", "/v1alpha/blobs/concat"),
+            ("GET", "/v1alpha/blobs/{blob_id}/stream"),
+            ("POST", "/v1alpha/blobs/concat"),
+            ("PUT", "/v1/blobs"),
+        ]
+        .map(|(m, p)| (m.to_owned(), p.to_owned()));
+        let mut expected = expected.to_vec();
+        expected.sort();
+        assert_eq!(all, expected);
+        let aggregator = documented(&api_document(Mode::Aggregator));
+        assert!(!aggregator.iter().any(|(m, _)| m == "PUT"));
+        assert_eq!(aggregator.len(), all.len() - 1);
+        let publisher = documented(&api_document(Mode::Publisher));
+        assert_eq!(publisher.len(), 3, "{publisher:?}");
+        // Parameters and bodies come from the handlers' types.
+        let value = serde_json::to_value(api_document(Mode::Daemon)).unwrap();
+        let put = &value["paths"]["/v1/blobs"]["put"];
+        let names: Vec<&str> = put["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        for name in [
+            "epochs",
+            "permanent",
+            "force",
+            "send_object_to",
+            "share",
+            "reuse_resources",
+        ] {
+            assert!(names.contains(&name), "{name} missing from {names:?}");
+        }
+        assert!(value["components"]["schemas"]["BlobStoreResult"].is_object());
+        assert!(value["components"]["schemas"]["ErrorEnvelope"].is_object());
+        assert!(
+            value["paths"]["/v1/blobs/{blob_id}"]["get"]["responses"]["416"].is_object(),
+            "{}",
+            value["paths"]["/v1/blobs/{blob_id}"]
+        );
+    }
+
+    /// Each documented route is served by the router: none answers axum's empty 404 or 405.
+    #[tokio::test]
+    async fn the_router_serves_each_documented_route() {
+        let client = WalrusClient::new(&crate::ClientConfig::new("http://127.0.0.1:9"), None);
+        let router = router(client, Mode::Daemon, DaemonLimits::default());
+        let (ready, address) = tokio::sync::oneshot::channel();
+        tokio::spawn(serve(
+            router,
+            "127.0.0.1:0".parse().unwrap(),
+            move |a| {
+                let _ = ready.send(a);
+            },
+            std::future::pending(),
+        ));
+        let base = format!("http://{}", address.await.unwrap());
+        let http = reqwest::Client::new();
+        for (method, path) in documented(&api_document(Mode::Daemon)) {
+            let url = format!(
+                "{base}{}",
+                path.replace("{blob_id}", &BlobId([1; 32]).to_string())
+                    .replace("{object_id}", "0x1")
+            );
+            let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            let response = http.request(method.clone(), &url).send().await.unwrap();
+            let status = response.status().as_u16();
+            let body = response.bytes().await.unwrap();
+            assert_ne!(status, 405, "{method} {path}");
+            assert!(
+                !(status == 404 && body.is_empty()),
+                "{method} {path}: no such route"
+            );
+        }
+    }
 
     #[test]
     fn ranges() {

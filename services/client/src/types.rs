@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use walrus_core::contracts;
 
 /// The result of storing one blob.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum BlobStoreResult {
     /// A new Blob object was registered and certified.
@@ -33,7 +33,7 @@ impl BlobStoreResult {
 }
 
 /// `newlyCreated`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewlyCreated {
     /// The Blob object after certification.
@@ -48,7 +48,7 @@ pub struct NewlyCreated {
 }
 
 /// `alreadyCertified`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AlreadyCertified {
     /// The blob ID.
@@ -64,7 +64,7 @@ pub struct AlreadyCertified {
 }
 
 /// An event id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventIdView {
     /// Transaction digest.
@@ -83,7 +83,7 @@ impl From<&walrus_node_api::EventId> for EventIdView {
 }
 
 /// `resourceOperation`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum ResourceOperation {
     /// New storage was bought and a new Blob registered.
@@ -109,7 +109,7 @@ pub enum ResourceOperation {
 }
 
 /// `blobObject`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BlobObjectView {
     /// Object id.
@@ -131,7 +131,7 @@ pub struct BlobObjectView {
 }
 
 /// `storage`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StorageView {
     /// Object id.

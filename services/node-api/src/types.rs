@@ -131,14 +131,14 @@ impl ApiStatus {
 }
 
 /// `{"error": {"code", "message", "status", "details": [...]}}` (AIP-193).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorEnvelope {
     /// The error.
     pub error: ErrorBody,
 }
 
 /// The inside of an [`ErrorEnvelope`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// The HTTP status code.
     pub code: u16,
@@ -151,7 +151,7 @@ pub struct ErrorBody {
 }
 
 /// An AIP-193 `ErrorInfo` detail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorInfo {
     /// Always `"ErrorInfo"`.
     #[serde(rename = "@type")]
@@ -163,6 +163,7 @@ pub struct ErrorInfo {
     /// The error's arguments as JSON values (for example `{"request_epoch": 3,
     /// "server_epoch": 4}`), so that receivers need not parse the message.
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub metadata: serde_json::Map<String, serde_json::Value>,
 }
 
