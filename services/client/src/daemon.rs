@@ -551,6 +551,7 @@ pub fn parse_range(value: &str, total: u64) -> Result<Option<(u64, u64)>, String
 /// read decodes it).
 async fn blob_response(
     reader: &BlobReader,
+    slot: ReadSlot,
     check: ConsistencyCheck,
     request: &HeaderMap,
 ) -> Result<Response, DaemonError> {
@@ -578,16 +579,20 @@ async fn blob_response(
     let mut response = match range {
         Some((start, end)) => {
             let length = end - start + 1;
-            let part = if check == ConsistencyCheck::Strict {
+            let body = if check == ConsistencyCheck::Strict {
                 // Both bounds are below `total`, itself the length of the bytes in memory.
-                reader
-                    .read_all(check)
-                    .await?
-                    .slice(start as usize..=end as usize)
+                Body::from(
+                    reader
+                        .read_all(check)
+                        .await?
+                        .slice(start as usize..=end as usize),
+                )
             } else {
-                reader.read_range(start, length).await?
+                streamed(reader, start, length, slot).await?
             };
-            let mut r = (StatusCode::PARTIAL_CONTENT, Body::from(part)).into_response();
+            let mut r = (StatusCode::PARTIAL_CONTENT, body).into_response();
+            r.headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
             if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{total}")) {
                 r.headers_mut().insert(header::CONTENT_RANGE, v);
             }
@@ -639,8 +644,8 @@ async fn read_blob(
         return Ok(response);
     }
     let check = query.check()?;
-    let (reader, _permit) = open(&state, &blob_id).await?;
-    blob_response(&reader, check, &headers).await
+    let (reader, slot) = open(&state, &blob_id).await?;
+    blob_response(&reader, slot, check, &headers).await
 }
 
 /// A byte range (the reference's query parameters).
@@ -677,11 +682,14 @@ async fn byte_range(
     headers: HeaderMap,
 ) -> Result<Response, DaemonError> {
     let blob_id = parse_blob_id(&blob_id)?;
-    let (reader, _permit) = open(&state, &blob_id).await?;
-    let part = reader.read_range(q.start, q.length).await?;
+    let (reader, slot) = open(&state, &blob_id).await?;
+    let body = streamed(&reader, q.start, q.length, slot).await?;
     // 200, not 206, with an ETag of the blob ID and the range, as the reference answers: a CDN
     // caches a 200 under its URL.
-    let mut response = (StatusCode::OK, Body::from(part)).into_response();
+    let mut response = (StatusCode::OK, body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(q.length));
     blob_headers(response.headers_mut(), &blob_id, &headers);
     if let Ok(etag) = HeaderValue::from_str(&format!("{blob_id}-{}-{}", q.start, q.length)) {
         response.headers_mut().insert(header::ETAG, etag);
@@ -727,8 +735,8 @@ async fn read_by_object(
         other => other.into(),
     })?;
     let check = query.check()?;
-    let (reader, _permit) = open(&state, &object.blob.blob_id).await?;
-    let mut response = blob_response(&reader, check, &headers).await?;
+    let (reader, slot) = open(&state, &object.blob.blob_id).await?;
+    let mut response = blob_response(&reader, slot, check, &headers).await?;
     attribute_headers(&state, &object, response.headers_mut());
     Ok(response)
 }
@@ -774,7 +782,11 @@ async fn stream_blob(
     let blob_id = parse_blob_id(&blob_id)?;
     let (reader, slot) = open(&state, &blob_id).await?;
     let size = reader.size();
-    let body = body_stream(&reader, slot)?;
+    let body = if size == 0 {
+        Body::empty()
+    } else {
+        streamed(&reader, 0, size, slot).await?
+    };
     let mut response = (StatusCode::OK, body).into_response();
     blob_headers(response.headers_mut(), &blob_id, &headers);
     let h = response.headers_mut();
@@ -786,21 +798,28 @@ async fn stream_blob(
     Ok(response)
 }
 
-/// The whole blob of `reader` as a response body streamed sliver by sliver, holding `permit`
-/// until the last byte is sent. An error after the first byte ends the body early (the client
-/// sees fewer bytes than `Content-Length`).
-fn body_stream(reader: &BlobReader, slot: ReadSlot) -> Result<Body, DaemonError> {
-    if reader.size() == 0 {
-        return Ok(Body::empty());
-    }
+/// Bytes `start .. start + length` of `reader`'s blob as a response body streamed sliver by
+/// sliver (memory holds only the slivers in flight), holding `slot` until the last byte is
+/// sent. The first part is fetched before answering, so a read that fails at once is a proper
+/// error answer; a failure after that ends the body short of its `Content-Length`.
+async fn streamed(
+    reader: &BlobReader,
+    start: u64,
+    length: u64,
+    slot: ReadSlot,
+) -> Result<Body, DaemonError> {
     let blob_id = *reader.blob_id();
-    let parts = reader.stream(0, reader.size())?.map(move |part| {
-        let _held = &slot;
-        part.map_err(|e| {
-            tracing::warn!(%blob_id, error = %e, "streaming a blob failed midway");
-            std::io::Error::other(e.to_string())
-        })
-    });
+    let mut parts = Box::pin(reader.stream(start, length)?);
+    let first = parts.next().await.transpose()?;
+    let parts = futures_util::stream::iter(first.map(Ok))
+        .chain(parts)
+        .map(move |part| {
+            let _held = &slot;
+            part.map_err(|e| {
+                tracing::warn!(%blob_id, error = %e, "streaming a blob failed midway");
+                std::io::Error::other(e.to_string())
+            })
+        });
     Ok(Body::from_stream(parts))
 }
 
