@@ -1,0 +1,101 @@
+// The official Sui TypeScript SDK (`@mysten/sui`, pinned in scripts/package.json) against our
+// Sui ledger (services/sui-devnet) over gRPC-web, as it talks to a Sui full node: it reads the
+// reference gas price and balances, selects gas coins, builds a transfer with its own
+// transaction builder, signs it with its own Ed25519 keypair, executes it and reads the result.
+// The ledger runs in `cargo run -p walrus-sui-devnet --example sui_fixture`.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { repoRoot, scriptsDir } from './helpers.mjs';
+
+const suiDist = join(scriptsDir, 'node_modules', '@mysten', 'sui', 'dist');
+const load = (path) => import(pathToFileURL(join(suiDist, path)).href);
+const MIST_PER_SUI = 1_000_000_000n;
+
+/** Starts the fixture funding `addresses`; resolves with its URL and a function that stops it. */
+function startFixture(addresses) {
+  const child = spawn(
+    'cargo',
+    ['run', '-q', '--locked', '-p', 'walrus-sui-devnet', '--example', 'sui_fixture', '--', ...addresses],
+    { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  const line = new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    exited.then((code) => reject(new Error(`fixture exited (${code}) before its URL:\n${stderr}`)));
+  });
+  return line.then((text) => ({
+    url: JSON.parse(text).url,
+    stop: async () => {
+      child.stdin.end();
+      return exited;
+    },
+  }));
+}
+
+test('the official Sui SDK transfers SUI on our ledger over gRPC-web', { timeout: 1_200_000 }, async () => {
+  const { SuiGrpcClient } = await load('grpc/index.mjs');
+  const { Ed25519Keypair } = await load('keypairs/ed25519/index.mjs');
+  const { Transaction } = await load('transactions/index.mjs');
+  const alice = Ed25519Keypair.generate();
+  const bob = Ed25519Keypair.generate();
+  const aliceAddress = alice.getPublicKey().toSuiAddress();
+  const bobAddress = bob.getPublicKey().toSuiAddress();
+  const { url, stop } = await startFixture([aliceAddress]);
+  try {
+    const client = new SuiGrpcClient({ baseUrl: url, network: 'localnet' });
+    const { referenceGasPrice } = await client.core.getReferenceGasPrice();
+    assert.equal(referenceGasPrice, '1000');
+    const start = await client.getBalance({ owner: aliceAddress });
+    assert.equal(BigInt(start.balance.balance), 10n * MIST_PER_SUI);
+    const coins = await client.listCoins({ owner: aliceAddress });
+    assert.equal(coins.objects.length, 2);
+    assert.deepEqual(coins.objects.map((c) => c.balance).sort(), ['3000000000', '7000000000']);
+
+    // The SDK builds, signs and executes a payment of 1.5 SUI to Bob.
+    const tx = new Transaction();
+    const [coin] = tx.splitCoins(tx.gas, [1_500_000_000n]);
+    tx.transferObjects([coin], bobAddress);
+    tx.setSender(aliceAddress);
+    tx.setGasBudget(10_000_000);
+    const result = await client.signAndExecuteTransaction({
+      transaction: tx,
+      signer: alice,
+      include: { effects: true },
+    });
+    const executed = result.Transaction ?? result.transaction ?? result;
+    assert.ok(executed.effects?.status?.success, JSON.stringify(executed.effects?.status));
+    const bobBalance = await client.getBalance({ owner: bobAddress });
+    assert.equal(BigInt(bobBalance.balance.balance), 1_500_000_000n);
+    const after = await client.getBalance({ owner: aliceAddress });
+    const paid = 10n * MIST_PER_SUI - 1_500_000_000n - BigInt(after.balance.balance);
+    assert.ok(paid > 0n && paid <= 10_000_000n, `gas paid: ${paid}`);
+    const fetched = await client.getTransaction({ digest: executed.digest, include: { effects: true } });
+    const got = fetched.Transaction ?? fetched.transaction ?? fetched;
+    assert.equal(got.digest, executed.digest);
+
+    // Bob pays half a SUI back with no budget given: the ledger estimates it in a dry run.
+    const back = new Transaction();
+    const [half] = back.splitCoins(back.gas, [500_000_000n]);
+    back.transferObjects([half], aliceAddress);
+    back.setSender(bobAddress);
+    const returned = await client.signAndExecuteTransaction({
+      transaction: back,
+      signer: bob,
+      include: { effects: true },
+    });
+    const returnedTx = returned.Transaction ?? returned.transaction ?? returned;
+    assert.ok(returnedTx.effects?.status?.success, JSON.stringify(returnedTx.effects?.status));
+    const final = await client.getBalance({ owner: aliceAddress });
+    assert.equal(BigInt(final.balance.balance), BigInt(after.balance.balance) + 500_000_000n);
+  } finally {
+    await stop();
+  }
+});

@@ -1,0 +1,46 @@
+//! A Sui ledger for the scripts' tests: gives each address on the command line 10 SUI in two
+//! coins (7 and 3), serves the Sui gRPC API (and gRPC-web) on a free loopback port, prints
+//! `{"url": ...}` and runs until its standard input closes.
+//!
+//! ```sh
+//! cargo run -p walrus-sui-devnet --example sui_fixture -- 0xADDRESS ...
+//! ```
+
+use std::io::Read as _;
+use std::str::FromStr as _;
+
+use sui_sdk_types::Address;
+use walrus_sui_devnet::ledger::MIST_PER_SUI;
+use walrus_sui_devnet::{Ledger, SuiApi};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut allocations = Vec::new();
+    for text in std::env::args().skip(1) {
+        let owner = Address::from_str(&text).map_err(|e| format!("{text:?}: {e:?}"))?;
+        allocations.push((owner, 7 * MIST_PER_SUI));
+        allocations.push((owner, 3 * MIST_PER_SUI));
+    }
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        println!(
+            "{}",
+            format_args!("{{\"url\": \"http://{}\"}}", listener.local_addr()?)
+        );
+        let stdin_closed = async {
+            // Blocks a worker thread until the test closes our stdin.
+            let _ = tokio::task::spawn_blocking(|| {
+                let mut sink = Vec::new();
+                let _ = std::io::stdin().read_to_end(&mut sink);
+            })
+            .await;
+        };
+        walrus_sui_devnet::serve(
+            SuiApi::new(Ledger::genesis(&allocations)),
+            listener,
+            stdin_closed,
+        )
+        .await?;
+        Ok(())
+    })
+}
