@@ -1,12 +1,43 @@
 // Shared helpers for the scripts' self-tests (node:test, no dependencies).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export const scriptsDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const repoRoot = resolve(scriptsDir, '..');
+
+/**
+ * Starts `cargo run -q --locked -p <pkg> --example <example> -- ...args` in the repository (a
+ * fixture that prints one JSON line, then serves until its stdin closes). Resolves with the
+ * parsed line and `stop()`, which closes the fixture's stdin and resolves with
+ * `{ code, stderr }` once it exits.
+ */
+export function startFixture(pkg, example, args = []) {
+  const child = spawn('cargo', ['run', '-q', '--locked', '-p', pkg, '--example', example, '--', ...args], {
+    cwd: repoRoot,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  const line = new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    exited.then((code) => reject(new Error(`${example} exited (${code}) before its first line:\n${stderr}`)));
+  });
+  return line.then((text) => ({
+    json: JSON.parse(text),
+    stop: async () => {
+      child.stdin.end();
+      const code = await exited;
+      return { code, stderr };
+    },
+  }));
+}
 
 export function tempDir(prefix) {
   return mkdtempSync(join(tmpdir(), `walrus-${prefix}-`));

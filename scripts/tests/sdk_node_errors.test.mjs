@@ -7,40 +7,12 @@
 // `cargo run -p walrus-node --example node_error_cases`, which also checks that the requests
 // changed nothing it stores.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { repoRoot, scriptsDir } from './helpers.mjs';
+import { scriptsDir, startFixture } from './helpers.mjs';
 
 const walrusDist = join(scriptsDir, 'node_modules', '@mysten', 'walrus', 'dist');
-
-/** Starts the fixture; resolves with its JSON line and a function that stops it. */
-function startFixture() {
-  const child = spawn(
-    'cargo',
-    ['run', '-q', '--locked', '-p', 'walrus-node', '--example', 'node_error_cases'],
-    { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-  const line = new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', resolve);
-    exited.then((code) => reject(new Error(`fixture exited (${code}) before its table:\n${stderr}`)));
-  });
-  return line.then((text) => ({
-    table: JSON.parse(text),
-    stop: async () => {
-      child.stdin.end();
-      const code = await exited;
-      return { code, stderr };
-    },
-  }));
-}
 
 test('the SDK storage-node client gets the reference error classes from our node', { timeout: 1_200_000 }, async () => {
   const walrus = await import(pathToFileURL(join(walrusDist, 'index.mjs')).href);
@@ -48,7 +20,7 @@ test('the SDK storage-node client gets the reference error classes from our node
   const { StorageNodeClient } = await import(
     pathToFileURL(join(walrusDist, 'storage-node', 'client.mjs')).href
   );
-  const { table, stop } = await startFixture();
+  const { json: table, stop } = await startFixture('walrus-node', 'node_error_cases');
   const client = new StorageNodeClient({ timeout: 30_000 });
   const options = { nodeUrl: table.nodeUrl };
   let checked = 0;

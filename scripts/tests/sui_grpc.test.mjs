@@ -4,41 +4,14 @@
 // transaction builder, signs it with its own Ed25519 keypair, executes it and reads the result.
 // The ledger runs in `cargo run -p walrus-sui-devnet --example sui_fixture`.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { repoRoot, scriptsDir } from './helpers.mjs';
+import { scriptsDir, startFixture } from './helpers.mjs';
 
 const suiDist = join(scriptsDir, 'node_modules', '@mysten', 'sui', 'dist');
 const load = (path) => import(pathToFileURL(join(suiDist, path)).href);
 const MIST_PER_SUI = 1_000_000_000n;
-
-/** Starts the fixture funding `addresses`; resolves with its URL and a function that stops it. */
-function startFixture(addresses) {
-  const child = spawn(
-    'cargo',
-    ['run', '-q', '--locked', '-p', 'walrus-sui-devnet', '--example', 'sui_fixture', '--', ...addresses],
-    { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-  const line = new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', resolve);
-    exited.then((code) => reject(new Error(`fixture exited (${code}) before its URL:\n${stderr}`)));
-  });
-  return line.then((text) => ({
-    url: JSON.parse(text).url,
-    stop: async () => {
-      child.stdin.end();
-      return exited;
-    },
-  }));
-}
 
 test('the official Sui SDK transfers SUI on our ledger over gRPC-web', { timeout: 1_200_000 }, async () => {
   const { SuiGrpcClient } = await load('grpc/index.mjs');
@@ -48,7 +21,8 @@ test('the official Sui SDK transfers SUI on our ledger over gRPC-web', { timeout
   const bob = Ed25519Keypair.generate();
   const aliceAddress = alice.getPublicKey().toSuiAddress();
   const bobAddress = bob.getPublicKey().toSuiAddress();
-  const { url, stop } = await startFixture([aliceAddress]);
+  const { json, stop } = await startFixture('walrus-sui-devnet', 'sui_fixture', [aliceAddress]);
+  const { url } = json;
   try {
     const client = new SuiGrpcClient({ baseUrl: url, network: 'localnet' });
     const { referenceGasPrice } = await client.core.getReferenceGasPrice();

@@ -23,6 +23,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use sui_crypto::ed25519::Ed25519PrivateKey;
 use walrus_chain::walrus::FROST_PER_WAL;
 use walrus_client::devnet::{Devnet, DevnetOptions, funded_wallet};
 use walrus_client::{ClientConfig, StoreOptions, WalrusClient, daemon};
@@ -74,7 +75,9 @@ fn mbps(bytes: usize, d: Duration) -> f64 {
     bytes as f64 / 1e6 / d.as_secs_f64()
 }
 
-async fn run(shards: u16, sizes: &[usize]) {
+/// A devnet of 7 storage node processes with `shards` shards, and its wallet funded; the
+/// directory lives as long as the devnet runs.
+async fn devnet(shards: u16) -> (tempfile::TempDir, Devnet, Ed25519PrivateKey) {
     let dir = tempfile::tempdir().unwrap();
     let options = DevnetOptions {
         nodes: 7,
@@ -84,9 +87,14 @@ async fn run(shards: u16, sizes: &[usize]) {
         ..DevnetOptions::new(dir.path(), BIN)
     };
     let net = Devnet::start(&options).await.unwrap();
-    funded_wallet(&net.client_config, 500 * FROST_PER_WAL)
+    let (key, _) = funded_wallet(&net.client_config, 500 * FROST_PER_WAL)
         .await
         .unwrap();
+    (dir, net, key)
+}
+
+async fn run(shards: u16, sizes: &[usize]) {
+    let (dir, net, _) = devnet(shards).await;
     let config = EncodingConfig::new(shards).unwrap();
     println!(
         "devnet: 7 node processes, n = {shards}; largest blob {} MiB",
@@ -198,18 +206,7 @@ async fn run(shards: u16, sizes: &[usize]) {
 
 /// 1 KiB of a `size`-byte blob: the range path against the whole-blob path, side by side.
 async fn range(shards: u16, size: usize) {
-    let dir = tempfile::tempdir().unwrap();
-    let options = DevnetOptions {
-        nodes: 7,
-        shards,
-        epoch_duration: Duration::from_secs(3600),
-        chain_port: 0,
-        ..DevnetOptions::new(dir.path(), BIN)
-    };
-    let net = Devnet::start(&options).await.unwrap();
-    let (key, _) = funded_wallet(&net.client_config, 500 * FROST_PER_WAL)
-        .await
-        .unwrap();
+    let (_dir, net, key) = devnet(shards).await;
     let config = ClientConfig::load(&net.client_config).unwrap();
     let client = WalrusClient::new(&config, Some(key));
     let data = random_bytes(size);

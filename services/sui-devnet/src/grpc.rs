@@ -2,7 +2,8 @@
 //! generates. Answered: `LedgerService` (GetServiceInfo, GetObject, BatchGetObjects,
 //! GetTransaction, BatchGetTransactions, GetCheckpoint, GetEpoch without its system state and
 //! committee), `StateService` (ListOwnedObjects,
-//! GetBalance) and `TransactionExecutionService` (ExecuteTransaction, and SimulateTransaction
+//! GetBalance), `SubscriptionService` (SubscribeCheckpoints, without filters) and
+//! `TransactionExecutionService` (ExecuteTransaction, and SimulateTransaction
 //! with Sui's server-side resolution: object inputs given by ID only get their version, digest
 //! and kind, the gas price defaults to the reference price, gas coins are selected from the
 //! sender's SUI coins, and a missing budget is estimated by a dry run). Every other call answers
@@ -17,12 +18,18 @@ use sui_rpc::merge::Merge as _;
 use sui_rpc::proto::sui::rpc::v2 as proto;
 use sui_rpc::proto::sui::rpc::v2::ledger_service_server::{LedgerService, LedgerServiceServer};
 use sui_rpc::proto::sui::rpc::v2::state_service_server::{StateService, StateServiceServer};
+use sui_rpc::proto::sui::rpc::v2::subscription_service_server::{
+    SubscriptionService, SubscriptionServiceServer,
+};
 use sui_rpc::proto::sui::rpc::v2::transaction_execution_service_server::{
     TransactionExecutionService, TransactionExecutionServiceServer,
 };
 use sui_sdk_types::{Address, Digest, StructTag};
 use tonic::{Request, Response, Status};
 
+use walrus_chain::devnet::journal::JournalOptions;
+
+use crate::durable::{ExecuteError, Node, OpenError};
 use crate::ledger::{
     Executed, Ledger, MAX_GAS_BUDGET, MIN_GAS_BUDGET, REFERENCE_GAS_PRICE, Refusal,
 };
@@ -45,18 +52,32 @@ const MAX_PAGE: usize = 1000;
 /// The ledger shared by the services.
 #[derive(Debug, Clone)]
 pub struct SuiApi {
-    ledger: Arc<Mutex<Ledger>>,
+    ledger: Arc<Mutex<Node>>,
+    /// The latest checkpoint's sequence number, for subscribers.
+    latest: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl SuiApi {
-    /// The API over `ledger`.
+    /// The API over `ledger`, kept in memory only.
     pub fn new(ledger: Ledger) -> Self {
+        Self::over(Node::in_memory(ledger))
+    }
+
+    /// The API over the durable ledger in `dir` (created with `allocations` when new; see
+    /// [`Node::open`]).
+    pub fn open(dir: &std::path::Path, allocations: &[(Address, u64)]) -> Result<Self, OpenError> {
+        Node::open(dir, allocations, JournalOptions::default()).map(Self::over)
+    }
+
+    fn over(node: Node) -> Self {
+        let latest = node.latest_checkpoint().summary.sequence_number;
         Self {
-            ledger: Arc::new(Mutex::new(ledger)),
+            ledger: Arc::new(Mutex::new(node)),
+            latest: Arc::new(tokio::sync::watch::Sender::new(latest)),
         }
     }
 
-    fn ledger(&self) -> MutexGuard<'_, Ledger> {
+    fn ledger(&self) -> MutexGuard<'_, Node> {
         self.ledger.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -65,6 +86,7 @@ impl SuiApi {
         tonic::service::Routes::new(LedgerServiceServer::new(self.clone()))
             .add_service(StateServiceServer::new(self.clone()))
             .add_service(TransactionExecutionServiceServer::new(self.clone()))
+            .add_service(SubscriptionServiceServer::new(self.clone()))
     }
 }
 
@@ -138,6 +160,31 @@ fn executed(executed: &Executed, mask: &FieldMaskTree) -> proto::ExecutedTransac
     objects.objects = all;
     full.objects = Some(objects);
     proto::ExecutedTransaction::merge_from(&full, mask)
+}
+
+/// A checkpoint as the API shows it: summary fields, contents and transactions as `mask` asks.
+fn checkpoint_answer(
+    ledger: &Ledger,
+    checkpoint: &crate::ledger::Checkpoint,
+    mask: &FieldMaskTree,
+) -> proto::Checkpoint {
+    let mut answer = proto::Checkpoint::merge_from(&checkpoint.summary, mask);
+    if let Some(submask) = mask.subtree("contents") {
+        answer.contents = Some(proto::CheckpointContents::merge_from(
+            checkpoint.contents.clone(),
+            &submask,
+        ));
+    }
+    if let Some(submask) = mask.subtree("transactions") {
+        answer.transactions = checkpoint
+            .contents
+            .transactions()
+            .iter()
+            .filter_map(|t| ledger.transaction(t.transaction()))
+            .map(|t| executed(t, &submask))
+            .collect();
+    }
+    answer
 }
 
 fn refusal_status(refusal: Refusal) -> Status {
@@ -303,24 +350,8 @@ impl LedgerService for SuiApi {
             Some(_) => return Err(Status::unimplemented("this checkpoint selector")),
         }
         .ok_or_else(|| Status::not_found("checkpoint not found"))?;
-        let mut answer = proto::Checkpoint::merge_from(&checkpoint.summary, &mask);
-        if let Some(submask) = mask.subtree("contents") {
-            answer.contents = Some(proto::CheckpointContents::merge_from(
-                checkpoint.contents.clone(),
-                &submask,
-            ));
-        }
-        if let Some(submask) = mask.subtree("transactions") {
-            answer.transactions = checkpoint
-                .contents
-                .transactions()
-                .iter()
-                .filter_map(|t| ledger.transaction(t.transaction()))
-                .map(|t| executed(t, &submask))
-                .collect();
-        }
         let mut response = proto::GetCheckpointResponse::default();
-        response.checkpoint = Some(answer);
+        response.checkpoint = Some(checkpoint_answer(&ledger, checkpoint, &mask));
         Ok(Response::new(response))
     }
 
@@ -462,12 +493,19 @@ impl TransactionExecutionService for SuiApi {
             .map(sui_sdk_types::UserSignature::try_from)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| Status::invalid_argument(format!("invalid signature: {e:?}")))?;
-        let mut ledger = self.ledger();
-        let done = ledger
-            .execute(transaction, signatures)
-            .map_err(refusal_status)?;
-        let mut response = proto::ExecuteTransactionResponse::default();
-        response.transaction = Some(executed(done, &mask));
+        let (response, latest) = {
+            let mut ledger = self.ledger();
+            let done = ledger
+                .execute(transaction, signatures)
+                .map_err(|e| match e {
+                    ExecuteError::Refused(refusal) => refusal_status(refusal),
+                    other => Status::unavailable(other.to_string()),
+                })?;
+            let mut response = proto::ExecuteTransactionResponse::default();
+            response.transaction = Some(executed(done, &mask));
+            (response, ledger.latest_checkpoint().summary.sequence_number)
+        };
+        self.latest.send_replace(latest);
         Ok(Response::new(response))
     }
 
@@ -662,4 +700,49 @@ fn resolve(
     sui_sdk_types::Transaction::try_from(&tx)
         .map(Resolved::Full)
         .map_err(|e| Status::invalid_argument(format!("invalid transaction: {e:?}")))
+}
+
+/// The default read mask of `SubscribeCheckpoints`.
+const SUBSCRIBE_MASK: &str = "sequence_number,digest";
+
+#[tonic::async_trait]
+impl SubscriptionService for SuiApi {
+    /// From the latest checkpoint on, every checkpoint in order, each once; a subscriber that
+    /// falls behind gets the ones it missed from the ledger, so the stream has no gaps.
+    async fn subscribe_checkpoints(
+        &self,
+        request: Request<proto::SubscribeCheckpointsRequest>,
+    ) -> Result<Response<tonic::codegen::BoxStream<proto::SubscribeCheckpointsResponse>>, Status>
+    {
+        let request = request.into_inner();
+        if request.filter.is_some() {
+            return Err(Status::unimplemented(
+                "checkpoint filters are not supported yet; subscribe without one",
+            ));
+        }
+        let mask = mask(request.read_mask.as_ref(), SUBSCRIBE_MASK)?;
+        let mut changes = self.latest.subscribe();
+        let next = *changes.borrow_and_update();
+        let api = self.clone();
+        let stream = futures_util::stream::unfold((next, changes), move |(next, mut changes)| {
+            let api = api.clone();
+            let mask = mask.clone();
+            async move {
+                // Wait until checkpoint `next` exists (or the ledger goes away).
+                while *changes.borrow_and_update() < next {
+                    changes.changed().await.ok()?;
+                }
+                let frame = {
+                    let ledger = api.ledger();
+                    let checkpoint = ledger.checkpoint(next)?;
+                    let mut frame = proto::SubscribeCheckpointsResponse::default();
+                    frame.cursor = Some(next);
+                    frame.checkpoint = Some(checkpoint_answer(&ledger, checkpoint, &mask));
+                    frame
+                };
+                Some((Ok(frame), (next + 1, changes)))
+            }
+        });
+        Ok(Response::new(Box::pin(stream)))
+    }
 }

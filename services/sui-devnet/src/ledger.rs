@@ -164,7 +164,8 @@ fn derive_id(tx: &Digest, n: u64) -> Address {
     Address::new(hasher.finalize().into_inner())
 }
 
-fn now_ms() -> u64 {
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
@@ -173,6 +174,11 @@ fn now_ms() -> u64 {
 impl Ledger {
     /// A ledger whose genesis gives each `(owner, balance)` one SUI coin, in checkpoint 0.
     pub fn genesis(allocations: &[(Address, u64)]) -> Self {
+        Self::genesis_at(allocations, now_ms())
+    }
+
+    /// [`Ledger::genesis`] with checkpoint 0 at `timestamp_ms` (replays give the same chain).
+    pub fn genesis_at(allocations: &[(Address, u64)], timestamp_ms: u64) -> Self {
         let genesis_tx = Digest::new(Hasher::digest(b"walrus devnet genesis").into_inner());
         let mut objects = BTreeMap::new();
         for (n, (owner, balance)) in allocations.iter().enumerate() {
@@ -189,7 +195,7 @@ impl Ledger {
             checkpoints: Vec::new(),
             rolling_gas: GasCostSummary::default(),
         };
-        ledger.push_checkpoint(Vec::new(), now_ms());
+        ledger.push_checkpoint(Vec::new(), timestamp_ms);
         ledger
     }
 
@@ -275,7 +281,28 @@ impl Ledger {
         transaction: Transaction,
         signatures: Vec<UserSignature>,
     ) -> Result<&Executed, Refusal> {
-        self.execute_inner(transaction, signatures, true)
+        self.execute_inner(transaction, signatures, true, now_ms())
+    }
+
+    /// [`Ledger::execute`] in a checkpoint stamped `timestamp_ms` (at least the previous
+    /// checkpoint's): what a replay of the journal does.
+    pub fn execute_at(
+        &mut self,
+        transaction: Transaction,
+        signatures: Vec<UserSignature>,
+        timestamp_ms: u64,
+    ) -> Result<&Executed, Refusal> {
+        self.execute_inner(transaction, signatures, true, timestamp_ms)
+    }
+
+    /// Every refusal [`Ledger::execute`] would give, without executing: what a caller checks
+    /// before making a transaction durable.
+    pub fn check_signed(
+        &self,
+        transaction: &Transaction,
+        signatures: &[UserSignature],
+    ) -> Result<(), Refusal> {
+        self.check(transaction, signatures, true).map(|_| ())
     }
 
     /// What executing `transaction` would do now, without a signature and without writing
@@ -305,7 +332,7 @@ impl Ledger {
             rolling_gas: GasCostSummary::default(),
         };
         let mut executed = scratch
-            .execute_inner(transaction, Vec::new(), false)?
+            .execute_inner(transaction, Vec::new(), false, now_ms())?
             .clone();
         executed.checkpoint = 0;
         Ok(executed)
@@ -316,6 +343,7 @@ impl Ledger {
         transaction: Transaction,
         signatures: Vec<UserSignature>,
         verify_signatures: bool,
+        timestamp_ms: u64,
     ) -> Result<&Executed, Refusal> {
         let digest = transaction.digest();
         if self.transactions.contains_key(&digest) {
@@ -372,7 +400,7 @@ impl Ledger {
             self.rolling_gas.storage_rebate += g.storage_rebate;
             self.rolling_gas.non_refundable_storage_fee += g.non_refundable_storage_fee;
         }
-        self.push_checkpoint(vec![info], now_ms());
+        self.push_checkpoint(vec![info], timestamp_ms);
         let timestamp_ms = self.latest_checkpoint().summary.timestamp_ms;
         let executed = Executed {
             transaction,

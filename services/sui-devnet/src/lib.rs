@@ -5,10 +5,12 @@
 //! each in a checkpoint; [`grpc::SuiApi`] serves it over the Sui gRPC API (`sui.rpc.v2`) with
 //! the server traits of the `sui-rpc` crate, so the official Sui clients read and write it.
 //!
-//! This step executes SUI coin transactions (`SplitCoins`, `MergeCoins`, `TransferObjects`, gas).
-//! Move calls into the `wal` and `walrus` packages, shared objects, events, persistence and the
-//! remaining services come next; until then they answer `UNIMPLEMENTED`.
+//! This step executes SUI coin transactions (`SplitCoins`, `MergeCoins`, `TransferObjects`, gas),
+//! durably ([`durable::Node`]: a journal replayed on open). Move calls into the `wal` and
+//! `walrus` packages, shared objects, events and the remaining services come next; until then
+//! they answer `UNIMPLEMENTED`.
 
+pub mod durable;
 pub mod grpc;
 pub mod ledger;
 

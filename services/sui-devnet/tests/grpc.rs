@@ -18,14 +18,30 @@ use walrus_sui_devnet::{Ledger, SuiApi};
 const BUDGET: u64 = 10_000_000;
 
 async fn serve(ledger: Ledger) -> sui_rpc::Client {
+    serve_api(SuiApi::new(ledger)).await.0
+}
+
+/// Serves `api`; the client, and a function that stops the server and waits until it has.
+async fn serve_api(
+    api: SuiApi,
+) -> (
+    sui_rpc::Client,
+    impl FnOnce() -> tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(walrus_sui_devnet::serve(
-        SuiApi::new(ledger),
-        listener,
-        std::future::pending(),
-    ));
-    sui_rpc::Client::new(url).unwrap()
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(walrus_sui_devnet::serve(api, listener, async move {
+        // Stopped when asked; a dropped stop function leaves the server running.
+        if stopped.await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }));
+    let stop = move || {
+        let _ = stop.send(());
+        server
+    };
+    (sui_rpc::Client::new(url).unwrap(), stop)
 }
 
 fn mask(paths: &[&str]) -> prost_types::FieldMask {
@@ -328,4 +344,122 @@ async fn sui_moves_between_addresses_through_the_official_client() {
         .await
         .unwrap_err();
     assert_eq!(refused.code(), tonic::Code::Unimplemented);
+}
+
+#[tokio::test]
+async fn subscribers_follow_every_checkpoint_and_the_client_waits_for_finality() {
+    let key = Ed25519PrivateKey::new([9; 32]);
+    let alice = key.public_key().derive_address();
+    let bob = Address::new([0xb0; 32]);
+    let ledger = Ledger::genesis(&[(alice, 10 * MIST_PER_SUI)]);
+    let coin = ledger.owned_objects(&alice).next().unwrap().object_id();
+    let mut client = serve(ledger).await;
+    let mut request = proto::SubscribeCheckpointsRequest::default();
+    request.read_mask = Some(mask(&["sequence_number", "contents"]));
+    let mut frames = client
+        .subscription_client()
+        .subscribe_checkpoints(request)
+        .await
+        .unwrap()
+        .into_inner();
+    // The stream starts at the latest checkpoint.
+    let first = frames.message().await.unwrap().unwrap();
+    assert_eq!(first.cursor, Some(0));
+    let mut digests = Vec::new();
+    for amount in 1..=3u64 {
+        let gas = reference(&mut client, coin).await;
+        let tx = pay(alice, gas, bob, amount);
+        let signature = key.sign_transaction(&tx).unwrap();
+        let mut request = proto::ExecuteTransactionRequest::new(tx.clone().into());
+        request.signatures = vec![signature.into()];
+        // The official client's helper: execute, then wait until a checkpoint holds it.
+        let done = client
+            .execute_transaction_and_wait_for_checkpoint(
+                request,
+                std::time::Duration::from_secs(10),
+            )
+            .await
+            .unwrap()
+            .into_inner()
+            .transaction
+            .unwrap();
+        assert_eq!(done.checkpoint, Some(amount));
+        digests.push(tx.digest().to_string());
+    }
+    // Every checkpoint, in order, each holding its transaction.
+    for (n, digest) in (1u64..).zip(&digests) {
+        let frame = frames.message().await.unwrap().unwrap();
+        assert_eq!(frame.cursor, Some(n));
+        let checkpoint = frame.checkpoint.unwrap();
+        assert_eq!(checkpoint.sequence_number, Some(n));
+        let contents = checkpoint.contents.unwrap();
+        assert_eq!(contents.transactions.len(), 1);
+        assert_eq!(contents.transactions[0].transaction.as_ref(), Some(digest));
+    }
+    assert_eq!(balance(&mut client, bob).await, 6);
+    // Filters are not served yet: refused, not ignored.
+    let mut filtered = proto::SubscribeCheckpointsRequest::default();
+    filtered.filter = Some(proto::TransactionFilter::default());
+    let refused = client
+        .subscription_client()
+        .subscribe_checkpoints(filtered)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unimplemented);
+}
+
+#[tokio::test]
+async fn a_durable_ledger_reopens_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = Ed25519PrivateKey::new([10; 32]);
+    let alice = key.public_key().derive_address();
+    let bob = Address::new([0xb1; 32]);
+    let api = SuiApi::open(dir.path(), &[(alice, 10 * MIST_PER_SUI)]).unwrap();
+    let (mut client, stop) = serve_api(api).await;
+    let mut list = proto::ListOwnedObjectsRequest::default();
+    list.owner = Some(alice.to_string());
+    let coin: Address = client
+        .state_client()
+        .list_owned_objects(list)
+        .await
+        .unwrap()
+        .into_inner()
+        .objects[0]
+        .object_id
+        .as_ref()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let gas = reference(&mut client, coin).await;
+    let paid = execute(&mut client, &pay(alice, gas, bob, 2 * MIST_PER_SUI), &key)
+        .await
+        .unwrap();
+    assert!(status(&paid).success());
+    let info = |mut client: sui_rpc::Client| async move {
+        client
+            .ledger_client()
+            .get_service_info(proto::GetServiceInfoRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+    };
+    let before = info(client.clone()).await;
+    let coin_before = reference(&mut client, coin).await;
+    stop().await.unwrap().unwrap();
+
+    // Reopened (other allocations are ignored for an existing ledger): the same chain.
+    let api = SuiApi::open(dir.path(), &[(bob, 99)]).unwrap();
+    let (mut client, stop) = serve_api(api).await;
+    let after = info(client.clone()).await;
+    assert_eq!(after.chain_id, before.chain_id);
+    assert_eq!(after.checkpoint_height, Some(1));
+    assert_eq!(after.timestamp, before.timestamp);
+    assert_eq!(reference(&mut client, coin).await, coin_before);
+    assert_eq!(balance(&mut client, bob).await, 2 * MIST_PER_SUI);
+    // And it goes on from there.
+    let more = execute(&mut client, &pay(alice, coin_before, bob, 1), &key)
+        .await
+        .unwrap();
+    assert_eq!(more.checkpoint, Some(2));
+    stop().await.unwrap().unwrap();
 }
