@@ -2,7 +2,8 @@
 // Sui ledger (services/sui-devnet) over gRPC-web, as it talks to a Sui full node: it reads the
 // reference gas price and balances, selects gas coins, builds a transfer with its own
 // transaction builder, signs it with its own Ed25519 keypair, executes it and reads the result.
-// The ledger runs in `cargo run -p walrus-sui-devnet --example sui_fixture`.
+// It also asks the ledger's faucet for SUI with the SDK's faucet client. The ledger runs in
+// `cargo run -p walrus-sui-devnet --example sui_fixture`.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -22,7 +23,7 @@ test('the official Sui SDK transfers SUI on our ledger over gRPC-web', { timeout
   const aliceAddress = alice.getPublicKey().toSuiAddress();
   const bobAddress = bob.getPublicKey().toSuiAddress();
   const { json, stop } = await startFixture('walrus-sui-devnet', 'sui_fixture', [aliceAddress]);
-  const { url } = json;
+  const { url, faucetUrl } = json;
   try {
     const client = new SuiGrpcClient({ baseUrl: url, network: 'localnet' });
     const { referenceGasPrice } = await client.core.getReferenceGasPrice();
@@ -69,6 +70,24 @@ test('the official Sui SDK transfers SUI on our ledger over gRPC-web', { timeout
     assert.ok(returnedTx.effects?.status?.success, JSON.stringify(returnedTx.effects?.status));
     const final = await client.getBalance({ owner: aliceAddress });
     assert.equal(BigInt(final.balance.balance), BigInt(after.balance.balance) + 500_000_000n);
+
+    // The faucet, on Sui's route, through the SDK's own faucet client.
+    const { requestSuiFromFaucetV2 } = await load('faucet/index.mjs');
+    const carol = Ed25519Keypair.generate().getPublicKey().toSuiAddress();
+    const sent = await requestSuiFromFaucetV2({ host: faucetUrl, recipient: carol });
+    assert.equal(sent.status, 'Success');
+    assert.equal(sent.coins_sent.length, 1);
+    const carolBalance = await client.getBalance({ owner: carol });
+    assert.equal(BigInt(carolBalance.balance.balance), BigInt(sent.coins_sent[0].amount));
+    const { objects } = await client.listCoins({ owner: carol });
+    assert.deepEqual(objects.map((c) => c.objectId), [sent.coins_sent[0].id]);
+    const bad = await fetch(new URL('/v2/gas', faucetUrl), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ FixedAmountRequest: { recipient: 'not-an-address' } }),
+    });
+    assert.equal(bad.status, 400);
+    assert.match((await bad.json()).status.Failure.internal, /invalid recipient/);
   } finally {
     await stop();
   }

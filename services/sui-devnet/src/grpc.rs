@@ -13,6 +13,8 @@
 use std::str::FromStr as _;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use sui_crypto::SuiSigner as _;
+use sui_crypto::ed25519::Ed25519PrivateKey;
 use sui_rpc::field::FieldMaskTree;
 use sui_rpc::merge::Merge as _;
 use sui_rpc::proto::sui::rpc::v2 as proto;
@@ -24,7 +26,11 @@ use sui_rpc::proto::sui::rpc::v2::subscription_service_server::{
 use sui_rpc::proto::sui::rpc::v2::transaction_execution_service_server::{
     TransactionExecutionService, TransactionExecutionServiceServer,
 };
-use sui_sdk_types::{Address, Digest, StructTag};
+use sui_sdk_types::{
+    Address, Argument, Command, Digest, GasPayment, Input, ObjectReference,
+    ProgrammableTransaction, SplitCoins, StructTag, Transaction, TransactionExpiration,
+    TransactionKind, TransferObjects,
+};
 use tonic::{Request, Response, Status};
 
 use walrus_chain::devnet::journal::JournalOptions;
@@ -75,6 +81,88 @@ impl SuiApi {
             ledger: Arc::new(Mutex::new(node)),
             latest: Arc::new(tokio::sync::watch::Sender::new(latest)),
         }
+    }
+
+    /// Sends `amount` MIST in a new coin from `key`'s address to `recipient`, in a transaction
+    /// signed by `key` and paid from its largest SUI coin; the digest and the new coin's ID.
+    pub fn send_sui(
+        &self,
+        key: &Ed25519PrivateKey,
+        recipient: Address,
+        amount: u64,
+    ) -> Result<(Digest, Address), Status> {
+        const BUDGET: u64 = 10_000_000;
+        let sender = key.public_key().derive_address();
+        let (digest, coin, latest) = {
+            let mut node = self.ledger();
+            let gas = node
+                .owned_objects(&sender)
+                .filter_map(|o| crate::ledger::sui_balance(o).map(|b| (b, o)))
+                .filter(|(b, _)| *b >= amount.saturating_add(BUDGET))
+                .max_by_key(|(b, _)| *b)
+                .map(|(_, o)| ObjectReference::new(o.object_id(), o.version(), o.digest()))
+                .ok_or_else(|| {
+                    Status::failed_precondition(format!(
+                        "{sender} has no coin of {amount} MIST plus gas left"
+                    ))
+                })?;
+            let encoding = |e: bcs::Error| Status::internal(format!("encoding an input: {e}"));
+            let transaction = Transaction {
+                kind: TransactionKind::ProgrammableTransaction(ProgrammableTransaction {
+                    inputs: vec![
+                        Input::Pure(bcs::to_bytes(&amount).map_err(encoding)?),
+                        Input::Pure(bcs::to_bytes(&recipient).map_err(encoding)?),
+                    ],
+                    commands: vec![
+                        Command::SplitCoins(SplitCoins {
+                            coin: Argument::Gas,
+                            amounts: vec![Argument::Input(0)],
+                        }),
+                        Command::TransferObjects(TransferObjects {
+                            objects: vec![Argument::Result(0)],
+                            address: Argument::Input(1),
+                        }),
+                    ],
+                }),
+                sender,
+                gas_payment: GasPayment {
+                    objects: vec![gas],
+                    owner: sender,
+                    price: REFERENCE_GAS_PRICE,
+                    budget: BUDGET,
+                },
+                expiration: TransactionExpiration::None,
+            };
+            let signature = key
+                .sign_transaction(&transaction)
+                .map_err(|e| Status::internal(format!("signing: {e}")))?;
+            let done = node
+                .execute(transaction, vec![signature])
+                .map_err(|e| Status::unavailable(e.to_string()))?;
+            if !matches!(
+                &done.effects,
+                sui_sdk_types::TransactionEffects::V2(e)
+                    if e.status == sui_sdk_types::ExecutionStatus::Success
+            ) {
+                return Err(Status::internal(format!(
+                    "the transfer {} failed in execution",
+                    done.digest
+                )));
+            }
+            let coin = done
+                .output_objects
+                .iter()
+                .find(|o| o.owner() == &sui_sdk_types::Owner::Address(recipient))
+                .map(sui_sdk_types::Object::object_id)
+                .ok_or_else(|| Status::internal("the transfer created no coin"))?;
+            (
+                done.digest,
+                coin,
+                node.latest_checkpoint().summary.sequence_number,
+            )
+        };
+        self.latest.send_replace(latest);
+        Ok((digest, coin))
     }
 
     fn ledger(&self) -> MutexGuard<'_, Node> {
@@ -485,7 +573,7 @@ impl TransactionExecutionService for SuiApi {
             .transaction
             .as_ref()
             .ok_or_else(|| Status::invalid_argument("missing transaction"))?;
-        let transaction = sui_sdk_types::Transaction::try_from(transaction)
+        let transaction = Transaction::try_from(transaction)
             .map_err(|e| Status::invalid_argument(format!("invalid transaction: {e:?}")))?;
         let signatures = request
             .signatures
@@ -554,7 +642,7 @@ enum Resolved {
     /// Only its kind matters (checks disabled): the proto form, inputs resolved.
     Kind(proto::Transaction),
     /// Complete.
-    Full(sui_sdk_types::Transaction),
+    Full(Transaction),
 }
 
 /// Sui's server-side resolution of a transaction a client built without every detail.
@@ -565,7 +653,7 @@ fn resolve(
     checks_disabled: bool,
 ) -> Result<Resolved, Status> {
     if tx.bcs.is_some() {
-        return sui_sdk_types::Transaction::try_from(&tx)
+        return Transaction::try_from(&tx)
             .map(Resolved::Full)
             .map_err(|e| Status::invalid_argument(format!("invalid transaction: {e:?}")));
     }
@@ -669,7 +757,7 @@ fn resolve(
             if let Some(gas) = tx.gas_payment.as_mut() {
                 gas.budget = Some(trial_budget);
             }
-            let trial = sui_sdk_types::Transaction::try_from(&tx)
+            let trial = Transaction::try_from(&tx)
                 .map_err(|e| Status::invalid_argument(format!("invalid transaction: {e:?}")))?;
             let done = ledger.simulate(trial).map_err(refusal_status)?;
             let sui_sdk_types::TransactionEffects::V2(effects) = &done.effects else {
@@ -697,7 +785,7 @@ fn resolve(
             gas.budget = Some(estimate);
         }
     }
-    sui_sdk_types::Transaction::try_from(&tx)
+    Transaction::try_from(&tx)
         .map(Resolved::Full)
         .map_err(|e| Status::invalid_argument(format!("invalid transaction: {e:?}")))
 }

@@ -11,6 +11,7 @@
 //! they answer `UNIMPLEMENTED`.
 
 pub mod durable;
+pub mod faucet;
 pub mod grpc;
 pub mod ledger;
 
