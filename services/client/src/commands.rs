@@ -15,6 +15,7 @@ pub(crate) mod info;
 pub(crate) mod json;
 pub(crate) mod node;
 pub(crate) mod staking;
+pub(crate) mod sui_devnet;
 
 /// What every client subcommand gets: the global options.
 #[derive(Debug, Clone)]

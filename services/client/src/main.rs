@@ -44,6 +44,9 @@ enum Commands {
     /// Start a whole local network (control plane, storage nodes, publisher/aggregator) until
     /// Ctrl-C.
     Devnet(commands::devnet::DevnetArgs),
+    /// Start a local Sui network (the Sui gRPC API, a faucet, a funded Sui CLI wallet) until
+    /// Ctrl-C: the first step of the devnet on Sui; it holds SUI coins only so far.
+    SuiDevnet(commands::sui_devnet::SuiDevnetArgs),
     /// Store files as blobs.
     #[command(alias = "write")]
     Store(commands::blobs::StoreArgs),
@@ -176,6 +179,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     use commands::{blobs, daemon, info, staking};
     match &cli.command {
         Commands::Devnet(args) => commands::devnet::run(&ctx, args),
+        Commands::SuiDevnet(args) => commands::sui_devnet::run(&ctx, args),
         Commands::Store(args) => block_on(blobs::store(&ctx, args)),
         Commands::Read(args) => block_on(blobs::read(&ctx, args)),
         Commands::BlobStatus(args) => block_on(blobs::blob_status(&ctx, args)),

@@ -840,6 +840,73 @@ fn spawn_devnet_command(dir: &Path) -> (std::process::Child, serde_json::Value) 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_sui_devnet_command_serves_a_faucet_and_a_wallet_and_reopens_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = || {
+        spawn_json_line(
+            Command::new(BIN)
+                .args(["--json", "sui-devnet", "--dir"])
+                .arg(dir.path())
+                .args(["--grpc-address", "127.0.0.1:0"])
+                .args(["--faucet-address", "127.0.0.1:0"]),
+        )
+    };
+    let (mut child, json) = start();
+    let recipient = format!("0x{}", "b2".repeat(32));
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/v2/gas", json["faucetUrl"].as_str().unwrap()))
+        .json_body(&serde_json::json!({"FixedAmountRequest": {"recipient": recipient}}))
+        .await;
+    assert_eq!(answer["status"], "Success", "{answer}");
+    let sent = answer["coins_sent"][0]["amount"].as_u64().unwrap();
+    let yaml = std::fs::read_to_string(json["clientConfig"].as_str().unwrap()).unwrap();
+    assert!(
+        yaml.contains(json["activeAddress"].as_str().unwrap()),
+        "{yaml}"
+    );
+    assert!(terminate(&mut child).success());
+
+    // Reopened: the same wallet, and the coin the faucet sent is still there.
+    let (mut child, again) = start();
+    assert_eq!(again["activeAddress"], json["activeAddress"]);
+    let mut client = sui_rpc::Client::new(again["grpcUrl"].as_str().unwrap()).unwrap();
+    let mut request = sui_rpc::proto::sui::rpc::v2::GetBalanceRequest::default();
+    request.owner = Some(recipient.clone());
+    let balance = client
+        .state_client()
+        .get_balance(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .balance
+        .unwrap()
+        .balance
+        .unwrap();
+    assert_eq!(balance, sent);
+    assert!(terminate(&mut child).success());
+}
+
+/// POSTs a JSON body and reads a JSON answer.
+trait JsonBody {
+    async fn json_body(self, body: &serde_json::Value) -> serde_json::Value;
+}
+
+impl JsonBody for reqwest::RequestBuilder {
+    async fn json_body(self, body: &serde_json::Value) -> serde_json::Value {
+        let bytes = self
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_daemon_command_refuses_blocked_blobs_and_serves_metrics() {
     let dir = tempfile::tempdir().unwrap();
     let net = devnet(dir.path(), 3600).await;

@@ -165,6 +165,11 @@ impl SuiApi {
         Ok((digest, coin))
     }
 
+    /// The SUI `owner` holds.
+    pub fn sui_balance(&self, owner: &Address) -> u64 {
+        self.ledger().sui_balance(owner)
+    }
+
     fn ledger(&self) -> MutexGuard<'_, Node> {
         self.ledger.lock().unwrap_or_else(PoisonError::into_inner)
     }

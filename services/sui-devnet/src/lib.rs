@@ -14,6 +14,7 @@ pub mod durable;
 pub mod faucet;
 pub mod grpc;
 pub mod ledger;
+pub mod network;
 
 pub use grpc::SuiApi;
 pub use ledger::{Ledger, Refusal};
