@@ -779,7 +779,7 @@ impl WalrusClient {
             total: 2 * usize::from(committee.n_shards),
             progress: self.progress.clone(),
         });
-        let mut uploads = FuturesUnordered::new();
+        let mut uploads = UploadTasks(FuturesUnordered::new());
         for (index, member) in committee.members.iter().enumerate() {
             if member.shards.is_empty() {
                 continue;
@@ -787,16 +787,17 @@ impl WalrusClient {
             let context = shared.clone();
             let node = self.node(member).with_pending_uploads(true);
             let shards = member.shards.clone();
-            uploads.push(tokio::spawn(async move {
+            uploads.0.push(tokio::spawn(async move {
                 (index, context.upload_to(&node, &shards).await)
             }));
         }
 
+        let started = Instant::now();
         let mut weight = 0usize;
         let mut signatures = Vec::new();
         let mut bitmap = vec![0u8; committee.members.len().div_ceil(8)];
         let mut failures = Vec::new();
-        while let Some(joined) = uploads.next().await {
+        while let Some(joined) = uploads.0.next().await {
             let (index, result) =
                 joined.map_err(|e| ClientError::Internal(format!("upload task: {e}")))?;
             let member = &committee.members[index];
@@ -815,6 +816,14 @@ impl WalrusClient {
                 break;
             }
         }
+        // The reference's tail rule: the nodes that have not confirmed get half the time the
+        // quorum took, plus half a second, to finish (at most `tail_upload_secs`); then their
+        // uploads are cancelled and they recover their slivers themselves.
+        let tail_end = Instant::now()
+            + tail_after_quorum(
+                started.elapsed(),
+                Duration::from_secs(self.limits.tail_upload_secs),
+            );
         if !is_quorum(committee.n_shards, weight) {
             return Err(ClientError::NotEnoughNodes(format!(
                 "only {weight} of {} shards confirmed blob {blob_id} (a quorum needs more than \
@@ -830,19 +839,20 @@ impl WalrusClient {
             .certify_blob(object, aggregate.as_bytes().to_vec(), bitmap, expected)
             .await?;
 
-        // The rest keep uploading for a while, so every node ends up with its slivers without
-        // having to recover them.
-        let tail = Duration::from_secs(self.limits.tail_upload_secs);
+        // The rest keep uploading until the tail ends (counted from the quorum, so the
+        // certification's own time is part of it), then are cancelled: nothing keeps the
+        // encoded blob alive for nodes that will not answer.
         let handle = tokio::spawn(async move {
             let mut confirmed = 0;
-            let _ = tokio::time::timeout(tail, async {
-                while let Some(joined) = uploads.next().await {
+            let _ = tokio::time::timeout_at(tail_end.into(), async {
+                while let Some(joined) = uploads.0.next().await {
                     if matches!(joined, Ok((_, Ok(_)))) {
                         confirmed += 1;
                     }
                 }
             })
             .await;
+            drop(uploads);
             confirmed
         });
         Ok(BackgroundUploads {
@@ -1257,6 +1267,24 @@ fn includes_one_correct_node(n_shards: u16, weight: usize) -> bool {
     walrus_core::quorum::includes_one_correct_node(n_shards, weight as u64)
 }
 
+/// How long the nodes that have not confirmed may go on after the quorum (the reference's
+/// rule): half the time the quorum took plus half a second, at most `cap`.
+fn tail_after_quorum(time_to_quorum: Duration, cap: Duration) -> Duration {
+    (time_to_quorum / 2 + Duration::from_millis(500)).min(cap)
+}
+
+/// Upload tasks, cancelled when dropped: an upload never outlives the store that started it
+/// (after an error, or once the tail is over).
+struct UploadTasks<T>(FuturesUnordered<tokio::task::JoinHandle<T>>);
+
+impl<T> Drop for UploadTasks<T> {
+    fn drop(&mut self) {
+        for task in self.0.iter() {
+            task.abort();
+        }
+    }
+}
+
 /// Fisher–Yates with a seed from the OS, so reads spread over the nodes.
 pub(crate) fn shuffle<T>(items: &mut [T]) {
     let mut seed = [0u8; 8];
@@ -1289,6 +1317,20 @@ pub(crate) fn summarize(failures: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tail_after_the_quorum_is_the_references() {
+        let cap = Duration::from_secs(30);
+        assert_eq!(
+            tail_after_quorum(Duration::from_millis(200), cap),
+            Duration::from_millis(600)
+        );
+        assert_eq!(
+            tail_after_quorum(Duration::ZERO, cap),
+            Duration::from_millis(500)
+        );
+        assert_eq!(tail_after_quorum(Duration::from_secs(100), cap), cap);
+    }
 
     #[test]
     fn shuffle_is_a_permutation() {

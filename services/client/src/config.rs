@@ -9,7 +9,7 @@
 //! node_concurrency = 16                  # requests in flight to one node
 //! request_timeout_secs = 60              # one node request
 //! store_deadline_secs = 300              # how long a store keeps trying for a certificate
-//! tail_upload_secs = 30                  # after certification: keep sending to the remaining nodes
+//! tail_upload_secs = 30                  # the most the remaining nodes get after the quorum
 //! ```
 //!
 //! Lookup order: `--config PATH`, then `$WALRUS_CONFIG`, then `./client.toml`, then
@@ -50,7 +50,9 @@ pub struct ClientLimits {
     pub request_timeout_secs: u64,
     /// How long a store keeps trying to gather a certificate, in seconds.
     pub store_deadline_secs: u64,
-    /// After certification, how long the remaining uploads may continue, in seconds.
+    /// The longest the uploads to nodes that have not confirmed may go on after the quorum, in
+    /// seconds; within it, the reference's rule applies (half the time to quorum plus half a
+    /// second), then they are cancelled.
     pub tail_upload_secs: u64,
 }
 
