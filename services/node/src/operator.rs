@@ -37,9 +37,12 @@ fn random_32() -> anyhow::Result<[u8; 32]> {
 
 fn write_new(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    // Private keys: readable by their owner only, whatever the umask.
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
+        .mode(0o600)
         .open(path)
         .with_context(|| {
             format!(
@@ -169,5 +172,13 @@ mod tests {
             keys.bls_public_key
         );
         assert!(keygen(dir.path()).is_err(), "never overwrites");
+        for name in ["bls.key", "network.key", "wallet.key"] {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(dir.path().join(name))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{name} is readable by others");
+        }
     }
 }

@@ -13,6 +13,7 @@
 pub mod durable;
 pub mod faucet;
 pub mod grpc;
+pub mod keystore;
 pub mod ledger;
 pub mod network;
 
