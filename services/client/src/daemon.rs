@@ -152,6 +152,21 @@ struct ReadSlot {
     metrics: DaemonMetrics,
 }
 
+impl ReadSlot {
+    /// Opens `blob_id` within this read (its metadata verified, no sliver fetched yet),
+    /// refusing a blob larger than the aggregator serves; its fetches count in the metrics.
+    async fn open(
+        &mut self,
+        state: &DaemonState,
+        blob_id: &BlobId,
+    ) -> Result<BlobReader, DaemonError> {
+        let reader = state.client.open(blob_id).await?;
+        reader.check_size(state.limits.max_blob_size)?;
+        self.readers.push(reader.clone());
+        Ok(reader)
+    }
+}
+
 impl Drop for ReadSlot {
     fn drop(&mut self) {
         for reader in &self.readers {
@@ -468,9 +483,7 @@ async fn open(
     blob_id: &BlobId,
 ) -> Result<(BlobReader, ReadSlot), DaemonError> {
     let mut slot = state.read_slot()?;
-    let reader = state.client.open(blob_id).await?;
-    reader.check_size(state.limits.max_blob_size)?;
-    slot.readers.push(reader.clone());
+    let reader = slot.open(state, blob_id).await?;
     Ok((reader, slot))
 }
 
@@ -972,10 +985,7 @@ async fn concat(
                 blob_id
             }
         };
-        let reader = state.client.open(&blob_id).await?;
-        reader.check_size(state.limits.max_blob_size)?;
-        slot.readers.push(reader.clone());
-        readers.push(reader);
+        readers.push(slot.open(state, &blob_id).await?);
     }
     let total: u64 = readers.iter().map(BlobReader::size).sum();
     let parts = futures_util::stream::iter(readers)

@@ -26,11 +26,7 @@ use sui_rpc::proto::sui::rpc::v2::subscription_service_server::{
 use sui_rpc::proto::sui::rpc::v2::transaction_execution_service_server::{
     TransactionExecutionService, TransactionExecutionServiceServer,
 };
-use sui_sdk_types::{
-    Address, Argument, Command, Digest, GasPayment, Input, ObjectReference,
-    ProgrammableTransaction, SplitCoins, StructTag, Transaction, TransactionExpiration,
-    TransactionKind, TransferObjects,
-};
+use sui_sdk_types::{Address, Digest, ObjectReference, StructTag, Transaction};
 use tonic::{Request, Response, Status};
 
 use walrus_chain::devnet::journal::JournalOptions;
@@ -106,33 +102,8 @@ impl SuiApi {
                         "{sender} has no coin of {amount} MIST plus gas left"
                     ))
                 })?;
-            let encoding = |e: bcs::Error| Status::internal(format!("encoding an input: {e}"));
-            let transaction = Transaction {
-                kind: TransactionKind::ProgrammableTransaction(ProgrammableTransaction {
-                    inputs: vec![
-                        Input::Pure(bcs::to_bytes(&amount).map_err(encoding)?),
-                        Input::Pure(bcs::to_bytes(&recipient).map_err(encoding)?),
-                    ],
-                    commands: vec![
-                        Command::SplitCoins(SplitCoins {
-                            coin: Argument::Gas,
-                            amounts: vec![Argument::Input(0)],
-                        }),
-                        Command::TransferObjects(TransferObjects {
-                            objects: vec![Argument::Result(0)],
-                            address: Argument::Input(1),
-                        }),
-                    ],
-                }),
-                sender,
-                gas_payment: GasPayment {
-                    objects: vec![gas],
-                    owner: sender,
-                    price: REFERENCE_GAS_PRICE,
-                    budget: BUDGET,
-                },
-                expiration: TransactionExpiration::None,
-            };
+            let transaction = crate::ledger::payment(sender, gas, recipient, amount, BUDGET)
+                .map_err(|e| Status::internal(format!("encoding an input: {e}")))?;
             let signature = key
                 .sign_transaction(&transaction)
                 .map_err(|e| Status::internal(format!("signing: {e}")))?;

@@ -150,6 +150,44 @@ fn new_coin(id: Address, balance: u64, version: Version, owner: Address, tx: Dig
     Object::new(data, Owner::Address(owner), tx, rebate)
 }
 
+/// A payment from `sender`: `amount` MIST split off the gas coin `gas` into a new coin sent to
+/// `recipient`, at the reference gas price with `budget`. The transaction a faucet or a wallet
+/// sends.
+pub fn payment(
+    sender: Address,
+    gas: ObjectReference,
+    recipient: Address,
+    amount: u64,
+    budget: u64,
+) -> Result<Transaction, bcs::Error> {
+    Ok(Transaction {
+        kind: TransactionKind::ProgrammableTransaction(sui_sdk_types::ProgrammableTransaction {
+            inputs: vec![
+                Input::Pure(bcs::to_bytes(&amount)?),
+                Input::Pure(bcs::to_bytes(&recipient)?),
+            ],
+            commands: vec![
+                Command::SplitCoins(sui_sdk_types::SplitCoins {
+                    coin: Argument::Gas,
+                    amounts: vec![Argument::Input(0)],
+                }),
+                Command::TransferObjects(sui_sdk_types::TransferObjects {
+                    objects: vec![Argument::Result(0)],
+                    address: Argument::Input(1),
+                }),
+            ],
+        }),
+        sender,
+        gas_payment: sui_sdk_types::GasPayment {
+            objects: vec![gas],
+            owner: sender,
+            price: REFERENCE_GAS_PRICE,
+            budget,
+        },
+        expiration: TransactionExpiration::None,
+    })
+}
+
 fn storage_cost(bytes: usize) -> u64 {
     STORAGE_PRICE.saturating_mul(bytes as u64)
 }
@@ -574,6 +612,7 @@ impl Ledger {
         }
         Ok(Checked {
             gas: gas_ids,
+            gas_balance,
             inputs,
             commands: ptb.commands.clone(),
             price: gas.price,
@@ -689,17 +728,12 @@ impl Ledger {
         // charge; on success its balance is what the commands left.
         let gas_id = checked.gas[0];
         let gas_owner = self.objects.get(&gas_id).map_or(Address::ZERO, sender_of);
-        let all_gas: u64 = checked
-            .gas
-            .iter()
-            .filter_map(|id| self.objects.get(id).and_then(sui_balance))
-            .fold(0u64, u64::saturating_add);
         // While the commands ran, the gas coin held everything but the budget.
         let (gas_balance, gas_recipient) = match writes.objects.remove(&gas_id) {
             Some(Some(Value::Coin { balance, owner, .. })) => {
                 (balance.saturating_add(checked.budget), owner)
             }
-            _ => (all_gas, gas_owner),
+            _ => (checked.gas_balance, gas_owner),
         };
         let charge = (gas_used.computation_cost + gas_used.storage_cost)
             .saturating_sub(gas_used.storage_rebate);
@@ -794,6 +828,8 @@ impl Ledger {
 #[derive(Debug)]
 struct Checked {
     gas: Vec<Address>,
+    /// What the gas coins hold together, before the transaction.
+    gas_balance: u64,
     inputs: Vec<CheckedInput>,
     commands: Vec<Command>,
     price: u64,
@@ -863,17 +899,12 @@ impl Run {
     fn new(ledger: &Ledger, checked: &Checked, tx: Digest, sender: Address) -> Self {
         let mut live = BTreeMap::new();
         let mut pure = BTreeMap::new();
-        let gas_total = checked
-            .gas
-            .iter()
-            .filter_map(|id| ledger.objects.get(id).and_then(sui_balance))
-            .fold(0u64, u64::saturating_add);
         // The gas coin holds all gas coins' balance less the budget while commands run.
         live.insert(
             Slot::Gas,
             Value::Coin {
                 id: Some(checked.gas[0]),
-                balance: gas_total.saturating_sub(checked.budget),
+                balance: checked.gas_balance.saturating_sub(checked.budget),
                 owner: sender,
             },
         );

@@ -10,7 +10,7 @@ use sui_rpc::field::FieldMaskUtil as _;
 use sui_rpc::proto::sui::rpc::v2 as proto;
 use sui_sdk_types::{
     Address, Argument, Command, GasPayment, Input, ObjectReference, ProgrammableTransaction,
-    SplitCoins, Transaction, TransactionExpiration, TransactionKind, TransferObjects,
+    SplitCoins, Transaction, TransactionExpiration, TransactionKind,
 };
 use walrus_sui_devnet::ledger::{MIST_PER_SUI, REFERENCE_GAS_PRICE};
 use walrus_sui_devnet::{Ledger, SuiApi};
@@ -106,24 +106,7 @@ fn transaction(
 
 /// `amount` split off the gas coin and sent to `to`.
 fn pay(sender: Address, gas: ObjectReference, to: Address, amount: u64) -> Transaction {
-    transaction(
-        sender,
-        gas,
-        vec![
-            Input::Pure(bcs::to_bytes(&amount).unwrap()),
-            Input::Pure(bcs::to_bytes(&to).unwrap()),
-        ],
-        vec![
-            Command::SplitCoins(SplitCoins {
-                coin: Argument::Gas,
-                amounts: vec![Argument::Input(0)],
-            }),
-            Command::TransferObjects(TransferObjects {
-                objects: vec![Argument::Result(0)],
-                address: Argument::Input(1),
-            }),
-        ],
-    )
+    walrus_sui_devnet::ledger::payment(sender, gas, to, amount, BUDGET).unwrap()
 }
 
 async fn execute(
